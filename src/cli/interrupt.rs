@@ -1,0 +1,29 @@
+//! Ctrl-C: the first one asks long-running work to stop cleanly (commands poll [`requested`]);
+//! a second one exits at once with 130.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Installs the handler once and returns the shared flag it sets.
+pub fn install() -> Arc<AtomicBool> {
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // If a handler cannot be installed, Ctrl-C keeps its default effect (the process ends with
+        // the signal), which is still exit status 130 in a shell.
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+        flag
+    })
+    .clone()
+}
+
+/// Whether Ctrl-C has been pressed since [`install`].
+pub fn requested() -> bool {
+    FLAG.get().is_some_and(|f| f.load(Ordering::SeqCst))
+}

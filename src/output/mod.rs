@@ -1,0 +1,44 @@
+//! Everything that knows about terminals: colour, styles, progress, and stdout writes that treat
+//! a closed pipe as a quiet end. Protocol code never comes here.
+
+pub mod color;
+pub mod progress;
+pub mod style;
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::error::Error;
+
+/// Maps a write failure on stdout to an error: a closed pipe (`| head`) is a quiet success.
+pub fn write_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Error::BrokenPipe
+    } else {
+        Error::input(format!("could not write to standard output: {}", crate::error::io_reason(&e)))
+    }
+}
+
+/// Runs `f` with a locked, buffered stdout and flushes it, mapping write errors with [`write_error`].
+pub fn with_stdout<T>(f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> Result<T, Error> {
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::new(stdout.lock());
+    let v = f(&mut w).map_err(write_error)?;
+    w.flush().map_err(write_error)?;
+    Ok(v)
+}
+
+/// Writes one line to stderr (progress, banners, hints); failures to write there are ignored,
+/// since there is nowhere left to report them.
+pub fn note(line: impl std::fmt::Display) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Whether stderr is a terminal (for progress bars).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// Prints the one error line of a failed run to stderr: `error: <sentence>`.
+pub fn error_line(e: &Error) {
+    note(format!("{} {e}", style::fail("error:")));
+}

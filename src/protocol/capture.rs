@@ -1,0 +1,195 @@
+//! Captured requests: raw HTTP/1.1 files (`serve --capture-dir` writes them, `verify --request` and
+//! `inspect` read them) and their one-line JSON form for JSON Lines streams.
+//!
+//! A capture is the request line, the headers, a blank line and the body, with CRLF or LF line
+//! endings. The body is kept byte for byte: signatures are over exact bytes.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One captured HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capture {
+    /// `POST`.
+    pub method: String,
+    /// The request target, e.g. `/webhooks/123`.
+    pub path: String,
+    /// Headers in arrival order, names as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body, exact bytes.
+    #[serde(with = "body_as_string")]
+    pub body: Vec<u8>,
+}
+
+/// Why a capture could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The file is empty.
+    Empty,
+    /// The first line is not `METHOD PATH HTTP/x.y`.
+    BadRequestLine(String),
+    /// A header line has no colon.
+    BadHeader { line: usize, text: String },
+    /// No blank line ends the headers.
+    NoBlankLine,
+    /// The head is not UTF-8.
+    NotUtf8,
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::Empty => f.write_str("it is empty"),
+            CaptureError::BadRequestLine(l) => {
+                let shown: String = l.chars().take(60).collect();
+                write!(f, "line 1 ({shown:?}) is not an HTTP request line like \"POST /path HTTP/1.1\"")
+            }
+            CaptureError::BadHeader { line, text } => {
+                let shown: String = text.chars().take(60).collect();
+                write!(f, "line {line} ({shown:?}) is not a \"Name: value\" header")
+            }
+            CaptureError::NoBlankLine => f.write_str("no blank line separates the headers from the body"),
+            CaptureError::NotUtf8 => f.write_str("the request line or headers are not UTF-8"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+impl Capture {
+    /// A POST capture of `body` to `path` with these headers.
+    pub fn post(path: impl Into<String>, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        Capture { method: "POST".into(), path: path.into(), headers, body }
+    }
+
+    /// Parses a raw HTTP/1.1 request. When a `Content-Length` header is present and the file holds
+    /// more bytes than it says (an editor's trailing newline), the body is cut to that length.
+    pub fn parse(raw: &[u8]) -> Result<Capture, CaptureError> {
+        if raw.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        let (head_end, body_start) = find_head_end(raw).ok_or(CaptureError::NoBlankLine)?;
+        let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| CaptureError::NotUtf8)?;
+        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let request_line = lines.next().unwrap_or_default();
+        let mut parts = request_line.split(' ');
+        let (Some(method), Some(path), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CaptureError::BadRequestLine(request_line.into()));
+        };
+        if method.is_empty()
+            || !method.bytes().all(|b| b.is_ascii_uppercase())
+            || path.is_empty()
+            || !version.starts_with("HTTP/")
+        {
+            return Err(CaptureError::BadRequestLine(request_line.into()));
+        }
+        let mut headers = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(CaptureError::BadHeader { line: i + 2, text: line.into() });
+            };
+            if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
+                return Err(CaptureError::BadHeader { line: i + 2, text: line.into() });
+            }
+            headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
+        }
+        let mut body = raw[body_start..].to_vec();
+        let capture_len = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok());
+        if let Some(len) = capture_len {
+            body.truncate(len);
+        }
+        Ok(Capture { method: method.into(), path: path.into(), headers, body })
+    }
+
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The raw HTTP/1.1 form, CRLF line endings, ready to write to a `.http` file.
+    pub fn to_http(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body.len() + 256);
+        out.extend_from_slice(format!("{} {} HTTP/1.1\r\n", self.method, self.path).as_bytes());
+        for (n, v) in &self.headers {
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(v.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// Where the head ends and the body starts: the first empty line, CRLF or LF.
+fn find_head_end(raw: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\n' {
+            if raw.get(i + 1) == Some(&b'\n') {
+                return Some((i, i + 2));
+            }
+            if raw.get(i + 1) == Some(&b'\r') && raw.get(i + 2) == Some(&b'\n') {
+                return Some((if i > 0 && raw[i - 1] == b'\r' { i - 1 } else { i }, i + 3));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Bodies serialise as a string when they are UTF-8 (the usual case) and as `{"base64": …}` never:
+/// non-UTF-8 bodies are written with lossy replacement, since JSON Lines cannot hold raw bytes.
+mod body_as_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from_utf8_lossy(body))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_crlf_and_lf_and_round_trips() {
+        let raw =
+            b"POST /webhooks/1 HTTP/1.1\r\nHost: x\r\nx-topgg-signature: t=1,v1=ab\r\nContent-Length: 2\r\n\r\n{}";
+        let c = Capture::parse(raw).unwrap();
+        assert_eq!(c.path, "/webhooks/1");
+        assert_eq!(c.header("X-TOPGG-SIGNATURE"), Some("t=1,v1=ab"));
+        assert_eq!(c.body, b"{}");
+        assert_eq!(Capture::parse(&c.to_http()).unwrap(), c);
+
+        let lf = b"POST / HTTP/1.1\nA: b\n\n{\"x\":1}\n";
+        let c = Capture::parse(lf).unwrap();
+        assert_eq!(c.body, b"{\"x\":1}\n", "without Content-Length the body is kept whole");
+    }
+
+    #[test]
+    fn content_length_cuts_an_editors_newline() {
+        let raw = b"POST / HTTP/1.1\nContent-Length: 2\n\n{}\n";
+        assert_eq!(Capture::parse(raw).unwrap().body, b"{}");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(Capture::parse(b""), Err(CaptureError::Empty));
+        assert!(matches!(Capture::parse(b"hello\n\n"), Err(CaptureError::BadRequestLine(_))));
+        assert!(matches!(
+            Capture::parse(b"POST / HTTP/1.1\nnocolon\n\n"),
+            Err(CaptureError::BadHeader { line: 2, .. })
+        ));
+        assert_eq!(Capture::parse(b"POST / HTTP/1.1\nA: b\n"), Err(CaptureError::NoBlankLine));
+    }
+}

@@ -1,0 +1,9 @@
+//! The Top.gg integration protocol: signatures, payloads, captures, deliveries and the reference
+//! receiver. Nothing here prints or knows about terminals, clap or colours.
+
+pub mod capture;
+pub mod generate;
+pub mod payload;
+pub mod secret;
+pub mod signature;
+pub mod time;

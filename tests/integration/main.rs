@@ -1,0 +1,5 @@
+//! The one integration-test binary: library-level vector checks and CLI tests driven through
+//! assert_cmd against receivers bound to 127.0.0.1:0.
+
+mod common;
+mod vectors;
