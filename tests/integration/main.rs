@@ -1,5 +1,6 @@
 //! The one integration-test binary: library-level vector checks and CLI tests driven through
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
+mod check;
 mod common;
 mod vectors;
