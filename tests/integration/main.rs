@@ -3,4 +3,7 @@
 
 mod check;
 mod common;
+mod completions;
+mod inspect;
 mod vectors;
+mod verify;
