@@ -2,7 +2,7 @@
 //! config URL, or the built-in reference receiver, and reports it as a table, JSON or JUnit XML.
 //!
 //! `--json` prints one object:
-//! `{"config_url", "strict", "passed", "unreachable": null|"reason", "duration_ms",
+//! `{"config_url", "strict", "passed", "unreachable": null|"reason", "interrupted", "duration_ms",
 //!   "summary": {"passed","failed","warnings","skipped","info"},
 //!   "cases": [{"name","severity","result","detail","duration_ms","explanation","facts":{…}}]}`
 //! where `result` is `pass`, `fail`, `warn` (a recommended case failed, without `--strict`),
@@ -27,8 +27,8 @@ use super::args::CheckArgs;
 use super::input::resolve_secret;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
-use crate::protocol::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::protocol::conformance::http::format_duration;
+use crate::protocol::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::protocol::secret::Secret;
 
 /// Runs `check`.
@@ -71,7 +71,14 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if !ctx.json {
         output::note(format!("checking {config_url} (timeout {})", format_duration(args.timeout)));
     }
-    let config = Config { config_url, integration_secret, timeout: args.timeout, insecure: args.insecure, selection };
+    let config = Config {
+        config_url,
+        integration_secret,
+        timeout: args.timeout,
+        insecure: args.insecure,
+        selection,
+        stop: Some(super::interrupt::install()),
+    };
     let report = conformance::run(&config)?;
     if let Some(receiver) = builtin {
         receiver.shutdown();
@@ -84,6 +91,9 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     }
     if let Some((path, file)) = junit_file {
         write_junit(&path, file, &report, args.strict)?;
+    }
+    if report.interrupted {
+        return Err(Error::Interrupted);
     }
     if let Some(reason) = &report.unreachable {
         return Err(Error::network(format!("could not reach {}: {reason}", report.config_url)));
@@ -173,7 +183,9 @@ fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool)
         report.count(Status::Info, strict),
         format_duration(report.duration)
     );
-    let verdict = if report.unreachable.is_some() {
+    let verdict = if report.interrupted {
+        style::warn("INTERRUPTED").to_string()
+    } else if report.unreachable.is_some() {
         style::fail("UNREACHABLE").to_string()
     } else if report.passed(strict) {
         style::ok("PASSED").to_string()
@@ -210,6 +222,7 @@ fn report_json(report: &Report, strict: bool) -> Value {
         "strict": strict,
         "passed": report.passed(strict) && report.unreachable.is_none(),
         "unreachable": report.unreachable,
+        "interrupted": report.interrupted,
         "duration_ms": ms(report.duration),
         "summary": {
             "passed": report.count(Status::Passed, strict),

@@ -10,6 +10,8 @@
 pub mod http;
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -81,17 +83,9 @@ pub const CASES: [CaseInfo; 21] = [
         Required,
         "a vote.create whose body changed after signing (weight 1 -> 2) is refused with 4xx",
     ),
-    case(
-        "rejects-wrong-secret",
-        Required,
-        "a vote.create signed with another connection's secret is refused with 4xx",
-    ),
+    case("rejects-wrong-secret", Required, "a vote.create signed with another connection's secret is refused with 4xx"),
     case("rejects-stale-timestamp", Recommended, "a vote.create signed with t 10 minutes old is refused with 4xx"),
-    case(
-        "rejects-future-timestamp",
-        Recommended,
-        "a vote.create signed with t 10 minutes ahead is refused with 4xx",
-    ),
+    case("rejects-future-timestamp", Recommended, "a vote.create signed with t 10 minutes ahead is refused with 4xx"),
     case(
         "rejects-malformed-header",
         Recommended,
@@ -255,6 +249,8 @@ pub struct Report {
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
     pub unreachable: Option<String>,
+    /// The run was stopped early by [`Config::stop`]; the remaining cases are skipped.
+    pub interrupted: bool,
     /// Wall time of the run.
     pub duration: Duration,
 }
@@ -284,6 +280,9 @@ pub struct Config {
     pub insecure: bool,
     /// The cases to run and report.
     pub selection: Selection,
+    /// When this becomes true (Ctrl-C), the remaining cases are skipped and the connection is
+    /// still deleted.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Checks that `url` is an absolute http(s) URL, returning it unchanged.
@@ -377,12 +376,14 @@ pub fn run(config: &Config) -> Result<Report> {
         server_header: None,
     };
     run.all(create);
+    let interrupted = run.stop_requested();
     let mut results = run.results;
     results.sort_by_key(|r| CASES.iter().position(|c| c.name == r.case.name));
     Ok(Report {
         config_url: config.config_url.clone(),
         results,
         unreachable: run.unreachable,
+        interrupted,
         duration: started.elapsed(),
     })
 }
@@ -451,16 +452,13 @@ impl Runner<'_> {
         self.case("rejects-malformed-header", Self::malformed_header);
         self.case("rejects-oversized-body", Self::oversized_body);
         self.rejection_case("rejects-prefix-stripped-secret", |r, body| {
-            let stripped = r.webhook_secret.expose().strip_prefix(WEBHOOK_SECRET_PREFIX).unwrap_or("");
-            r.headers(Some(sign(&Secret::new(stripped), now_unix(), body)), body)
+            r.headers(Some(sign(&without_prefix(&r.webhook_secret), now_unix(), body)), body)
         });
         self.case("idempotent-retry", Self::idempotent_retry);
         self.case("unknown-event-acknowledged", Self::unknown_event);
         self.case("trace-header", Self::trace_header);
         if let Some(original) = replay {
-            let started = Instant::now();
-            let result = self.replay_again(original);
-            self.record("rejects-verbatim-replay", result, started.elapsed());
+            self.timed("rejects-verbatim-replay", false, |r| r.replay_again(original));
         }
         self.timed("delete", true, Self::delete);
         self.case("fast", Self::fast);
@@ -481,6 +479,10 @@ impl Runner<'_> {
         });
     }
 
+    fn stop_requested(&self) -> bool {
+        self.cfg.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
     fn selected(&self, name: &str) -> bool {
         self.cfg.selection.contains(name)
     }
@@ -496,6 +498,10 @@ impl Runner<'_> {
         if !always && !self.selected(name) {
             return;
         }
+        if name != "delete" && self.stop_requested() {
+            self.record(name, outcome(Verdict::Skip, "not run: interrupted"), Duration::ZERO);
+            return;
+        }
         let started = Instant::now();
         let result = f(self);
         self.record(name, result, started.elapsed());
@@ -509,7 +515,13 @@ impl Runner<'_> {
     }
 
     /// Sends one request and keeps its latency.
-    fn send(&mut self, label: &'static str, url: &str, headers: &Headers, body: Vec<u8>) -> Result<Answer, SendFailure> {
+    fn send(
+        &mut self,
+        label: &'static str,
+        url: &str,
+        headers: &Headers,
+        body: Vec<u8>,
+    ) -> Result<Answer, SendFailure> {
         let borrowed: Vec<(&str, String)> = headers.iter().map(|(n, v)| (*n, v.clone())).collect();
         let result = self.http.post(url, &borrowed, body);
         self.exchanges.push(Exchange { label, latency: result.as_ref().ok().map(|a| a.latency) });
@@ -632,19 +644,31 @@ impl Runner<'_> {
         (if ok { Verdict::Pass } else { Verdict::Fail }, detail, facts)
     }
 
-    /// When valid deliveries are refused, tries the usual receiver mistake this suite can tell
-    /// from outside: verifying re-serialised JSON instead of the raw bytes.
+    /// When valid deliveries are refused, tries the two receiver mistakes this suite can tell from
+    /// outside: verifying re-serialised JSON instead of the raw bytes, and an HMAC key without the
+    /// `whs_` prefix. Returns a clause for the delivery's detail, or nothing.
     fn diagnose_refusal(&mut self) -> String {
+        let secret = self.webhook_secret.clone();
         let value = vote_value();
         let compact = serde_json::to_vec(&value).unwrap_or_default();
-        if compact == encode_body(&value) {
-            return String::new();
+        if compact != encode_body(&value) {
+            let headers = self.signed(&secret, now_unix(), &compact);
+            if let Ok(a) = self.deliver("diagnosis", &headers, compact)
+                && a.is_success()
+            {
+                return format!(
+                    "; the same vote in plain compact JSON is accepted ({}): the receiver re-serialises the JSON \
+                     before verifying; compute the HMAC over the raw body bytes",
+                    a.status
+                );
+            }
         }
-        let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &compact);
-        match self.deliver("diagnosis", &headers, compact) {
+        let body = encode_body(&vote_value());
+        let headers = self.signed(&without_prefix(&secret), now_unix(), &body);
+        match self.deliver("diagnosis", &headers, body) {
             Ok(a) if a.is_success() => format!(
-                "; the same vote in plain compact JSON is accepted ({}): the receiver re-serialises the JSON \
-                 before verifying; compute the HMAC over the raw body bytes",
+                "; a vote signed with the secret minus whs_ is accepted ({}): the receiver strips the prefix; \
+                 the HMAC key is the whole secret",
                 a.status
             ),
             _ => String::new(),
@@ -682,15 +706,12 @@ impl Runner<'_> {
         let mut facts = Map::new();
         facts.insert("status".into(), result_fact(&result));
         let (verdict, detail) = match &result {
-            Ok(a) if a.is_success() => (Verdict::Fail, format!("accepted with {}", a.status)),
+            Ok(a) if a.is_success() => (Verdict::Fail, format!("accepted with {}{}", a.status, acceptance_hint(name))),
             Ok(a) if (400..500).contains(&a.status) => match conclusive {
                 Ok(()) => (Verdict::Pass, format!("refused with {}", a.status)),
                 Err(why) => (Verdict::Skip, format!("inconclusive: refused with {}, but {why}", a.status)),
             },
-            Ok(a) => (
-                Verdict::Fail,
-                format!("answered {}; a refusal should be 4xx (Top.gg retries 5xx)", a.status),
-            ),
+            Ok(a) => (Verdict::Fail, format!("answered {}; a refusal should be 4xx (Top.gg retries 5xx)", a.status)),
             Err(f) => (Verdict::Fail, f.message.clone()),
         };
         (verdict, detail, facts)
@@ -714,9 +735,8 @@ impl Runner<'_> {
         if let Err(skip) = self.webhook() {
             return skip;
         }
-        let mut parts = Vec::new();
         let mut facts = Map::new();
-        let mut verdict = Verdict::Pass;
+        let mut verdicts = Vec::new();
         for variant in ["truncated-v1", "missing-t"] {
             let body = encode_body(&vote_value());
             let good = sign(&self.webhook_secret, now_unix(), &body);
@@ -727,20 +747,22 @@ impl Runner<'_> {
             let headers = self.headers(Some(header), &body);
             let result = self.deliver("rejects-malformed-header", &headers, body);
             let conclusive = self.refusal_inconclusive();
-            let (v, detail, _) = self.judge_rejection("rejects-malformed-header", result.clone(), conclusive);
+            let (verdict, detail, _) = self.judge_rejection("rejects-malformed-header", result.clone(), conclusive);
+            self.rejections.remove("malformed-header");
+            self.rejections.insert(format!("malformed-header/{variant}"), result_fact(&result));
             facts.insert(variant.into(), result_fact(&result));
-            parts.push(format!("{variant}: {detail}"));
-            verdict = match (verdict, v) {
-                (Verdict::Fail, _) | (_, Verdict::Fail) => Verdict::Fail,
-                (Verdict::Skip, _) | (_, Verdict::Skip) => Verdict::Skip,
-                _ => Verdict::Pass,
-            };
+            verdicts.push((variant, verdict, detail, describe(&result)));
         }
-        self.rejections.remove("malformed-header");
-        for (k, v) in &facts {
-            self.rejections.insert(format!("malformed-header/{k}"), v.clone());
+        let failed: Vec<String> =
+            verdicts.iter().filter(|v| v.1 == Verdict::Fail).map(|(n, _, d, _)| format!("{n}: {d}")).collect();
+        let statuses = verdicts.iter().map(|(n, _, _, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", ");
+        if !failed.is_empty() {
+            (Verdict::Fail, failed.join("; "), facts)
+        } else if let Err(why) = self.refusal_inconclusive() {
+            (Verdict::Skip, format!("inconclusive: {statuses}, but {why}"), facts)
+        } else {
+            (Verdict::Pass, format!("refused: {statuses}"), facts)
         }
-        (verdict, parts.join("; "), facts)
     }
 
     fn oversized_body(&mut self) -> Outcome {
@@ -882,6 +904,9 @@ impl Runner<'_> {
             if left <= 0 {
                 break;
             }
+            if self.stop_requested() {
+                return outcome(Verdict::Skip, "not run: interrupted");
+            }
             std::thread::sleep(Duration::from_nanos(left.min(200_000_000) as u64));
         }
         let result = self.deliver("rejects-verbatim-replay", &original.headers, original.body);
@@ -920,7 +945,7 @@ impl Runner<'_> {
         };
         let slow: Vec<_> = timed.iter().filter(|(_, d)| *d >= FAST_LIMIT).collect();
         let mut facts = Map::new();
-        facts.insert("slowest_ms".into(), json!(slowest.as_secs_f64() * 1000.0));
+        facts.insert("slowest_ms".into(), json!((slowest.as_secs_f64() * 10_000.0).round() / 10.0));
         facts.insert("over_1s".into(), json!(slow.len()));
         if slow.is_empty() {
             let detail = format!("{} answers, slowest {} ({slowest_label})", timed.len(), format_duration(slowest));
@@ -957,6 +982,27 @@ impl Runner<'_> {
             ms.len()
         );
         (Verdict::Info, detail, facts)
+    }
+}
+
+/// The secret minus its `whs_` prefix: the key a receiver that strips it verifies with.
+fn without_prefix(secret: &Secret) -> Secret {
+    let s = secret.expose();
+    Secret::new(s.strip_prefix(WEBHOOK_SECRET_PREFIX).unwrap_or(s))
+}
+
+/// What to fix when a request this case forged was accepted.
+fn acceptance_hint(name: &str) -> &'static str {
+    match name {
+        "config-rejects-bad-signature" => ": verify integration.create with the integration secret",
+        "rejects-bad-signature" | "rejects-missing-signature" => ": verify x-topgg-signature on every delivery",
+        "rejects-tampered-body" => ": compute the HMAC over the raw body and compare it in constant time",
+        "rejects-wrong-secret" => ": verify with the webhook_secret of the connection the URL belongs to",
+        "rejects-stale-timestamp" | "rejects-future-timestamp" => ": refuse |now - t| over 30 s",
+        "rejects-malformed-header" => ": refuse headers without t or with a v1 that is not 64 hex digits",
+        "rejects-oversized-body" => ": cap bodies at 2 MiB (413)",
+        "rejects-prefix-stripped-secret" => ": the HMAC key is the whole secret, whs_ included",
+        _ => "",
     }
 }
 

@@ -159,7 +159,8 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
                 let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
                 state.lock().unwrap().connections.insert(id.clone(), secret);
                 let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
-                let answer = json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
+                let answer =
+                    json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
                 (200, answer.to_string())
             }
             Some("integration.delete") => {
@@ -328,7 +329,12 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
                 assert!(detail.contains("webhook.test no answer within 300 ms"), "{detail}");
             }
             Flaw::AcceptAnything => {
-                assert_eq!(case(&report, "rejects-bad-signature")["detail"], "accepted with 204");
+                let detail = case(&report, "rejects-bad-signature")["detail"].as_str().unwrap();
+                assert!(detail.starts_with("accepted with 204: verify"), "{detail}");
+            }
+            Flaw::StripPrefix => {
+                let detail = case(&report, "delivery")["detail"].as_str().unwrap();
+                assert!(detail.contains("the receiver strips the prefix"), "{detail}");
             }
             _ => {}
         }
@@ -578,4 +584,31 @@ mod xml {
         }
         el.children.iter_mut().for_each(trim);
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_skips_the_rest_but_still_deletes_the_connection() {
+    let receiver = start(Flaw::None);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+        .env("NO_COLOR", "1")
+        .args(["--json", "check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Interrupt once the handshake has arrived: the run has a connection to clean up by then.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while receiver.state.lock().unwrap().requests < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(case(&report, "fast")["detail"], "not run: interrupted", "{report:#}");
+    assert_eq!(case(&report, "delete")["result"], "pass");
+    assert_eq!(receiver.connections(), 0);
 }
