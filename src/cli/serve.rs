@@ -7,12 +7,13 @@
 //! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
 //! finish and exits 130, as the exit-code table says for an interruption.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::Context;
 use super::args::ServeArgs;
+use super::input::resolve_secret;
 use super::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style};
@@ -20,6 +21,9 @@ use crate::protocol::receiver::{Receiver, ReceiverConfig, RequestLog};
 use crate::protocol::secret::Secret;
 use crate::protocol::store;
 use crate::protocol::time::format_utc;
+
+const INTEGRATION_SECRET_HOW: &str =
+    "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
 
 /// Runs `serve`.
 pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
@@ -29,14 +33,13 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             Error::input("no data directory: HOME (or APPDATA on Windows) is not set; pass --data-dir DIR")
         })?,
     };
-    let (integration_secret, generated) = match args.integration_secret {
-        Some(s) if s.is_empty() => return Err(Error::input("the integration secret is empty")),
-        Some(s) => (Secret::new(s), false),
+    let (integration_secret, generated) = match args.integration_secret.as_deref() {
+        Some(s) => (resolve_secret(Some(s), None, "integration secret", INTEGRATION_SECRET_HOW)?, false),
         None => store::load_or_create_integration_secret(&data_dir)?,
     };
-    let legacy_secret = match args.legacy_secret {
-        Some(s) if s.is_empty() => return Err(Error::input("the legacy secret is empty")),
-        other => other.map(Secret::new),
+    let legacy_secret = match args.legacy_secret.as_deref() {
+        Some(s) => Some(resolve_secret(Some(s), None, "legacy secret", "pass --legacy-secret VALUE")?),
+        None => None,
     };
     if let Some(u) = &args.public_url
         && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -82,7 +85,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     Err(Error::Interrupted)
 }
 
-fn banner(receiver: &Receiver, data_dir: &PathBuf, secret: &Secret, generated: bool) {
+fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
     let n = receiver.connections().len();
     output::note(format!(
         "{} {}  ({n} connection{} in {})",

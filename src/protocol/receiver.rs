@@ -589,18 +589,19 @@ fn connections_json(shared: &Shared) -> Value {
     json!({ "connections": list })
 }
 
-/// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7).
-fn check_signed(secret: &Secret, req: &Request, tolerance: u64) -> std::result::Result<(), Outcome> {
+/// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7): the
+/// refusal, or `None` when the request is verified.
+fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Outcome> {
     let sig = req.header(SIGNATURE_HEADER);
     if sig.is_none() {
-        return Err(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
+        return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
     }
     if req.header(TRACE_HEADER).is_none() {
-        return Err(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
+        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
     }
     signature::verify(secret, sig, &req.body, now_unix(), tolerance)
-        .map(|_| ())
-        .map_err(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
+        .err()
+        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
 }
 
 /// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
@@ -625,7 +626,7 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
 }
 
 fn config_url(shared: &Shared, req: &Request) -> Outcome {
-    if let Err(o) = check_signed(&shared.config.integration_secret, req, shared.config.tolerance) {
+    if let Some(o) = refuse_unsigned(&shared.config.integration_secret, req, shared.config.tolerance) {
         return o;
     }
     let event = match serde_json::from_slice::<Event>(&req.body) {
@@ -718,7 +719,7 @@ fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
         };
     };
     let connection = Some(id.to_string());
-    if let Err(o) = check_signed(&secret, req, shared.config.tolerance) {
+    if let Some(o) = refuse_unsigned(&secret, req, shared.config.tolerance) {
         return Outcome { connection, ..o };
     }
     let event = match serde_json::from_slice::<Event>(&req.body) {
