@@ -29,6 +29,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
 use crate::protocol::conformance::http::format_duration;
 use crate::protocol::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
+use crate::protocol::receiver::{Receiver, ReceiverConfig};
 use crate::protocol::secret::Secret;
 
 /// Runs `check`.
@@ -64,7 +65,7 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         }
         None => {
             let secret = given_secret.unwrap_or_else(crate::protocol::generate::integration_secret);
-            let receiver = builtin::start(&secret)?;
+            let receiver = start_builtin(&secret)?;
             (receiver.config_url(), secret, Some(receiver))
         }
     };
@@ -101,30 +102,10 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     Ok(Outcome::from_ok(report.passed(args.strict)))
 }
 
-/// The built-in reference receiver, isolated here so that wiring it is one place.
-mod builtin {
-    use super::*;
-
-    /// A running built-in receiver.
-    pub struct Builtin;
-
-    impl Builtin {
-        /// Its config URL.
-        pub fn config_url(&self) -> String {
-            String::new()
-        }
-
-        /// Stops it.
-        pub fn shutdown(self) {}
-    }
-
-    /// Starts the reference receiver on 127.0.0.1 with `secret` as its integration secret.
-    pub fn start(_secret: &Secret) -> Result<Builtin> {
-        Err(Error::input(
-            "the built-in reference receiver is not available in this build; pass --url CONFIG_URL \
-             and --integration-secret",
-        ))
-    }
+/// Starts the built-in reference receiver on 127.0.0.1 with `secret` as its integration secret
+/// and a throwaway store (removed on shutdown). Its request log is not shown: the report is.
+fn start_builtin(secret: &Secret) -> Result<Receiver> {
+    Receiver::start(ReceiverConfig::ephemeral(secret.clone())?, Box::new(|_| {}))
 }
 
 fn list(ctx: Context) -> Result<Outcome> {

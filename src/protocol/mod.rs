@@ -4,7 +4,10 @@
 pub mod capture;
 pub mod conformance;
 pub mod generate;
+pub mod http;
 pub mod payload;
+pub mod receiver;
 pub mod secret;
 pub mod signature;
+pub mod store;
 pub mod time;

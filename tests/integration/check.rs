@@ -612,3 +612,16 @@ fn ctrl_c_skips_the_rest_but_still_deletes_the_connection() {
     assert_eq!(case(&report, "delete")["result"], "pass");
     assert_eq!(receiver.connections(), 0);
 }
+
+#[test]
+fn the_built_in_receiver_passes_every_case_strictly() {
+    let out = cmd().args(["--json", "check", "--strict"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["cases"].as_array().unwrap().len(), 21);
+    let not_ok: Vec<_> =
+        report["cases"].as_array().unwrap().iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    assert!(report["config_url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert_eq!(case(&report, "rejection-statuses")["facts"]["oversized-body"], 413);
+}

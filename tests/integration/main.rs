@@ -5,5 +5,6 @@ mod check;
 mod common;
 mod completions;
 mod inspect;
+mod serve;
 mod vectors;
 mod verify;
