@@ -38,6 +38,9 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         return list(ctx);
     }
     let selection = Selection::from_lists(&args.only, &args.skip)?;
+    if args.timeout.is_zero() {
+        return Err(Error::input("--timeout must be more than 0 (Top.gg waits 5 s)"));
+    }
     // Open the report file first: an unwritable path should fail before any request is sent.
     let junit_file = match &args.junit {
         Some(path) => Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?)),
@@ -201,7 +204,7 @@ fn report_json(report: &Report, strict: bool) -> Value {
     json!({
         "config_url": report.config_url,
         "strict": strict,
-        "passed": report.passed(strict) && report.unreachable.is_none(),
+        "passed": report.passed(strict) && report.unreachable.is_none() && !report.interrupted,
         "unreachable": report.unreachable,
         "interrupted": report.interrupted,
         "duration_ms": ms(report.duration),

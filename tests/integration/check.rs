@@ -225,6 +225,34 @@ fn check(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// Runs `check` with `--junit` into a temporary file; returns the exit code, stdout and the one
+/// testsuite element of the (well-formed) XML.
+fn check_junit(receiver: &Receiver, extra: &[&str]) -> (i32, String, xml::Element) {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let out = cmd()
+        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .args(["--junit", junit.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let mut root = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+    assert_eq!(root.name, "testsuites");
+    assert_eq!(root.children.len(), 1, "{xml}");
+    let suite = root.children.remove(0);
+    assert_eq!(suite.name, "testsuite");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), suite)
+}
+
+/// All 21 cases ran, and each passed or is info.
+fn assert_every_case_passed(report: &Value) {
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 21);
+    let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
+}
+
 fn with_result<'a>(report: &'a Value, result: &str) -> BTreeSet<&'a str> {
     report["cases"]
         .as_array()
@@ -242,26 +270,16 @@ fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn good_receiver_passes_every_case_strictly_and_cleans_up() {
     let receiver = start(Flaw::None);
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("junit.xml");
-    let (code, report) = check(&receiver, &["--strict", "--junit", junit.to_str().unwrap()]);
+    let (code, stdout, suite) = check_junit(&receiver, &["--json", "--strict"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["cases"].as_array().unwrap().len(), 21);
-    let not_ok: Vec<_> =
-        report["cases"].as_array().unwrap().iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
-    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    assert_every_case_passed(&report);
     assert_eq!(report["passed"], true);
     assert_eq!(case(&report, "trace-header")["facts"]["required"], true);
     assert_eq!(case(&report, "rejection-statuses")["facts"]["stale-timestamp"], 403);
     assert_eq!(case(&report, "server-header")["detail"], "check-test-receiver");
     assert_eq!(receiver.connections(), 0, "the suite's connection was not deleted");
 
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    let root = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
-    assert_eq!(root.name, "testsuites");
-    let suites: Vec<_> = root.children.iter().filter(|c| c.name == "testsuite").collect();
-    assert_eq!(suites.len(), 1);
-    let suite = suites[0];
     assert_eq!(suite.attr("tests"), Some("21"));
     assert_eq!(suite.attr("failures"), Some("0"));
     assert_eq!(suite.attr("skipped"), Some("0"));
@@ -344,23 +362,12 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
 #[test]
 fn recommended_failures_warn_without_strict_and_pass_in_junit() {
     let receiver = start(Flaw::DuplicateIs500);
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("report.xml");
-    let out = cmd()
-        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
-        .args(["--skip", "rejects-verbatim-replay", "--junit", junit.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (code, stdout, suite) = check_junit(&receiver, &["--skip", "rejects-verbatim-replay"]);
+    assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("idempotent-retry") && stdout.contains("  warn  "), "{stdout}");
     assert!(stdout.contains("first 204"), "{stdout}");
     assert!(stdout.contains("1 warnings") && stdout.contains("PASSED"), "{stdout}");
     assert!(!stdout.contains("rejects-verbatim-replay"), "{stdout}");
-
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    let root = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
-    let suite = &root.children[0];
     assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("20"), Some("0")));
     let retry = suite.children.iter().find(|c| c.attr("name") == Some("idempotent-retry")).unwrap();
     assert_eq!(retry.attr("classname"), Some("topgg-int.check.recommended"));
@@ -369,15 +376,8 @@ fn recommended_failures_warn_without_strict_and_pass_in_junit() {
     assert!(retry.children[0].text.starts_with("WARNING: "), "{}", retry.children[0].text);
 
     // With --strict the same miss is a <failure> and exit 1.
-    let out = cmd()
-        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET, "--strict"])
-        .args(["--only", "handshake,idempotent-retry", "--junit", junit.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    let root = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
-    let suite = &root.children[0];
+    let (code, _, suite) = check_junit(&receiver, &["--strict", "--only", "handshake,idempotent-retry"]);
+    assert_eq!(code, 1);
     assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("2"), Some("1")));
     let failure = &suite.children.iter().find(|c| c.attr("name") == Some("idempotent-retry")).unwrap().children[0];
     assert_eq!(failure.name, "failure");
@@ -388,17 +388,8 @@ fn recommended_failures_warn_without_strict_and_pass_in_junit() {
 #[test]
 fn failed_handshake_skips_dependent_cases_with_a_reason_in_junit() {
     let receiver = start(Flaw::RelativeUrl);
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let out = cmd()
-        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
-        .args(["--only", "handshake,delivery,delete", "--junit", junit.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    let root = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
-    let suite = &root.children[0];
+    let (code, _, suite) = check_junit(&receiver, &["--only", "handshake,delivery,delete"]);
+    assert_eq!(code, 1);
     assert_eq!((suite.attr("tests"), suite.attr("failures"), suite.attr("skipped")), (Some("3"), Some("1"), Some("1")));
     let find = |n: &str| suite.children.iter().find(|c| c.attr("name") == Some(n)).unwrap();
     assert_eq!(find("handshake").children[0].name, "failure");
@@ -618,10 +609,7 @@ fn the_built_in_receiver_passes_every_case_strictly() {
     let out = cmd().args(["--json", "check", "--strict"]).output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report:#}");
-    assert_eq!(report["cases"].as_array().unwrap().len(), 21);
-    let not_ok: Vec<_> =
-        report["cases"].as_array().unwrap().iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
-    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    assert_every_case_passed(&report);
     assert!(report["config_url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     assert_eq!(case(&report, "rejection-statuses")["facts"]["oversized-body"], 413);
 }
