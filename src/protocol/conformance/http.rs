@@ -110,7 +110,10 @@ fn classify(e: &reqwest::Error, elapsed: Duration, timeout: Duration) -> SendFai
     let (kind, message) = if e.is_timeout() {
         (FailureKind::Timeout, format!("no answer within {}", format_duration(timeout)))
     } else if e.is_connect() {
-        (FailureKind::Connect, format!("could not connect: {}", root_cause(e)))
+        let cause = root_cause(e);
+        let hint =
+            if cause.to_lowercase().contains("certificate") { " (--insecure accepts it, staging only)" } else { "" };
+        (FailureKind::Connect, format!("could not connect: {cause}{hint}"))
     } else {
         (FailureKind::Broken, format!("the connection broke: {}", root_cause(e)))
     };
