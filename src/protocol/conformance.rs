@@ -340,7 +340,7 @@ fn event_value(event: &Event) -> Value {
     serde_json::to_value(event).unwrap_or(Value::Null)
 }
 
-/// A delivery body for a fresh vote, and the vote's value (for variations).
+/// A fresh vote.create as a JSON value; cases vary it, then [`encode_body`] makes the bytes.
 fn vote_value() -> Value {
     event_value(&Event::VoteCreate(generate::vote_create()))
 }
@@ -351,16 +351,20 @@ const OVERSIZED_BYTES: usize = 2 * 1024 * 1024 + 1024;
 /// Answers slower than this fail `fast`.
 const FAST_LIMIT: Duration = Duration::from_secs(1);
 
+fn connection_id_of(create: &Event) -> String {
+    match create {
+        Event::IntegrationCreate(c) => c.connection_id.clone(),
+        _ => String::new(),
+    }
+}
+
 /// Runs the selected cases against `config.config_url`. Returns an error only when the HTTP
 /// client cannot be set up; an unreachable receiver is a report with `unreachable` set.
 pub fn run(config: &Config) -> Result<Report> {
     let started = Instant::now();
     let sender = Sender::new(config.timeout, config.insecure)?;
     let (create, webhook_secret) = generate::integration_create();
-    let connection_id = match &create {
-        Event::IntegrationCreate(c) => c.connection_id.clone(),
-        _ => generate::snowflake(),
-    };
+    let connection_id = connection_id_of(&create);
     let mut run = Runner {
         cfg: config,
         http: sender,
@@ -592,10 +596,7 @@ impl Runner<'_> {
 
     fn config_rejects_bad_signature(&mut self) -> Outcome {
         let (forged, _) = generate::integration_create();
-        let forged_id = match &forged {
-            Event::IntegrationCreate(c) => c.connection_id.clone(),
-            _ => String::new(),
-        };
+        let forged_id = connection_id_of(&forged);
         let result = self.config_post("config-rejects-bad-signature", &generate::integration_secret(), &forged);
         if result.as_ref().is_ok_and(Answer::is_success) {
             // Undo the connection the forged request made, with a properly signed delete.
