@@ -6,6 +6,20 @@
 //! The run creates its own connection with `integration.create` and always ends with
 //! `integration.delete`, whatever failed in between. Cases whose verdict would be meaningless
 //! (a refusal proves nothing when valid deliveries are refused too) are skipped with the reason.
+//!
+//! Two choices worth knowing when reading a result:
+//! - Bodies are written as .NET's System.Text.Json writes them by default (non-ASCII and `+ < > &
+//!   ' \`` as `\uXXXX`; see [`encode_body`]). Every vote has a `+` in its dates, so a receiver that
+//!   parses and re-serialises the JSON before computing the HMAC fails `delivery`, as it would on
+//!   any sender whose bytes differ from its own serialiser's.
+//! - `rejects-verbatim-replay` cannot wait 30 s. It sends a vote signed with `t = now - 29 s`
+//!   (inside the window, so it must be accepted), and sends the same bytes and headers again once
+//!   `now - t` is 31 s, a second or two later. That proves the window is enforced on a request the
+//!   receiver has already seen and accepted, which catches a duplicate short-cut placed before
+//!   verification ("seen this vote id, answer 200"). It does not ask for a replay cache inside the
+//!   window: Top.gg re-signs its retries, and the protocol requires none. It assumes the 30 s
+//!   window of protocol.md §3; a receiver with a shorter window, or a clock more than a second off,
+//!   makes it inconclusive (skipped), not failed.
 
 pub mod http;
 

@@ -33,6 +33,8 @@ enum Flaw {
     SlowTest(u64),
     /// Answers 500 to a vote.create id it has seen before.
     DuplicateIs500,
+    /// Answers 204 to a vote.create id it has seen before without verifying it again.
+    DedupBeforeVerify,
 }
 
 #[derive(Default)]
@@ -181,6 +183,12 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     if !req.headers.contains_key("x-topgg-trace") {
         return (401, String::new());
     }
+    if flaw == Flaw::DedupBeforeVerify {
+        let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        if event["data"]["id"].as_str().is_some_and(|id| state.lock().unwrap().seen_votes.contains(id)) {
+            return (204, String::new());
+        }
+    }
     let key = match flaw {
         Flaw::StripPrefix => secret.strip_prefix("whs_").unwrap_or(&secret).to_string(),
         _ => secret,
@@ -309,6 +317,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         (Flaw::RelativeUrl, vec!["handshake"], &[]),
         (Flaw::SlowTest(700), vec!["delivery"], &["--timeout", "300ms"]),
         (Flaw::DuplicateIs500, vec!["idempotent-retry"], &[]),
+        (Flaw::DedupBeforeVerify, vec!["rejects-verbatim-replay"], &[]),
     ];
     // The suites run at once: each waits a second or two for its replay case.
     let runs: Vec<_> = scenarios
