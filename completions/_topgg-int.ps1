@@ -74,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--capture-dir', '--capture-dir', [CompletionResultType]::ParameterName, 'Write every request as a raw .http file here, named to sort by arrival')
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
             [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'Accept legacy (v0) votes on POST /legacy with this Authorization value')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a whole request before it gets 408 (tests shorten it)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

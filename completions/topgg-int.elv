@@ -68,6 +68,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --capture-dir 'Write every request as a raw .http file here, named to sort by arrival'
             cand --tolerance 'Replay window in seconds; 0 disables the timestamp check'
             cand --legacy-secret 'Accept legacy (v0) votes on POST /legacy with this Authorization value'
+            cand --read-timeout 'How long a client may take to send a whole request before it gets 408 (tests shorten it)'
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
             cand -h 'Print help (see more with ''--help'')'

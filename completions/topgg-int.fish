@@ -68,6 +68,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-dir -d 'Write every request as a raw .http file here, named to sort by arrival' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set or TERM=dumb'
 always\t'Always colour'
 never\t'Never colour'"

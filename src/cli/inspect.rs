@@ -69,7 +69,9 @@ pub fn run(args: InspectArgs, ctx: Context) -> Result<Outcome> {
     }
     if !ctx.json && (tally.payloads > 1 || inputs.len() > 1) {
         let problems = tally.with_problems;
-        with_stdout(|w| writeln!(w, "{} payloads, {} valid, {problems} with problems", tally.payloads, tally.payloads - problems))?;
+        with_stdout(|w| {
+            writeln!(w, "{} payloads, {} valid, {problems} with problems", tally.payloads, tally.payloads - problems)
+        })?;
     }
     Ok(Outcome::from_ok(tally.with_problems == 0))
 }
@@ -176,7 +178,8 @@ fn from_payload(source: &str, line: Option<u64>, payload: Value) -> Inspected {
 
 /// A capture's body must be JSON for it to be inspected at all; header problems join the payload's.
 fn from_capture(source: &str, line: Option<u64>, capture: Capture, now: i64) -> std::result::Result<Inspected, String> {
-    let payload: Value = serde_json::from_slice(&capture.body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let payload: Value =
+        serde_json::from_slice(&capture.body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let mut item = from_payload(source, line, payload);
     let mut header_problems = Vec::new();
     let signature = match capture.header(SIGNATURE_HEADER) {
@@ -199,7 +202,8 @@ fn from_capture(source: &str, line: Option<u64>, capture: Capture, now: i64) -> 
     };
     let trace = capture.header(TRACE_HEADER).map(str::to_string);
     if trace.is_none() {
-        header_problems.push(problem(TRACE_HEADER, "is missing: the python and go SDKs answer 401 and rust 400 without it"));
+        header_problems
+            .push(problem(TRACE_HEADER, "is missing: the python and go SDKs answer 401 and rust 400 without it"));
     }
     match capture.header("content-type") {
         Some(ct) if ct.to_ascii_lowercase().starts_with("application/json") => {}
@@ -251,7 +255,9 @@ fn stream(
         }
     })?;
     match read_failure {
-        Some(e) => Err(Error::input(format!("could not read {source} after line {number}: {}", crate::error::io_reason(&e)))),
+        Some(e) => {
+            Err(Error::input(format!("could not read {source} after line {number}: {}", crate::error::io_reason(&e))))
+        }
         None => Ok(()),
     }
 }
@@ -291,7 +297,14 @@ fn write_short(w: &mut dyn Write, item: &Inspected) -> std::io::Result<()> {
     }
     let first = &item.problems[0];
     let more = if item.problems.len() > 1 { format!(" (+{} more)", item.problems.len() - 1) } else { String::new() };
-    writeln!(w, "{} line {line:<6} {}  {}: {}{more}", style::fail("✗"), style::accent(item.kind), first.path, first.message)
+    writeln!(
+        w,
+        "{} line {line:<6} {}  {}: {}{more}",
+        style::fail("✗"),
+        style::accent(item.kind),
+        first.path,
+        first.message
+    )
 }
 
 fn write_full(w: &mut dyn Write, item: &Inspected, now: i64) -> std::io::Result<()> {

@@ -2,8 +2,12 @@
 //! receiver. Nothing here prints or knows about terminals, clap or colours.
 
 pub mod capture;
+pub mod conformance;
 pub mod generate;
+pub mod http;
 pub mod payload;
+pub mod receiver;
 pub mod secret;
 pub mod signature;
+pub mod store;
 pub mod time;

@@ -57,10 +57,22 @@ fn broken_set() -> Vec<(&'static str, Value, Vec<&'static str>)> {
         ("weight as string", with(&vote, &["data", "weight"], json!("1")), vec!["$.data.weight"]),
         ("zero weight", with(&vote, &["data", "weight"], json!(0)), vec!["$.data.weight"]),
         ("non-numeric snowflake", with(&vote, &["data", "user", "id"], json!("12ab")), vec!["$.data.user.id"]),
-        ("snowflake as number", with(&vote, &["data", "project", "id"], json!(803190510032756736u64)), vec!["$.data.project.id"]),
-        ("docs placeholder", with(&vote, &["data", "project", "platform_id"], json!("top.gg id")), vec!["$.data.project.platform_id"]),
+        (
+            "snowflake as number",
+            with(&vote, &["data", "project", "id"], json!(803190510032756736u64)),
+            vec!["$.data.project.id"],
+        ),
+        (
+            "docs placeholder",
+            with(&vote, &["data", "project", "platform_id"], json!("top.gg id")),
+            vec!["$.data.project.platform_id"],
+        ),
         ("unparseable date", with(&vote, &["data", "created_at"], json!("yesterday")), vec!["$.data.created_at"]),
-        ("date without offset", with(&vote, &["data", "expires_at"], json!("2026-02-09T12:47:14")), vec!["$.data.expires_at"]),
+        (
+            "date without offset",
+            with(&vote, &["data", "expires_at"], json!("2026-02-09T12:47:14")),
+            vec!["$.data.expires_at"],
+        ),
         (
             "expires before created",
             with(&vote, &["data", "expires_at"], json!("2026-02-08T12:47:14.2510149+00:00")),
@@ -68,11 +80,27 @@ fn broken_set() -> Vec<(&'static str, Value, Vec<&'static str>)> {
         ),
         ("query not strings", with(&vote, &["data", "query"], json!({"ref": 1})), vec!["$.data.query.ref"]),
         ("unknown project type", with(&vote, &["data", "project", "type"], json!("app")), vec!["$.data.project.type"]),
-        ("relative avatar", with(&vote, &["data", "user", "avatar_url"], json!("/a.png")), vec!["$.data.user.avatar_url"]),
-        ("secret without prefix", with(&create, &["data", "webhook_secret"], json!("abc123")), vec!["$.data.webhook_secret"]),
+        (
+            "relative avatar",
+            with(&vote, &["data", "user", "avatar_url"], json!("/a.png")),
+            vec!["$.data.user.avatar_url"],
+        ),
+        (
+            "secret without prefix",
+            with(&create, &["data", "webhook_secret"], json!("abc123")),
+            vec!["$.data.webhook_secret"],
+        ),
         ("empty connection id", with(&create, &["data", "connection_id"], json!("")), vec!["$.data.connection_id"]),
-        ("legacy isWeekend string", json!({"bot": "160105994217586689", "user": "140862798832861184", "type": "upvote", "isWeekend": "no"}), vec!["$.isWeekend"]),
-        ("legacy bad type", json!({"guild": "160105994217586689", "user": "140862798832861184", "type": "downvote"}), vec!["$.type"]),
+        (
+            "legacy isWeekend string",
+            json!({"bot": "160105994217586689", "user": "140862798832861184", "type": "upvote", "isWeekend": "no"}),
+            vec!["$.isWeekend"],
+        ),
+        (
+            "legacy bad type",
+            json!({"guild": "160105994217586689", "user": "140862798832861184", "type": "downvote"}),
+            vec!["$.type"],
+        ),
     ]
 }
 
@@ -109,7 +137,8 @@ fn jsonl_stream_reports_each_line_and_a_summary() {
     assert!(text.trim_end().ends_with("10 payloads, 6 valid, 4 with problems"), "{text}");
 
     let out = cmd().args(["inspect", "--json", "--jsonl", "--problems-only"]).write_stdin(input).output().unwrap();
-    let records: Vec<Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(records.len(), 4);
     assert_eq!(records[0]["line"], 7);
 }
