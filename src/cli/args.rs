@@ -29,12 +29,13 @@ pub struct Cli {
 
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+// Plain comments, not doc comments: clap then lists the values on one line in every --help.
 pub enum Color {
-    /// Colour on a terminal unless NO_COLOR is set or TERM=dumb.
+    // Colour on a terminal unless NO_COLOR is set or TERM=dumb.
     Auto,
-    /// Always colour.
+    // Always colour.
     Always,
-    /// Never colour.
+    // Never colour.
     Never,
 }
 
