@@ -537,6 +537,7 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         _ if out.status >= 400 => Response::error(out.status, out.verdict, out.detail.as_deref().unwrap_or("")),
         _ => Response::empty(out.status),
     };
+    resp.head_only = method == "HEAD";
     if let Some(allow) = out.allow {
         resp.headers.push(("Allow", allow.into()));
     }

@@ -633,3 +633,33 @@ fn keep_alive_and_pipelining() {
     assert_eq!(text.matches("HTTP/1.1 204 No Content").count(), 2, "{text}");
     assert!(text.contains("HTTP/1.1 200 OK"));
 }
+
+#[test]
+fn chunked_bodies_are_verified_and_capped() {
+    let (r, _) = receiver(Duration::from_secs(5));
+    connect(&r, "1", "whs_c");
+    let a = r.local_addr();
+    let body = vote_body("c1");
+    let (x, y) = body.split_at(10);
+    let mut req = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        sign("whs_c", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(raw(a, &req).unwrap().status, 204, "the chunks are joined into the signed bytes");
+
+    let big = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n300000\r\n";
+    assert_eq!(raw(a, big).unwrap().status, 413);
+    let smuggle = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n";
+    assert_eq!(raw(a, smuggle).unwrap().status, 400);
+
+    let head = raw(a, b"HEAD /health HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "HEAD answers carry no body");
+}
