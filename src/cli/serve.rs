@@ -7,7 +7,9 @@
 //! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
 //! finish and exits 130, as the exit-code table says for an interruption.
 
+use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -58,7 +60,14 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
 
     let stop = interrupt::install();
     let json = ctx.json;
-    let receiver = Receiver::start(config, Box::new(move |log: &RequestLog| render(log, json)))?;
+    // Worker threads render their line and hand it to one writer thread, so they never queue on
+    // the stdout lock, and nothing can be printed before the ready line.
+    let (lines, queue) = mpsc::sync_channel::<Option<String>>(64 * 1024);
+    let sender = lines.clone();
+    let log = move |log: &RequestLog| {
+        let _ = sender.send(Some(if json { log.to_json().to_string() } else { human(log) }));
+    };
+    let receiver = Receiver::start(config, Box::new(log))?;
 
     let base = receiver.webhook_url("<connection_id>");
     if json {
@@ -76,13 +85,40 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
     }
     banner(&receiver, &data_dir, &integration_secret, generated);
+    let writer = std::thread::spawn(move || write_lines(&queue));
 
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
+    let _ = lines.send(None);
+    let _ = writer.join();
     Err(Error::Interrupted)
+}
+
+/// Writes log lines until the `None` that ends them, flushing whenever the queue runs dry. A
+/// closed stdout cannot stop the server; the lines are then dropped.
+fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
+    let stdout = std::io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    while let Ok(Some(line)) = queue.recv() {
+        let _ = writeln!(w, "{line}");
+        loop {
+            match queue.try_recv() {
+                Ok(Some(line)) => {
+                    let _ = writeln!(w, "{line}");
+                }
+                Ok(None) => {
+                    let _ = w.flush();
+                    return;
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = w.flush();
+    }
+    let _ = w.flush();
 }
 
 fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
@@ -108,13 +144,7 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     output::note(style::dim("Ctrl-C stops the server"));
 }
 
-/// One request as a line: JSON, or `time method path type conn verdict status latency trace`.
-fn render(log: &RequestLog, json: bool) {
-    let line = if json { log.to_json().to_string() } else { human(log) };
-    // A closed stdout cannot be reported from a worker thread; the server keeps serving.
-    let _ = output::with_stdout(|w| writeln!(w, "{line}"));
-}
-
+/// One request as a line: `time method path type conn verdict status latency trace …`.
 fn human(log: &RequestLog) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
     let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
