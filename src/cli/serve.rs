@@ -1,16 +1,16 @@
 //! `topgg-int serve`: runs the reference receiver and renders its request log.
 //!
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
-//! `{"event":"ready","config_url":…,"webhook_base":…,"data_dir":…,"store":…,
-//! "integration_secret_fingerprint":…}`), printed only once the socket is bound, then one line per
+//! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
+//! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
 //! finish and exits 130, as the exit-code table says for an interruption.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::mpsc;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
@@ -74,6 +74,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         let ready = serde_json::json!({
             "event": "ready",
             "config_url": receiver.config_url(),
+            "listen": receiver.local_addr().to_string(),
             "webhook_url": base,
             "data_dir": data_dir.display().to_string(),
             "store": receiver.store_path().display().to_string(),
@@ -130,6 +131,7 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
         if n == 1 { "" } else { "s" },
         receiver.store_path().display()
     ));
+    output::note(format!("{} {}", style::dim("listening on"), receiver.local_addr()));
     output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
     if generated {
         output::note(format!(

@@ -665,15 +665,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     retry: replaced,
                     ..Outcome::ok(200)
                 },
-                Err(e) => Outcome {
-                    event: Some(name),
-                    connection: Some(id),
-                    ..Outcome::refuse(
-                        500,
-                        "store-failed",
-                        format!("could not store the connection in {}: {e}", shared.store.path().display()),
-                    )
-                },
+                Err(e) => store_failed(shared, name, id, &e),
             }
         }
         Event::IntegrationDelete(d) => {
@@ -686,21 +678,26 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     detail: Some("unknown connection (already deleted?)".into()),
                     ..Outcome::ok(204)
                 },
-                Err(e) => Outcome {
-                    event: Some(name),
-                    connection: Some(id),
-                    ..Outcome::refuse(
-                        500,
-                        "store-failed",
-                        format!("could not update the store {}: {e}", shared.store.path().display()),
-                    )
-                },
+                Err(e) => store_failed(shared, name, id, &e),
             }
         }
         other => Outcome {
             event: Some(name),
             ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
         },
+    }
+}
+
+/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry).
+fn store_failed(shared: &Shared, event: String, id: String, e: &std::io::Error) -> Outcome {
+    Outcome {
+        event: Some(event),
+        connection: Some(id),
+        ..Outcome::refuse(
+            500,
+            "store-failed",
+            format!("could not write the connection store {}: {e}", shared.store.path().display()),
+        )
     }
 }
 

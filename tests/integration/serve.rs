@@ -135,14 +135,18 @@ fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
 }
 
 fn serve_on_port(port: &str, data_dir: &Path, extra: &[&str]) -> Command {
+    let mut c = hermetic();
+    c.args(["--json", "serve", "--port", port, "--data-dir"]).arg(data_dir).args(extra);
+    c
+}
+
+/// `topgg-int` with the clean environment of `common::cmd()`, as a std Command that can be spawned.
+fn hermetic() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"));
     c.env_clear()
         .env("NO_COLOR", "1")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .args(["--json", "serve", "--port", port, "--data-dir"])
-        .arg(data_dir)
-        .args(extra);
+        .env("HOME", std::env::temp_dir());
     c
 }
 
@@ -171,9 +175,10 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
     let ready: Value = serde_json::from_str(&first)
         .unwrap_or_else(|_| panic!("ready line {first:?}; stderr: {}", stderr.lock().unwrap()));
     assert_eq!(ready["event"], "ready");
-    let url = ready["config_url"].as_str().unwrap();
-    let hostport = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap();
-    let addr: SocketAddr = hostport.parse().unwrap();
+    let addr: SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    if !extra.contains(&"--public-url") {
+        assert_eq!(ready["config_url"], format!("http://{addr}/integration"));
+    }
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
     // Drain stdout so the server never blocks on a full pipe.
@@ -421,6 +426,50 @@ fn captures_sort_by_arrival_and_verify() {
     let header = c.header("x-topgg-signature").unwrap();
     let t: i64 = header.strip_prefix("t=").unwrap().split(',').next().unwrap().parse().unwrap();
     assert_eq!(header, sign_at("whs_cap", t, &c.body), "the capture holds the exact signed bytes");
+}
+
+#[test]
+fn human_log_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").expect("the first line gives the config URL");
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("12", "whs_h"));
+    post_signed(addr, "/webhooks/12", "whs_h", &vote_body("1"));
+    let mut lines = [String::new(), String::new()];
+    for l in &mut lines {
+        out.read_line(l).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let vote = &lines[1];
+    for part in ["POST", "/webhooks/12", "vote.create", "conn=12", " ok ", "204", "ms", "trace=trace-1"] {
+        assert!(vote.contains(part), "{part:?} missing from {vote:?}");
+    }
+    assert!(lines[0].contains("integration.create") && lines[0].contains(" 200 "), "{:?}", lines[0]);
+    assert!(!lines.concat().contains("\x1b["), "no colour with NO_COLOR");
+}
+
+#[test]
+fn public_url_is_handed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        dir.path(),
+        &["--integration-secret", INTEGRATION_SECRET, "--public-url", "https://hooks.example.test/base/"],
+    );
+    assert_eq!(s.ready["config_url"], "https://hooks.example.test/base/integration");
+    let r = post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("8", "whs_p"));
+    assert_eq!(r.json()["webhook_url"], "https://hooks.example.test/base/webhooks/8");
 }
 
 #[test]
