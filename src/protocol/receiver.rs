@@ -89,7 +89,7 @@ impl ReceiverConfig {
             legacy_secret: None,
             read_timeout: READ_TIMEOUT,
             max_body: MAX_BODY,
-            max_connections: 1024,
+            max_connections: 512,
             remove_data_dir: false,
         }
     }
@@ -366,8 +366,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             *active += 1;
         }
         let s = shared.clone();
+        // The default 2 MiB stack (reserved, not committed): JSON nested to serde_json's depth limit
+        // overflows 256 KiB in a debug build.
         let spawned =
-            std::thread::Builder::new().name("topgg-int-conn".into()).stack_size(256 * 1024).spawn(move || {
+            std::thread::Builder::new().name("topgg-int-conn".into()).stack_size(2 * 1024 * 1024).spawn(move || {
                 serve_connection(stream, peer, &s);
                 let mut active = s.active.lock().unwrap_or_else(|e| e.into_inner());
                 *active -= 1;

@@ -252,6 +252,9 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let junk = b"not json \xff";
     let junk_sig = sign(webhook_secret, junk);
     assert_eq!(code(&[("x-topgg-signature", &junk_sig), ("x-topgg-trace", "t")], junk), 204, "verified, unparseable");
+    let deep = format!("{{\"type\":\"vote.create\",\"data\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_sig = sign(webhook_secret, deep.as_bytes());
+    assert_eq!(code(&[("x-topgg-signature", &deep_sig), ("x-topgg-trace", "t")], deep.as_bytes()), 204, "deep nesting");
     let unknown = br#"{"type":"vote.delete","data":{}}"#;
     let unknown_sig = sign(webhook_secret, unknown);
     assert_eq!(code(&[("x-topgg-signature", &unknown_sig), ("x-topgg-trace", "t")], unknown), 204);
@@ -270,8 +273,8 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(20);
-    assert_eq!(logs.len(), 20, "one log line per request");
+    let logs = s.logs(21);
+    assert_eq!(logs.len(), 21, "one log line per request");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
