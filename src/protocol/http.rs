@@ -93,6 +93,8 @@ pub struct Conn {
     limits: Limits,
     accepted: Instant,
     served: u64,
+    /// Read buffer, kept so each read does not zero a fresh one.
+    chunk: Box<[u8; 16 * 1024]>,
 }
 
 impl Conn {
@@ -101,7 +103,14 @@ impl Conn {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL_SLICE.min(limits.read_timeout).max(Duration::from_millis(1))))?;
         stream.set_write_timeout(Some(limits.read_timeout.max(Duration::from_secs(1))))?;
-        Ok(Conn { stream, buf: Vec::with_capacity(8192), limits, accepted: Instant::now(), served: 0 })
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+            limits,
+            accepted: Instant::now(),
+            served: 0,
+            chunk: Box::new([0u8; 16 * 1024]),
+        })
     }
 
     /// The socket, for writing responses.
@@ -324,9 +333,8 @@ impl Conn {
     }
 
     fn fill(&mut self) -> io::Result<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
-        self.buf.extend_from_slice(&chunk[..n]);
+        let n = self.stream.read(&mut self.chunk[..])?;
+        self.buf.extend_from_slice(&self.chunk[..n]);
         Ok(n)
     }
 
