@@ -98,26 +98,35 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     Err(Error::Interrupted)
 }
 
-/// Writes log lines until the `None` that ends them, flushing whenever the queue runs dry. A
-/// closed stdout cannot stop the server; the lines are then dropped.
+/// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
+/// the queue every couple of milliseconds, so workers do not have to wake it for every line and
+/// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
 fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
     let stdout = std::io::stdout();
-    let mut w = BufWriter::new(stdout.lock());
-    while let Ok(Some(line)) = queue.recv() {
-        let _ = writeln!(w, "{line}");
+    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    'idle: while let Ok(mut next) = queue.recv() {
         loop {
+            loop {
+                match next {
+                    Some(line) => {
+                        let _ = writeln!(w, "{line}");
+                    }
+                    None => break 'idle,
+                }
+                match queue.try_recv() {
+                    Ok(item) => next = item,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => break 'idle,
+                }
+            }
+            let _ = w.flush();
+            std::thread::sleep(Duration::from_millis(2));
             match queue.try_recv() {
-                Ok(Some(line)) => {
-                    let _ = writeln!(w, "{line}");
-                }
-                Ok(None) => {
-                    let _ = w.flush();
-                    return;
-                }
-                Err(_) => break,
+                Ok(item) => next = item,
+                Err(mpsc::TryRecvError::Empty) => continue 'idle,
+                Err(mpsc::TryRecvError::Disconnected) => break 'idle,
             }
         }
-        let _ = w.flush();
     }
     let _ = w.flush();
 }
