@@ -438,6 +438,10 @@ fn parse_head(raw: &[u8]) -> Result<Head, (u16, String)> {
             return Err(bad(format!("header name {:?} is not valid", shorten(name))));
         }
         let value = value.trim_matches([' ', '\t']);
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            // Control characters have no place in a header, and would reach terminals via the log.
+            return Err(bad(format!("header {:?} has a control character in its value", shorten(name))));
+        }
         if name.eq_ignore_ascii_case("content-length") {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!("Content-Length {:?} is not a number", shorten(value))));
@@ -589,6 +593,8 @@ mod tests {
         }
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2").is_err());
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: -1").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nx-topgg-trace: a\x1b[2Jb").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nx-topgg-trace: a\tb").is_ok());
     }
 
     #[test]

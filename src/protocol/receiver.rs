@@ -547,7 +547,7 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         time_unix_nanos,
         peer,
         method: req.method.clone(),
-        path: req.target.clone(),
+        path: req.target.chars().take(256).collect(),
         event: out.event,
         connection: out.connection,
         verdict: out.verdict,
@@ -615,7 +615,11 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
     match serde_json::from_str::<Value>(text) {
         Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {err}")),
         Ok(v) => {
-            let t = v.get("type").and_then(Value::as_str).map(str::to_string);
+            // The type reaches terminals through the log: no control characters, bounded length.
+            let t = v
+                .get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect::<String>());
             let w = match &t {
                 Some(t) if !super::payload::EVENT_TYPES.contains(&t.as_str()) => {
                     format!("verified, unknown event type {t:?}")
