@@ -716,3 +716,31 @@ fn chunked_bodies_are_verified_and_capped() {
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty(), "HEAD answers carry no body");
 }
+
+#[test]
+fn shutdown_finishes_the_request_in_flight() {
+    let (r, logs) = receiver(Duration::from_secs(5));
+    connect(&r, "1", "whs_d");
+    let a = r.local_addr();
+    let body = vote_body("d1");
+    let head = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nContent-Length: {}\r\n\r\n",
+        sign("whs_d", &body),
+        body.len()
+    );
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body[..20]).unwrap();
+    let stopping = std::thread::spawn(move || r.shutdown());
+    std::thread::sleep(Duration::from_millis(150));
+    s.write_all(&body[20..]).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let resp = parse_response(&out).unwrap();
+    assert_eq!(resp.status, 204);
+    assert!(resp.head.contains("Connection: close"), "the last answer closes the connection");
+    stopping.join().unwrap();
+    assert!(TcpStream::connect(a).is_err(), "no longer accepting");
+    assert_eq!(logs.lock().unwrap().last().map(|l| l.status), Some(204));
+}
