@@ -520,7 +520,8 @@ fn ephemeral_receiver_cleans_up() {
 
 #[test]
 fn slow_clients_get_408_without_blocking_others() {
-    let (r, _) = receiver(Duration::from_millis(400));
+    let timeout = Duration::from_millis(1000);
+    let (r, _) = receiver(timeout);
     connect(&r, "1", "whs_s");
     let a = r.local_addr();
     let started = Instant::now();
@@ -538,9 +539,9 @@ fn slow_clients_get_408_without_blocking_others() {
         let t = Instant::now();
         let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
         assert_eq!(resp.status, 204);
-        assert!(t.elapsed() < Duration::from_millis(200), "a fast client waited {:?}", t.elapsed());
+        assert!(t.elapsed() < timeout / 2, "a fast client waited {:?}", t.elapsed());
     }
-    assert!(started.elapsed() < Duration::from_millis(400), "fast clients were served while slow ones waited");
+    assert!(started.elapsed() < timeout, "fast clients were served while slow ones waited");
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut out = Vec::new();
