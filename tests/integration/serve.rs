@@ -377,6 +377,23 @@ fn corrupt_store_is_refused_not_overwritten() {
 }
 
 #[test]
+fn unreadable_store_and_unknown_routes_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("connections.json")).unwrap();
+    let out = serve_command(dir.path(), &["--integration-secret", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connections.json"));
+
+    let fresh = tempfile::tempdir().unwrap();
+    let out = serve_command(fresh.path(), &["--integration-secret", "s", "--routes", "vote.create,vote.delete"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vote.delete"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn port_in_use_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
