@@ -153,7 +153,11 @@ impl Conn {
                     ));
                 }
                 Ok(_) => {
-                    started.get_or_insert_with(Instant::now);
+                    let first_byte = *started.get_or_insert_with(Instant::now);
+                    // A client trickling bytes never lets a read time out: check the clock here too.
+                    if Instant::now() >= first_byte + self.limits.read_timeout && find_head_end(&self.buf).is_none() {
+                        return Next::Refused(self.head_timeout(first_byte));
+                    }
                 }
                 Err(e) if is_timeout(&e) => {
                     let idle = self.buf.is_empty();
@@ -161,12 +165,7 @@ impl Conn {
                         return Next::Closed;
                     }
                     if Instant::now() >= deadline {
-                        return Next::Refused(self.refusal(
-                            408,
-                            "timeout",
-                            format!("no complete request head within {} ms", self.limits.read_timeout.as_millis()),
-                            started.or(Some(wait_from)),
-                        ));
+                        return Next::Refused(self.head_timeout(started.unwrap_or(wait_from)));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -251,7 +250,11 @@ impl Conn {
         while !enough(&self.buf) {
             match self.fill() {
                 Ok(0) => return Err(Short::Eof),
-                Ok(_) => {}
+                Ok(_) => {
+                    if Instant::now() >= deadline && !enough(&self.buf) {
+                        return Err(Short::Timeout);
+                    }
+                }
                 Err(e) if is_timeout(&e) => {
                     if Instant::now() >= deadline {
                         return Err(Short::Timeout);
@@ -318,6 +321,11 @@ impl Conn {
         };
         r.unread_body = !matches!(short, Short::Eof);
         with_request(r)
+    }
+
+    fn head_timeout(&self, started: Instant) -> Refusal {
+        let ms = self.limits.read_timeout.as_millis();
+        self.refusal(408, "timeout", format!("no complete request head within {ms} ms"), Some(started))
     }
 
     fn refusal(&self, status: u16, verdict: &'static str, detail: String, started: Option<Instant>) -> Refusal {

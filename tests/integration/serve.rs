@@ -565,6 +565,36 @@ fn slow_clients_get_408_without_blocking_others() {
         let _ = s.read_to_end(&mut out);
         assert_eq!(parse_response(&out).unwrap().status, 408);
     }
+    // A client trickling a byte at a time gets 408 at the deadline too, head or body.
+    let a2 = a;
+    let trickle = |prefix: &'static [u8]| {
+        std::thread::spawn(move || {
+            let mut s = TcpStream::connect(a2).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            s.write_all(prefix).unwrap();
+            let t = Instant::now();
+            let mut out = Vec::new();
+            while t.elapsed() < Duration::from_secs(5) {
+                if s.write_all(b"x").is_err() {
+                    break;
+                }
+                let mut buf = [0u8; 512];
+                match s.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                    Err(_) => {}
+                }
+            }
+            (parse_response(&out).map(|r| r.status).ok(), t.elapsed())
+        })
+    };
+    let head = trickle(b"POST /webhooks/1 HTTP/1.1\r\nX-Long: ");
+    let body = trickle(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
+    for t in [head, body] {
+        let (status, took) = t.join().unwrap();
+        assert_eq!(status, Some(408));
+        assert!(took < timeout * 3, "took {took:?}");
+    }
     // A client that connects and sends nothing at all also gets 408.
     let mut idle = TcpStream::connect(a).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
