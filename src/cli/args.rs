@@ -105,12 +105,18 @@ Endpoints:
   GET  /connections            connections as JSON, secrets redacted
 
 The first line printed gives the config URL once the socket is bound (with --json:
-{\"event\":\"ready\",\"config_url\":…}), so scripts can wait for it.
+{\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per
+request: time, method, path, event type, connection, verdict, status, latency, trace id.
+Connections are stored durably in the data dir (a 200 to integration.create means it is on disk).
+
+Examples:
+  topgg-int serve --port 8080
+  topgg-int serve --port 0 --json --data-dir ./data | tee serve.log
+  topgg-int serve --public-url https://my-tunnel.example --capture-dir captures/
 
 Exit codes:
-  0    stopped cleanly
-  2    usage error or unusable input (port in use, corrupt store)
-  130  interrupted";
+  2    usage error or unusable input (port in use, corrupt or unreadable store)
+  130  stopped by Ctrl-C or SIGTERM, after finishing the requests in flight";
 
 const SIMULATE_HELP: &str = "\
 With no --url, the built-in reference receiver is started on 127.0.0.1 and used as the target.

@@ -1,14 +1,16 @@
 //! `topgg-int serve`: runs the reference receiver and renders its request log.
 //!
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
-//! `{"event":"ready","config_url":…,"webhook_base":…,"data_dir":…,"store":…,
-//! "integration_secret_fingerprint":…}`), printed only once the socket is bound, then one line per
+//! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
+//! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
 //! finish and exits 130, as the exit-code table says for an interruption.
 
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
@@ -58,13 +60,21 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
 
     let stop = interrupt::install();
     let json = ctx.json;
-    let receiver = Receiver::start(config, Box::new(move |log: &RequestLog| render(log, json)))?;
+    // Worker threads render their line and hand it to one writer thread, so they never queue on
+    // the stdout lock, and nothing can be printed before the ready line.
+    let (lines, queue) = mpsc::sync_channel::<Option<String>>(64 * 1024);
+    let sender = lines.clone();
+    let log = move |log: &RequestLog| {
+        let _ = sender.send(Some(if json { log.to_json().to_string() } else { human(log) }));
+    };
+    let receiver = Receiver::start(config, Box::new(log))?;
 
     let base = receiver.webhook_url("<connection_id>");
     if json {
         let ready = serde_json::json!({
             "event": "ready",
             "config_url": receiver.config_url(),
+            "listen": receiver.local_addr().to_string(),
             "webhook_url": base,
             "data_dir": data_dir.display().to_string(),
             "store": receiver.store_path().display().to_string(),
@@ -76,13 +86,49 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
     }
     banner(&receiver, &data_dir, &integration_secret, generated);
+    let writer = std::thread::spawn(move || write_lines(&queue));
 
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
+    let _ = lines.send(None);
+    let _ = writer.join();
     Err(Error::Interrupted)
+}
+
+/// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
+/// the queue every couple of milliseconds, so workers do not have to wake it for every line and
+/// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
+fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
+    let stdout = std::io::stdout();
+    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    'idle: while let Ok(mut next) = queue.recv() {
+        loop {
+            loop {
+                match next {
+                    Some(line) => {
+                        let _ = writeln!(w, "{line}");
+                    }
+                    None => break 'idle,
+                }
+                match queue.try_recv() {
+                    Ok(item) => next = item,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => break 'idle,
+                }
+            }
+            let _ = w.flush();
+            std::thread::sleep(Duration::from_millis(2));
+            match queue.try_recv() {
+                Ok(item) => next = item,
+                Err(mpsc::TryRecvError::Empty) => continue 'idle,
+                Err(mpsc::TryRecvError::Disconnected) => break 'idle,
+            }
+        }
+    }
+    let _ = w.flush();
 }
 
 fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
@@ -94,6 +140,7 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
         if n == 1 { "" } else { "s" },
         receiver.store_path().display()
     ));
+    output::note(format!("{} {}", style::dim("listening on"), receiver.local_addr()));
     output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
     if generated {
         output::note(format!(
@@ -108,13 +155,7 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     output::note(style::dim("Ctrl-C stops the server"));
 }
 
-/// One request as a line: JSON, or `time method path type conn verdict status latency trace`.
-fn render(log: &RequestLog, json: bool) {
-    let line = if json { log.to_json().to_string() } else { human(log) };
-    // A closed stdout cannot be reported from a worker thread; the server keeps serving.
-    let _ = output::with_stdout(|w| writeln!(w, "{line}"));
-}
-
+/// One request as a line: `time method path type conn verdict status latency trace …`.
 fn human(log: &RequestLog) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
     let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;

@@ -5,8 +5,8 @@
 //! a client that sends nothing in time (tiny_http sets no read timeout, and on Unix a timed-out read
 //! is `WouldBlock`, which it treats as a silent close), must refuse an oversized body with 413 before
 //! reading it, and must survive accept errors under load (tiny_http's accept thread stops for good on
-//! the first one). It supports what Top.gg and curl send: `Content-Length` bodies, keep-alive,
-//! pipelining and `Expect: 100-continue`. It never prints.
+//! the first one). It supports what Top.gg and curl send: `Content-Length` and chunked bodies,
+//! keep-alive, pipelining and `Expect: 100-continue`. It never prints.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -93,6 +93,8 @@ pub struct Conn {
     limits: Limits,
     accepted: Instant,
     served: u64,
+    /// Read buffer, kept so each read does not zero a fresh one.
+    chunk: Box<[u8; 16 * 1024]>,
 }
 
 impl Conn {
@@ -101,7 +103,14 @@ impl Conn {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL_SLICE.min(limits.read_timeout).max(Duration::from_millis(1))))?;
         stream.set_write_timeout(Some(limits.read_timeout.max(Duration::from_secs(1))))?;
-        Ok(Conn { stream, buf: Vec::with_capacity(8192), limits, accepted: Instant::now(), served: 0 })
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+            limits,
+            accepted: Instant::now(),
+            served: 0,
+            chunk: Box::new([0u8; 16 * 1024]),
+        })
     }
 
     /// The socket, for writing responses.
@@ -144,7 +153,11 @@ impl Conn {
                     ));
                 }
                 Ok(_) => {
-                    started.get_or_insert_with(Instant::now);
+                    let first_byte = *started.get_or_insert_with(Instant::now);
+                    // A client trickling bytes never lets a read time out: check the clock here too.
+                    if Instant::now() >= first_byte + self.limits.read_timeout && find_head_end(&self.buf).is_none() {
+                        return Next::Refused(self.head_timeout(first_byte));
+                    }
                 }
                 Err(e) if is_timeout(&e) => {
                     let idle = self.buf.is_empty();
@@ -152,12 +165,7 @@ impl Conn {
                         return Next::Closed;
                     }
                     if Instant::now() >= deadline {
-                        return Next::Refused(self.refusal(
-                            408,
-                            "timeout",
-                            format!("no complete request head within {} ms", self.limits.read_timeout.as_millis()),
-                            started.or(Some(wait_from)),
-                        ));
+                        return Next::Refused(self.head_timeout(started.unwrap_or(wait_from)));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -185,64 +193,47 @@ impl Conn {
             r.target = Some(head.target.clone());
             Next::Refused(r)
         };
-        if head.chunked {
-            let mut r = self.refusal(
-                411,
-                "length-required",
-                "chunked bodies are not accepted; send Content-Length".into(),
-                Some(started),
-            );
-            r.unread_body = true;
-            return with_request(r);
-        }
-        if head.content_length > self.limits.max_body as u64 {
-            let mut r = self.refusal(
-                413,
-                "too-large",
-                format!("the body is {} bytes, over the {} byte limit", head.content_length, self.limits.max_body),
-                Some(started),
-            );
-            r.unread_body = true;
-            return with_request(r);
-        }
-        let len = head.content_length as usize;
-        if head.expect_continue && self.buf.len() < len {
-            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
         let deadline = started + self.limits.read_timeout;
-        while self.buf.len() < len {
-            match self.fill() {
-                Ok(0) => {
-                    return with_request(self.refusal(
-                        400,
-                        "bad-request",
-                        format!("the client closed the connection after {} of {len} body bytes", self.buf.len()),
-                        Some(started),
-                    ));
-                }
-                Ok(_) => {}
-                Err(e) if is_timeout(&e) => {
-                    if Instant::now() >= deadline {
-                        let mut r = self.refusal(
-                            408,
-                            "timeout",
-                            format!(
-                                "only {} of {len} body bytes arrived within {} ms",
-                                self.buf.len(),
-                                self.limits.read_timeout.as_millis()
-                            ),
-                            Some(started),
-                        );
-                        r.unread_body = true;
-                        return with_request(r);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Next::Closed,
+        let body = if head.chunked {
+            if head.expect_continue && self.buf.is_empty() {
+                let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
             }
-        }
-        let rest = self.buf.split_off(len);
-        let body = std::mem::replace(&mut self.buf, rest);
+            match self.read_chunked(deadline) {
+                Ok(body) => body,
+                Err(Short::TooLarge) => {
+                    let mut r = self.refusal(
+                        413,
+                        "too-large",
+                        format!("the chunked body is over the {} byte limit", self.limits.max_body),
+                        Some(started),
+                    );
+                    r.unread_body = true;
+                    return with_request(r);
+                }
+                Err(short) => return self.short_body(short, "chunked body".into(), started, with_request),
+            }
+        } else {
+            if head.content_length > self.limits.max_body as u64 {
+                let mut r = self.refusal(
+                    413,
+                    "too-large",
+                    format!("the body is {} bytes, over the {} byte limit", head.content_length, self.limits.max_body),
+                    Some(started),
+                );
+                r.unread_body = true;
+                return with_request(r);
+            }
+            let len = head.content_length as usize;
+            if head.expect_continue && self.buf.len() < len {
+                let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            }
+            if let Err(short) = self.wait_for(|b| b.len() >= len, deadline) {
+                let what = format!("{} of {len} body bytes", self.buf.len());
+                return self.short_body(short, what, started, with_request);
+            }
+            let rest = self.buf.split_off(len);
+            std::mem::replace(&mut self.buf, rest)
+        };
         self.served += 1;
         Next::Request(Request {
             method: head.method,
@@ -252,6 +243,89 @@ impl Conn {
             keep_alive: head.keep_alive,
             started,
         })
+    }
+
+    /// Reads until `enough(buffer)` holds, or the deadline passes, or the client goes away.
+    fn wait_for(&mut self, enough: impl Fn(&[u8]) -> bool, deadline: Instant) -> Result<(), Short> {
+        while !enough(&self.buf) {
+            match self.fill() {
+                Ok(0) => return Err(Short::Eof),
+                Ok(_) => {
+                    if Instant::now() >= deadline && !enough(&self.buf) {
+                        return Err(Short::Timeout);
+                    }
+                }
+                Err(e) if is_timeout(&e) => {
+                    if Instant::now() >= deadline {
+                        return Err(Short::Timeout);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(Short::Broken),
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes a `Transfer-Encoding: chunked` body, refusing it once it passes the cap.
+    fn read_chunked(&mut self, deadline: Instant) -> Result<Vec<u8>, Short> {
+        let mut body = Vec::new();
+        loop {
+            let line_end = |b: &[u8]| b.windows(2).position(|w| w == b"\r\n");
+            self.wait_for(|b| line_end(b).is_some() || b.len() > 1024, deadline)?;
+            let end = line_end(&self.buf).ok_or(Short::Malformed)?;
+            let line = std::str::from_utf8(&self.buf[..end]).map_err(|_| Short::Malformed)?;
+            let size_hex = line.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size_hex, 16).map_err(|_| Short::Malformed)?;
+            self.buf.drain(..end + 2);
+            if size == 0 {
+                // Trailer fields, then the blank line.
+                loop {
+                    self.wait_for(|b| line_end(b).is_some() || b.len() > 8192, deadline)?;
+                    let end = line_end(&self.buf).ok_or(Short::Malformed)?;
+                    self.buf.drain(..end + 2);
+                    if end == 0 {
+                        return Ok(body);
+                    }
+                }
+            }
+            if body.len().saturating_add(size) > self.limits.max_body {
+                return Err(Short::TooLarge);
+            }
+            self.wait_for(|b| b.len() >= size + 2, deadline)?;
+            if &self.buf[size..size + 2] != b"\r\n" {
+                return Err(Short::Malformed);
+            }
+            body.extend_from_slice(&self.buf[..size]);
+            self.buf.drain(..size + 2);
+        }
+    }
+
+    /// The refusal for a body that did not arrive whole.
+    fn short_body(&self, short: Short, what: String, started: Instant, with_request: impl Fn(Refusal) -> Next) -> Next {
+        let ms = self.limits.read_timeout.as_millis();
+        let mut r = match short {
+            Short::Broken => return Next::Closed,
+            Short::Eof => self.refusal(
+                400,
+                "bad-request",
+                format!("the client closed the connection after {what}"),
+                Some(started),
+            ),
+            Short::Timeout => {
+                self.refusal(408, "timeout", format!("only {what} arrived within {ms} ms"), Some(started))
+            }
+            Short::Malformed | Short::TooLarge => {
+                self.refusal(400, "bad-request", "the chunked body is malformed".into(), Some(started))
+            }
+        };
+        r.unread_body = !matches!(short, Short::Eof);
+        with_request(r)
+    }
+
+    fn head_timeout(&self, started: Instant) -> Refusal {
+        let ms = self.limits.read_timeout.as_millis();
+        self.refusal(408, "timeout", format!("no complete request head within {ms} ms"), Some(started))
     }
 
     fn refusal(&self, status: u16, verdict: &'static str, detail: String, started: Option<Instant>) -> Refusal {
@@ -267,9 +341,8 @@ impl Conn {
     }
 
     fn fill(&mut self) -> io::Result<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
-        self.buf.extend_from_slice(&chunk[..n]);
+        let n = self.stream.read(&mut self.chunk[..])?;
+        self.buf.extend_from_slice(&self.chunk[..n]);
         Ok(n)
     }
 
@@ -290,6 +363,21 @@ impl Conn {
             }
         }
     }
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Short {
+    /// The client closed the connection.
+    Eof,
+    /// The deadline passed.
+    Timeout,
+    /// The socket failed.
+    Broken,
+    /// Chunked framing was wrong.
+    Malformed,
+    /// Over the cap.
+    TooLarge,
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -358,6 +446,10 @@ fn parse_head(raw: &[u8]) -> Result<Head, (u16, String)> {
             return Err(bad(format!("header name {:?} is not valid", shorten(name))));
         }
         let value = value.trim_matches([' ', '\t']);
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            // Control characters have no place in a header, and would reach terminals via the log.
+            return Err(bad(format!("header {:?} has a control character in its value", shorten(name))));
+        }
         if name.eq_ignore_ascii_case("content-length") {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!("Content-Length {:?} is not a number", shorten(value))));
@@ -368,6 +460,13 @@ fn parse_head(raw: &[u8]) -> Result<Head, (u16, String)> {
             }
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = value.rsplit(',').next().unwrap_or_default().trim();
+            if !last.eq_ignore_ascii_case("chunked") {
+                return Err(bad(format!(
+                    "Transfer-Encoding {:?} is not supported (send chunked or Content-Length)",
+                    shorten(value)
+                )));
+            }
             chunked = true;
         } else if name.eq_ignore_ascii_case("connection") {
             let v = value.to_ascii_lowercase();
@@ -380,6 +479,10 @@ fn parse_head(raw: &[u8]) -> Result<Head, (u16, String)> {
             expect_continue = value.eq_ignore_ascii_case("100-continue");
         }
         headers.push((name.to_string(), value.to_string()));
+    }
+    if chunked && content_length.is_some() {
+        // Both framings at once is how requests are smuggled past proxies: refuse it.
+        return Err(bad("both Transfer-Encoding and Content-Length are set".into()));
     }
     Ok(Head {
         method: method.to_string(),
@@ -407,19 +510,21 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// The body (never sent for 204 and 1xx).
     pub body: Vec<u8>,
+    /// Send the headers of this response without its body (an answer to HEAD).
+    pub head_only: bool,
 }
 
 impl Response {
     /// A response with no body.
     pub fn empty(status: u16) -> Response {
-        Response { status, content_type: None, headers: Vec::new(), body: Vec::new() }
+        Response { status, content_type: None, headers: Vec::new(), body: Vec::new(), head_only: false }
     }
 
     /// A JSON response.
     pub fn json(status: u16, value: &serde_json::Value) -> Response {
         let mut body = serde_json::to_vec(value).unwrap_or_default();
         body.push(b'\n');
-        Response { status, content_type: Some("application/json"), headers: Vec::new(), body }
+        Response { status, content_type: Some("application/json"), headers: Vec::new(), body, head_only: false }
     }
 
     /// A JSON `{"error": code, "message": detail}` response, the shape of every refusal.
@@ -447,7 +552,7 @@ impl Response {
             out.extend_from_slice(b"Connection: close\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        if !bodyless {
+        if !bodyless && !self.head_only {
             out.extend_from_slice(&self.body);
         }
         out
@@ -496,6 +601,15 @@ mod tests {
         }
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2").is_err());
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: -1").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nx-topgg-trace: a\x1b[2Jb").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nx-topgg-trace: a\tb").is_ok());
+    }
+
+    #[test]
+    fn transfer_encoding_rules() {
+        assert!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked").is_ok_and(|h| h.chunked));
+        assert!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip").is_err());
+        assert!(parse_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3").is_err());
     }
 
     #[test]

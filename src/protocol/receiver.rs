@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -89,7 +89,7 @@ impl ReceiverConfig {
             legacy_secret: None,
             read_timeout: READ_TIMEOUT,
             max_body: MAX_BODY,
-            max_connections: 1024,
+            max_connections: 512,
             remove_data_dir: false,
         }
     }
@@ -166,7 +166,6 @@ struct Shared {
     stop: AtomicBool,
     active: Mutex<usize>,
     idle: Condvar,
-    rejected_busy: AtomicUsize,
 }
 
 /// A running receiver. Dropping it shuts it down like [`Receiver::shutdown`].
@@ -206,7 +205,6 @@ impl Receiver {
             stop: AtomicBool::new(false),
             active: Mutex::new(0),
             idle: Condvar::new(),
-            rejected_busy: AtomicUsize::new(0),
         });
         let s = shared.clone();
         let accept = std::thread::Builder::new()
@@ -337,46 +335,58 @@ fn next_capture_seq(dir: &Path) -> Result<u64> {
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for incoming in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
+    loop {
+        let accepted = listener.accept();
+        let stopping = shared.stop.load(Ordering::SeqCst);
+        match accepted {
+            Ok((stream, peer)) => admit(stream, Some(peer), &shared),
+            // Out of file descriptors or a reset before accept: back off and keep serving.
+            Err(_) if !stopping => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => {}
         }
-        let stream = match incoming {
-            Ok(s) => s,
-            Err(_) => {
-                // Out of file descriptors or a reset before accept: back off and keep serving.
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
+        if stopping {
+            // Clients already queued in the backlog connected before the stop: serve what they
+            // have sent rather than reset them.
+            if listener.set_nonblocking(true).is_ok() {
+                while let Ok((stream, peer)) = listener.accept() {
+                    if stream.set_nonblocking(false).is_ok() {
+                        admit(stream, Some(peer), &shared);
+                    }
+                }
             }
-        };
-        let peer = stream.peer_addr().ok();
-        {
-            let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
-            if *active >= shared.config.max_connections {
-                drop(active);
-                shared.rejected_busy.fetch_add(1, Ordering::Relaxed);
-                let mut s = stream;
-                let _ = s.set_write_timeout(Some(Duration::from_millis(100)));
-                let _ = std::io::Write::write_all(
-                    &mut s,
-                    &Response::error(503, "busy", "too many connections").to_bytes(true),
-                );
-                continue;
-            }
-            *active += 1;
+            return;
         }
-        let s = shared.clone();
-        let spawned =
-            std::thread::Builder::new().name("topgg-int-conn".into()).stack_size(256 * 1024).spawn(move || {
-                serve_connection(stream, peer, &s);
-                let mut active = s.active.lock().unwrap_or_else(|e| e.into_inner());
-                *active -= 1;
-                s.idle.notify_all();
-            });
-        if spawned.is_err() {
-            let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Serves a new connection on its own thread, or answers 503 when too many are open.
+fn admit(stream: TcpStream, peer: Option<SocketAddr>, shared: &Arc<Shared>) {
+    {
+        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
+        if *active >= shared.config.max_connections {
+            drop(active);
+            let mut s = stream;
+            let _ = s.set_write_timeout(Some(Duration::from_millis(100)));
+            let _ =
+                std::io::Write::write_all(&mut s, &Response::error(503, "busy", "too many connections").to_bytes(true));
+            return;
+        }
+        *active += 1;
+    }
+    let s = shared.clone();
+    // The default 2 MiB stack (reserved, not committed): JSON nested to serde_json's depth limit
+    // overflows 256 KiB in a debug build.
+    let spawned =
+        std::thread::Builder::new().name("topgg-int-conn".into()).stack_size(2 * 1024 * 1024).spawn(move || {
+            serve_connection(stream, peer, &s);
+            let mut active = s.active.lock().unwrap_or_else(|e| e.into_inner());
             *active -= 1;
-        }
+            s.idle.notify_all();
+        });
+    if spawned.is_err() {
+        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
+        *active -= 1;
+        shared.idle.notify_all();
     }
 }
 
@@ -537,6 +547,7 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         _ if out.status >= 400 => Response::error(out.status, out.verdict, out.detail.as_deref().unwrap_or("")),
         _ => Response::empty(out.status),
     };
+    resp.head_only = method == "HEAD";
     if let Some(allow) = out.allow {
         resp.headers.push(("Allow", allow.into()));
     }
@@ -544,7 +555,7 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         time_unix_nanos,
         peer,
         method: req.method.clone(),
-        path: req.target.clone(),
+        path: req.target.chars().take(256).collect(),
         event: out.event,
         connection: out.connection,
         verdict: out.verdict,
@@ -612,7 +623,11 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
     match serde_json::from_str::<Value>(text) {
         Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {err}")),
         Ok(v) => {
-            let t = v.get("type").and_then(Value::as_str).map(str::to_string);
+            // The type reaches terminals through the log: no control characters, bounded length.
+            let t = v
+                .get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect::<String>());
             let w = match &t {
                 Some(t) if !super::payload::EVENT_TYPES.contains(&t.as_str()) => {
                     format!("verified, unknown event type {t:?}")
@@ -664,15 +679,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     retry: replaced,
                     ..Outcome::ok(200)
                 },
-                Err(e) => Outcome {
-                    event: Some(name),
-                    connection: Some(id),
-                    ..Outcome::refuse(
-                        500,
-                        "store-failed",
-                        format!("could not store the connection in {}: {e}", shared.store.path().display()),
-                    )
-                },
+                Err(e) => store_failed(shared, name, id, &e),
             }
         }
         Event::IntegrationDelete(d) => {
@@ -685,21 +692,26 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     detail: Some("unknown connection (already deleted?)".into()),
                     ..Outcome::ok(204)
                 },
-                Err(e) => Outcome {
-                    event: Some(name),
-                    connection: Some(id),
-                    ..Outcome::refuse(
-                        500,
-                        "store-failed",
-                        format!("could not update the store {}: {e}", shared.store.path().display()),
-                    )
-                },
+                Err(e) => store_failed(shared, name, id, &e),
             }
         }
         other => Outcome {
             event: Some(name),
             ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
         },
+    }
+}
+
+/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry).
+fn store_failed(shared: &Shared, event: String, id: String, e: &std::io::Error) -> Outcome {
+    Outcome {
+        event: Some(event),
+        connection: Some(id),
+        ..Outcome::refuse(
+            500,
+            "store-failed",
+            format!("could not write the connection store {}: {e}", shared.store.path().display()),
+        )
     }
 }
 

@@ -135,14 +135,18 @@ fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
 }
 
 fn serve_on_port(port: &str, data_dir: &Path, extra: &[&str]) -> Command {
+    let mut c = hermetic();
+    c.args(["--json", "serve", "--port", port, "--data-dir"]).arg(data_dir).args(extra);
+    c
+}
+
+/// `topgg-int` with the clean environment of `common::cmd()`, as a std Command that can be spawned.
+fn hermetic() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"));
     c.env_clear()
         .env("NO_COLOR", "1")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .args(["--json", "serve", "--port", port, "--data-dir"])
-        .arg(data_dir)
-        .args(extra);
+        .env("HOME", std::env::temp_dir());
     c
 }
 
@@ -171,9 +175,10 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
     let ready: Value = serde_json::from_str(&first)
         .unwrap_or_else(|_| panic!("ready line {first:?}; stderr: {}", stderr.lock().unwrap()));
     assert_eq!(ready["event"], "ready");
-    let url = ready["config_url"].as_str().unwrap();
-    let hostport = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap();
-    let addr: SocketAddr = hostport.parse().unwrap();
+    let addr: SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    if !extra.contains(&"--public-url") {
+        assert_eq!(ready["config_url"], format!("http://{addr}/integration"));
+    }
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
     // Drain stdout so the server never blocks on a full pipe.
@@ -247,6 +252,9 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let junk = b"not json \xff";
     let junk_sig = sign(webhook_secret, junk);
     assert_eq!(code(&[("x-topgg-signature", &junk_sig), ("x-topgg-trace", "t")], junk), 204, "verified, unparseable");
+    let deep = format!("{{\"type\":\"vote.create\",\"data\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_sig = sign(webhook_secret, deep.as_bytes());
+    assert_eq!(code(&[("x-topgg-signature", &deep_sig), ("x-topgg-trace", "t")], deep.as_bytes()), 204, "deep nesting");
     let unknown = br#"{"type":"vote.delete","data":{}}"#;
     let unknown_sig = sign(webhook_secret, unknown);
     assert_eq!(code(&[("x-topgg-signature", &unknown_sig), ("x-topgg-trace", "t")], unknown), 204);
@@ -266,6 +274,7 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
     let logs = s.logs(21);
+    assert_eq!(logs.len(), 21, "one log line per request");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -368,6 +377,23 @@ fn corrupt_store_is_refused_not_overwritten() {
 }
 
 #[test]
+fn unreadable_store_and_unknown_routes_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("connections.json")).unwrap();
+    let out = serve_command(dir.path(), &["--integration-secret", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connections.json"));
+
+    let fresh = tempfile::tempdir().unwrap();
+    let out = serve_command(fresh.path(), &["--integration-secret", "s", "--routes", "vote.create,vote.delete"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vote.delete"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn port_in_use_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -423,6 +449,50 @@ fn captures_sort_by_arrival_and_verify() {
 }
 
 #[test]
+fn human_log_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").expect("the first line gives the config URL");
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("12", "whs_h"));
+    post_signed(addr, "/webhooks/12", "whs_h", &vote_body("1"));
+    let mut lines = [String::new(), String::new()];
+    for l in &mut lines {
+        out.read_line(l).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let vote = &lines[1];
+    for part in ["POST", "/webhooks/12", "vote.create", "conn=12", " ok ", "204", "ms", "trace=trace-1"] {
+        assert!(vote.contains(part), "{part:?} missing from {vote:?}");
+    }
+    assert!(lines[0].contains("integration.create") && lines[0].contains(" 200 "), "{:?}", lines[0]);
+    assert!(!lines.concat().contains("\x1b["), "no colour with NO_COLOR");
+}
+
+#[test]
+fn public_url_is_handed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        dir.path(),
+        &["--integration-secret", INTEGRATION_SECRET, "--public-url", "https://hooks.example.test/base/"],
+    );
+    assert_eq!(s.ready["config_url"], "https://hooks.example.test/base/integration");
+    let r = post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("8", "whs_p"));
+    assert_eq!(r.json()["webhook_url"], "https://hooks.example.test/base/webhooks/8");
+}
+
+#[test]
 fn legacy_votes_check_authorization() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET, "--legacy-secret", "legacy-pass"]);
@@ -467,7 +537,8 @@ fn ephemeral_receiver_cleans_up() {
 
 #[test]
 fn slow_clients_get_408_without_blocking_others() {
-    let (r, _) = receiver(Duration::from_millis(400));
+    let timeout = Duration::from_millis(1000);
+    let (r, _) = receiver(timeout);
     connect(&r, "1", "whs_s");
     let a = r.local_addr();
     let started = Instant::now();
@@ -485,14 +556,44 @@ fn slow_clients_get_408_without_blocking_others() {
         let t = Instant::now();
         let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
         assert_eq!(resp.status, 204);
-        assert!(t.elapsed() < Duration::from_millis(200), "a fast client waited {:?}", t.elapsed());
+        assert!(t.elapsed() < timeout / 2, "a fast client waited {:?}", t.elapsed());
     }
-    assert!(started.elapsed() < Duration::from_millis(400), "fast clients were served while slow ones waited");
+    assert!(started.elapsed() < timeout, "fast clients were served while slow ones waited");
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         assert_eq!(parse_response(&out).unwrap().status, 408);
+    }
+    // A client trickling a byte at a time gets 408 at the deadline too, head or body.
+    let a2 = a;
+    let trickle = |prefix: &'static [u8]| {
+        std::thread::spawn(move || {
+            let mut s = TcpStream::connect(a2).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            s.write_all(prefix).unwrap();
+            let t = Instant::now();
+            let mut out = Vec::new();
+            while t.elapsed() < Duration::from_secs(5) {
+                if s.write_all(b"x").is_err() {
+                    break;
+                }
+                let mut buf = [0u8; 512];
+                match s.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                    Err(_) => {}
+                }
+            }
+            (parse_response(&out).map(|r| r.status).ok(), t.elapsed())
+        })
+    };
+    let head = trickle(b"POST /webhooks/1 HTTP/1.1\r\nX-Long: ");
+    let body = trickle(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
+    for t in [head, body] {
+        let (status, took) = t.join().unwrap();
+        assert_eq!(status, Some(408));
+        assert!(took < timeout * 3, "took {took:?}");
     }
     // A client that connects and sends nothing at all also gets 408.
     let mut idle = TcpStream::connect(a).unwrap();
@@ -632,4 +733,62 @@ fn keep_alive_and_pipelining() {
     let text = String::from_utf8_lossy(&out);
     assert_eq!(text.matches("HTTP/1.1 204 No Content").count(), 2, "{text}");
     assert!(text.contains("HTTP/1.1 200 OK"));
+}
+
+#[test]
+fn chunked_bodies_are_verified_and_capped() {
+    let (r, _) = receiver(Duration::from_secs(5));
+    connect(&r, "1", "whs_c");
+    let a = r.local_addr();
+    let body = vote_body("c1");
+    let (x, y) = body.split_at(10);
+    let mut req = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        sign("whs_c", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(raw(a, &req).unwrap().status, 204, "the chunks are joined into the signed bytes");
+
+    let big = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n300000\r\n";
+    assert_eq!(raw(a, big).unwrap().status, 413);
+    let smuggle = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n";
+    assert_eq!(raw(a, smuggle).unwrap().status, 400);
+
+    let head = raw(a, b"HEAD /health HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "HEAD answers carry no body");
+}
+
+#[test]
+fn shutdown_finishes_the_request_in_flight() {
+    let (r, logs) = receiver(Duration::from_secs(5));
+    connect(&r, "1", "whs_d");
+    let a = r.local_addr();
+    let body = vote_body("d1");
+    let head = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nContent-Length: {}\r\n\r\n",
+        sign("whs_d", &body),
+        body.len()
+    );
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body[..20]).unwrap();
+    let stopping = std::thread::spawn(move || r.shutdown());
+    std::thread::sleep(Duration::from_millis(150));
+    s.write_all(&body[20..]).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let resp = parse_response(&out).unwrap();
+    assert_eq!(resp.status, 204);
+    assert!(resp.head.contains("Connection: close"), "the last answer closes the connection");
+    stopping.join().unwrap();
+    assert!(TcpStream::connect(a).is_err(), "no longer accepting");
+    assert_eq!(logs.lock().unwrap().last().map(|l| l.status), Some(204));
 }
