@@ -2,7 +2,10 @@
 //! receiver. Nothing here prints or knows about terminals, clap or colours.
 
 pub mod capture;
+pub mod delivery;
 pub mod generate;
+pub mod handshake;
+pub mod overrides;
 pub mod payload;
 pub mod secret;
 pub mod signature;

@@ -2,4 +2,5 @@
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
 mod common;
+mod simulate;
 mod vectors;
