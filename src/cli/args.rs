@@ -232,6 +232,10 @@ pub struct ServeArgs {
     /// Accept legacy (v0) votes on POST /legacy with this Authorization value.
     #[arg(long, value_name = "SECRET")]
     pub legacy_secret: Option<String>,
+
+    /// How long a client may take to send a whole request before it gets 408 (tests shorten it).
+    #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION", hide = true)]
+    pub read_timeout: Duration,
 }
 
 /// `topgg-int simulate`.

@@ -1,10 +1,154 @@
-//! `topgg-int serve`.
+//! `topgg-int serve`: runs the reference receiver and renders its request log.
+//!
+//! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
+//! `{"event":"ready","config_url":…,"webhook_base":…,"data_dir":…,"store":…,
+//! "integration_secret_fingerprint":…}`), printed only once the socket is bound, then one line per
+//! request (`--json`: [`RequestLog::to_json`]). Banners and the one-time display of a generated
+//! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
+//! finish and exits 130, as the exit-code table says for an interruption.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use super::Context;
 use super::args::ServeArgs;
+use super::input::resolve_secret;
+use super::interrupt;
 use crate::error::{Error, Outcome, Result};
+use crate::output::{self, style};
+use crate::protocol::receiver::{Receiver, ReceiverConfig, RequestLog};
+use crate::protocol::secret::Secret;
+use crate::protocol::store;
+use crate::protocol::time::format_utc;
+
+const INTEGRATION_SECRET_HOW: &str =
+    "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
 
 /// Runs `serve`.
-pub fn run(_args: ServeArgs, _ctx: Context) -> Result<Outcome> {
-    Err(Error::input("serve is not available in this build yet"))
+pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => store::default_data_dir(|k| std::env::var(k).ok()).ok_or_else(|| {
+            Error::input("no data directory: HOME (or APPDATA on Windows) is not set; pass --data-dir DIR")
+        })?,
+    };
+    let (integration_secret, generated) = match args.integration_secret.as_deref() {
+        Some(s) => (resolve_secret(Some(s), None, "integration secret", INTEGRATION_SECRET_HOW)?, false),
+        None => store::load_or_create_integration_secret(&data_dir)?,
+    };
+    let legacy_secret = match args.legacy_secret.as_deref() {
+        Some(s) => Some(resolve_secret(Some(s), None, "legacy secret", "pass --legacy-secret VALUE")?),
+        None => None,
+    };
+    if let Some(u) = &args.public_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Err(Error::input(format!("--public-url {u:?} is not an absolute http(s) URL")));
+    }
+    let mut config = ReceiverConfig::new(integration_secret.clone(), data_dir.clone());
+    config.bind = args.bind;
+    config.port = args.port;
+    config.public_url = args.public_url;
+    config.routes = args.routes;
+    config.capture_dir = args.capture_dir;
+    config.tolerance = args.tolerance;
+    config.legacy_secret = legacy_secret;
+    config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
+
+    let stop = interrupt::install();
+    let json = ctx.json;
+    let receiver = Receiver::start(config, Box::new(move |log: &RequestLog| render(log, json)))?;
+
+    let base = receiver.webhook_url("<connection_id>");
+    if json {
+        let ready = serde_json::json!({
+            "event": "ready",
+            "config_url": receiver.config_url(),
+            "webhook_url": base,
+            "data_dir": data_dir.display().to_string(),
+            "store": receiver.store_path().display().to_string(),
+            "integration_secret_fingerprint": integration_secret.fingerprint(),
+            "connections": receiver.connections().len(),
+        });
+        output::with_stdout(|w| writeln!(w, "{ready}"))?;
+    } else {
+        output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
+    }
+    banner(&receiver, &data_dir, &integration_secret, generated);
+
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    output::note(style::dim("stopping: finishing in-flight requests"));
+    receiver.shutdown();
+    Err(Error::Interrupted)
+}
+
+fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
+    let n = receiver.connections().len();
+    output::note(format!(
+        "{} {}  ({n} connection{} in {})",
+        style::dim("data dir"),
+        data_dir.display(),
+        if n == 1 { "" } else { "s" },
+        receiver.store_path().display()
+    ));
+    output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
+    if generated {
+        output::note(format!(
+            "{} generated an integration secret (kept in {}; shown only this once):\n  {}",
+            style::warn("note:"),
+            data_dir.join(store::SECRET_FILE).display(),
+            secret.expose()
+        ));
+    } else {
+        output::note(format!("{} {}", style::dim("integration secret fingerprint"), secret.fingerprint()));
+    }
+    output::note(style::dim("Ctrl-C stops the server"));
+}
+
+/// One request as a line: JSON, or `time method path type conn verdict status latency trace`.
+fn render(log: &RequestLog, json: bool) {
+    let line = if json { log.to_json().to_string() } else { human(log) };
+    // A closed stdout cannot be reported from a worker thread; the server keeps serving.
+    let _ = output::with_stdout(|w| writeln!(w, "{line}"));
+}
+
+fn human(log: &RequestLog) -> String {
+    let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
+    let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
+    let time = format_utc(secs);
+    let clock = time.get(11..19).unwrap_or(&time);
+    let verdict = if log.status >= 400 {
+        style::fail(log.verdict)
+    } else if log.warning.is_some() {
+        style::warn(log.verdict)
+    } else {
+        style::ok(log.verdict)
+    };
+    let mut line = format!(
+        "{} {} {} {} {} {} {} {}",
+        style::dim(&format!("{clock}.{millis:03}")),
+        log.method,
+        style::accent(&log.path),
+        log.event.as_deref().unwrap_or("-"),
+        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={c}")),
+        verdict,
+        style::status(log.status),
+        style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
+    );
+    if let Some(t) = &log.trace {
+        line.push_str(&format!(" {}", style::dim(&format!("trace={t}"))));
+    }
+    if log.retry {
+        line.push_str(&format!(" {}", style::warn("retry")));
+    }
+    if let Some(d) = &log.detail {
+        line.push_str(&format!(" {}", style::dim(&format!("({d})"))));
+    }
+    if let Some(w) = &log.warning {
+        line.push_str(&format!(" {} {w}", style::warn("warning:")));
+    }
+    line
 }

@@ -166,7 +166,7 @@ impl std::error::Error for AttemptError {}
 /// `5s`, `1.5s` or `200ms`.
 pub fn format_duration(d: Duration) -> String {
     if d.as_millis() < 1000 {
-        format!("{}ms", d.as_millis())
+        format!("{}ms", (d.as_secs_f64() * 1000.0).round())
     } else if d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())
     } else {

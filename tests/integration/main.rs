@@ -2,5 +2,6 @@
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
 mod common;
+mod serve;
 mod simulate;
 mod vectors;

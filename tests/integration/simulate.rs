@@ -573,3 +573,41 @@ fn load_mode_sends_distinct_signed_votes_and_summarises() {
         r.verify(SECRET);
     }
 }
+
+#[test]
+fn without_url_the_builtin_receiver_is_the_target() {
+    let out = cmd().args(["--json", "simulate", "flow"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no --url: running against the built-in receiver at http://127.0.0.1:"), "{err}");
+    let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let steps: Vec<&str> = lines.iter().map(|l| l["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["integration.create", "webhook.test", "vote.create", "integration.delete"]);
+    assert!(lines.iter().all(|l| l["verdict"] == "acknowledged"), "{lines:?}");
+
+    let out = cmd().args(["--json", "simulate", "vote", "--set", "data.user.name=alice"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "the handshake, then the vote");
+    assert_eq!(lines[1]["step"], "vote.create");
+    assert_eq!(lines[1]["status"], 204);
+
+    let out = simulate(&["vote", "--legacy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("/legacy") && stdout(&out).contains("acknowledged (200)"), "{}", stdout(&out));
+}
+
+#[test]
+fn replay_needs_a_url_to_send_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"type":"webhook.test","data":{}}"#;
+    let file = dir.path().join("old.http");
+    let old = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nContent-Type: application/json\r\nx-topgg-signature: t=1000,v1={}\r\nx-topgg-trace: t1\r\n\r\n{body}",
+        "0".repeat(64)
+    );
+    std::fs::write(&file, old).unwrap();
+    let out = simulate(&["replay", file.to_str().unwrap(), "--verbatim"]);
+    assert_eq!(out.status.code(), Some(2), "replay needs a target: {}", stderr(&out));
+    assert!(stderr(&out).contains("--url"), "{}", stderr(&out));
+}

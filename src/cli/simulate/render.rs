@@ -14,7 +14,7 @@ use std::io::Write;
 use super::millis;
 use crate::error::Result;
 use crate::output::{style, with_stdout};
-use crate::protocol::delivery::{Attempt, Delivery, Report, Request, Response, Verdict, format_duration};
+use crate::protocol::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict, format_duration};
 use crate::protocol::secret::Secret;
 
 /// How much of a response body to show in the human form.
@@ -57,7 +57,12 @@ impl Redactor {
 
 /// `vote.create → http://…  trace 5f3c…`.
 pub fn announce(step: &str, d: &Delivery) -> Result<()> {
-    with_stdout(|w| writeln!(w, "{} → {}  {}", style::accent(step), d.url, style::dim(&format!("trace {}", d.trace))))
+    // Legacy deliveries carry no trace header, so naming one would mislead.
+    let trace = match d.auth {
+        Auth::Legacy(_) => String::new(),
+        _ => format!("  {}", style::dim(&format!("trace {}", d.trace))),
+    };
+    with_stdout(|w| writeln!(w, "{} → {}{trace}", style::accent(step), d.url))
 }
 
 /// One attempt's line, and with `verbose` or a non-2xx, the exchange.

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{Builtin, builtin_target};
 use super::connection;
 use super::lifecycle::{config_target, handshake_step};
 use super::payload::{self, Shape};
@@ -15,6 +15,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::capture::Capture;
 use crate::protocol::delivery::{Auth, Delivery, Url, parse_url};
+use crate::protocol::generate;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
 
@@ -54,7 +55,12 @@ fn webhook_target(
         return Ok(Some(WebhookTarget { url, secret, _builtin: None }));
     }
     if legacy {
-        return Err(Error::input("--legacy needs --url: the built-in receiver takes v1 deliveries only here"));
+        if s.dry_run {
+            return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
+        }
+        let secret = given.unwrap_or_else(generate::webhook_secret);
+        let builtin = builtin_target(&generate::integration_secret(), Some(&secret))?;
+        return Ok(Some(WebhookTarget { url: builtin.legacy_url(), secret, _builtin: Some(builtin) }));
     }
     if given.is_some() && !s.json {
         output::note("note: no --url, so --secret is not used: the built-in connection has its own secret");

@@ -1,0 +1,635 @@
+//! `topgg-int serve`: the CLI started with `--port 0 --json` and driven over raw TCP, plus
+//! library-level tests of the receiver where they are faster. Requests are signed here with hmac
+//! and sha2 directly, not with the code under test.
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use topgg_int::protocol::receiver::{Receiver, ReceiverConfig, RequestLog};
+use topgg_int::protocol::secret::Secret;
+
+const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// The header Top.gg would send, computed independently of the crate.
+fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(format!("{t}.").as_bytes());
+    m.update(body);
+    format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    sign_at(secret, now(), body)
+}
+
+fn project() -> Value {
+    json!({"id": "1100000000000000001", "type": "bot", "platform": "discord", "platform_id": "1100000000000000002"})
+}
+
+fn user() -> Value {
+    json!({"id": "1100000000000000003", "platform_id": "1100000000000000004", "name": "alice",
+           "avatar_url": "https://cdn.discordapp.com/avatars/1/a.png"})
+}
+
+fn create_body(id: &str, secret: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"type": "integration.create", "data": {
+        "connection_id": id, "webhook_secret": secret, "project": project(), "user": user()}}))
+    .unwrap()
+}
+
+fn delete_body(id: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"type": "integration.delete", "data": {"connection_id": id}})).unwrap()
+}
+
+fn vote_body(id: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"type": "vote.create", "data": {
+        "id": id, "weight": 1, "created_at": "2026-02-09T00:47:14.2510149+00:00",
+        "expires_at": "2026-02-09T12:47:14.2510149+00:00", "project": project(), "user": user()}}))
+    .unwrap()
+}
+
+fn test_body() -> Vec<u8> {
+    serde_json::to_vec(&json!({"type": "webhook.test", "data": {"user": user(), "project": project()}})).unwrap()
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends raw bytes on a fresh connection and reads until the server closes it.
+fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.write_all(bytes)?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    parse_response(&out)
+}
+
+fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
+    let bad = || std::io::Error::other(format!("not an HTTP response: {:?}", String::from_utf8_lossy(out)));
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(bad)?;
+    let head = String::from_utf8_lossy(&out[..end]).to_string();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    Ok(Resp { status, head, body: out[end + 4..].to_vec() })
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
+    let mut r =
+        format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (n, v) in headers {
+        r.push_str(&format!("{n}: {v}\r\n"));
+    }
+    r.push_str("\r\n");
+    let mut bytes = r.into_bytes();
+    bytes.extend_from_slice(body);
+    raw(addr, &bytes)
+}
+
+/// POSTs `body` signed with `secret` and a trace id.
+fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
+    let sig = sign(secret, body);
+    request(
+        addr,
+        "POST",
+        path,
+        &[("x-topgg-signature", &sig), ("x-topgg-trace", "trace-1"), ("Content-Type", "application/json")],
+        body,
+    )
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI, as a child process.
+
+struct Served {
+    child: Child,
+    addr: SocketAddr,
+    ready: Value,
+    lines: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
+    serve_on_port("0", data_dir, extra)
+}
+
+fn serve_on_port(port: &str, data_dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"));
+    c.env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .args(["--json", "serve", "--port", port, "--data-dir"])
+        .arg(data_dir)
+        .args(extra);
+    c
+}
+
+fn start(data_dir: &Path, extra: &[&str]) -> Served {
+    let mut child = serve_command(data_dir, extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut err_pipe = child.stderr.take().unwrap();
+    let e = stderr.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err_pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            e.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let ready: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|_| panic!("ready line {first:?}; stderr: {}", stderr.lock().unwrap()));
+    assert_eq!(ready["event"], "ready");
+    let url = ready["config_url"].as_str().unwrap();
+    let hostport = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap();
+    let addr: SocketAddr = hostport.parse().unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    // Drain stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in out.lines() {
+            match line {
+                Ok(line) => l.lock().unwrap().push(line),
+                Err(_) => break,
+            }
+        }
+    });
+    Served { child, addr, ready, lines, stderr }
+}
+
+impl Served {
+    /// The JSON log lines printed so far, waiting until at least `n` are there.
+    fn logs(&self, n: usize) -> Vec<Value> {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self.lines.lock().unwrap().clone();
+            if lines.len() >= n || Instant::now() > until {
+                return lines.iter().map(|l| serde_json::from_str(l).expect("every log line is JSON")).collect();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn handshake_votes_retries_and_delete_with_status_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let a = s.addr;
+    assert_eq!(request(a, "GET", "/health", &[], b"").unwrap().status, 200);
+
+    let webhook_secret = "whs_conn_secret_abcdef0123456789";
+    let r = post_signed(a, "/integration", INTEGRATION_SECRET, &create_body("111", webhook_secret));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"));
+    assert_eq!(r.json()["webhook_url"], format!("http://{a}/webhooks/111"));
+    assert_eq!(r.json()["routes"], json!(["vote.create", "webhook.test"]));
+
+    // The config URL only takes the integration secret.
+    let r = post_signed(a, "/integration", webhook_secret, &create_body("222", webhook_secret));
+    assert_eq!(r.status, 401);
+
+    let vote = vote_body("900");
+    assert_eq!(post_signed(a, "/webhooks/111", webhook_secret, &vote).status, 204);
+    assert_eq!(post_signed(a, "/webhooks/111", webhook_secret, &vote).status, 204, "a retry is acknowledged again");
+    assert_eq!(post_signed(a, "/webhooks/111", webhook_secret, &test_body()).status, 204);
+    assert_eq!(post_signed(a, "/webhooks/999", webhook_secret, &vote).status, 404, "unknown connection");
+
+    // §7 table.
+    let p = "/webhooks/111";
+    let sig = sign(webhook_secret, &vote);
+    let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
+    assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
+    assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
+    let wrong = sign("whs_wrong", &vote);
+    assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
+    let stale = sign_at(webhook_secret, now() - 3600, &vote);
+    assert_eq!(code(&[("x-topgg-signature", &stale), ("x-topgg-trace", "t")], &vote), 403, "outside the window");
+    let junk = b"not json \xff";
+    let junk_sig = sign(webhook_secret, junk);
+    assert_eq!(code(&[("x-topgg-signature", &junk_sig), ("x-topgg-trace", "t")], junk), 204, "verified, unparseable");
+    let unknown = br#"{"type":"vote.delete","data":{}}"#;
+    let unknown_sig = sign(webhook_secret, unknown);
+    assert_eq!(code(&[("x-topgg-signature", &unknown_sig), ("x-topgg-trace", "t")], unknown), 204);
+    assert_eq!(request(a, "GET", p, &[], b"").unwrap().status, 405);
+    assert_eq!(request(a, "POST", "/nope", &[], b"").unwrap().status, 404);
+
+    // /connections: redacted.
+    let r = request(a, "GET", "/connections", &[], b"").unwrap();
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    assert!(!text.contains(webhook_secret) && !text.contains("conn_secret"), "{text}");
+    assert_eq!(r.json()["connections"][0]["connection_id"], "111");
+    assert_eq!(r.json()["connections"][0]["webhook_secret_fingerprint"].as_str().unwrap().len(), 8);
+
+    // Delete, twice (idempotent); deliveries then 404.
+    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
+    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
+    assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
+
+    let logs = s.logs(21);
+    let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
+    assert_eq!(votes.len(), 2);
+    assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(votes[0]["connection"], "111");
+    assert_eq!(votes[0]["trace"], "trace-1");
+    assert!(logs.iter().any(|l| l["verdict"] == "timestamp-out-of-window" && l["status"] == 403));
+    assert!(logs.iter().any(|l| l["status"] == 204 && l["warning"].is_string()), "unparseable body is a warning");
+    let all = s.lines.lock().unwrap().join("\n") + &s.stderr.lock().unwrap();
+    assert!(!all.contains(webhook_secret) && !all.contains(INTEGRATION_SECRET), "secrets leaked into output");
+    assert!(!all.contains(&sig[sig.len() - 64..]), "a full signature leaked into the log");
+}
+
+#[test]
+fn generated_secret_is_printed_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), &[]);
+    let fp = first.ready["integration_secret_fingerprint"].as_str().unwrap().to_string();
+    let kept = std::fs::read_to_string(dir.path().join("integration-secret")).unwrap();
+    let kept = kept.trim_end();
+    assert!(kept.starts_with("whs_"));
+    let until = Instant::now() + Duration::from_secs(5);
+    while !first.stderr.lock().unwrap().contains(kept) {
+        assert!(Instant::now() < until, "the generated secret was not shown: {}", first.stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(first);
+    let second = start(dir.path(), &[]);
+    assert_eq!(second.ready["integration_secret_fingerprint"], fp.as_str());
+    // The kept secret signs config-URL requests.
+    let r = post_signed(second.addr, "/integration", kept, &create_body("5", "whs_x"));
+    assert_eq!(r.status, 200);
+    second.logs(1);
+    assert!(!second.stderr.lock().unwrap().contains(kept), "shown only when generated");
+}
+
+#[test]
+fn acknowledged_connections_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let addr = s.addr;
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                for i in 0..1000 {
+                    let id = format!("{t}{i:04}");
+                    let body = create_body(&id, "whs_burst");
+                    let sig = sign(INTEGRATION_SECRET, &body);
+                    let r = request(
+                        addr,
+                        "POST",
+                        "/integration",
+                        &[("x-topgg-signature", &sig), ("x-topgg-trace", "t")],
+                        &body,
+                    );
+                    match r {
+                        Ok(r) if r.status == 200 => acked.lock().unwrap().push(id),
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(10);
+    while acked.lock().unwrap().len() < 12 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.child.kill().unwrap(); // SIGKILL on Unix
+    s.child.wait().unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 12, "only {} creates were acknowledged", acked.len());
+    drop(s);
+
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    let ids: Vec<&str> =
+        listed["connections"].as_array().unwrap().iter().map(|c| c["connection_id"].as_str().unwrap()).collect();
+    for id in &acked {
+        assert!(ids.contains(&id.as_str()), "acknowledged connection {id} was lost");
+    }
+    // And they still verify deliveries after the restart.
+    assert_eq!(post_signed(s.addr, &format!("/webhooks/{}", acked[0]), "whs_burst", &vote_body("7")).status, 204);
+}
+
+#[test]
+fn corrupt_store_is_refused_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("connections.json");
+    std::fs::write(&store, b"{\"version\":1,\"connections\":[{\"connection_id\":").unwrap();
+    let out = serve_command(dir.path(), &["--integration-secret", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&store.display().to_string()) && err.contains("corrupt"), "{err}");
+    assert!(out.stdout.is_empty(), "no ready line for a server that did not start");
+    assert_eq!(std::fs::read(&store).unwrap(), b"{\"version\":1,\"connections\":[{\"connection_id\":");
+}
+
+#[test]
+fn port_in_use_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = serve_on_port(&port, dir.path(), &["--integration-secret", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_with_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let until = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < until, "serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+}
+
+#[test]
+fn captures_sort_by_arrival_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("captures");
+    std::fs::create_dir_all(&cap).unwrap();
+    std::fs::write(cap.join("000041-old.http"), b"x").unwrap();
+    let s = start(
+        &dir.path().join("data"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap()],
+    );
+    post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("3", "whs_cap"));
+    let vote = vote_body("77");
+    post_signed(s.addr, "/webhooks/3", "whs_cap", &vote);
+    s.logs(2);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&cap).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["000041-old.http", "000042-integration.create.http", "000043-vote.create.http"]);
+    let raw = std::fs::read(cap.join("000043-vote.create.http")).unwrap();
+    let c = topgg_int::protocol::capture::Capture::parse(&raw).unwrap();
+    assert_eq!(c.path, "/webhooks/3");
+    assert_eq!(c.body, vote);
+    let header = c.header("x-topgg-signature").unwrap();
+    let t: i64 = header.strip_prefix("t=").unwrap().split(',').next().unwrap().parse().unwrap();
+    assert_eq!(header, sign_at("whs_cap", t, &c.body), "the capture holds the exact signed bytes");
+}
+
+#[test]
+fn legacy_votes_check_authorization() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET, "--legacy-secret", "legacy-pass"]);
+    let body = br#"{"bot":"1","user":"2","type":"upvote","isWeekend":false}"#;
+    let post = |auth: Option<&str>| {
+        let h: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        request(s.addr, "POST", "/legacy", &h, body).unwrap().status
+    };
+    assert_eq!(post(Some("legacy-pass")), 200);
+    assert_eq!(post(Some("legacy-pas")), 401);
+    assert_eq!(post(None), 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Library level: hostile input and load, with a short read timeout.
+
+fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.read_timeout = read_timeout;
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let l = logs.clone();
+    let r = Receiver::start(config, Box::new(move |log: &RequestLog| l.lock().unwrap().push(log.clone()))).unwrap();
+    (r, logs)
+}
+
+fn connect(r: &Receiver, id: &str, secret: &str) {
+    let resp = post_signed(r.local_addr(), "/integration", INTEGRATION_SECRET, &create_body(id, secret));
+    assert_eq!(resp.status, 200);
+}
+
+#[test]
+fn ephemeral_receiver_cleans_up() {
+    let (r, logs) = receiver(Duration::from_secs(5));
+    assert_eq!(r.config_url(), format!("http://{}/integration", r.local_addr()));
+    connect(&r, "1", "whs_e");
+    let dir = r.data_dir().to_path_buf();
+    assert!(dir.join("connections.json").exists());
+    r.shutdown();
+    assert!(!dir.exists(), "the throwaway data dir is removed");
+    assert_eq!(logs.lock().unwrap()[0].event.as_deref(), Some("integration.create"));
+}
+
+#[test]
+fn slow_clients_get_408_without_blocking_others() {
+    let (r, _) = receiver(Duration::from_millis(400));
+    connect(&r, "1", "whs_s");
+    let a = r.local_addr();
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(a).unwrap()).collect();
+    // Half of them send part of a head, the others a head and part of the body.
+    for (i, s) in slow.iter_mut().enumerate() {
+        let part: &[u8] = if i % 2 == 0 {
+            b"POST /webhooks/1 HTTP/1.1\r\nHost"
+        } else {
+            b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"
+        };
+        s.write_all(part).unwrap();
+    }
+    for i in 0..20 {
+        let t = Instant::now();
+        let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
+        assert_eq!(resp.status, 204);
+        assert!(t.elapsed() < Duration::from_millis(200), "a fast client waited {:?}", t.elapsed());
+    }
+    assert!(started.elapsed() < Duration::from_millis(400), "fast clients were served while slow ones waited");
+    for mut s in slow {
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert_eq!(parse_response(&out).unwrap().status, 408);
+    }
+    // A client that connects and sends nothing at all also gets 408.
+    let mut idle = TcpStream::connect(a).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut out = Vec::new();
+    let _ = idle.read_to_end(&mut out);
+    assert_eq!(parse_response(&out).unwrap().status, 408);
+}
+
+#[test]
+fn oversized_body_is_413_before_it_is_read() {
+    let (r, _) = receiver(Duration::from_secs(5));
+    let mut s = TcpStream::connect(r.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let t = Instant::now();
+    s.write_all(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 3145728\r\n\r\n").unwrap();
+    s.write_all(&[b'x'; 4096]).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert_eq!(parse_response(&out).unwrap().status, 413);
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // 2 MiB exactly is within the cap (it fails later, on the missing signature).
+    let body = vec![b' '; 2 * 1024 * 1024];
+    assert_eq!(request(r.local_addr(), "POST", "/integration", &[], &body).unwrap().status, 401);
+}
+
+#[test]
+fn survives_thousands_of_random_and_truncated_requests() {
+    let (r, logs) = receiver(Duration::from_millis(300));
+    connect(&r, "1", "whs_f");
+    let a = r.local_addr();
+    let vote = vote_body("42");
+    let good = {
+        let sig = sign("whs_f", &vote);
+        let mut g = format!(
+            "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {sig}\r\nx-topgg-trace: t\r\nContent-Length: {}\r\n\r\n",
+            vote.len()
+        )
+        .into_bytes();
+        g.extend_from_slice(&vote);
+        g
+    };
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let good = good.clone();
+            std::thread::spawn(move || {
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (t + 1);
+                let mut rand = move || {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x
+                };
+                let prefixes: [&[u8]; 6] = [
+                    b"GET / HTTP/1.1\r\n",
+                    b"POST /integration HTTP/1.1\r\n",
+                    b"\xff\xfe\r\n\r\n",
+                    b"POST /webhooks/1 HTTP/9.9\r\n\r\n",
+                    b"BREW /pot HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                    b"",
+                ];
+                for _ in 0..600 {
+                    let mut req: Vec<u8> = match rand() % 3 {
+                        // A valid request cut short, or with bytes flipped.
+                        0 => {
+                            let mut g = good.clone();
+                            g.truncate((rand() as usize) % g.len());
+                            g
+                        }
+                        1 => {
+                            let mut g = good.clone();
+                            for _ in 0..4 {
+                                let i = (rand() as usize) % g.len();
+                                g[i] = rand() as u8;
+                            }
+                            g
+                        }
+                        _ => {
+                            let mut g = prefixes[(rand() % 6) as usize].to_vec();
+                            let n = (rand() % 300) as usize;
+                            g.extend((0..n).map(|_| rand() as u8));
+                            g
+                        }
+                    };
+                    if rand() % 4 == 0 {
+                        req.extend_from_slice(b"\r\n\r\n");
+                    }
+                    let Ok(mut s) = TcpStream::connect(a) else { continue };
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    let _ = s.write_all(&req);
+                    let _ = s.shutdown(std::net::Shutdown::Write);
+                    let mut out = Vec::new();
+                    let _ = s.read_to_end(&mut out);
+                    if !out.is_empty() {
+                        let resp = parse_response(&out).expect("every answer is HTTP");
+                        assert!(
+                            resp.status < 500 || resp.status == 503 || resp.status == 505,
+                            "{} for {:?}",
+                            resp.status,
+                            String::from_utf8_lossy(&req)
+                        );
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(post_signed(a, "/webhooks/1", "whs_f", &vote_body("43")).status, 204, "still serving");
+    assert!(logs.lock().unwrap().len() > 1000);
+}
+
+#[test]
+fn keep_alive_and_pipelining() {
+    let (r, _) = receiver(Duration::from_secs(5));
+    connect(&r, "1", "whs_k");
+    let mut s = TcpStream::connect(r.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut both = Vec::new();
+    for id in ["a1", "a2"] {
+        let body = vote_body(id);
+        both.extend_from_slice(
+            format!(
+                "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nContent-Length: {}\r\n\r\n",
+                sign("whs_k", &body),
+                body.len()
+            )
+            .as_bytes(),
+        );
+        both.extend_from_slice(&body);
+    }
+    both.extend_from_slice(b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+    s.write_all(&both).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(text.matches("HTTP/1.1 204 No Content").count(), 2, "{text}");
+    assert!(text.contains("HTTP/1.1 200 OK"));
+}
