@@ -253,9 +253,22 @@ fn host_port(url: &Url) -> String {
     }
 }
 
+/// Sends one request and reads the whole answer: [`Client`] for any URL, or a per-thread
+/// [`super::direct::Direct`] connection in load mode.
+pub trait Transport {
+    /// One attempt.
+    fn send(&mut self, req: &Request) -> Result<Response, AttemptError>;
+}
+
+impl Transport for Client {
+    fn send(&mut self, req: &Request) -> Result<Response, AttemptError> {
+        Client::send(self, req)
+    }
+}
+
 /// `localhost (127.0.0.1:8080)` for a name, `127.0.0.1:8080` for an address: errors say which
 /// address was actually tried, since `localhost` may resolve to `::1` first.
-fn describe_target(url: &Url) -> String {
+pub(crate) fn describe_target(url: &Url) -> String {
     let hostport = host_port(url);
     let Some(name) = url.host_str() else { return hostport };
     if name.starts_with('[') || name.parse::<std::net::IpAddr>().is_ok() {
@@ -514,7 +527,7 @@ impl Report {
 /// policy says) wait and try again, re-signing with a fresh `t` over the same body and trace.
 /// `on_attempt` sees each attempt as it ends; `stop` is polled before each retry (Ctrl-C).
 pub fn deliver(
-    client: &Client,
+    transport: &mut dyn Transport,
     delivery: &Delivery,
     policy: &RetryPolicy,
     on_attempt: &mut dyn FnMut(&Attempt),
@@ -528,7 +541,7 @@ pub fn deliver(
         let number = attempts.len() as u32 + 1;
         let t = first_t + started.elapsed().as_secs() as i64;
         let req = delivery.request_at(t);
-        let result = client.send(&req);
+        let result = transport.send(&req);
         let timestamp = matches!(delivery.auth, Auth::Signed { .. }).then_some(t);
         let attempt = Attempt { number, waited, timestamp, headers: req.headers, result };
         on_attempt(&attempt);

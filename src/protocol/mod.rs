@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod delivery;
+pub mod direct;
 pub mod generate;
 pub mod handshake;
 pub mod http;

@@ -20,7 +20,9 @@ use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::delivery::{Auth, Delivery, Signer, Verdict, deliver};
+use crate::protocol::direct::Direct;
 use crate::protocol::generate;
+use crate::protocol::time::now_unix_nanos;
 
 /// What to send.
 pub(crate) struct Plan {
@@ -58,6 +60,28 @@ fn body_parts(base: &Value) -> (Vec<u8>, Option<Vec<u8>>) {
     }
 }
 
+/// Distinct vote ids and trace ids without a system call per vote (the OS random source is read
+/// once per run): ids are snowflakes of the current millisecond with the vote's index as the low
+/// 22 bits, traces a random per-run prefix and the index.
+struct Ids {
+    trace_prefix: String,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Ids { trace_prefix: hex::encode(generate::random_bytes::<8>()) }
+    }
+
+    fn id(&self, i: u64) -> String {
+        let now_ms = (now_unix_nanos() / 1_000_000) as u64;
+        (((now_ms.saturating_sub(generate::DISCORD_EPOCH_MS)) << 22) | (i & 0x3f_ffff)).to_string()
+    }
+
+    fn trace(&self, i: u64) -> String {
+        format!("{}{i:016x}", self.trace_prefix)
+    }
+}
+
 /// Runs load mode.
 pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
     interrupt::install();
@@ -71,6 +95,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
             plan.count, target.url, plan.concurrency
         ));
     }
+    let ids = Ids::new();
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let running = AtomicUsize::new(plan.concurrency);
@@ -81,6 +106,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
         for _ in 0..plan.concurrency {
             scope.spawn(|| {
                 let mut mine = Vec::new();
+                let mut transport = Direct::new(s.client.clone());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= plan.count || interrupt::requested() {
@@ -95,7 +121,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
                     }
                     let body = match &suffix {
                         Some(suffix) => {
-                            let id = generate::snowflake();
+                            let id = ids.id(i);
                             let mut b = Vec::with_capacity(prefix.len() + id.len() + suffix.len());
                             b.extend_from_slice(&prefix);
                             b.extend_from_slice(id.as_bytes());
@@ -109,8 +135,9 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
                     } else {
                         Auth::Signed { signer: signer.clone(), timestamp: s.timestamp }
                     };
-                    let delivery = Delivery { url: target.url.clone(), body, trace: s.trace(), auth };
-                    let report = deliver(&s.client, &delivery, &s.policy, &mut |_| {}, &interrupt::requested);
+                    let trace = s.trace.clone().unwrap_or_else(|| ids.trace(i));
+                    let delivery = Delivery { url: target.url.clone(), body, trace, auth };
+                    let report = deliver(&mut transport, &delivery, &s.policy, &mut |_| {}, &interrupt::requested);
                     let (outcome, error) = match &report.last().result {
                         Ok(r) => (r.status.to_string(), None),
                         Err(e) => (e.code().to_string(), Some(e.to_string())),

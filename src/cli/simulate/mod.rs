@@ -132,7 +132,8 @@ impl Settings {
                 err.get_or_insert(e);
             }
         };
-        let report = deliver(&self.client, delivery, &self.policy, &mut on_attempt, &super::interrupt::requested);
+        let report =
+            deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &super::interrupt::requested);
         if let Some(e) = err {
             return Err(e);
         }
