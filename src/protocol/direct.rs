@@ -1,250 +1,181 @@
-//! A plain-HTTP/1.1 keep-alive connection over `std::net`, for load mode.
+//! Plain HTTP/1.1 without a client library, for load mode: encode a [`Request`] as bytes, and
+//! parse an answer from whatever bytes have arrived so far (sans-IO, so the load engine can drive
+//! it from an event loop).
 //!
 //! reqwest's blocking client hands every request to a background runtime thread and back, which
-//! costs more CPU than the receiver under test spends answering; load mode exists to measure the
-//! receiver, so each worker owns one of these connections instead. It is used only for `http://`
-//! URLs with no proxy configured in the environment; everything else goes through
-//! [`super::delivery::Client`]. It speaks what receivers answer: `Content-Length`, chunked, or
-//! read-to-close bodies. It never prints.
+//! costs more CPU than the receiver under test spends answering it; load mode exists to measure
+//! the receiver. Only `http://` URLs with no proxy in the environment go this way (see
+//! [`eligible`]); everything else uses [`super::delivery::Client`]. Answers may use
+//! `Content-Length`, chunked encoding, or end at close. Nothing here prints.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::io::Write;
 
-use super::delivery::{AttemptError, Client, Request, Response, Transport, Url, describe_target};
+use super::delivery::{Request, Url};
 
-/// Whether a URL can go over a direct connection: plain http, and no proxy variable set.
+/// Whether a URL can be sent to directly: plain http, and no proxy variable set.
 pub fn eligible(url: &Url) -> bool {
     let proxy_vars = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
     url.scheme() == "http" && !proxy_vars.iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
-/// One worker's transport: a kept-alive socket for eligible URLs, the shared client for the rest.
-pub struct Direct {
-    client: Client,
-    timeout: Duration,
-    conn: Option<(String, TcpStream)>,
-    out: Vec<u8>,
-    buf: Vec<u8>,
+/// Writes `req` as an HTTP/1.1 request (with `Host` and `Content-Length`) into `out`, replacing
+/// what was there.
+pub fn encode(req: &Request, out: &mut Vec<u8>) {
+    let url = &req.url;
+    out.clear();
+    let _ = write!(out, "{} {}", req.method, url.path());
+    if let Some(q) = url.query() {
+        let _ = write!(out, "?{q}");
+    }
+    let _ = write!(out, " HTTP/1.1\r\nHost: {}", url.host_str().unwrap_or_default());
+    if let Some(p) = url.port() {
+        let _ = write!(out, ":{p}");
+    }
+    out.extend_from_slice(b"\r\n");
+    for (n, v) in &req.headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
+    let _ = write!(out, "Content-Length: {}\r\n\r\n", req.body.len());
+    out.extend_from_slice(&req.body);
 }
 
-impl Direct {
-    /// A transport falling back to `client` (whose timeout it also uses).
-    pub fn new(client: Client) -> Self {
-        let timeout = client.timeout();
-        Direct { client, timeout, conn: None, out: Vec::with_capacity(2048), buf: Vec::with_capacity(4096) }
-    }
-
-    fn connect(&self, url: &Url, deadline: Instant) -> Result<TcpStream, AttemptError> {
-        let host = url.host_str().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| AttemptError::Connect {
-                target: describe_target(url),
-                reason: format!("the name does not resolve ({e})"),
-            })?
-            .collect();
-        let mut last = None;
-        for a in addrs {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            match TcpStream::connect_timeout(&a, left) {
-                Ok(s) => {
-                    let _ = s.set_nodelay(true);
-                    return Ok(s);
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(match last {
-            Some(e) if e.kind() == io::ErrorKind::TimedOut => timeout_error(url, self.timeout),
-            Some(e) => AttemptError::Connect { target: describe_target(url), reason: io_reason(&e) },
-            None => timeout_error(url, self.timeout),
-        })
-    }
-
-    fn encode(&mut self, req: &Request) {
-        let url = &req.url;
-        self.out.clear();
-        let _ = write!(self.out, "{} {}", req.method, url.path());
-        if let Some(q) = url.query() {
-            let _ = write!(self.out, "?{q}");
-        }
-        let _ = write!(self.out, " HTTP/1.1\r\nHost: {}", url.host_str().unwrap_or_default());
-        if let Some(p) = url.port() {
-            let _ = write!(self.out, ":{p}");
-        }
-        self.out.extend_from_slice(b"\r\n");
-        for (n, v) in &req.headers {
-            let _ = write!(self.out, "{n}: {v}\r\n");
-        }
-        let _ = write!(self.out, "Content-Length: {}\r\n\r\n", req.body.len());
-        self.out.extend_from_slice(&req.body);
-    }
-
-    /// One exchange on `stream`; `Err(None)` means the kept-alive socket was closed before any
-    /// answer byte, so the request may be sent again on a fresh one.
-    fn exchange(&mut self, stream: &mut TcpStream, deadline: Instant) -> Result<(Response, bool), Option<io::Error>> {
-        let started = Instant::now();
-        // One timeout per exchange (a system call each time would cost as much as the rest);
-        // read_some checks the deadline between reads.
-        stream
-            .set_read_timeout(Some(deadline.saturating_duration_since(started).max(Duration::from_millis(1))))
-            .map_err(Some)?;
-        stream.write_all(&self.out).map_err(|_| None)?;
-        self.buf.clear();
-        let head_end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i;
-            }
-            match read_some(stream, &mut self.buf, deadline) {
-                Ok(0) if self.buf.is_empty() => return Err(None),
-                Ok(0) => return Err(Some(io::Error::new(io::ErrorKind::UnexpectedEof, "the answer ended early"))),
-                Ok(_) => {}
-                Err(e) if self.buf.is_empty() && e.kind() != io::ErrorKind::TimedOut => return Err(None),
-                Err(e) => return Err(Some(e)),
-            }
-        };
-        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or_default();
-        let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| {
-            Some(io::Error::new(io::ErrorKind::InvalidData, format!("{status_line:?} is not an HTTP status line")))
-        })?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let mut keep =
-            !status_line.starts_with("HTTP/1.0") && !get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
-        let mut rest = self.buf.split_off(head_end + 4);
-        let no_body = status == 204 || status == 304 || (100..200).contains(&status);
-        let body = if no_body {
-            Vec::new()
-        } else if get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
-            read_chunked(stream, rest, deadline).map_err(Some)?
-        } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-            while rest.len() < len {
-                if read_some(stream, &mut rest, deadline).map_err(Some)? == 0 {
-                    return Err(Some(io::Error::new(io::ErrorKind::UnexpectedEof, "the body ended early")));
-                }
-            }
-            rest.truncate(len);
-            rest
-        } else {
-            keep = false;
-            while read_some(stream, &mut rest, deadline).map_err(Some)? > 0 {}
-            rest
-        };
-        Ok((Response { status, headers, body, latency: started.elapsed() }, keep))
-    }
+/// An answer parsed from a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The decoded body.
+    pub body: Vec<u8>,
+    /// Whether the connection may carry another request.
+    pub keep_alive: bool,
 }
 
-impl Transport for Direct {
-    fn send(&mut self, req: &Request) -> Result<Response, AttemptError> {
-        if !eligible(&req.url) {
-            return self.client.send(req);
-        }
-        let deadline = Instant::now() + self.timeout;
-        let key =
-            format!("{}:{}", req.url.host_str().unwrap_or_default(), req.url.port_or_known_default().unwrap_or(80));
-        self.encode(req);
-        // A kept-alive socket the server closed meanwhile gets one fresh retry, as browsers do.
-        for fresh in [false, true] {
-            let mut stream = match self.conn.take() {
-                Some((k, s)) if k == key && !fresh => s,
-                _ => self.connect(&req.url, deadline)?,
-            };
-            match self.exchange(&mut stream, deadline) {
-                Ok((resp, keep)) => {
-                    if keep {
-                        self.conn = Some((key, stream));
-                    }
-                    return Ok(resp);
-                }
-                Err(None) if !fresh => continue,
-                Err(None) => {
-                    return Err(AttemptError::Other(format!(
-                        "{} closed the connection without answering",
-                        describe_target(&req.url)
-                    )));
-                }
-                Err(Some(e)) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(timeout_error(&req.url, self.timeout));
-                }
-                Err(Some(e)) => {
-                    return Err(AttemptError::Other(format!(
-                        "reading the answer from {} failed: {}",
-                        describe_target(&req.url),
-                        io_reason(&e)
-                    )));
-                }
-            }
-        }
-        Err(timeout_error(&req.url, self.timeout))
-    }
-}
-
-fn timeout_error(url: &Url, after: Duration) -> AttemptError {
-    let target = format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80));
-    AttemptError::Timeout { after, target }
-}
-
-fn io_reason(e: &io::Error) -> String {
-    crate::error::io_reason(e)
+/// What the bytes so far amount to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// More bytes are needed.
+    Incomplete,
+    /// A whole answer.
+    Done(Parsed),
+    /// Not an HTTP answer.
+    Invalid(String),
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Reads what is available into `buf` before `deadline`; 0 at end of stream.
-fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> io::Result<usize> {
-    if Instant::now() >= deadline {
-        return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
-    }
-    let mut chunk = [0u8; 4096];
-    let n = stream.read(&mut chunk)?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
+/// Parses an answer from `buf`; `eof` says the peer closed, which ends a body without a length.
+pub fn parse_response(buf: &[u8], eof: bool) -> Progress {
+    let Some(head_end) = find(buf, b"\r\n\r\n") else {
+        return Progress::Incomplete;
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let Some(status) = status_line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok()) else {
+        return Progress::Invalid(format!(
+            "{:?} is not an HTTP status line",
+            status_line.chars().take(60).collect::<String>()
+        ));
+    };
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string())).collect();
+    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let mut keep_alive =
+        !status_line.starts_with("HTTP/1.0") && !get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+    let rest = &buf[head_end + 4..];
+    let body = if status == 204 || status == 304 || (100..200).contains(&status) {
+        Vec::new()
+    } else if get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+        match dechunk(rest) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Progress::Incomplete,
+            Err(e) => return Progress::Invalid(e),
+        }
+    } else if let Some(len) = get("content-length") {
+        let Ok(len) = len.parse::<usize>() else {
+            return Progress::Invalid(format!("Content-Length {len:?} is not a number"));
+        };
+        if rest.len() < len {
+            return Progress::Incomplete;
+        }
+        rest[..len].to_vec()
+    } else if eof {
+        keep_alive = false;
+        rest.to_vec()
+    } else {
+        return Progress::Incomplete;
+    };
+    Progress::Done(Parsed { status, headers, body, keep_alive })
 }
 
-/// Decodes a chunked body whose first bytes are already in `rest`.
-fn read_chunked(stream: &mut TcpStream, mut rest: Vec<u8>, deadline: Instant) -> io::Result<Vec<u8>> {
+/// Decodes a chunked body: `Ok(None)` until the last chunk and its empty line have arrived.
+fn dechunk(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let mut body = Vec::new();
     loop {
-        let line_end = loop {
-            if let Some(i) = find(&rest, b"\r\n") {
-                break i;
-            }
-            if read_some(stream, &mut rest, deadline)? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the chunked body ended early"));
-            }
-        };
-        let size_text = String::from_utf8_lossy(&rest[..line_end]);
-        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a chunk size is not hex"))?;
-        rest.drain(..line_end + 2);
-        // The last chunk is followed by optional trailers and an empty line.
-        let need = if size == 0 { 2 } else { size + 2 };
-        while rest.len() < need {
-            if size == 0 && find(&rest, b"\r\n").is_some() {
-                break;
-            }
-            if read_some(stream, &mut rest, deadline)? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the chunked body ended early"));
-            }
-        }
+        let Some(line_end) = find(rest, b"\r\n") else { return Ok(None) };
+        let line = String::from_utf8_lossy(&rest[..line_end]);
+        let size_hex = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("chunk size {size_hex:?} is not hex"))?;
+        rest = &rest[line_end + 2..];
         if size == 0 {
-            return Ok(body);
+            // Trailers, if any, end with an empty line.
+            return Ok(if rest.starts_with(b"\r\n") || find(rest, b"\r\n\r\n").is_some() { Some(body) } else { None });
+        }
+        if rest.len() < size + 2 {
+            return Ok(None);
         }
         body.extend_from_slice(&rest[..size]);
-        rest.drain(..size + 2);
+        rest = &rest[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lengths_chunks_and_close() {
+        let full = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        for cut in 0..full.len() {
+            assert_eq!(parse_response(&full[..cut], false), Progress::Incomplete, "cut at {cut}");
+        }
+        let Progress::Done(p) = parse_response(full, false) else { panic!() };
+        assert_eq!((p.status, p.body.as_slice(), p.keep_alive), (200, &b"hello"[..], true));
+
+        let chunked = b"HTTP/1.1 401 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+        assert_eq!(parse_response(&chunked[..chunked.len() - 2], false), Progress::Incomplete);
+        let Progress::Done(p) = parse_response(chunked, false) else { panic!() };
+        assert_eq!((p.status, p.body.as_slice()), (401, &b"abcde"[..]));
+
+        let close = b"HTTP/1.0 500 X\r\n\r\nboom";
+        assert_eq!(parse_response(close, false), Progress::Incomplete);
+        let Progress::Done(p) = parse_response(close, true) else { panic!() };
+        assert_eq!((p.body.as_slice(), p.keep_alive), (&b"boom"[..], false));
+
+        let Progress::Done(p) = parse_response(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", false) else {
+            panic!()
+        };
+        assert!(p.body.is_empty() && !p.keep_alive);
+        assert!(matches!(parse_response(b"SSH-2.0\r\n\r\n", false), Progress::Invalid(_)));
+    }
+
+    #[test]
+    fn encodes_host_length_and_headers() {
+        let req = Request {
+            method: "POST".into(),
+            url: Url::parse("http://127.0.0.1:8080/webhooks/1?a=b").unwrap(),
+            headers: vec![("x-topgg-trace".into(), "t1".into())],
+            body: b"{}".to_vec(),
+        };
+        let mut out = Vec::new();
+        encode(&req, &mut out);
+        assert_eq!(
+            out,
+            b"POST /webhooks/1?a=b HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nx-topgg-trace: t1\r\nContent-Length: 2\r\n\r\n{}"
+        );
     }
 }

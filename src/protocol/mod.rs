@@ -7,6 +7,7 @@ pub mod direct;
 pub mod generate;
 pub mod handshake;
 pub mod http;
+pub mod loadgen;
 pub mod overrides;
 pub mod payload;
 pub mod receiver;

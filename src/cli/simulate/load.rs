@@ -10,8 +10,8 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::send::WebhookTarget;
@@ -19,9 +19,9 @@ use super::{Settings, millis, render};
 use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
-use crate::protocol::delivery::{Auth, Delivery, Signer, Verdict, deliver};
-use crate::protocol::direct::Direct;
+use crate::protocol::delivery::{AttemptError, Auth, Delivery, Signer};
 use crate::protocol::generate;
+use crate::protocol::loadgen::{self, LoadConfig, Sample};
 use crate::protocol::time::now_unix_nanos;
 
 /// What to send.
@@ -30,14 +30,6 @@ pub(crate) struct Plan {
     pub concurrency: usize,
     pub rate: Option<f64>,
     pub legacy: bool,
-}
-
-/// How one delivery ended.
-struct Sample {
-    outcome: String,
-    verdict: Verdict,
-    latency: Duration,
-    error: Option<String>,
 }
 
 const ID_MARKER: &str = "__topgg_int_vote_id__";
@@ -86,7 +78,6 @@ impl Ids {
 pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
     interrupt::install();
     let (prefix, suffix) = body_parts(base);
-    let signer = Signer::new(target.secret.clone());
     let step = if plan.legacy { "legacy vote" } else { "vote.create" };
     if !s.json {
         let rate = plan.rate.map(|r| format!(", at most {r}/s")).unwrap_or_default();
@@ -96,70 +87,45 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
         ));
     }
     let ids = Ids::new();
-    let next = AtomicU64::new(0);
-    let done = AtomicU64::new(0);
-    let running = AtomicUsize::new(plan.concurrency);
-    let samples: Mutex<Vec<Sample>> = Mutex::new(Vec::with_capacity(plan.count as usize));
+    let auth = if plan.legacy {
+        Auth::Legacy(target.secret.clone())
+    } else {
+        Auth::Signed { signer: Signer::new(target.secret.clone()), timestamp: s.timestamp }
+    };
+    let (url, fixed_trace) = (target.url.clone(), s.trace.clone());
+    let make = move |i: u64| {
+        let body = match &suffix {
+            Some(suffix) => {
+                let id = ids.id(i);
+                let mut b = Vec::with_capacity(prefix.len() + id.len() + suffix.len());
+                b.extend_from_slice(&prefix);
+                b.extend_from_slice(id.as_bytes());
+                b.extend_from_slice(suffix);
+                b
+            }
+            None => prefix.clone(),
+        };
+        let trace = fixed_trace.clone().unwrap_or_else(|| ids.trace(i));
+        Delivery { url: url.clone(), body, trace, auth: auth.clone() }
+    };
+    let config =
+        LoadConfig { count: plan.count, concurrency: plan.concurrency, rate: plan.rate, policy: s.policy.clone() };
+    let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut progress = Progress::new(plan.count, step, !s.json);
-    std::thread::scope(|scope| {
-        for _ in 0..plan.concurrency {
-            scope.spawn(|| {
-                let mut mine = Vec::new();
-                let mut transport = Direct::new(s.client.clone());
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= plan.count || interrupt::requested() {
-                        break;
-                    }
-                    if let Some(rate) = plan.rate {
-                        let due = started + Duration::from_secs_f64(i as f64 / rate);
-                        let now = Instant::now();
-                        if due > now {
-                            std::thread::sleep(due - now);
-                        }
-                    }
-                    let body = match &suffix {
-                        Some(suffix) => {
-                            let id = ids.id(i);
-                            let mut b = Vec::with_capacity(prefix.len() + id.len() + suffix.len());
-                            b.extend_from_slice(&prefix);
-                            b.extend_from_slice(id.as_bytes());
-                            b.extend_from_slice(suffix);
-                            b
-                        }
-                        None => prefix.clone(),
-                    };
-                    let auth = if plan.legacy {
-                        Auth::Legacy(target.secret.clone())
-                    } else {
-                        Auth::Signed { signer: signer.clone(), timestamp: s.timestamp }
-                    };
-                    let trace = s.trace.clone().unwrap_or_else(|| ids.trace(i));
-                    let delivery = Delivery { url: target.url.clone(), body, trace, auth };
-                    let report = deliver(&mut transport, &delivery, &s.policy, &mut |_| {}, &interrupt::requested);
-                    let (outcome, error) = match &report.last().result {
-                        Ok(r) => (r.status.to_string(), None),
-                        Err(e) => (e.code().to_string(), Some(e.to_string())),
-                    };
-                    mine.push(Sample { outcome, verdict: report.verdict(), latency: report.elapsed, error });
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                if let Ok(mut all) = samples.lock() {
-                    all.append(&mut mine);
-                }
-                running.fetch_sub(1, Ordering::Release);
-            });
-        }
-        while running.load(Ordering::Acquire) > 0 {
+    let samples = std::thread::scope(|scope| {
+        let engine = scope.spawn(|| {
+            loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), interrupt::requested)
+        });
+        while !engine.is_finished() {
             progress.update(done.load(Ordering::Relaxed));
             std::thread::sleep(Duration::from_millis(50));
         }
-    });
+        engine.join().unwrap_or_else(|_| Err("the load engine panicked".into()))
+    })
+    .map_err(Error::input)?;
     progress.finish();
-    let elapsed = started.elapsed();
-    let samples = samples.into_inner().unwrap_or_default();
-    summarise(s, step, target, plan, &samples, elapsed)
+    summarise(s, step, target, plan, &samples, started.elapsed())
 }
 
 /// The `p`-th percentile (0..=1) of sorted values, nearest-rank.
@@ -179,16 +145,20 @@ fn summarise(
     samples: &[Sample],
     elapsed: Duration,
 ) -> Result<Outcome> {
-    let mut statuses: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
     for x in samples {
-        *statuses.entry(x.outcome.as_str()).or_default() += 1;
+        let key = match &x.result {
+            Ok(status) => status.to_string(),
+            Err(e) => e.code().to_string(),
+        };
+        *statuses.entry(key).or_default() += 1;
     }
-    let mut lat: Vec<Duration> = samples.iter().map(|x| x.latency).collect();
+    let mut lat: Vec<Duration> = samples.iter().map(|x| x.elapsed).collect();
     lat.sort_unstable();
     let (p50, p90, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.9), percentile(&lat, 0.99));
     let max = lat.last().copied().unwrap_or_default();
     let sent = samples.len() as u64;
-    let acked = samples.iter().filter(|x| x.verdict == Verdict::Acknowledged).count() as u64;
+    let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
     let throughput = if elapsed.is_zero() { 0.0 } else { sent as f64 / elapsed.as_secs_f64() };
     if s.json {
         render::print_json(&json!({
@@ -230,11 +200,10 @@ fn summarise(
     if interrupt::requested() {
         return Err(Error::Interrupted);
     }
-    let unreachable: Vec<&Sample> = samples.iter().filter(|x| x.verdict == Verdict::Unreachable).collect();
+    let unreachable: Vec<&AttemptError> = samples.iter().filter_map(|x| x.result.as_ref().err()).collect();
     if let Some(first) = unreachable.first() {
-        let why = first.error.clone().unwrap_or_default();
         return Err(Error::network(format!(
-            "{} of {sent} votes were not delivered; the first: {why}",
+            "{} of {sent} votes were not delivered; the first: {first}",
             unreachable.len()
         )));
     }
