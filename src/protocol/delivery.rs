@@ -235,7 +235,11 @@ impl Client {
         let lower = chain.to_ascii_lowercase();
         let tls_words = ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"];
         if url.scheme() == "https" && tls_words.iter().any(|w| lower.contains(w)) {
-            return AttemptError::Tls { target: hostport, reason: root_cause(e) };
+            let mut reason = root_cause(e);
+            if lower.contains("invalidcontenttype") || lower.contains("handshake eof") {
+                reason.push_str(" (the server does not seem to speak TLS on this port; try http://)");
+            }
+            return AttemptError::Tls { target: hostport, reason };
         }
         if e.is_connect() {
             return AttemptError::Connect { target: describe_target(url), reason: root_cause(e) };

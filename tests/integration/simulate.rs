@@ -611,3 +611,75 @@ fn replay_needs_a_url_to_send_to() {
     assert_eq!(out.status.code(), Some(2), "replay needs a target: {}", stderr(&out));
     assert!(stderr(&out).contains("--url"), "{}", stderr(&out));
 }
+
+#[test]
+fn load_mode_keeps_connections_alive_against_the_builtin_receiver() {
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--count", "60", "--concurrency", "4", "--weight", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["sent"], 60);
+    assert_eq!(summary["acknowledged"], 60, "the receiver verified every signature: {summary}");
+    assert_eq!(summary["statuses"], serde_json::json!({"204": 60}));
+}
+
+#[test]
+fn load_mode_counts_refusals_and_unreachable_targets() {
+    let s = Server::replies(vec![(401, "")]);
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &s.url("/w"), "--secret", SECRET, "--count", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["statuses"]["401"], 5);
+    assert_eq!(summary["acknowledged"], 0);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/w");
+    let out = simulate(&["vote", "--url", &url, "--secret", SECRET, "--count", "3", "--retries", "0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 of 3 votes were not delivered") && stderr(&out).contains("refused"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn trace_and_timestamp_can_be_chosen() {
+    let s = Server::replies(vec![(204, "")]);
+    let out = simulate(&[
+        "test",
+        "--url",
+        &s.url("/w"),
+        "--secret",
+        SECRET,
+        "--trace",
+        "my-trace",
+        "--timestamp",
+        "1770598034",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let req = &s.seen()[0];
+    assert_eq!(req.header("x-topgg-trace"), Some("my-trace"));
+    assert_eq!(req.verify(SECRET), 1770598034);
+}
+
+#[test]
+fn tls_problems_are_named() {
+    let s = Server::replies(vec![(204, "")]);
+    let https = s.url("/w").replace("http://", "https://");
+    let out = simulate(&["test", "--url", &https, "--secret", SECRET, "--retries", "0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("TLS handshake") && stderr(&out).contains("try http://"), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("ca.pem");
+    std::fs::write(&pem, "not a certificate\n").unwrap();
+    let out = simulate(&["test", "--url", &https, "--secret", SECRET, "--cacert", pem.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("ca.pem"), "{}", stderr(&out));
+}

@@ -141,14 +141,34 @@ pub fn verdict(r: &Report) -> Result<()> {
         (Ok(resp), Verdict::Acknowledged) => {
             writeln!(w, "  {} ({}) after {tries}, {took}", style::ok("acknowledged"), resp.status)
         }
-        (Ok(resp), _) => writeln!(
-            w,
-            "  {} {} {} after {tries}, {took}",
-            style::fail("not acknowledged:"),
-            resp.status,
-            resp.reason()
-        ),
+        (Ok(resp), _) => {
+            writeln!(
+                w,
+                "  {} {} {} after {tries}, {took}",
+                style::fail("not acknowledged:"),
+                resp.status,
+                resp.reason()
+            )?;
+            match status_hint(resp.status) {
+                Some(hint) => writeln!(w, "  {} {hint}", style::dim("hint:")),
+                None => Ok(()),
+            }
+        }
         (Err(e), _) => writeln!(w, "  {} {e} ({tries})", style::fail("not delivered:")),
+    })
+}
+
+/// What a refusal from a receiver like `topgg-int serve` usually means (protocol.md §7).
+fn status_hint(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "400 is how receivers refuse a malformed x-topgg-signature header",
+        401 => "401 usually means the signature did not verify (wrong secret?) or a header was missing",
+        403 => "403 usually means t is outside the receiver's replay window (check --timestamp and clocks)",
+        404 => "404: is the URL the webhook_url (or config URL) the receiver handed out?",
+        408 => "408: the receiver gave up reading the request in time",
+        413 => "413: the body is over the receiver's size cap",
+        300..=399 => "redirects are not followed: Top.gg counts only a 2xx as acknowledged",
+        _ => return None,
     })
 }
 
