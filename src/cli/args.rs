@@ -265,7 +265,8 @@ pub enum SimulateCommand {
 /// Options for every delivery: target, timing, retries, TLS.
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryArgs {
-    /// Target URL. Without it, the built-in reference receiver is started and used.
+    /// Target URL: the config URL for create, delete and flow, the webhook URL for vote and test.
+    /// Without it, the built-in reference receiver is started on 127.0.0.1 and used.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
@@ -273,11 +274,11 @@ pub struct DeliveryArgs {
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Retries after a timeout or 5xx.
+    /// Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub retries: u32,
 
-    /// Delays before each retry, comma-separated (the other docs page says 2,4,8).
+    /// Delays before each retry, comma-separated; the last repeats (Top.gg's docs say 1,2,4 on one page, 2,4,8 on the other).
     #[arg(long, default_value = "1,2,4", value_delimiter = ',', value_parser = parse_duration, value_name = "LIST")]
     pub retry_delays: Vec<Duration>,
 
@@ -309,7 +310,7 @@ pub struct DeliveryArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Print secrets in full instead of masked.
+    /// Print secrets in full instead of masked (the webhook secret, a legacy Authorization value).
     #[arg(long)]
     pub show_secrets: bool,
 }

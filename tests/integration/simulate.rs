@@ -585,6 +585,10 @@ fn without_url_the_builtin_receiver_is_the_target() {
     assert_eq!(steps, ["integration.create", "webhook.test", "vote.create", "integration.delete"]);
     assert!(lines.iter().all(|l| l["verdict"] == "acknowledged"), "{lines:?}");
 
+    let out = simulate(&["flow"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("flow complete: handshake ok, 4/4 requests acknowledged"), "{}", stdout(&out));
+
     let out = cmd().args(["--json", "simulate", "vote", "--set", "data.user.name=alice"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -244,5 +244,9 @@ pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
         }
     }
     delete_step(&s, &config_url, &integration, &c.connection_id, &mut tally)?;
+    if !s.json {
+        let verdict = if tally.all_ok() { style::ok("flow complete:") } else { style::fail("flow failed:") };
+        with_stdout(|w| writeln!(w, "{verdict} handshake ok, {}", tally.summary()))?;
+    }
     tally.finish()
 }

@@ -185,13 +185,16 @@ pub(crate) fn webhook_secret_given(a: &WebhookSecretArgs) -> Result<Option<Secre
 pub(crate) struct Tally {
     unreachable: Option<String>,
     negative: bool,
+    sent: u32,
+    acknowledged: u32,
 }
 
 impl Tally {
     /// Counts a delivery.
     pub fn add(&mut self, step: &str, report: &Report) {
+        self.sent += 1;
         match report.verdict() {
-            Verdict::Acknowledged => {}
+            Verdict::Acknowledged => self.acknowledged += 1,
             Verdict::Rejected => self.negative = true,
             Verdict::Unreachable => {
                 if self.unreachable.is_none()
@@ -208,6 +211,16 @@ impl Tally {
     /// Marks a negative verdict that is not a delivery's (a wrong handshake answer).
     pub fn fail(&mut self) {
         self.negative = true;
+    }
+
+    /// `3/4 requests acknowledged`, for a closing line.
+    pub fn summary(&self) -> String {
+        format!("{}/{} requests acknowledged", self.acknowledged, self.sent)
+    }
+
+    /// Whether every delivery was acknowledged and nothing else failed.
+    pub fn all_ok(&self) -> bool {
+        self.unreachable.is_none() && !self.negative
     }
 
     /// Whether something reached nobody.
