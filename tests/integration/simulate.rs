@@ -687,3 +687,48 @@ fn tls_problems_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ca.pem"), "{}", stderr(&out));
 }
+
+#[test]
+fn verbose_shows_the_exchange_and_dry_run_masks_the_webhook_secret_in_create() {
+    let s = Server::replies(vec![(204, "")]);
+    let out = simulate(&["vote", "--legacy", "--url", &s.url("/legacy"), "--secret", "hunter2-secret", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("request headers:") && text.contains("response headers:"), "{text}");
+    assert!(text.contains("Authorization: hu") && !text.contains("hunter2-secret"), "{text}");
+
+    let whs = "whs_visible0123456789abcdef0123456789";
+    let args =
+        ["create", "--url", &s.url("/i"), "--integration-secret", INTEGRATION, "--webhook-secret", whs, "--dry-run"];
+    let out = simulate(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("integration.create") && !stdout(&out).contains(whs), "{}", stdout(&out));
+    let out = cmd().arg("simulate").args(args).arg("--show-secrets").output().unwrap();
+    assert!(stdout(&out).contains(whs), "{}", stdout(&out));
+    assert_eq!(s.seen().len(), 1, "dry runs send nothing");
+}
+
+#[test]
+fn rate_paces_load_mode() {
+    let s = Server::replies(vec![(204, "")]);
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &s.url("/w"), "--secret", SECRET, "--count", "6"])
+        .args(["--concurrency", "3", "--rate", "50/s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["elapsed_ms"].as_f64().unwrap() >= 95.0, "6 votes at 50/s take 100 ms: {summary}");
+}
+
+#[test]
+fn a_verbatim_replay_that_is_acknowledged_is_flagged() {
+    let s = Server::replies(vec![(204, "")]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.http");
+    std::fs::write(&file, "POST /w HTTP/1.1\r\nx-topgg-signature: t=1,v1=00\r\n\r\n{}").unwrap();
+    let out = simulate(&["replay", file.to_str().unwrap(), "--url", &s.base, "--verbatim"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("acknowledged a verbatim replay"), "{}", stderr(&out));
+    assert_eq!(s.seen()[0].body, b"{}");
+}

@@ -54,6 +54,12 @@ fn webhook_target(
         };
         return Ok(Some(WebhookTarget { url, secret, _builtin: None }));
     }
+    if let Some(path) = from {
+        return Err(Error::input(format!(
+            "--from {}: the file has no webhook_url (the handshake did not give one); pass --url",
+            path.display()
+        )));
+    }
     if legacy {
         if s.dry_run {
             return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
@@ -174,7 +180,11 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         let delivery = Delivery { url, body: capture.body, trace, auth: Auth::Verbatim(headers) };
         let secret = Secret::new("");
         send_one(&s, step, &delivery, &secret, &mut tally)?;
-        if !s.json {
+        if tally.all_ok() && !s.dry_run {
+            output::note(
+                "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)",
+            );
+        } else if !s.json {
             output::note(
                 "note: --verbatim keeps the old signature and t; a receiver with a replay window must refuse it",
             );
