@@ -316,7 +316,7 @@ pub struct DeliveryArgs {
 }
 
 /// Options that shape a payload.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct PayloadArgs {
     /// Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json).
     #[arg(long, value_name = "FILE")]
@@ -336,7 +336,7 @@ pub struct PayloadArgs {
 }
 
 /// The integration secret, for config-URL requests.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct IntegrationSecretArgs {
     /// Secret that signs requests to the config URL.
     #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]

@@ -3,8 +3,9 @@
 //!
 //! Two layers, so `simulate` and `check` share them: [`Client::send`] is one attempt (bytes and
 //! headers in, status/headers/body/latency or a typed [`AttemptError`] out), and [`deliver`] is the
-//! retry schedule on top, re-signing every attempt through [`Auth`]. Nothing here prints; callers
-//! watch attempts through a callback.
+//! retry schedule on top of any [`Transport`], re-signing every attempt through [`Auth`]. Nothing
+//! here prints; callers watch attempts through a callback. Load mode has its own engine
+//! (`loadgen`) that follows the same schedule.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

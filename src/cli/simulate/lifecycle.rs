@@ -81,6 +81,18 @@ pub(crate) fn handshake_step(
     Ok(connected)
 }
 
+/// A handshake with a generated `integration.create` (fresh connection id and webhook secret).
+pub(crate) fn fresh_connection(
+    s: &Settings,
+    config_url: &Url,
+    integration: &Secret,
+    tally: &mut Tally,
+) -> Result<Option<Connected>> {
+    let shape = Shape::Create { connection_id: None, webhook_secret: None };
+    let built = payload::build(&shape, &PayloadArgs::default())?;
+    handshake_step(s, config_url, integration, built, tally)
+}
+
 fn show_handshake(s: &Settings, report: &Report, check: Option<&HandshakeCheck>, c: Option<&Connected>) -> Result<()> {
     let secret_shown = |secret: &Secret| if s.show_secrets { secret.expose().to_string() } else { secret.masked() };
     if s.json {
@@ -143,7 +155,7 @@ fn show_handshake(s: &Settings, report: &Report, check: Option<&HandshakeCheck>,
 /// `simulate create`.
 pub(crate) fn create(a: CreateArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
-    let (config_url, integration, _builtin) = config_target(&s, s.url.clone(), &a.integration)?;
+    let (config_url, integration, builtin) = config_target(&s, s.url.clone(), &a.integration)?;
     let shape = Shape::Create { connection_id: a.connection_id.clone(), webhook_secret: a.webhook_secret.clone() };
     let built = payload::build(&shape, &a.payload)?;
     let mut tally = Tally::default();
@@ -162,7 +174,7 @@ pub(crate) fn create(a: CreateArgs, ctx: Context) -> Result<Outcome> {
     {
         output::note(format!("not saving {}: there is no connection to save", path.display()));
     }
-    if _builtin.is_some() && connected.is_some() && !s.json {
+    if builtin.is_some() && connected.is_some() && !s.json {
         output::note("note: the built-in receiver stops when this command ends, and the connection with it");
     }
     tally.finish()
@@ -208,10 +220,9 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
 pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
     let (config_url, integration, _builtin) = config_target(&s, s.url.clone(), &a.integration)?;
-    let no_payload = PayloadArgs { payload: None, set: Vec::new(), user_id: None, project_id: None };
-    let built = payload::build(&Shape::Create { connection_id: None, webhook_secret: None }, &no_payload)?;
+    let no_payload = PayloadArgs::default();
     let mut tally = Tally::default();
-    let connected = handshake_step(&s, &config_url, &integration, built, &mut tally)?;
+    let connected = fresh_connection(&s, &config_url, &integration, &mut tally)?;
     if s.dry_run {
         output::note("note: flow --dry-run shows the first request only; the others depend on its answer");
         return Ok(Outcome::Success);

@@ -59,7 +59,7 @@ impl Settings {
             return Err(Error::input("--retry-delays is empty; give delays like 1,2,4 or 10ms,20ms"));
         }
         if let Some(t) = &d.trace
-            && (t.is_empty() || reqwest_header_unsafe(t))
+            && (t.is_empty() || header_unsafe(t))
         {
             return Err(Error::input(format!(
                 "--trace {t:?} cannot be sent in a header (use letters, digits, - or _)"
@@ -145,7 +145,7 @@ impl Settings {
 }
 
 /// Whether a value would be refused in an HTTP header (control characters, non-ASCII).
-fn reqwest_header_unsafe(s: &str) -> bool {
+fn header_unsafe(s: &str) -> bool {
     s.bytes().any(|b| !(0x20..0x7f).contains(&b))
 }
 

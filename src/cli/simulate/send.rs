@@ -5,11 +5,11 @@ use serde_json::Value;
 
 use super::builtin::{Builtin, builtin_target};
 use super::connection;
-use super::lifecycle::{config_target, handshake_step};
+use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::{Settings, Tally, WEBHOOK_SECRET_HOW, load, render, webhook_secret_given};
 use crate::cli::Context;
-use crate::cli::args::{IntegrationSecretArgs, PayloadArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
+use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
 use crate::cli::input::read_input;
 use crate::error::{Error, Outcome, Result};
 use crate::output;
@@ -71,12 +71,9 @@ fn webhook_target(
     if given.is_some() && !s.json {
         output::note("note: no --url, so --secret is not used: the built-in connection has its own secret");
     }
-    let no_secret = IntegrationSecretArgs { integration_secret: None, integration_secret_file: None };
+    let no_secret = IntegrationSecretArgs::default();
     let (config_url, integration, builtin) = config_target(s, None, &no_secret)?;
-    let create = Shape::Create { connection_id: None, webhook_secret: None };
-    let no_payload = PayloadArgs { payload: None, set: Vec::new(), user_id: None, project_id: None };
-    let built = payload::build(&create, &no_payload)?;
-    let connected = handshake_step(s, &config_url, &integration, built, tally)?;
+    let connected = fresh_connection(s, &config_url, &integration, tally)?;
     Ok(connected.map(|c| WebhookTarget { url: c.webhook_url, secret: c.webhook_secret, _builtin: builtin }))
 }
 
