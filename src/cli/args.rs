@@ -128,6 +128,15 @@ Exit codes:
   130  interrupted";
 
 const CHECK_HELP: &str = "\
+Cases are required (a failure fails the run), recommended (a warning; --strict makes them
+required) or info; --list shows them all. The run makes its own connection and always deletes it.
+
+Examples:
+  topgg-int check                     # checks the built-in reference receiver
+  topgg-int check --url https://staging.example.com/topgg --integration-secret-file secret.txt
+  topgg-int check --url \"$CONFIG_URL\" --strict --junit check.xml   # CI shows the XML as tests
+  topgg-int check --url \"$CONFIG_URL\" --only handshake,delivery --timeout 2
+
 Exit codes:
   0    every required case passed
   1    a required case failed (or a recommended one, with --strict)

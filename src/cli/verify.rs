@@ -1,10 +1,266 @@
-//! `topgg-int verify`.
+//! `topgg-int verify`: checks signatures against a body or captured requests and explains why
+//! they fail. One input prints a full report; many print one line each and a summary.
+//!
+//! JSON shape (`--json`): one input gives one [`Report`] object; several give
+//! `{"results": [Report…], "summary": {"valid": n, "invalid": n, "unusable": n}}`, where an unusable
+//! input is `{"source": …, "error": "…"}`.
+
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::args::VerifyArgs;
+use super::input::{read_input, resolve_secret};
 use crate::error::{Error, Outcome, Result};
+use crate::output::{style, with_stdout};
+use crate::protocol::capture::Capture;
+use crate::protocol::secret::Secret;
+use crate::protocol::signature::{Diagnosis, SIGNATURE_HEADER, TRACE_HEADER, diagnose};
+use crate::protocol::time::{format_age, format_utc, now_unix};
+
+/// The verdict on one input, as printed with `--json`.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    source: String,
+    valid: bool,
+    reason: &'static str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_seconds: Option<i64>,
+    now: i64,
+    tolerance: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_matches: Option<bool>,
+    hints: Vec<HintReport>,
+    warnings: Vec<String>,
+    secret_fingerprint: String,
+    secret_masked: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HintReport {
+    code: &'static str,
+    explanation: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    rejected_by: &'static [&'static str],
+}
+
+/// One thing to verify: where it came from, the header and the body.
+struct Item {
+    source: String,
+    header: Option<String>,
+    body: Vec<u8>,
+    warnings: Vec<String>,
+}
 
 /// Runs `verify`.
-pub fn run(_args: VerifyArgs, _ctx: Context) -> Result<Outcome> {
-    Err(Error::input("verify is not available in this build yet"))
+pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
+    let secret = resolve_secret(
+        args.secret.secret.as_deref(),
+        args.secret.secret_file.as_deref(),
+        "webhook secret",
+        "pass --secret, --secret-file or set TOPGG_WEBHOOK_SECRET",
+    )?;
+    let now = args.now.unwrap_or_else(now_unix);
+    let check = |item: Item| report(item, &secret, now, args.tolerance);
+
+    if let (Some(header), Some(body)) = (&args.signature, &args.body) {
+        let item = Item {
+            source: body.display().to_string(),
+            header: Some(header.clone()),
+            body: read_input(body)?,
+            warnings: vec![],
+        };
+        return single(check(item), ctx);
+    }
+    let files = expand(&args.request)?;
+    if let [only] = files.as_slice() {
+        return single(check(load_capture(only)?), ctx);
+    }
+    many(files.iter().map(|f| load_capture(f).map(check).map_err(|e| (f.display().to_string(), e))), ctx)
+}
+
+fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
+    let d: Diagnosis = diagnose(secret, item.header.as_deref(), &item.body, now, tolerance);
+    let timestamp = d.header.as_ref().map(|h| h.timestamp);
+    let mut warnings = item.warnings;
+    if secret.has_surrounding_whitespace() {
+        warnings.push(
+            "the secret given has surrounding whitespace; a secret read from a file or env var usually should not"
+                .into(),
+        );
+    }
+    Report {
+        source: item.source,
+        valid: d.is_valid(),
+        reason: d.reason.code(),
+        detail: d.detail,
+        timestamp,
+        signed_at: timestamp.map(format_utc),
+        age_seconds: timestamp.map(|t| now.saturating_sub(t)),
+        now,
+        tolerance,
+        signature_matches: d.mac_matches,
+        hints: d
+            .hints
+            .iter()
+            .map(|h| HintReport { code: h.code(), explanation: h.explanation(), rejected_by: h.rejected_by() })
+            .collect(),
+        warnings,
+        secret_fingerprint: secret.fingerprint(),
+        secret_masked: secret.masked(),
+    }
+}
+
+/// Files named directly, and the `.http` files of named directories in name order.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(p).map_err(|e| Error::io("read the directory", p, &e))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "http"))
+                .collect();
+            if found.is_empty() {
+                return Err(Error::input(format!("{} has no .http files", p.display())));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn load_capture(path: &Path) -> Result<Item> {
+    let raw = read_input(path)?;
+    let capture = Capture::parse(&raw)
+        .map_err(|e| Error::input(format!("{} is not a captured HTTP request: {e}", path.display())))?;
+    let mut warnings = Vec::new();
+    if capture.header(TRACE_HEADER).is_none() {
+        warnings.push(format!("no {TRACE_HEADER} header: the python and go SDKs answer 401 and rust 400 without it"));
+    }
+    Ok(Item {
+        source: path.display().to_string(),
+        header: capture.header(SIGNATURE_HEADER).map(str::to_string),
+        body: capture.body,
+        warnings,
+    })
+}
+
+fn single(r: Report, ctx: Context) -> Result<Outcome> {
+    let valid = r.valid;
+    with_stdout(|w| {
+        if ctx.json {
+            serde_json::to_writer_pretty(&mut *w, &r)?;
+            writeln!(w)
+        } else {
+            write_full(w, &r)
+        }
+    })?;
+    Ok(Outcome::from_ok(valid))
+}
+
+fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    let verdict = if r.valid { style::ok("✓ valid") } else { style::fail("✗ invalid") };
+    if r.valid {
+        writeln!(w, "{verdict}  {}", r.detail)?;
+    } else {
+        writeln!(w, "{verdict}  {}: {}", style::bold(r.reason), r.detail)?;
+    }
+    writeln!(w, "  {:<10} {}", "input", r.source)?;
+    if let (Some(t), Some(date)) = (r.timestamp, &r.signed_at) {
+        let window =
+            if r.tolerance == 0 { "window disabled".to_string() } else { format!("window ±{} s", r.tolerance) };
+        writeln!(w, "  {:<10} t={t}  {date}, {} ({window})", "signed", format_age(t, r.now))?;
+    }
+    if r.reason == "timestamp-out-of-window"
+        && let Some(m) = r.signature_matches
+    {
+        let mac = if m { "the MAC itself matches" } else { "the MAC does not match either" };
+        writeln!(w, "  {:<10} {mac}", "signature")?;
+    }
+    writeln!(w, "  {:<10} {} (fingerprint {})", "secret", r.secret_masked, r.secret_fingerprint)?;
+    for h in &r.hints {
+        let label = if r.valid { style::warn("interop   ") } else { style::warn("hint      ") };
+        writeln!(w, "  {label} {}: {}", style::bold(h.code), h.explanation)?;
+        if !h.rejected_by.is_empty() {
+            writeln!(w, "             rejected by the {} SDKs", h.rejected_by.join(", "))?;
+        }
+    }
+    if !r.valid && r.reason == "signature-mismatch" && r.hints.is_empty() {
+        writeln!(
+            w,
+            "  {} no usual mistake explains it: check that the secret is this connection's webhook_secret \
+             (compare fingerprints) and that the body is the exact bytes received",
+            style::warn("hint      ")
+        )?;
+    }
+    for warning in &r.warnings {
+        writeln!(w, "  {} {warning}", style::warn("warning   "))?;
+    }
+    Ok(())
+}
+
+fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error)>>, ctx: Context) -> Result<Outcome> {
+    let (mut valid, mut invalid, mut unusable) = (0u64, 0u64, 0u64);
+    let mut json_results = Vec::new();
+    with_stdout(|w| {
+        for r in results {
+            match r {
+                Ok(r) => {
+                    if r.valid {
+                        valid += 1
+                    } else {
+                        invalid += 1
+                    }
+                    if ctx.json {
+                        json_results.push(serde_json::to_value(&r).unwrap_or_default());
+                    } else {
+                        write_line(w, &r)?;
+                    }
+                }
+                Err((source, e)) => {
+                    unusable += 1;
+                    if ctx.json {
+                        json_results.push(serde_json::json!({"source": source, "error": e.to_string()}));
+                    } else {
+                        writeln!(w, "{} {source}  {e}", style::fail("! error  "))?;
+                    }
+                }
+            }
+        }
+        if ctx.json {
+            let summary = serde_json::json!({"valid": valid, "invalid": invalid, "unusable": unusable});
+            serde_json::to_writer_pretty(&mut *w, &serde_json::json!({"results": json_results, "summary": summary}))?;
+            writeln!(w)
+        } else {
+            writeln!(w, "{valid} valid, {invalid} invalid, {unusable} unusable")
+        }
+    })?;
+    if unusable > 0 {
+        return Err(Error::input(format!("{unusable} of the inputs could not be read as captured requests")));
+    }
+    Ok(Outcome::from_ok(invalid == 0))
+}
+
+fn write_line(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    if r.valid {
+        let interop: Vec<_> = r.hints.iter().map(|h| h.code).collect();
+        if interop.is_empty() {
+            writeln!(w, "{} {}", style::ok("✓ valid    "), r.source)
+        } else {
+            writeln!(w, "{} {}  {} {}", style::ok("✓ valid    "), r.source, style::warn("interop:"), interop.join(", "))
+        }
+    } else {
+        let hint = r.hints.first().map(|h| format!(" (hint: {})", h.code)).unwrap_or_default();
+        writeln!(w, "{} {}  {}{hint}", style::fail("✗ invalid  "), r.source, r.reason)
+    }
 }

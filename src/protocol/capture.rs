@@ -134,8 +134,10 @@ fn find_head_end(raw: &[u8]) -> Option<(usize, usize)> {
             if raw.get(i + 1) == Some(&b'\n') {
                 return Some((i, i + 2));
             }
+            // The head ends at this '\n'; the last header's own '\r' stays for the line splitter to
+            // strip, so that exactly one '\r' is removed per line (found by fuzzing).
             if raw.get(i + 1) == Some(&b'\r') && raw.get(i + 2) == Some(&b'\n') {
-                return Some((if i > 0 && raw[i - 1] == b'\r' { i - 1 } else { i }, i + 3));
+                return Some((i, i + 3));
             }
         }
         i += 1;
@@ -180,6 +182,15 @@ mod tests {
     fn content_length_cuts_an_editors_newline() {
         let raw = b"POST / HTTP/1.1\nContent-Length: 2\n\n{}\n";
         assert_eq!(Capture::parse(raw).unwrap().body, b"{}");
+    }
+
+    #[test]
+    fn fuzz_regression_header_value_ending_in_cr_round_trips() {
+        // fuzz/artifacts/capture/crash-678585823d5bc0b331fa8f44d23d439761aba90e
+        let raw = b"A \x01 HTTP/0\nh:/g\nh:\0\0\0\0\0\0\n\0\0\0:\0h\0\0\0\0\0\0A \x01 H\t\t\t\t\t\t\t\t\t\t\r\t\t\t\t\t\t\t\t\t\t\n\nP/2\nh:\n 2";
+        let c = Capture::parse(raw).unwrap();
+        assert!(c.headers[2].1.ends_with("H\t\t\t\t\t\t\t\t\t\t\r"));
+        assert_eq!(Capture::parse(&c.to_http()).unwrap(), c);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! receiver. Nothing here prints or knows about terminals, clap or colours.
 
 pub mod capture;
+pub mod conformance;
 pub mod delivery;
 pub mod direct;
 pub mod generate;

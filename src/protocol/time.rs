@@ -113,7 +113,8 @@ pub fn parse_iso8601(s: &str) -> Result<i128, String> {
     }
     let offset_secs = match &s[i..] {
         "Z" | "z" => 0,
-        rest if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        // Compare bytes, not str slices: a multi-byte character here must be an error, not a panic.
+        rest if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && rest.as_bytes()[3] == b':' => {
             let oh = num(i + 1..i + 3)?;
             let om = num(i + 4..i + 6)?;
             let sign = if rest.starts_with('-') { -1 } else { 1 };

@@ -1,0 +1,392 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'topgg-int'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'topgg-int' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check an x-topgg-signature against a body or a captured request, and explain failures')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Pretty-print and validate payloads and captured requests (files, stdin, JSON Lines)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the reference receiver: a correct config URL and webhook endpoint on your machine')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'topgg-int;verify' {
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The x-topgg-signature header value, e.g. ''t=1770598034,v1=19d8…''. Use with --body')
+            [CompletionResult]::new('--body', '--body', [CompletionResultType]::ParameterName, 'The raw body the signature covers: a file, or - for stdin. Use with --signature')
+            [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files')
+            [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Verify as if the clock read this Unix time (to check old captures reproducibly)')
+            [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;inspect' {
+            [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Show ages as if the clock read this Unix time')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Treat every input as JSON Lines (one payload or capture object per line)')
+            [CompletionResult]::new('--problems-only', '--problems-only', [CompletionResultType]::ParameterName, 'With JSON Lines, print only payloads that have problems (and the summary)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;serve' {
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address to bind')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one (the first line printed says which)')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL. Generated and kept in the data dir if not given')
+            [CompletionResult]::new('--public-url', '--public-url', [CompletionResultType]::ParameterName, 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address')
+            [CompletionResult]::new('--routes', '--routes', [CompletionResultType]::ParameterName, 'Routes to subscribe to in the handshake answer')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where connections are stored (default: the platform''s data directory for topgg-int)')
+            [CompletionResult]::new('--capture-dir', '--capture-dir', [CompletionResultType]::ParameterName, 'Write every request as a raw .http file here, named to sort by arrival')
+            [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
+            [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'Accept legacy (v0) votes on POST /legacy with this Authorization value')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a whole request before it gets 408 (tests shorten it)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Send integration.create to a config URL and check the handshake answer')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Send integration.delete to a config URL')
+            [CompletionResult]::new('vote', 'vote', [CompletionResultType]::ParameterValue, 'Send vote.create to a webhook URL (or --legacy v0 votes); --count for load')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send webhook.test to a webhook URL')
+            [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'The whole lifecycle: create, webhook.test, vote.create, delete')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Send a captured .http request again, verbatim or re-signed')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'topgg-int;simulate;create' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable')
+            [CompletionResult]::new('--user-id', '--user-id', [CompletionResultType]::ParameterName, 'data.user.id (and platform_id)')
+            [CompletionResult]::new('--project-id', '--project-id', [CompletionResultType]::ParameterName, 'data.project.id')
+            [CompletionResult]::new('--connection-id', '--connection-id', [CompletionResultType]::ParameterName, 'connection_id to send (default: a fresh snowflake)')
+            [CompletionResult]::new('--webhook-secret', '--webhook-secret', [CompletionResultType]::ParameterName, 'webhook_secret to send (default: a fresh whs_ secret)')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write connection id, webhook secret and webhook URL to this JSON file, for --from later')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;delete' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--connection-id', '--connection-id', [CompletionResultType]::ParameterName, 'The connection to delete')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take the connection id from a file written by `simulate create --save`')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;vote' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable')
+            [CompletionResult]::new('--user-id', '--user-id', [CompletionResultType]::ParameterName, 'data.user.id (and platform_id)')
+            [CompletionResult]::new('--project-id', '--project-id', [CompletionResultType]::ParameterName, 'data.project.id')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take webhook URL and secret from a file written by `simulate create --save`')
+            [CompletionResult]::new('--weight', '--weight', [CompletionResultType]::ParameterName, 'data.weight (2 is the weekend multiplier)')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'data.query entries, e.g. --query ref=discord. Repeatable')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Send this many distinct votes (load mode: prints throughput and latency percentiles)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Deliveries in flight at once in load mode')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--legacy', '--legacy', [CompletionResultType]::ParameterName, 'Send a legacy (v0) vote with `Authorization: <secret>` instead of a signature')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'With --legacy, send a server vote (guild) instead of a bot vote')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;test' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable')
+            [CompletionResult]::new('--user-id', '--user-id', [CompletionResultType]::ParameterName, 'data.user.id (and platform_id)')
+            [CompletionResult]::new('--project-id', '--project-id', [CompletionResultType]::ParameterName, 'data.project.id')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take webhook URL and secret from a file written by `simulate create --save`')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;flow' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;replay' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
+            [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
+            [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
+            [CompletionResult]::new('--verbatim', '--verbatim', [CompletionResultType]::ParameterName, 'Keep the captured signature and timestamp (a correct receiver rejects this: replay protection)')
+            [CompletionResult]::new('--resign', '--resign', [CompletionResultType]::ParameterName, 'Re-sign the same bytes with a fresh t (needs --secret; tests idempotency)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;simulate;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Send integration.create to a config URL and check the handshake answer')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Send integration.delete to a config URL')
+            [CompletionResult]::new('vote', 'vote', [CompletionResultType]::ParameterValue, 'Send vote.create to a webhook URL (or --legacy v0 votes); --count for load')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send webhook.test to a webhook URL')
+            [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'The whole lifecycle: create, webhook.test, vote.create, delete')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Send a captured .http request again, verbatim or re-signed')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'topgg-int;simulate;help;create' {
+            break
+        }
+        'topgg-int;simulate;help;delete' {
+            break
+        }
+        'topgg-int;simulate;help;vote' {
+            break
+        }
+        'topgg-int;simulate;help;test' {
+            break
+        }
+        'topgg-int;simulate;help;flow' {
+            break
+        }
+        'topgg-int;simulate;help;replay' {
+            break
+        }
+        'topgg-int;simulate;help;help' {
+            break
+        }
+        'topgg-int;check' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver''s config URL. Without it, the built-in reference receiver is checked')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these cases (comma-separated names)')
+            [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip these cases (comma-separated names)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Treat recommended cases as required')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the cases with their severity and explanation, and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;completions' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'topgg-int;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check an x-topgg-signature against a body or a captured request, and explain failures')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Pretty-print and validate payloads and captured requests (files, stdin, JSON Lines)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the reference receiver: a correct config URL and webhook endpoint on your machine')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'topgg-int;help;verify' {
+            break
+        }
+        'topgg-int;help;inspect' {
+            break
+        }
+        'topgg-int;help;serve' {
+            break
+        }
+        'topgg-int;help;simulate' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Send integration.create to a config URL and check the handshake answer')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Send integration.delete to a config URL')
+            [CompletionResult]::new('vote', 'vote', [CompletionResultType]::ParameterValue, 'Send vote.create to a webhook URL (or --legacy v0 votes); --count for load')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send webhook.test to a webhook URL')
+            [CompletionResult]::new('flow', 'flow', [CompletionResultType]::ParameterValue, 'The whole lifecycle: create, webhook.test, vote.create, delete')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Send a captured .http request again, verbatim or re-signed')
+            break
+        }
+        'topgg-int;help;simulate;create' {
+            break
+        }
+        'topgg-int;help;simulate;delete' {
+            break
+        }
+        'topgg-int;help;simulate;vote' {
+            break
+        }
+        'topgg-int;help;simulate;test' {
+            break
+        }
+        'topgg-int;help;simulate;flow' {
+            break
+        }
+        'topgg-int;help;simulate;replay' {
+            break
+        }
+        'topgg-int;help;check' {
+            break
+        }
+        'topgg-int;help;completions' {
+            break
+        }
+        'topgg-int;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

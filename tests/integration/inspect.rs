@@ -1,0 +1,189 @@
+//! `topgg-int inspect` through the binary: fixtures, a deliberately broken payload set, captures,
+//! JSON Lines streams and unusable input.
+
+use crate::common::{cmd, repo_path};
+use serde_json::{Value, json};
+
+const FIXTURES: [&str; 6] = [
+    "integration.create.json",
+    "integration.delete.json",
+    "webhook.test.json",
+    "vote.create.json",
+    "legacy.bot.json",
+    "legacy.server.json",
+];
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(repo_path(&format!("fixtures/{name}"))).unwrap()).unwrap()
+}
+
+#[test]
+fn every_fixture_is_valid() {
+    for name in FIXTURES {
+        let out = cmd().arg("inspect").arg(repo_path(&format!("fixtures/{name}"))).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name}: {text}");
+        assert!(text.contains("✓ valid"), "{name}: {text}");
+    }
+}
+
+/// Each broken payload with the JSON paths inspect must flag (and no others).
+fn broken_set() -> Vec<(&'static str, Value, Vec<&'static str>)> {
+    let vote = fixture("vote.create.json");
+    let create = fixture("integration.create.json");
+    let with = |base: &Value, path: &[&str], v: Value| {
+        let mut out = base.clone();
+        let mut cur = &mut out;
+        for p in &path[..path.len() - 1] {
+            cur = &mut cur[*p];
+        }
+        cur[path[path.len() - 1]] = v;
+        out
+    };
+    let without = |base: &Value, path: &[&str]| {
+        let mut out = base.clone();
+        let mut cur = &mut out;
+        for p in &path[..path.len() - 1] {
+            cur = &mut cur[*p];
+        }
+        cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
+        out
+    };
+    vec![
+        ("unknown type", with(&vote, &["type"], json!("vote.delete")), vec!["$.type"]),
+        ("not an object", json!([1, 2]), vec!["$"]),
+        ("no data", without(&vote, &["data"]), vec!["$.data"]),
+        ("missing user", without(&vote, &["data", "user"]), vec!["$.data.user"]),
+        ("weight as string", with(&vote, &["data", "weight"], json!("1")), vec!["$.data.weight"]),
+        ("zero weight", with(&vote, &["data", "weight"], json!(0)), vec!["$.data.weight"]),
+        ("non-numeric snowflake", with(&vote, &["data", "user", "id"], json!("12ab")), vec!["$.data.user.id"]),
+        (
+            "snowflake as number",
+            with(&vote, &["data", "project", "id"], json!(803190510032756736u64)),
+            vec!["$.data.project.id"],
+        ),
+        (
+            "docs placeholder",
+            with(&vote, &["data", "project", "platform_id"], json!("top.gg id")),
+            vec!["$.data.project.platform_id"],
+        ),
+        ("unparseable date", with(&vote, &["data", "created_at"], json!("yesterday")), vec!["$.data.created_at"]),
+        (
+            "date without offset",
+            with(&vote, &["data", "expires_at"], json!("2026-02-09T12:47:14")),
+            vec!["$.data.expires_at"],
+        ),
+        (
+            "expires before created",
+            with(&vote, &["data", "expires_at"], json!("2026-02-08T12:47:14.2510149+00:00")),
+            vec!["$.data.expires_at"],
+        ),
+        ("query not strings", with(&vote, &["data", "query"], json!({"ref": 1})), vec!["$.data.query.ref"]),
+        ("unknown project type", with(&vote, &["data", "project", "type"], json!("app")), vec!["$.data.project.type"]),
+        (
+            "relative avatar",
+            with(&vote, &["data", "user", "avatar_url"], json!("/a.png")),
+            vec!["$.data.user.avatar_url"],
+        ),
+        (
+            "secret without prefix",
+            with(&create, &["data", "webhook_secret"], json!("abc123")),
+            vec!["$.data.webhook_secret"],
+        ),
+        ("empty connection id", with(&create, &["data", "connection_id"], json!("")), vec!["$.data.connection_id"]),
+        (
+            "legacy isWeekend string",
+            json!({"bot": "160105994217586689", "user": "140862798832861184", "type": "upvote", "isWeekend": "no"}),
+            vec!["$.isWeekend"],
+        ),
+        (
+            "legacy bad type",
+            json!({"guild": "160105994217586689", "user": "140862798832861184", "type": "downvote"}),
+            vec!["$.type"],
+        ),
+    ]
+}
+
+#[test]
+fn every_problem_in_the_broken_set_is_flagged_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, payload, paths) in broken_set() {
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, serde_json::to_vec_pretty(&payload).unwrap()).unwrap();
+        let out = cmd().args(["inspect", "--json"]).arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got: Vec<&str> = j["problems"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect();
+        assert_eq!(got, paths, "{name}");
+    }
+}
+
+#[test]
+fn jsonl_stream_reports_each_line_and_a_summary() {
+    let mut lines = Vec::new();
+    for name in FIXTURES {
+        lines.push(serde_json::to_string(&fixture(name)).unwrap());
+    }
+    for (_, payload, _) in broken_set().into_iter().take(3) {
+        lines.push(serde_json::to_string(&payload).unwrap());
+    }
+    lines.push("{not json".into());
+    let input = lines.join("\n") + "\n";
+    let out = cmd().args(["inspect", "-"]).write_stdin(input.clone()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("line 7      unknown  $.type"), "{text}");
+    assert!(text.contains("line 10     unknown  $: not valid JSON"), "{text}");
+    assert!(text.trim_end().ends_with("10 payloads, 6 valid, 4 with problems"), "{text}");
+
+    let out = cmd().args(["inspect", "--json", "--jsonl", "--problems-only"]).write_stdin(input).output().unwrap();
+    let records: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0]["line"], 7);
+}
+
+#[test]
+fn capture_shows_signature_trace_and_header_problems() {
+    let body = serde_json::to_string(&fixture("webhook.test.json")).unwrap();
+    let raw = format!(
+        "POST /webhooks/42 HTTP/1.1\r\ncontent-type: text/plain\r\nx-topgg-signature: t=1770598034,v1={}\r\n\r\n{body}",
+        "ab".repeat(32)
+    );
+    let out = cmd().args(["inspect", "--now", "1770598094", "-"]).write_stdin(raw).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("request    POST /webhooks/42"), "{text}");
+    assert!(text.contains("t=1770598034 2026-02-09 00:47:14 UTC (60 s ago)"), "{text}");
+    assert!(text.contains("header x-topgg-trace: is missing"), "{text}");
+    assert!(text.contains("header content-type: is \"text/plain\""), "{text}");
+}
+
+#[test]
+fn capture_objects_in_jsonl() {
+    let body = serde_json::to_string(&fixture("vote.create.json")).unwrap();
+    let capture = json!({"method": "POST", "path": "/webhooks/1", "headers": [["Content-Type", "application/json"], ["x-topgg-signature", format!("t=1,v1={}", "0".repeat(64))], ["x-topgg-trace", "t1"]], "body": body});
+    let input = format!("{capture}\n{capture}\n");
+    let out = cmd().args(["inspect", "--json", "-"]).write_stdin(input).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let first: Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "vote.create");
+    assert_eq!(first["capture"]["trace"], "t1");
+    assert_eq!(first["capture"]["signature"]["t"], 1);
+}
+
+#[test]
+fn unusable_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"type\": \n").unwrap();
+    let out = cmd().arg("inspect").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("bad.json is not valid JSON"), "{err}");
+    let out = cmd().args(["inspect", "/no/such/file.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cmd().args(["inspect", "-"]).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stdin is empty"));
+}

@@ -1,0 +1,151 @@
+//! `topgg-int verify` through the binary: every vector, the input forms, and the exit codes.
+
+use crate::common::{Vector, cmd, vectors};
+use std::path::{Path, PathBuf};
+
+fn capture(dir: &Path, v: &Vector) -> PathBuf {
+    let mut raw = format!(
+        "POST /webhooks/112402021105124 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nx-topgg-trace: 4bf92f3577b34da6a3ce929d0e0e4736\r\n",
+        v.body.len()
+    );
+    if let Some(h) = &v.header {
+        raw.push_str(&format!("x-topgg-signature: {h}\r\n"));
+    }
+    raw.push_str("\r\n");
+    raw.push_str(&v.body);
+    let path = dir.join(format!("{}.http", v.name));
+    std::fs::write(&path, raw).unwrap();
+    path
+}
+
+fn json_of(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+#[test]
+fn every_vector_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in vectors() {
+        let file = capture(dir.path(), &v);
+        let out = cmd()
+            .args(["verify", "--json", "--request"])
+            .arg(&file)
+            .args(["--now", &v.now.to_string(), "--tolerance", &v.tolerance_s.to_string()])
+            .env("TOPGG_WEBHOOK_SECRET", &v.secret)
+            .output()
+            .unwrap();
+        let want_code = if v.expect == "valid" { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(want_code), "{}: {}", v.name, String::from_utf8_lossy(&out.stderr));
+        let j = json_of(&out.stdout);
+        assert_eq!(j["reason"], v.reason.as_str(), "{}", v.name);
+        let hint = j["hints"].as_array().unwrap().first().map(|h| h["code"].as_str().unwrap().to_string());
+        assert_eq!(hint, v.hint, "{}", v.name);
+    }
+}
+
+#[test]
+fn signature_and_body_flags_and_stdin() {
+    let v = vectors().into_iter().find(|v| v.name == "hint-secret-prefix-stripped").unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--signature", v.header.as_deref().unwrap(), "--body", "-"])
+        .args(["--now", &v.now.to_string()])
+        .write_stdin(v.body.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("✗ invalid  signature-mismatch"), "{text}");
+    assert!(text.contains("the signature matches if the secret has no whs_ prefix: the sender stripped it"), "{text}");
+    assert!(text.contains("2026-02-09 00:47:14 UTC"), "{text}");
+    assert!(!text.contains("0123456789abcdef"), "the secret leaked: {text}");
+    assert!(text.contains("whs_01…ef"), "{text}");
+}
+
+#[test]
+fn interop_hint_names_the_sdks() {
+    let v = vectors().into_iter().find(|v| v.name == "interop-noncanonical-t").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, &v.body).unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--signature", v.header.as_deref().unwrap(), "--body"])
+        .arg(&body)
+        .args(["--now", &v.now.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("noncanonical-timestamp"), "{text}");
+    assert!(text.contains("rejected by the python, rust SDKs"), "{text}");
+}
+
+#[test]
+fn many_captures_print_a_line_each_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = vectors();
+    let picked: Vec<_> = all
+        .iter()
+        .filter(|v| ["valid", "wrong-secret", "hint-body-pretty-printed"].contains(&v.name.as_str()))
+        .collect();
+    for v in &picked {
+        capture(dir.path(), v);
+    }
+    let out = cmd()
+        .args(["verify", "--secret", "whs_0123456789abcdef", "--now", "1770598034", "--request"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].contains("hint-body-pretty-printed.http") && lines[0].contains("(hint: reserialized-json)"),
+        "{text}"
+    );
+    assert!(lines[1].starts_with("✓ valid") && lines[1].contains("valid.http"), "{text}");
+    assert!(lines[2].contains("wrong-secret.http  signature-mismatch"), "{text}");
+    assert_eq!(lines[3], "1 valid, 2 invalid, 0 unusable");
+}
+
+#[test]
+fn unusable_input_exits_2_with_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.http");
+    std::fs::write(&bad, "hello world\n\n{}").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--request".into(), "/definitely/missing.http".into()],
+            "could not read /definitely/missing.http: no such file or directory",
+        ),
+        (vec!["--request".into(), bad.display().to_string()], "is not a captured HTTP request: line 1"),
+    ];
+    for (args, want) in cases {
+        let out = cmd().arg("verify").args(&args).args(["--secret", "whs_x"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(want), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let out = cmd().args(["verify", "--request", "x.http"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no webhook secret given"));
+}
+
+#[test]
+fn secret_file_newline_is_stripped_and_said() {
+    let v = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, format!("{}\n", v.secret)).unwrap();
+    let file = capture(dir.path(), &v);
+    let out = cmd()
+        .args(["verify", "--now", "1770598034", "--secret-file"])
+        .arg(&secret)
+        .arg("--request")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stripped the trailing newline"));
+}
