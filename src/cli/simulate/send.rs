@@ -147,9 +147,24 @@ pub(crate) fn test(a: TestArgs, ctx: Context) -> Result<Outcome> {
 /// Headers a replay must not copy: the client sets them for the new connection.
 const HOP_HEADERS: [&str; 5] = ["host", "content-length", "connection", "transfer-encoding", "keep-alive"];
 
+/// The Authorization value among verbatim headers, or "".
+fn delivery_authorization(d: &Delivery) -> String {
+    match &d.auth {
+        Auth::Verbatim(h) => {
+            h.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.clone()).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
 /// `simulate replay`.
 pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
+    if !a.verbatim && !a.resign {
+        return Err(Error::input(
+            "say how to replay: --verbatim (old signature and t, should be refused) or --resign --secret S (fresh t)",
+        ));
+    }
     let raw = read_input(&a.file)?;
     let capture = Capture::parse(&raw)
         .map_err(|e| Error::input(format!("{} is not a captured request: {e}", a.file.display())))?;
@@ -175,7 +190,8 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
             .collect();
         let trace = captured_trace.unwrap_or_else(|| "(none)".into());
         let delivery = Delivery { url, body: capture.body, trace, auth: Auth::Verbatim(headers) };
-        let secret = Secret::new("");
+        // A captured legacy request carries its secret in Authorization: mask it when printed.
+        let secret = Secret::new(delivery_authorization(&delivery));
         send_one(&s, step, &delivery, &secret, &mut tally)?;
         if tally.all_ok() && !s.dry_run {
             output::note(
@@ -187,11 +203,6 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
             );
         }
         return tally.finish();
-    }
-    if !a.resign {
-        return Err(Error::input(
-            "say how to replay: --verbatim (old signature and t, should be refused) or --resign --secret S (fresh t)",
-        ));
     }
     let secret = webhook_secret_given(&a.secret)?
         .ok_or_else(|| Error::input(format!("--resign needs the webhook secret; {WEBHOOK_SECRET_HOW}")))?;
