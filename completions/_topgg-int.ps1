@@ -102,7 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;create' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
@@ -133,7 +133,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;delete' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
@@ -159,7 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;vote' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
@@ -195,7 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;test' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
@@ -224,7 +224,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;flow' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
@@ -248,7 +248,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;simulate;replay' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')

@@ -94,7 +94,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;create'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'
@@ -124,7 +124,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;delete'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'
@@ -149,7 +149,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;vote'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'
@@ -184,7 +184,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;test'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'
@@ -212,7 +212,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;flow'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'
@@ -235,7 +235,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;replay'= {
             cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
-            cand --retries 'Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3)'
+            cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
             cand --timestamp 'Sign with this Unix time instead of now (to test a receiver''s replay window)'
             cand --trace 'Trace id for x-topgg-trace (default: a fresh one per delivery)'

@@ -283,9 +283,9 @@ pub struct DeliveryArgs {
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Retries after a timeout, a failed connection or a 5xx (Top.gg makes 3).
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub retries: u32,
+    /// Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg's; 10 for --legacy votes].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 
     /// Delays before each retry, comma-separated; the last repeats (Top.gg's docs say 1,2,4 on one page, 2,4,8 on the other).
     #[arg(long, default_value = "1,2,4", value_delimiter = ',', value_parser = parse_duration, value_name = "LIST")]

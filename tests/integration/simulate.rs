@@ -269,6 +269,12 @@ fn legacy_votes_carry_the_authorization_header_and_no_signature() {
     assert_eq!(body["type"], "upvote");
     assert_eq!(body["isWeekend"], true);
     assert!(body["bot"].is_string() && body["user"].is_string());
+
+    let failing = Server::replies(vec![(503, "")]);
+    let out =
+        simulate(&["vote", "--legacy", "--url", &failing.url("/legacy"), "--secret", "x", "--retry-delays", "1ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(failing.seen().len(), 11, "legacy webhooks are retried up to 10 times");
 }
 
 #[test]

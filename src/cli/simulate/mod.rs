@@ -18,7 +18,8 @@ use super::input::resolve_secret;
 use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::delivery::{
-    Attempt, Auth, Client, ClientOptions, Delivery, Report, RetryPolicy, Url, Verdict, deliver, parse_url,
+    Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
+    parse_url,
 };
 use crate::protocol::generate;
 use crate::protocol::secret::Secret;
@@ -55,7 +56,8 @@ impl Settings {
         if d.timeout.is_zero() {
             return Err(Error::input("--timeout 0 would fail every attempt; give a positive duration like 5 or 500ms"));
         }
-        if d.retries > 0 && d.retry_delays.is_empty() {
+        let retries = d.retries.unwrap_or(DEFAULT_RETRIES);
+        if retries > 0 && d.retry_delays.is_empty() {
             return Err(Error::input("--retry-delays is empty; give delays like 1,2,4 or 10ms,20ms"));
         }
         if let Some(t) = &d.trace
@@ -79,7 +81,7 @@ impl Settings {
         }
         Ok(Settings {
             client,
-            policy: RetryPolicy { retries: d.retries, delays: d.retry_delays.clone(), retry_on_4xx: d.retry_on_4xx },
+            policy: RetryPolicy { retries, delays: d.retry_delays.clone(), retry_on_4xx: d.retry_on_4xx },
             url,
             timestamp: d.timestamp,
             trace: d.trace.clone(),

@@ -19,6 +19,9 @@ use crate::protocol::generate;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
 
+/// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
+const LEGACY_RETRIES: u32 = 10;
+
 /// Where deliveries go and what signs them.
 pub(crate) struct WebhookTarget {
     pub url: Url,
@@ -90,7 +93,11 @@ fn send_one(s: &Settings, step: &str, delivery: &Delivery, secret: &Secret, tall
 
 /// `simulate vote`.
 pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
-    let s = Settings::resolve(&a.delivery, ctx)?;
+    let mut s = Settings::resolve(&a.delivery, ctx)?;
+    if a.legacy && a.delivery.retries.is_none() {
+        // protocol.md §6: legacy webhooks are retried up to 10 times.
+        s.policy.retries = LEGACY_RETRIES;
+    }
     if a.count == 0 {
         return Err(Error::input("--count 0 sends nothing; give 1 or more"));
     }
