@@ -100,10 +100,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;create' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -122,7 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -131,10 +131,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;delete' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -148,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -157,10 +157,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;vote' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -182,7 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--legacy', '--legacy', [CompletionResultType]::ParameterName, 'Send a legacy (v0) vote with `Authorization: <secret>` instead of a signature')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'With --legacy, send a server vote (guild) instead of a bot vote')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
@@ -193,10 +193,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;test' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -213,7 +213,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -222,10 +222,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;flow' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -237,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -246,10 +246,10 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;replay' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL. Without it, the built-in reference receiver is started and used')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout or 5xx')
-            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated (the other docs page says 2,4,8)')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
+            [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
             [CompletionResult]::new('--timestamp', '--timestamp', [CompletionResultType]::ParameterName, 'Sign with this Unix time instead of now (to test a receiver''s replay window)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Trace id for x-topgg-trace (default: a fresh one per delivery)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
@@ -261,7 +261,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers and bodies for every attempt')
-            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)')
             [CompletionResult]::new('--verbatim', '--verbatim', [CompletionResultType]::ParameterName, 'Keep the captured signature and timestamp (a correct receiver rejects this: replay protection)')
             [CompletionResult]::new('--resign', '--resign', [CompletionResultType]::ParameterName, 'Re-sign the same bytes with a fresh t (needs --secret; tests idempotency)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')

@@ -88,10 +88,10 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "flow" -d 'The whole lifecycle: create, webhook.test, vote.create, delete'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "replay" -d 'Send a captured .http request again, verbatim or re-signed'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -111,14 +111,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -133,14 +133,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -163,16 +163,16 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l legacy -d 'Send a legacy (v0) vote with `Authorization: <secret>` instead of a signature'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l server -d 'With --legacy, send a server vote (guild) instead of a bot vote'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -190,14 +190,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -210,14 +210,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'Target URL. Without it, the built-in reference receiver is started and used' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retries -d 'Retries after a timeout or 5xx' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-delays -d 'Delays before each retry, comma-separated (the other docs page says 2,4,8)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
@@ -230,7 +230,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l dry-run -d 'Print the exact request and an equivalent curl command; send nothing'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l show-secrets -d 'Print secrets in full instead of masked'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l verbatim -d 'Keep the captured signature and timestamp (a correct receiver rejects this: replay protection)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l resign -d 'Re-sign the same bytes with a fresh t (needs --secret; tests idempotency)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'

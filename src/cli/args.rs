@@ -281,7 +281,8 @@ pub enum SimulateCommand {
 /// Options for every delivery: target, timing, retries, TLS.
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryArgs {
-    /// Target URL. Without it, the built-in reference receiver is started and used.
+    /// Target URL: the config URL for create, delete and flow, the webhook URL for vote and test.
+    /// Without it, the built-in reference receiver is started on 127.0.0.1 and used.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
@@ -289,11 +290,11 @@ pub struct DeliveryArgs {
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Retries after a timeout or 5xx.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub retries: u32,
+    /// Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg's; 10 for --legacy votes].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 
-    /// Delays before each retry, comma-separated (the other docs page says 2,4,8).
+    /// Delays before each retry, comma-separated; the last repeats (Top.gg's docs say 1,2,4 on one page, 2,4,8 on the other).
     #[arg(long, default_value = "1,2,4", value_delimiter = ',', value_parser = parse_duration, value_name = "LIST")]
     pub retry_delays: Vec<Duration>,
 
@@ -325,13 +326,13 @@ pub struct DeliveryArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Print secrets in full instead of masked.
+    /// Print secrets in full instead of masked (the webhook secret, a legacy Authorization value).
     #[arg(long)]
     pub show_secrets: bool,
 }
 
 /// Options that shape a payload.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct PayloadArgs {
     /// Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json).
     #[arg(long, value_name = "FILE")]
@@ -351,7 +352,7 @@ pub struct PayloadArgs {
 }
 
 /// The integration secret, for config-URL requests.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct IntegrationSecretArgs {
     /// Secret that signs requests to the config URL.
     #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]

@@ -3,8 +3,13 @@
 
 pub mod capture;
 pub mod conformance;
+pub mod delivery;
+pub mod direct;
 pub mod generate;
+pub mod handshake;
 pub mod http;
+pub mod loadgen;
+pub mod overrides;
 pub mod payload;
 pub mod receiver;
 pub mod secret;

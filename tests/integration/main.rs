@@ -6,5 +6,6 @@ mod common;
 mod completions;
 mod inspect;
 mod serve;
+mod simulate;
 mod vectors;
 mod verify;

@@ -1,0 +1,41 @@
+//! The no-`--url` default: start the built-in reference receiver on 127.0.0.1 (a throwaway data
+//! dir, a free port) and run against it, so `simulate flow` works on a fresh machine with nothing
+//! else running. The receiver stops when the [`Builtin`] is dropped, at the end of the command.
+
+use crate::error::{Error, Result};
+use crate::output;
+use crate::protocol::delivery::{Url, parse_url};
+use crate::protocol::receiver::{Receiver, ReceiverConfig};
+use crate::protocol::secret::Secret;
+
+/// A running built-in receiver; it stops when dropped.
+pub(crate) struct Builtin {
+    config_url: Url,
+    _receiver: Receiver,
+}
+
+impl Builtin {
+    /// Its config URL (`http://127.0.0.1:PORT/integration`).
+    pub fn config_url(&self) -> &Url {
+        &self.config_url
+    }
+
+    /// Its legacy (v0) endpoint, `POST /legacy`.
+    pub fn legacy_url(&self) -> Url {
+        let mut u = self.config_url.clone();
+        u.set_path("/legacy");
+        u
+    }
+}
+
+/// Starts the built-in receiver, trusting `integration_secret` for config-URL requests and
+/// `legacy_secret` (when given) on `/legacy`, and says so in one stderr line.
+pub(crate) fn builtin_target(integration_secret: &Secret, legacy_secret: Option<&Secret>) -> Result<Builtin> {
+    let mut config = ReceiverConfig::ephemeral(integration_secret.clone())?;
+    config.legacy_secret = legacy_secret.cloned();
+    let receiver = Receiver::start(config, Box::new(|_| {}))?;
+    let config_url = parse_url(&receiver.config_url())
+        .map_err(|e| Error::input(format!("the built-in receiver's config URL is unusable: {e}")))?;
+    output::note(format!("no --url: running against the built-in receiver at {config_url}"));
+    Ok(Builtin { config_url, _receiver: receiver })
+}

@@ -1,0 +1,237 @@
+//! Load mode, `simulate vote --count N --concurrency C [--rate R/s]`: N distinct votes, each with
+//! its own id, trace and signature, then throughput, status counts and latency percentiles.
+//!
+//! Signing is kept cheap: the secret is keyed into HMAC once, and the body is serialised once
+//! around a marker so each vote only splices its fresh id into the bytes.
+//!
+//! `--json` prints one summary object: `{"step", "url", "count", "sent", "acknowledged",
+//! "elapsed_ms", "throughput_per_s", "concurrency", "statuses": {"204": n, "timeout": n, …},
+//! "latency_ms": {"p50", "p90", "p99", "max"}}`.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::send::WebhookTarget;
+use super::{Settings, millis, render};
+use crate::cli::interrupt;
+use crate::error::{Error, Outcome, Result};
+use crate::output::{progress::Progress, style, with_stdout};
+use crate::protocol::delivery::{AttemptError, Auth, Delivery, Signer};
+use crate::protocol::generate;
+use crate::protocol::loadgen::{self, LoadConfig, Sample};
+use crate::protocol::time::now_unix_nanos;
+
+/// What to send.
+pub(crate) struct Plan {
+    pub count: u64,
+    pub concurrency: usize,
+    pub rate: Option<f64>,
+    pub legacy: bool,
+}
+
+const ID_MARKER: &str = "__topgg_int_vote_id__";
+
+/// The body split around `data.id`, so a fresh id is a concatenation; `None` when the payload has
+/// no string id there (legacy votes, unusual templates), in which case every vote is the same body.
+fn body_parts(base: &Value) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut v = base.clone();
+    let has_id = v.pointer("/data/id").is_some_and(Value::is_string);
+    if has_id && let Some(slot) = v.pointer_mut("/data/id") {
+        *slot = Value::String(ID_MARKER.into());
+    }
+    let bytes = serde_json::to_vec(&v).unwrap_or_default();
+    let marker = ID_MARKER.as_bytes();
+    let hits: Vec<usize> =
+        bytes.windows(marker.len()).enumerate().filter(|(_, w)| *w == marker).map(|(i, _)| i).collect();
+    match (has_id, hits.as_slice()) {
+        (true, [at]) => (bytes[..*at].to_vec(), Some(bytes[at + marker.len()..].to_vec())),
+        _ => (serde_json::to_vec(base).unwrap_or_default(), None),
+    }
+}
+
+/// Distinct vote ids and trace ids without a system call per vote (the OS random source is read
+/// once per run): ids are snowflakes of the current millisecond with the vote's index as the low
+/// 22 bits, traces a random per-run prefix and the index.
+struct Ids {
+    trace_prefix: String,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Ids { trace_prefix: hex::encode(generate::random_bytes::<8>()) }
+    }
+
+    fn id(&self, i: u64) -> String {
+        let now_ms = (now_unix_nanos() / 1_000_000) as u64;
+        (((now_ms.saturating_sub(generate::DISCORD_EPOCH_MS)) << 22) | (i & 0x3f_ffff)).to_string()
+    }
+
+    fn trace(&self, i: u64) -> String {
+        format!("{}{i:016x}", self.trace_prefix)
+    }
+}
+
+/// Runs load mode.
+pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
+    interrupt::install();
+    let (prefix, suffix) = body_parts(base);
+    let step = if plan.legacy { "legacy vote" } else { "vote.create" };
+    if !s.json {
+        let rate = plan.rate.map(|r| format!(", at most {r}/s")).unwrap_or_default();
+        crate::output::note(format!(
+            "sending {} × {step} to {} (concurrency {}{rate})",
+            plan.count, target.url, plan.concurrency
+        ));
+    }
+    let ids = Ids::new();
+    let auth = if plan.legacy {
+        Auth::Legacy(target.secret.clone())
+    } else {
+        Auth::Signed { signer: Signer::new(target.secret.clone()), timestamp: s.timestamp }
+    };
+    let (url, fixed_trace) = (target.url.clone(), s.trace.clone());
+    let make = move |i: u64| {
+        let body = match &suffix {
+            Some(suffix) => {
+                let id = ids.id(i);
+                let mut b = Vec::with_capacity(prefix.len() + id.len() + suffix.len());
+                b.extend_from_slice(&prefix);
+                b.extend_from_slice(id.as_bytes());
+                b.extend_from_slice(suffix);
+                b
+            }
+            None => prefix.clone(),
+        };
+        let trace = fixed_trace.clone().unwrap_or_else(|| ids.trace(i));
+        Delivery { url: url.clone(), body, trace, auth: auth.clone() }
+    };
+    let config =
+        LoadConfig { count: plan.count, concurrency: plan.concurrency, rate: plan.rate, policy: s.policy.clone() };
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut progress = Progress::new(plan.count, step, !s.json);
+    let samples = std::thread::scope(|scope| {
+        let engine = scope.spawn(|| {
+            loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), interrupt::requested)
+        });
+        while !engine.is_finished() {
+            progress.update(done.load(Ordering::Relaxed));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        engine.join().unwrap_or_else(|_| Err("the load engine panicked".into()))
+    })
+    .map_err(Error::input)?;
+    progress.finish();
+    summarise(s, step, target, plan, &samples, started.elapsed())
+}
+
+/// The `p`-th percentile (0..=1) of sorted values, nearest-rank.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn summarise(
+    s: &Settings,
+    step: &str,
+    target: &WebhookTarget,
+    plan: &Plan,
+    samples: &[Sample],
+    elapsed: Duration,
+) -> Result<Outcome> {
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    for x in samples {
+        let key = match &x.result {
+            Ok(status) => status.to_string(),
+            Err(e) => e.code().to_string(),
+        };
+        *statuses.entry(key).or_default() += 1;
+    }
+    let mut lat: Vec<Duration> = samples.iter().map(|x| x.elapsed).collect();
+    lat.sort_unstable();
+    let (p50, p90, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.9), percentile(&lat, 0.99));
+    let max = lat.last().copied().unwrap_or_default();
+    let sent = samples.len() as u64;
+    let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
+    let throughput = if elapsed.is_zero() { 0.0 } else { sent as f64 / elapsed.as_secs_f64() };
+    if s.json {
+        render::print_json(&json!({
+            "step": step,
+            "url": target.url.as_str(),
+            "count": plan.count,
+            "sent": sent,
+            "acknowledged": acked,
+            "elapsed_ms": millis(elapsed),
+            "throughput_per_s": (throughput * 10.0).round() / 10.0,
+            "concurrency": plan.concurrency,
+            "statuses": statuses,
+            "latency_ms": {"p50": millis(p50), "p90": millis(p90), "p99": millis(p99), "max": millis(max)},
+        }))?;
+    } else {
+        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+        with_stdout(|w| {
+            writeln!(w, "{} × {sent} → {}", style::accent(step), target.url)?;
+            writeln!(
+                w,
+                "  sent {sent} in {:.2} s: {} deliveries/s (concurrency {})",
+                elapsed.as_secs_f64(),
+                style::bold(&format!("{throughput:.1}")),
+                plan.concurrency
+            )?;
+            let counts: Vec<String> = statuses
+                .iter()
+                .map(|(k, n)| match k.parse::<u16>() {
+                    Ok(code) => format!("{} ×{n}", style::status(code)),
+                    Err(_) => format!("{} ×{n}", style::fail(k)),
+                })
+                .collect();
+            writeln!(w, "  statuses  {}", counts.join("  "))?;
+            writeln!(w, "  latency   p50 {}  p90 {}  p99 {}  max {}", ms(p50), ms(p90), ms(p99), ms(max))?;
+            let verdict = if acked == plan.count { style::ok("acknowledged") } else { style::fail("acknowledged") };
+            writeln!(w, "  {verdict} {acked}/{}", plan.count)
+        })?;
+    }
+    if interrupt::requested() {
+        return Err(Error::Interrupted);
+    }
+    let unreachable: Vec<&AttemptError> = samples.iter().filter_map(|x| x.result.as_ref().err()).collect();
+    if let Some(first) = unreachable.first() {
+        return Err(Error::network(format!(
+            "{} of {sent} votes were not delivered; the first: {first}",
+            unreachable.len()
+        )));
+    }
+    Ok(Outcome::from_ok(acked == sent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_ids_into_the_body() {
+        let base = json!({"type": "vote.create", "data": {"id": "1", "weight": 1}});
+        let (prefix, suffix) = body_parts(&base);
+        let mut b = prefix.clone();
+        b.extend_from_slice(b"42");
+        b.extend_from_slice(&suffix.unwrap());
+        assert_eq!(b, br#"{"type":"vote.create","data":{"id":"42","weight":1}}"#);
+        let (whole, none) = body_parts(&json!({"bot": "1"}));
+        assert!(none.is_none());
+        assert_eq!(whole, br#"{"bot":"1"}"#);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&v, 0.5), Duration::from_millis(50));
+        assert_eq!(percentile(&v, 0.99), Duration::from_millis(99));
+        assert_eq!(percentile(&v[..1], 0.9), Duration::from_millis(1));
+    }
+}

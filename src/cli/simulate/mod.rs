@@ -1,0 +1,245 @@
+//! `topgg-int simulate`: send Top.gg's requests on demand, signed, with its timeout and retry
+//! schedule. This module resolves the shared delivery flags into [`Settings`] and dispatches; the
+//! protocol work is in `protocol::delivery`, the printing in [`render`].
+
+mod builtin;
+mod connection;
+mod lifecycle;
+mod load;
+mod payload;
+mod render;
+mod send;
+
+use std::time::Duration;
+
+use super::Context;
+use super::args::{DeliveryArgs, IntegrationSecretArgs, SimulateArgs, SimulateCommand, WebhookSecretArgs};
+use super::input::resolve_secret;
+use crate::error::{Error, Outcome, Result};
+use crate::output;
+use crate::protocol::delivery::{
+    Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
+    parse_url,
+};
+use crate::protocol::generate;
+use crate::protocol::secret::Secret;
+
+/// Runs `simulate`.
+pub fn run(args: SimulateArgs, ctx: Context) -> Result<Outcome> {
+    match args.command {
+        SimulateCommand::Create(a) => lifecycle::create(a, ctx),
+        SimulateCommand::Delete(a) => lifecycle::delete(a, ctx),
+        SimulateCommand::Flow(a) => lifecycle::flow(a, ctx),
+        SimulateCommand::Vote(a) => send::vote(a, ctx),
+        SimulateCommand::Test(a) => send::test(a, ctx),
+        SimulateCommand::Replay(a) => send::replay(a, ctx),
+    }
+}
+
+/// The delivery flags, resolved: a ready client, the retry policy and how to print.
+pub(crate) struct Settings {
+    pub client: Client,
+    pub policy: RetryPolicy,
+    pub url: Option<Url>,
+    pub timestamp: Option<i64>,
+    pub trace: Option<String>,
+    pub dry_run: bool,
+    pub verbose: bool,
+    pub show_secrets: bool,
+    pub json: bool,
+}
+
+impl Settings {
+    /// Checks and resolves the shared flags.
+    pub fn resolve(d: &DeliveryArgs, ctx: Context) -> Result<Settings> {
+        let url = d.url.as_deref().map(|u| parse_url(u).map_err(|e| Error::input(format!("--url {e}")))).transpose()?;
+        if d.timeout.is_zero() {
+            return Err(Error::input("--timeout 0 would fail every attempt; give a positive duration like 5 or 500ms"));
+        }
+        let retries = d.retries.unwrap_or(DEFAULT_RETRIES);
+        if retries > 0 && d.retry_delays.is_empty() {
+            return Err(Error::input("--retry-delays is empty; give delays like 1,2,4 or 10ms,20ms"));
+        }
+        if let Some(t) = &d.trace
+            && (t.is_empty() || header_unsafe(t))
+        {
+            return Err(Error::input(format!(
+                "--trace {t:?} cannot be sent in a header (use letters, digits, - or _)"
+            )));
+        }
+        let ca_pem = match &d.cacert {
+            Some(p) => Some(std::fs::read(p).map_err(|e| Error::io("read the CA certificate", p, &e))?),
+            None => None,
+        };
+        let opts = ClientOptions { timeout: d.timeout, insecure: d.insecure, ca_pem };
+        let client = Client::new(&opts).map_err(|e| match &d.cacert {
+            Some(p) => Error::input(format!("--cacert {}: {e}", p.display())),
+            None => Error::input(e),
+        })?;
+        if d.insecure && !ctx.json {
+            output::note("warning: --insecure: TLS certificates are not checked");
+        }
+        Ok(Settings {
+            client,
+            policy: RetryPolicy { retries, delays: d.retry_delays.clone(), retry_on_4xx: d.retry_on_4xx },
+            url,
+            timestamp: d.timestamp,
+            trace: d.trace.clone(),
+            dry_run: d.dry_run,
+            verbose: d.verbose,
+            show_secrets: d.show_secrets,
+            json: ctx.json,
+        })
+    }
+
+    /// The trace id for a new delivery: `--trace`, or a fresh one.
+    pub fn trace(&self) -> String {
+        self.trace.clone().unwrap_or_else(generate::trace_id)
+    }
+
+    /// A v1-signed delivery of `body` to `url`.
+    pub fn signed(&self, url: Url, body: Vec<u8>, secret: &Secret) -> Delivery {
+        Delivery {
+            url,
+            body,
+            trace: self.trace(),
+            auth: Auth::Signed {
+                signer: crate::protocol::delivery::Signer::new(secret.clone()),
+                timestamp: self.timestamp,
+            },
+        }
+    }
+
+    /// The URL the user gave, for commands that cannot run without one.
+    pub fn require_url(&self, why: &str) -> Result<Url> {
+        self.url.clone().ok_or_else(|| Error::input(format!("--url is required {why}")))
+    }
+
+    /// Delivers (or, with `--dry-run`, prints the first request) and renders it as `step`.
+    /// `secrets` are masked wherever request text is printed.
+    pub fn run_delivery(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {
+        let redact = render::Redactor::new(secrets, self.show_secrets);
+        if self.dry_run {
+            render::dry_run(step, &delivery.request_at(delivery.first_timestamp()), &redact, self.json)?;
+            return Ok(None);
+        }
+        if !self.json {
+            render::announce(step, delivery)?;
+        }
+        let mut err = None;
+        let mut on_attempt = |a: &Attempt| {
+            if !self.json
+                && let Err(e) = render::attempt(a, &delivery.body, self.verbose, &redact)
+            {
+                err.get_or_insert(e);
+            }
+        };
+        let report =
+            deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &super::interrupt::requested);
+        if let Some(e) = err {
+            return Err(e);
+        }
+        if !self.json {
+            render::verdict(&report)?;
+        }
+        Ok(Some(report))
+    }
+}
+
+/// Whether a value would be refused in an HTTP header (control characters, non-ASCII).
+fn header_unsafe(s: &str) -> bool {
+    s.bytes().any(|b| !(0x20..0x7f).contains(&b))
+}
+
+/// The integration secret from flags, env or file.
+pub(crate) fn integration_secret(a: &IntegrationSecretArgs) -> Result<Secret> {
+    resolve_secret(
+        a.integration_secret.as_deref(),
+        a.integration_secret_file.as_deref(),
+        "integration secret",
+        "pass --integration-secret, set TOPGG_INTEGRATION_SECRET or use --integration-secret-file",
+    )
+}
+
+/// The integration secret if one was given at all.
+pub(crate) fn integration_secret_given(a: &IntegrationSecretArgs) -> Result<Option<Secret>> {
+    if a.integration_secret.is_none() && a.integration_secret_file.is_none() {
+        return Ok(None);
+    }
+    integration_secret(a).map(Some)
+}
+
+/// Where a webhook secret can come from, for error messages.
+pub(crate) const WEBHOOK_SECRET_HOW: &str =
+    "pass --secret, set TOPGG_WEBHOOK_SECRET, use --secret-file, or --from a file saved by `simulate create --save`";
+
+/// The webhook secret from flags, env or file, if given.
+pub(crate) fn webhook_secret_given(a: &WebhookSecretArgs) -> Result<Option<Secret>> {
+    if a.secret.is_none() && a.secret_file.is_none() {
+        return Ok(None);
+    }
+    resolve_secret(a.secret.as_deref(), a.secret_file.as_deref(), "webhook secret", WEBHOOK_SECRET_HOW).map(Some)
+}
+
+/// What a run's deliveries add up to: exit 3 if the last attempt of one reached nobody, else exit
+/// 1 if one was not acknowledged (or a handshake was wrong), else 0.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    unreachable: Option<String>,
+    negative: bool,
+    sent: u32,
+    acknowledged: u32,
+}
+
+impl Tally {
+    /// Counts a delivery.
+    pub fn add(&mut self, step: &str, report: &Report) {
+        self.sent += 1;
+        match report.verdict() {
+            Verdict::Acknowledged => self.acknowledged += 1,
+            Verdict::Rejected => self.negative = true,
+            Verdict::Unreachable => {
+                if self.unreachable.is_none()
+                    && let Err(e) = &report.last().result
+                {
+                    let n = report.attempts.len();
+                    let tries = if n == 1 { "1 attempt".to_string() } else { format!("{n} attempts") };
+                    self.unreachable = Some(format!("{step} was not delivered after {tries}: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Marks a negative verdict that is not a delivery's (a wrong handshake answer).
+    pub fn fail(&mut self) {
+        self.negative = true;
+    }
+
+    /// `3/4 requests acknowledged`, for a closing line.
+    pub fn summary(&self) -> String {
+        format!("{}/{} requests acknowledged", self.acknowledged, self.sent)
+    }
+
+    /// Whether every delivery was acknowledged and nothing else failed.
+    pub fn all_ok(&self) -> bool {
+        self.unreachable.is_none() && !self.negative
+    }
+
+    /// Whether something reached nobody.
+    pub fn unreachable(&self) -> bool {
+        self.unreachable.is_some()
+    }
+
+    /// The exit: an error for exit 3, or the outcome.
+    pub fn finish(self) -> Result<Outcome> {
+        match self.unreachable {
+            Some(msg) => Err(Error::network(msg)),
+            None => Ok(Outcome::from_ok(!self.negative)),
+        }
+    }
+}
+
+/// Milliseconds with a fraction, for JSON.
+pub(crate) fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}

@@ -1,0 +1,307 @@
+//! How `simulate` shows deliveries. Human form on stdout: a line naming the delivery, a line per
+//! attempt as it ends, then the verdict; a non-2xx answer (any answer with `-v`) is shown with its
+//! headers and body. Request text is redacted through [`Redactor`] unless `--show-secrets`.
+//!
+//! `--json` prints one object per delivery on stdout (JSON Lines):
+//! `{"step", "url", "trace", "verdict": "acknowledged"|"rejected"|"unreachable", "status",
+//!   "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
+//!   "error_kind", "response_headers", "response_body"}], …step-specific fields}`.
+//! With `--dry-run`: `{"step", "dry_run": true, "method", "url", "headers", "body", "curl"}`.
+
+use serde_json::{Map, Value, json};
+use std::io::Write;
+
+use super::millis;
+use crate::error::Result;
+use crate::output::{style, with_stdout};
+use crate::protocol::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict, format_duration};
+use crate::protocol::secret::Secret;
+
+/// How much of a response body to show in the human form.
+const BODY_PREVIEW: usize = 2000;
+/// How much of a response body goes into JSON.
+const BODY_JSON_MAX: usize = 64 * 1024;
+
+/// Masks secrets in request text (headers and bodies) unless the user asked to see them.
+pub(crate) struct Redactor {
+    pairs: Vec<(String, String)>,
+}
+
+impl Redactor {
+    /// A redactor for these secrets; with `show`, a no-op.
+    pub fn new(secrets: &[&Secret], show: bool) -> Self {
+        let pairs = if show {
+            Vec::new()
+        } else {
+            secrets.iter().filter(|s| !s.expose().is_empty()).map(|s| (s.expose().to_string(), s.masked())).collect()
+        };
+        Redactor { pairs }
+    }
+
+    /// `s` with every secret masked.
+    pub fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (secret, masked) in &self.pairs {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), masked);
+            }
+        }
+        out
+    }
+
+    /// Whether anything is masked at all.
+    pub fn active(&self) -> bool {
+        !self.pairs.is_empty()
+    }
+}
+
+/// `vote.create → http://…  trace 5f3c…`.
+pub fn announce(step: &str, d: &Delivery) -> Result<()> {
+    // Legacy deliveries carry no trace header, so naming one would mislead.
+    let trace = match d.auth {
+        Auth::Legacy(_) => String::new(),
+        _ => format!("  {}", style::dim(&format!("trace {}", d.trace))),
+    };
+    with_stdout(|w| writeln!(w, "{} → {}{trace}", style::accent(step), d.url))
+}
+
+/// One attempt's line, and with `verbose` or a non-2xx, the exchange.
+pub fn attempt(a: &Attempt, body: &[u8], verbose: bool, redact: &Redactor) -> Result<()> {
+    with_stdout(|w| {
+        let mut line = format!("  attempt {}", a.number);
+        if !a.waited.is_zero() {
+            line.push_str(&format!(" after {}", format_duration(a.waited)));
+        }
+        if let Some(t) = a.timestamp {
+            line.push_str(&format!("  t={t}"));
+        }
+        match &a.result {
+            Ok(r) => writeln!(w, "{line}  {} {}  {}", style::status(r.status), r.reason(), latency(r))?,
+            Err(e) => writeln!(w, "{line}  {} {e}", style::fail("failed:"))?,
+        }
+        if verbose {
+            writeln!(w, "    {}", style::dim("request headers:"))?;
+            for (n, v) in &a.headers {
+                writeln!(w, "      {n}: {}", redact.text(v))?;
+            }
+            if a.number == 1 {
+                writeln!(w, "    {}", style::dim(&format!("request body ({} bytes):", body.len())))?;
+                writeln!(w, "      {}", redact.text(&String::from_utf8_lossy(body)))?;
+            }
+        }
+        if let Ok(r) = &a.result
+            && (verbose || !r.is_success())
+        {
+            write_response(w, r)?;
+        }
+        Ok(())
+    })
+}
+
+fn latency(r: &Response) -> String {
+    let ms = r.latency.as_secs_f64() * 1000.0;
+    if ms < 10.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
+}
+
+fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
+    writeln!(w, "    {}", style::dim("response headers:"))?;
+    for (n, v) in &r.headers {
+        writeln!(w, "      {n}: {v}")?;
+    }
+    if r.body.is_empty() {
+        writeln!(w, "    {}", style::dim("response body: (empty)"))?;
+    } else {
+        writeln!(w, "    {}", style::dim(&format!("response body ({} bytes):", r.body.len())))?;
+        for l in preview(&r.body, BODY_PREVIEW).lines() {
+            writeln!(w, "      {l}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The body as text, cut at `max` bytes (on a character boundary) with a note saying so.
+pub fn preview(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+}
+
+/// The verdict line after the last attempt.
+pub fn verdict(r: &Report) -> Result<()> {
+    let n = r.attempts.len();
+    let tries = if n == 1 { "1 attempt".to_string() } else { format!("{n} attempts") };
+    let took = format_duration(r.elapsed);
+    with_stdout(|w| match (&r.last().result, r.verdict()) {
+        (Ok(resp), Verdict::Acknowledged) => {
+            writeln!(w, "  {} ({}) after {tries}, {took}", style::ok("acknowledged"), resp.status)
+        }
+        (Ok(resp), _) => {
+            writeln!(
+                w,
+                "  {} {} {} after {tries}, {took}",
+                style::fail("not acknowledged:"),
+                resp.status,
+                resp.reason()
+            )?;
+            match status_hint(resp.status) {
+                Some(hint) => writeln!(w, "  {} {hint}", style::dim("hint:")),
+                None => Ok(()),
+            }
+        }
+        (Err(e), _) => writeln!(w, "  {} {e} ({tries})", style::fail("not delivered:")),
+    })
+}
+
+/// What a refusal from a receiver like `topgg-int serve` usually means (protocol.md §7).
+fn status_hint(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "400 is how receivers refuse a malformed x-topgg-signature header",
+        401 => "401 usually means the signature did not verify (wrong secret?) or a header was missing",
+        403 => "403 usually means t is outside the receiver's replay window (check --timestamp and clocks)",
+        404 => "404: is the URL the webhook_url (or config URL) the receiver handed out?",
+        408 => "408: the receiver gave up reading the request in time",
+        413 => "413: the body is over the receiver's size cap",
+        300..=399 => "redirects are not followed: Top.gg counts only a 2xx as acknowledged",
+        _ => return None,
+    })
+}
+
+/// The verdict's code for JSON.
+pub fn verdict_code(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Acknowledged => "acknowledged",
+        Verdict::Rejected => "rejected",
+        Verdict::Unreachable => "unreachable",
+    }
+}
+
+/// A delivery as a JSON object (see the module doc); callers add step-specific fields.
+pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
+    let attempts: Vec<Value> = r
+        .attempts
+        .iter()
+        .map(|a| {
+            let (status, lat, err, kind, headers, body) = match &a.result {
+                Ok(resp) => (
+                    json!(resp.status),
+                    json!(millis(resp.latency)),
+                    Value::Null,
+                    Value::Null,
+                    Value::Object(resp.headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect()),
+                    json!(preview(&resp.body, BODY_JSON_MAX)),
+                ),
+                Err(e) => (Value::Null, Value::Null, json!(e.to_string()), json!(e.code()), Value::Null, Value::Null),
+            };
+            json!({
+                "attempt": a.number,
+                "waited_ms": millis(a.waited),
+                "t": a.timestamp,
+                "status": status,
+                "latency_ms": lat,
+                "error": err,
+                "error_kind": kind,
+                "response_headers": headers,
+                "response_body": body,
+            })
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("step".into(), json!(step));
+    m.insert("url".into(), json!(r.url.as_str()));
+    m.insert("trace".into(), json!(r.trace));
+    m.insert("verdict".into(), json!(verdict_code(r.verdict())));
+    m.insert("status".into(), json!(r.response().map(|x| x.status)));
+    m.insert("elapsed_ms".into(), json!(millis(r.elapsed)));
+    m.insert("attempts".into(), Value::Array(attempts));
+    m
+}
+
+/// Prints one JSON value as a line on stdout.
+pub fn print_json(v: &Value) -> Result<()> {
+    with_stdout(|w| {
+        serde_json::to_writer(&mut *w, v)?;
+        writeln!(w)
+    })
+}
+
+/// Prints the request that would be sent and an equivalent curl command.
+pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Result<()> {
+    let body = redact.text(&String::from_utf8_lossy(&req.body));
+    let headers: Vec<(String, String)> = req.headers.iter().map(|(n, v)| (n.clone(), redact.text(v))).collect();
+    let curl = curl_command(req, &headers, &body);
+    if json {
+        return print_json(&json!({
+            "step": step,
+            "dry_run": true,
+            "method": req.method,
+            "url": req.url.as_str(),
+            "headers": Value::Object(headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect()),
+            "body": body,
+            "curl": curl,
+            "redacted": redact.active(),
+        }));
+    }
+    let target = match req.url.query() {
+        Some(q) => format!("{}?{q}", req.url.path()),
+        None => req.url.path().to_string(),
+    };
+    let host = match req.url.port() {
+        Some(p) => format!("{}:{p}", req.url.host_str().unwrap_or_default()),
+        None => req.url.host_str().unwrap_or_default().to_string(),
+    };
+    with_stdout(|w| {
+        writeln!(w, "{} {}", style::dim("#"), style::dim(&format!("{step}: the request (not sent)")))?;
+        writeln!(w, "{} {target} HTTP/1.1", req.method)?;
+        writeln!(w, "Host: {host}")?;
+        for (n, v) in &headers {
+            writeln!(w, "{n}: {v}")?;
+        }
+        writeln!(w, "Content-Length: {}", req.body.len())?;
+        writeln!(w)?;
+        writeln!(w, "{body}")?;
+        writeln!(w)?;
+        writeln!(w, "{}", style::dim("# the same with curl:"))?;
+        writeln!(w, "{curl}")?;
+        if redact.active() {
+            writeln!(w, "{}", style::dim("# secrets are masked; --show-secrets prints the exact request"))?;
+        }
+        Ok(())
+    })
+}
+
+fn curl_command(req: &Request, headers: &[(String, String)], body: &str) -> String {
+    let mut out = format!("curl -sS -X {} {}", req.method, shell_quote(req.url.as_str()));
+    for (n, v) in headers {
+        out.push_str(" \\\n  -H ");
+        out.push_str(&shell_quote(&format!("{n}: {v}")));
+    }
+    out.push_str(" \\\n  --data-binary ");
+    out.push_str(&shell_quote(body));
+    out
+}
+
+/// POSIX single-quoting: safe for any text, including quotes and newlines.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_and_previews() {
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(preview(b"abcdef", 3), "abc… (3 more bytes)");
+        assert_eq!(preview("é".as_bytes(), 1), "… (2 more bytes)");
+        let s = Secret::new("whs_0123456789abcdef");
+        assert_eq!(Redactor::new(&[&s], false).text("Authorization: whs_0123456789abcdef"), "Authorization: whs_01…ef");
+        assert_eq!(Redactor::new(&[&s], true).text("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
+    }
+}

@@ -1,0 +1,256 @@
+//! The load engine behind `simulate vote --count N`: N deliveries, C in flight, optionally paced,
+//! each with Top.gg's timeout and retry schedule. Nothing here prints; callers watch a counter.
+//!
+//! Plain `http://` targets run on event loops (one per CPU, up to C) over kept-alive sockets with
+//! the sans-IO HTTP of [`super::direct`]: blocking threads cost a context switch per request, and
+//! the point of load mode is to measure the receiver, not the sender. Other targets (https, or a
+//! proxy configured) run on C threads through the reqwest [`Client`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::delivery::{AttemptError, Client, Delivery, Response, RetryPolicy, Url, deliver, describe_target};
+use super::direct::{self, Progress};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// Deliveries in all.
+    pub count: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// At most this many deliveries started per second.
+    pub rate: Option<f64>,
+    /// Retries per delivery.
+    pub policy: RetryPolicy,
+}
+
+/// How one delivery ended.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The last attempt's status, or why it got none.
+    pub result: Result<u16, AttemptError>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// From the first attempt to the end of the last, waits included.
+    pub elapsed: Duration,
+}
+
+impl Sample {
+    /// Whether the delivery was acknowledged (2xx).
+    pub fn acknowledged(&self) -> bool {
+        matches!(self.result, Ok(s) if (200..300).contains(&s))
+    }
+}
+
+/// Builds delivery number `i` (its own body, trace and signing).
+pub type MakeDelivery = dyn Fn(u64) -> Delivery + Send + Sync;
+
+struct Shared {
+    config: LoadConfig,
+    client: Client,
+    make: Arc<MakeDelivery>,
+    next: AtomicU64,
+    done: Arc<AtomicU64>,
+    stop: fn() -> bool,
+    started: Instant,
+}
+
+impl Shared {
+    /// The next delivery's number, after waiting for its slot when paced; `None` when done.
+    fn claim(&self) -> Option<(u64, Option<Instant>)> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        if i >= self.config.count || (self.stop)() {
+            return None;
+        }
+        let due = self.config.rate.map(|r| self.started + Duration::from_secs_f64(i as f64 / r));
+        Some((i, due))
+    }
+}
+
+/// Runs the load; `done` counts finished deliveries as they end, `stop` is polled between them.
+/// `url` decides the engine (see the module doc).
+pub fn run(
+    config: LoadConfig,
+    client: Client,
+    url: &Url,
+    make: Arc<MakeDelivery>,
+    done: Arc<AtomicU64>,
+    stop: fn() -> bool,
+) -> Result<Vec<Sample>, String> {
+    let direct = direct::eligible(url);
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = if direct { cpus.min(config.concurrency).max(1) } else { config.concurrency.max(1) };
+    let shared =
+        Arc::new(Shared { config, client, make, next: AtomicU64::new(0), done, stop, started: Instant::now() });
+    let mut samples = Vec::new();
+    let results: Vec<Result<Vec<Sample>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let sh = shared.clone();
+                // Spread C connections over the threads: the first ones take the remainder.
+                let c = sh.config.concurrency;
+                let tasks = c / threads + usize::from(k < c % threads);
+                scope.spawn(move || if direct { event_loop(sh, tasks) } else { Ok(blocking_worker(&sh)) })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a load worker panicked".into()))).collect()
+    });
+    for r in results {
+        samples.extend(r?);
+    }
+    Ok(samples)
+}
+
+fn blocking_worker(sh: &Shared) -> Vec<Sample> {
+    let mut client = sh.client.clone();
+    let mut out = Vec::new();
+    while let Some((i, due)) = sh.claim() {
+        if let Some(due) = due {
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+        let d = (sh.make)(i);
+        let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &sh.stop);
+        let result = match &report.last().result {
+            Ok(r) => Ok(r.status),
+            Err(e) => Err(e.clone()),
+        };
+        out.push(Sample { result, attempts: report.attempts.len() as u32, elapsed: report.elapsed });
+        sh.done.fetch_add(1, Ordering::Relaxed);
+    }
+    out
+}
+
+fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the load engine: {e}"))?;
+    rt.block_on(async move {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(async_worker(sh.clone()));
+        }
+        let mut all = Vec::new();
+        while let Some(r) = set.join_next().await {
+            all.extend(r.map_err(|e| format!("a load task failed: {e}"))?);
+        }
+        Ok(all)
+    })
+}
+
+async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
+    let mut conn: Option<TcpStream> = None;
+    let (mut out, mut buf) = (Vec::with_capacity(2048), Vec::with_capacity(4096));
+    let timeout = sh.client.timeout();
+    let mut samples = Vec::new();
+    while let Some((i, due)) = sh.claim() {
+        if let Some(due) = due {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let d = (sh.make)(i);
+        let started = Instant::now();
+        let first_t = d.first_timestamp();
+        let mut attempts = 0;
+        // The same schedule as delivery::deliver: fresh t per attempt, same body and trace.
+        let result = loop {
+            attempts += 1;
+            let req = d.request_at(first_t + started.elapsed().as_secs() as i64);
+            direct::encode(&req, &mut out);
+            let res = match tokio::time::timeout(timeout, exchange(&mut conn, &req.url, &out, &mut buf)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    conn = None;
+                    Err(AttemptError::Timeout { after: timeout, target: host_port(&req.url) })
+                }
+            };
+            if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !(sh.stop)() {
+                tokio::time::sleep(sh.config.policy.delay(attempts)).await;
+                continue;
+            }
+            break res;
+        };
+        let result = result.map(|r| r.status);
+        samples.push(Sample { result, attempts, elapsed: started.elapsed() });
+        sh.done.fetch_add(1, Ordering::Relaxed);
+    }
+    samples
+}
+
+fn host_port(url: &Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80))
+}
+
+async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_or_known_default().unwrap_or(80);
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| AttemptError::Connect { target: describe_target(url), reason: crate::error::io_reason(&e) })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Sends the encoded request `out` and reads one answer. A kept-alive socket the server closed
+/// meanwhile gets one retry on a fresh socket, as browsers do.
+async fn exchange(
+    conn: &mut Option<TcpStream>,
+    url: &Url,
+    out: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<Response, AttemptError> {
+    let failed = |what: &str, e: &std::io::Error| {
+        AttemptError::Other(format!("{what} {} failed: {}", describe_target(url), crate::error::io_reason(e)))
+    };
+    'fresh: for fresh in [false, true] {
+        let reused = conn.is_some() && !fresh;
+        let mut stream = match conn.take() {
+            Some(s) if !fresh => s,
+            _ => connect(url).await?,
+        };
+        let started = Instant::now();
+        if let Err(e) = stream.write_all(out).await {
+            if reused {
+                continue 'fresh;
+            }
+            return Err(failed("sending to", &e));
+        }
+        buf.clear();
+        loop {
+            let n = match stream.read_buf(buf).await {
+                Ok(n) => n,
+                Err(_) if reused && buf.is_empty() => continue 'fresh,
+                Err(e) => return Err(failed("reading the answer from", &e)),
+            };
+            match direct::parse_response(buf, n == 0) {
+                Progress::Done(p) => {
+                    if p.keep_alive {
+                        *conn = Some(stream);
+                    }
+                    return Ok(Response {
+                        status: p.status,
+                        headers: p.headers,
+                        body: p.body,
+                        latency: started.elapsed(),
+                    });
+                }
+                Progress::Incomplete if n > 0 => {}
+                Progress::Incomplete if reused && buf.is_empty() => continue 'fresh,
+                Progress::Incomplete => {
+                    return Err(AttemptError::Other(format!(
+                        "{} closed the connection before a whole answer",
+                        describe_target(url)
+                    )));
+                }
+                Progress::Invalid(e) => {
+                    return Err(AttemptError::Other(format!("{} answered: {e}", describe_target(url))));
+                }
+            }
+        }
+    }
+    Err(AttemptError::Other(format!("{} closed the connection without answering", describe_target(url))))
+}
