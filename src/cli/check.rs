@@ -27,10 +27,10 @@ use super::args::CheckArgs;
 use super::input::resolve_secret;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
-use crate::protocol::conformance::http::format_duration;
 use crate::protocol::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::protocol::receiver::{Receiver, ReceiverConfig};
 use crate::protocol::secret::Secret;
+use crate::protocol::time::format_duration;
 
 /// Runs `check`.
 pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {

@@ -36,7 +36,8 @@ use super::secret::{Secret, WEBHOOK_SECRET_PREFIX};
 use super::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER, sign};
 use super::time::now_unix;
 use crate::error::{Error, Result};
-use http::{Answer, FailureKind, SendFailure, Sender, format_duration};
+use crate::protocol::time::format_duration;
+use http::{Answer, FailureKind, SendFailure, Sender};
 
 /// How much a case counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ pub use reqwest::Url;
 
 use super::secret::Secret;
 use super::signature::{SIGNATURE_HEADER, TRACE_HEADER};
-use super::time::now_unix;
+use super::time::{format_duration, now_unix};
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
@@ -163,17 +163,6 @@ impl fmt::Display for AttemptError {
 }
 
 impl std::error::Error for AttemptError {}
-
-/// `5s`, `1.5s` or `200ms`.
-pub fn format_duration(d: Duration) -> String {
-    if d.as_millis() < 1000 {
-        format!("{}ms", (d.as_secs_f64() * 1000.0).round())
-    } else if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
 
 impl Client {
     /// Builds a client. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`; redirects are not
@@ -574,6 +563,7 @@ pub fn deliver(
 mod tests {
     use super::*;
     use crate::protocol::signature::sign;
+    use crate::protocol::time::format_duration;
 
     #[test]
     fn signer_matches_sign() {

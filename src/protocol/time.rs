@@ -74,6 +74,18 @@ pub fn format_age(then: i64, now: i64) -> String {
     if delta >= 0 { format!("{amount} ago") } else { format!("{amount} in the future") }
 }
 
+/// A duration for people: `300 ms`, `5 s`, `1.5 s`.
+pub fn format_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 /// Parses ISO 8601 / RFC 3339 with a `Z` or `±hh:mm` offset and any number of fractional digits.
 /// Returns Unix nanoseconds, or a short reason.
 pub fn parse_iso8601(s: &str) -> Result<i128, String> {
@@ -165,6 +177,14 @@ mod tests {
         ] {
             assert!(parse_iso8601(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(format_duration(Duration::from_millis(40)), "40 ms");
+        assert_eq!(format_duration(Duration::from_secs(5)), "5 s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5 s");
     }
 
     #[test]

@@ -312,7 +312,7 @@ fn retries_follow_the_schedule_with_fresh_signatures_same_body_and_trace() {
         last_t = t;
     }
     let text = stdout(&out);
-    assert!(text.contains("attempt 4 after 40ms"), "{text}");
+    assert!(text.contains("attempt 4 after 40 ms"), "{text}");
 
     let s = Server::replies(vec![(503, ""), (204, "")]);
     let out = simulate(&["vote", "--url", &s.url("/w"), "--secret", SECRET, "--retry-delays", "10ms"]);
@@ -360,7 +360,7 @@ fn a_slow_receiver_times_out_and_exits_3() {
     let s = Server::start(Box::new(|_, _| Reply { delay: Duration::from_millis(600), ..reply(204) }));
     let out = simulate(&["test", "--url", &s.url("/w"), "--secret", SECRET, "--timeout", "100ms", "--retries", "0"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("within 100ms"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("within 100 ms"), "{}", stderr(&out));
 }
 
 #[test]
@@ -490,7 +490,7 @@ fn every_handshake_failure_is_named() {
         "0",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("within 100ms"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("within 100 ms"), "{}", stderr(&out));
     let out = simulate(&["create", "--url", &slow.url("/i")]);
     assert_eq!(out.status.code(), Some(2), "an integration secret is required with --url");
 }

@@ -1,41 +1,21 @@
-//! The conformance suite's one way of talking HTTP: a single POST, exactly the headers and bytes
-//! given, no retries, no redirects. Deliberately separate from the delivery engine (which retries
-//! and always signs correctly) so the suite can send broken requests and see each answer as is.
-//! Everything the suite sends goes through [`Sender::post`], so swapping the transport is one
-//! function.
+//! The conformance suite's view of HTTP: a single POST with exactly the headers and bytes given,
+//! no retries, no redirects, over the delivery engine's [`Client`]. The suite needs broken requests
+//! sent as is and each answer classified (refused, timed out, broken) for its report.
 
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::protocol::delivery::{AttemptError, Client, ClientOptions, Request, Response, parse_url};
 
-/// At most this much of an answer's body is kept (handshake answers are small; anything bigger
-/// is not something the suite reads).
+/// At most this much of an answer's body is kept: handshake answers are small, and anything bigger
+/// is not something the suite reads.
 const MAX_BODY: usize = 64 * 1024;
 
-/// An answer to one request.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// The HTTP status code.
-    pub status: u16,
-    /// Response headers, names lower-case, in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// The body, cut at 64 KiB.
-    pub body: Vec<u8>,
-    /// From just before sending to the end of the body.
-    pub latency: Duration,
-}
+/// The suite's user agent, so receivers' logs tell conformance traffic from simulated deliveries.
+const USER_AGENT: &str = concat!("topgg-int-check/", env!("CARGO_PKG_VERSION"));
 
-impl Answer {
-    /// The first value of a header (name compared case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    /// Whether the status is 2xx.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
+/// An answer to one request (body cut at 64 KiB).
+pub type Answer = Response;
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +33,7 @@ pub enum FailureKind {
 pub struct SendFailure {
     /// What kind of failure.
     pub kind: FailureKind,
-    /// One lower-case phrase for a report, e.g. `connection refused`.
+    /// One lower-case phrase for a report, e.g. `could not connect to … : connection refused`.
     pub message: String,
     /// How long it took to fail.
     pub elapsed: Duration,
@@ -61,86 +41,47 @@ pub struct SendFailure {
 
 /// A blocking HTTP client set up once per run.
 pub struct Sender {
-    client: reqwest::blocking::Client,
-    timeout: Duration,
+    client: Client,
 }
 
 impl Sender {
     /// A client with this per-request timeout; `insecure` accepts invalid TLS certificates.
     pub fn new(timeout: Duration, insecure: bool) -> Result<Self> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .danger_accept_invalid_certs(insecure)
-            .user_agent(concat!("topgg-int-check/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::input(format!("could not set up the HTTP client: {e}")))?;
-        Ok(Sender { client, timeout })
+        let client = Client::new(&ClientOptions { timeout, insecure, ca_pem: None }).map_err(Error::input)?;
+        Ok(Sender { client })
     }
 
     /// The per-request timeout.
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.client.timeout()
     }
 
-    /// POSTs `body` to `url` with exactly `headers` (plus the Host, Content-Length, Accept and
-    /// User-Agent the client always adds), once.
+    /// POSTs `body` to `url` with exactly `headers` (plus Host, Content-Length, Accept and the
+    /// suite's User-Agent), once.
     pub fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<Answer, SendFailure> {
         let started = Instant::now();
-        let mut req = self.client.post(url).body(body);
-        for (name, value) in headers {
-            req = req.header(*name, value.as_str());
+        let fail = |kind, message| SendFailure { kind, message, elapsed: started.elapsed() };
+        let url = parse_url(url).map_err(|m| fail(FailureKind::Connect, m))?;
+        let mut all: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("user-agent")) {
+            all.push(("user-agent".into(), USER_AGENT.into()));
         }
-        let fail = |e: reqwest::Error| classify(&e, started.elapsed(), self.timeout);
-        let resp = req.send().map_err(fail)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let mut body = resp.bytes().map_err(fail)?.to_vec();
-        body.truncate(MAX_BODY);
-        Ok(Answer { status, headers, body, latency: started.elapsed() })
-    }
-}
-
-fn classify(e: &reqwest::Error, elapsed: Duration, timeout: Duration) -> SendFailure {
-    let (kind, message) = if e.is_timeout() {
-        (FailureKind::Timeout, format!("no answer within {}", format_duration(timeout)))
-    } else if e.is_connect() {
-        let cause = root_cause(e);
-        let hint =
-            if cause.to_lowercase().contains("certificate") { " (--insecure accepts it, staging only)" } else { "" };
-        (FailureKind::Connect, format!("could not connect: {cause}{hint}"))
-    } else {
-        (FailureKind::Broken, format!("the connection broke: {}", root_cause(e)))
-    };
-    SendFailure { kind, message, elapsed }
-}
-
-/// The innermost error message: reqwest's own Display is a generic "error sending request".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    let s = cur.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_lowercase(),
-        None => s,
-    }
-}
-
-/// `300 ms`, `5 s`, `1.5 s`.
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms % 1000 == 0 {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
+        let request = Request { method: "POST".into(), url, headers: all, body };
+        match self.client.send(&request) {
+            Ok(mut answer) => {
+                answer.body.truncate(MAX_BODY);
+                Ok(answer)
+            }
+            Err(e) => {
+                let kind = match e {
+                    AttemptError::Connect { .. } | AttemptError::Tls { .. } => FailureKind::Connect,
+                    AttemptError::Timeout { .. } => FailureKind::Timeout,
+                    AttemptError::Other(_) => FailureKind::Broken,
+                };
+                let hint =
+                    if matches!(e, AttemptError::Tls { .. }) { " (--insecure accepts it, staging only)" } else { "" };
+                Err(fail(kind, format!("{e}{hint}")))
+            }
+        }
     }
 }
