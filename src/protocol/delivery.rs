@@ -563,7 +563,6 @@ pub fn deliver(
 mod tests {
     use super::*;
     use crate::protocol::signature::sign;
-    use crate::protocol::time::format_duration;
 
     #[test]
     fn signer_matches_sign() {
