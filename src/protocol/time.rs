@@ -74,10 +74,12 @@ pub fn format_age(then: i64, now: i64) -> String {
     if delta >= 0 { format!("{amount} ago") } else { format!("{amount} in the future") }
 }
 
-/// A duration for people: `300 ms`, `5 s`, `1.5 s`.
+/// A duration for people: `0.8 ms`, `300 ms`, `5 s`, `1.5 s`.
 pub fn format_duration(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 {
+    if ms < 10 {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else if ms < 1000 {
         format!("{ms} ms")
     } else if ms % 1000 == 0 {
         format!("{} s", ms / 1000)
@@ -183,6 +185,7 @@ mod tests {
     fn durations() {
         use std::time::Duration;
         assert_eq!(format_duration(Duration::from_millis(40)), "40 ms");
+        assert_eq!(format_duration(Duration::from_micros(800)), "0.8 ms");
         assert_eq!(format_duration(Duration::from_secs(5)), "5 s");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1.5 s");
     }
