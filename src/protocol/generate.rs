@@ -80,11 +80,11 @@ pub fn project() -> Project {
 /// A plausible user with an avatar URL on Discord's CDN.
 pub fn user() -> User {
     let platform_id = snowflake();
-    let [n, a] = random_bytes::<2>();
+    let [n] = random_bytes::<1>();
     User {
         id: snowflake(),
         name: NAMES[usize::from(n) % NAMES.len()].into(),
-        avatar_url: format!("https://cdn.discordapp.com/avatars/{platform_id}/{}.png", hex::encode([a; 16])),
+        avatar_url: format!("https://cdn.discordapp.com/avatars/{platform_id}/{}.png", hex::encode(random_bytes::<16>())),
         platform_id,
     }
 }
