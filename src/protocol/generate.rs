@@ -84,7 +84,10 @@ pub fn user() -> User {
     User {
         id: snowflake(),
         name: NAMES[usize::from(n) % NAMES.len()].into(),
-        avatar_url: format!("https://cdn.discordapp.com/avatars/{platform_id}/{}.png", hex::encode(random_bytes::<16>())),
+        avatar_url: format!(
+            "https://cdn.discordapp.com/avatars/{platform_id}/{}.png",
+            hex::encode(random_bytes::<16>())
+        ),
         platform_id,
     }
 }

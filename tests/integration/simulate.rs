@@ -709,8 +709,10 @@ fn verbose_shows_the_exchange_and_dry_run_masks_the_webhook_secret_in_create() {
     let out = simulate(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("integration.create") && !stdout(&out).contains(whs), "{}", stdout(&out));
+    assert!(stdout(&out).contains("secrets masked, so a receiver will refuse it"), "{}", stdout(&out));
     let out = cmd().arg("simulate").args(args).arg("--show-secrets").output().unwrap();
     assert!(stdout(&out).contains(whs), "{}", stdout(&out));
+    assert!(stdout(&out).contains("# the same with curl:"), "{}", stdout(&out));
     assert_eq!(s.seen().len(), 1, "dry runs send nothing");
 }
 

@@ -49,11 +49,6 @@ impl Redactor {
         }
         out
     }
-
-    /// Whether anything is masked at all.
-    pub fn active(&self) -> bool {
-        !self.pairs.is_empty()
-    }
 }
 
 /// `vote.create → http://…  trace 5f3c…`.
@@ -245,7 +240,7 @@ pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Resu
             "headers": Value::Object(headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect()),
             "body": body,
             "curl": curl,
-            "redacted": redact.active(),
+            "redacted": body.as_bytes() != req.body.as_slice() || headers != req.headers,
         }));
     }
     let target = match req.url.query() {
@@ -267,12 +262,21 @@ pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Resu
         writeln!(w)?;
         writeln!(w, "{body}")?;
         writeln!(w)?;
-        writeln!(w, "{}", style::dim("# the same with curl:"))?;
-        writeln!(w, "{curl}")?;
-        if redact.active() {
-            writeln!(w, "{}", style::dim("# secrets are masked; --show-secrets prints the exact request"))?;
+        // A masked secret inside the signed body or in Authorization makes the printed command fail
+        // verification: say so where the command starts, not after it, so nobody debugs a 401.
+        let changed = body.as_bytes() != req.body.as_slice() || headers != req.headers;
+        if changed {
+            writeln!(
+                w,
+                "{}",
+                style::dim(
+                    "# the same with curl (secrets masked, so a receiver will refuse it; --show-secrets prints a runnable one):"
+                )
+            )?;
+        } else {
+            writeln!(w, "{}", style::dim("# the same with curl:"))?;
         }
-        Ok(())
+        writeln!(w, "{curl}")
     })
 }
 
