@@ -99,7 +99,7 @@ pub fn parse_iso8601(s: &str) -> Result<i128, String> {
         }
         part.parse().map_err(|_| format!("{part:?} is not a number"))
     };
-    if b.len() < 20 {
+    if b.len() < 19 {
         return Err("it is too short for YYYY-MM-DDTHH:MM:SS plus an offset".into());
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -169,6 +169,7 @@ mod tests {
         let b = parse_iso8601("2026-02-09T00:47:14Z").unwrap();
         assert_eq!(a, b);
         assert_eq!(b / 1_000_000_000, 1_770_598_034);
+        assert_eq!(parse_iso8601("2026-02-09T00:47:14").unwrap_err(), "it has no time-zone offset (Z or +00:00)");
         for bad in [
             "",
             "yesterday",
