@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod completions;
 mod inspect;
+mod readme;
 mod serve;
 mod simulate;
 mod vectors;

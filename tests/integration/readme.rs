@@ -1,0 +1,51 @@
+//! The README, followed literally: its two newcomer commands, and every ```console example, whose
+//! printed output must be exactly what the binary prints today.
+
+use crate::common::{cmd, repo_path};
+
+fn readme() -> String {
+    std::fs::read_to_string(repo_path("README.md")).unwrap()
+}
+
+/// The lines of the first fenced block after `heading`.
+fn first_block_after(text: &str, heading: &str) -> Vec<String> {
+    let at = text.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let rest = &text[at..];
+    let start = rest.find("```").unwrap();
+    let body = &rest[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    let end = body.find("```").unwrap();
+    body[..end].lines().map(str::to_string).collect()
+}
+
+#[test]
+fn quick_start_commands_are_the_main_job_and_the_tests() {
+    let lines = first_block_after(&readme(), "## Quick start");
+    assert_eq!(lines, ["cargo run --release -- simulate flow", "cargo test"]);
+    // Run the main job as written, with the binary cargo already built standing in for `cargo run --release --`.
+    let args: Vec<&str> = lines[0].strip_prefix("cargo run --release -- ").unwrap().split(' ').collect();
+    let out = cmd().args(&args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("handshake ok"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("flow complete: handshake ok, 4/4 requests acknowledged"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no --url: running against the built-in receiver at http://127.0.0.1:"));
+}
+
+#[test]
+fn console_examples_print_what_the_readme_shows() {
+    let text = readme();
+    let mut checked = 0;
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("```console\n") {
+        let block = &rest[at + "```console\n".len()..];
+        let end = block.find("```").unwrap();
+        let (command, expected) = block[..end].split_once('\n').unwrap();
+        let command = command.strip_prefix("$ topgg-int ").expect("console blocks start with `$ topgg-int`");
+        let out = cmd().current_dir(repo_path("")).args(command.split(' ')).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "README example `topgg-int {command}` is stale");
+        checked += 1;
+        rest = &block[end..];
+    }
+    assert!(checked >= 4, "only {checked} console examples found");
+}
