@@ -3,7 +3,7 @@
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
 //! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
-//! request (`--json`: [`RequestLog::to_json`]). Banners and the one-time display of a generated
+//! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
 //! finish and exits 130, as the exit-code table says for an interruption.
 
@@ -65,7 +65,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     let (lines, queue) = mpsc::sync_channel::<Option<String>>(64 * 1024);
     let sender = lines.clone();
     let log = move |log: &RequestLog| {
-        let _ = sender.send(Some(if json { log.to_json().to_string() } else { human(log) }));
+        let _ = sender.send(Some(if json { log.to_json_line() } else { human(log) }));
     };
     let receiver = Receiver::start(config, Box::new(log))?;
 

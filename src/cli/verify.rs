@@ -50,6 +50,14 @@ struct HintReport {
     rejected_by: &'static [&'static str],
 }
 
+/// One input's line in the `--json` results of a many-input run.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Verified(Report),
+    Unusable { source: String, error: String },
+}
+
 /// One thing to verify: where it came from, the header and the body.
 struct Item {
     source: String,
@@ -222,7 +230,7 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
                         invalid += 1
                     }
                     if ctx.json {
-                        json_results.push(serde_json::to_value(&r).unwrap_or_default());
+                        json_results.push(Entry::Verified(r));
                     } else {
                         write_line(w, &r)?;
                     }
@@ -230,7 +238,7 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
                 Err((source, e)) => {
                     unusable += 1;
                     if ctx.json {
-                        json_results.push(serde_json::json!({"source": source, "error": e.to_string()}));
+                        json_results.push(Entry::Unusable { source, error: e.to_string() });
                     } else {
                         writeln!(w, "{} {source}  {e}", style::fail("! error  "))?;
                     }

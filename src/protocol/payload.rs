@@ -221,87 +221,102 @@ struct Checker {
     problems: Vec<Problem>,
 }
 
+/// Where a field is: the parent's path and the key. Joined into `$.data.user.id` only when a
+/// problem is reported, since valid payloads (the common case in a stream) never need the string.
+#[derive(Clone, Copy)]
+struct At<'a>(&'static str, &'a str);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 impl Checker {
-    fn report(&mut self, path: &str, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), message: message.into() });
+    fn report(&mut self, path: impl ToString, message: impl Into<String>) {
+        self.problems.push(Problem { path: path.to_string(), message: message.into() });
     }
 
-    fn object<'v>(&mut self, parent: &'v Value, path: &str, key: &str) -> Option<&'v serde_json::Map<String, Value>> {
-        let p = format!("{path}.{key}");
+    fn object<'v>(
+        &mut self,
+        parent: &'v Value,
+        path: &'static str,
+        key: &str,
+    ) -> Option<&'v serde_json::Map<String, Value>> {
         match parent.get(key) {
-            None => self.report(&p, "is missing"),
+            None => self.report(At(path, key), "is missing"),
             Some(Value::Object(o)) => return Some(o),
-            Some(v) => self.report(&p, format!("must be an object, not {}", kind_of(v))),
+            Some(v) => self.report(At(path, key), format!("must be an object, not {}", kind_of(v))),
         }
         None
     }
 
-    fn string<'v>(&mut self, parent: &'v Value, path: &str, key: &str) -> Option<&'v str> {
-        let p = format!("{path}.{key}");
+    fn string<'v>(&mut self, parent: &'v Value, path: &'static str, key: &str) -> Option<&'v str> {
         match parent.get(key) {
-            None => self.report(&p, "is missing"),
+            None => self.report(At(path, key), "is missing"),
             Some(Value::String(s)) => return Some(s),
-            Some(v) => self.report(&p, format!("must be a string, not {}", kind_of(v))),
+            Some(v) => self.report(At(path, key), format!("must be a string, not {}", kind_of(v))),
         }
         None
     }
 
-    fn snowflake(&mut self, parent: &Value, path: &str, key: &str) {
+    fn snowflake(&mut self, parent: &Value, path: &'static str, key: &str) {
         let Some(s) = self.string(parent, path, key) else { return };
-        let p = format!("{path}.{key}");
-        if DOC_PLACEHOLDERS.contains(&s.to_ascii_lowercase().as_str()) {
-            self.report(&p, format!("{s:?} is the documentation's placeholder, not a real id"));
-        } else if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            self.report(&p, format!("{s:?} is not a snowflake (a string of digits)"));
-        } else if s.parse::<u64>().is_err() {
-            self.report(&p, format!("{s:?} does not fit in 64 bits"));
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            if s.parse::<u64>().is_err() {
+                self.report(At(path, key), format!("{s:?} does not fit in 64 bits"));
+            }
+        } else if DOC_PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(s)) {
+            self.report(At(path, key), format!("{s:?} is the documentation's placeholder, not a real id"));
+        } else {
+            self.report(At(path, key), format!("{s:?} is not a snowflake (a string of digits)"));
         }
     }
 
-    fn one_of(&mut self, parent: &Value, path: &str, key: &str, allowed: &[&str]) {
+    fn one_of(&mut self, parent: &Value, path: &'static str, key: &str, allowed: &[&str]) {
         if let Some(s) = self.string(parent, path, key)
             && !allowed.contains(&s)
         {
-            self.report(&format!("{path}.{key}"), format!("{s:?} is not one of {}", allowed.join(", ")));
+            self.report(At(path, key), format!("{s:?} is not one of {}", allowed.join(", ")));
         }
     }
 
-    fn date(&mut self, parent: &Value, path: &str, key: &str) -> Option<i128> {
+    fn date(&mut self, parent: &Value, path: &'static str, key: &str) -> Option<i128> {
         let s = self.string(parent, path, key)?;
         match parse_iso8601(s) {
             Ok(n) => Some(n),
             Err(why) => {
-                self.report(&format!("{path}.{key}"), format!("{s:?} is not an ISO 8601 date: {why}"));
+                self.report(At(path, key), format!("{s:?} is not an ISO 8601 date: {why}"));
                 None
             }
         }
     }
 
-    fn project(&mut self, data: &Value, path: &str) {
-        if self.object(data, path, "project").is_none() {
+    fn project(&mut self, data: &Value) {
+        const P: &str = "$.data.project";
+        if self.object(data, "$.data", "project").is_none() {
             return;
         }
-        let p = format!("{path}.project");
         let project = &data["project"];
-        self.snowflake(project, &p, "id");
-        self.one_of(project, &p, "type", &["bot", "server", "game"]);
-        self.one_of(project, &p, "platform", &["discord", "roblox"]);
-        self.snowflake(project, &p, "platform_id");
+        self.snowflake(project, P, "id");
+        self.one_of(project, P, "type", &["bot", "server", "game"]);
+        self.one_of(project, P, "platform", &["discord", "roblox"]);
+        self.snowflake(project, P, "platform_id");
     }
 
-    fn user(&mut self, data: &Value, path: &str) {
-        if self.object(data, path, "user").is_none() {
+    fn user(&mut self, data: &Value) {
+        const P: &str = "$.data.user";
+        if self.object(data, "$.data", "user").is_none() {
             return;
         }
-        let p = format!("{path}.user");
         let user = &data["user"];
-        self.snowflake(user, &p, "id");
-        self.snowflake(user, &p, "platform_id");
-        self.string(user, &p, "name");
-        if let Some(url) = self.string(user, &p, "avatar_url")
+        self.snowflake(user, P, "id");
+        self.snowflake(user, P, "platform_id");
+        self.string(user, P, "name");
+        if let Some(url) = self.string(user, P, "avatar_url")
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
-            self.report(&format!("{p}.avatar_url"), format!("{url:?} is not an absolute http(s) URL"));
+            self.report(At(P, "avatar_url"), format!("{url:?} is not an absolute http(s) URL"));
         }
     }
 
@@ -313,7 +328,7 @@ impl Checker {
         let path = "$.data";
         match kind {
             "integration.create" => {
-                self.connection_id(data, path);
+                self.connection_id(data);
                 if let Some(s) = self.string(data, path, "webhook_secret") {
                     if !s.starts_with(super::secret::WEBHOOK_SECRET_PREFIX) {
                         self.report("$.data.webhook_secret", "does not start with whs_");
@@ -321,13 +336,13 @@ impl Checker {
                         self.report("$.data.webhook_secret", "has nothing after whs_");
                     }
                 }
-                self.project(data, path);
-                self.user(data, path);
+                self.project(data);
+                self.user(data);
             }
-            "integration.delete" => self.connection_id(data, path),
+            "integration.delete" => self.connection_id(data),
             "webhook.test" => {
-                self.user(data, path);
-                self.project(data, path);
+                self.user(data);
+                self.project(data);
             }
             "vote.create" => {
                 self.snowflake(data, path, "id");
@@ -343,17 +358,14 @@ impl Checker {
                 {
                     self.report("$.data.expires_at", "is not after created_at");
                 }
-                self.project(data, path);
-                self.user(data, path);
+                self.project(data);
+                self.user(data);
                 match data.get("query") {
                     None | Some(Value::Null) => {}
                     Some(Value::Object(q)) => {
                         for (k, v) in q {
                             if !v.is_string() {
-                                self.report(
-                                    &format!("$.data.query.{k}"),
-                                    format!("must be a string, not {}", kind_of(v)),
-                                );
+                                self.report(At("$.data.query", k), format!("must be a string, not {}", kind_of(v)));
                             }
                         }
                     }
@@ -364,8 +376,8 @@ impl Checker {
         }
     }
 
-    fn connection_id(&mut self, data: &Value, path: &str) {
-        if let Some(s) = self.string(data, path, "connection_id")
+    fn connection_id(&mut self, data: &Value) {
+        if let Some(s) = self.string(data, "$.data", "connection_id")
             && s.is_empty()
         {
             self.report("$.data.connection_id", "is empty");

@@ -120,7 +120,9 @@ impl Store {
         self.len() == 0
     }
 
-    fn snapshot(&self) -> Arc<HashMap<String, Connection>> {
+    /// The connections as of now, without copying them: the receiver borrows a connection's secret
+    /// from this for each delivery instead of cloning it.
+    pub fn snapshot(&self) -> Arc<HashMap<String, Connection>> {
         self.map.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 

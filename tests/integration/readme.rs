@@ -29,7 +29,10 @@ fn quick_start_commands_are_the_main_job_and_the_tests() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("handshake ok"), "{stdout}");
     assert!(stdout.trim_end().ends_with("flow complete: handshake ok, 4/4 requests acknowledged"), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no --url: running against the built-in receiver at http://127.0.0.1:"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no --url: running against the built-in receiver at http://127.0.0.1:")
+    );
 }
 
 #[test]
