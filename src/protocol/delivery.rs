@@ -343,13 +343,7 @@ impl Signer {
         mac.update(ts.as_bytes());
         mac.update(b".");
         mac.update(body);
-        let digest = mac.finalize().into_bytes();
-        let mut out = String::with_capacity(ts.len() + 70);
-        out.push_str("t=");
-        out.push_str(&ts);
-        out.push_str(",v1=");
-        out.push_str(&hex::encode(digest));
-        out
+        super::signature::header_value(&ts, &mac.finalize().into_bytes().into())
     }
 }
 

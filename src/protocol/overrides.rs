@@ -3,6 +3,7 @@
 //! Overrides fail loudly: a path the template does not have, or a value of another JSON type than
 //! the one it replaces, is an error naming the path. A typo must never send an unmodified payload.
 
+use super::payload::kind_of;
 use serde_json::Value;
 use std::fmt;
 
@@ -70,12 +71,8 @@ pub fn apply(doc: &mut Value, assignment: &str) -> Result<(), OverrideError> {
 /// Sets `path` to `value` with the same rules as [`apply`], for flags like `--weight`.
 pub fn set_value(doc: &mut Value, path: &str, value: Value) -> Result<(), OverrideError> {
     let slot = lookup(doc, path)?;
-    if !slot.is_null() && type_name(slot) != type_name(&value) {
-        return Err(OverrideError::WrongType {
-            path: path.into(),
-            expected: type_name(slot),
-            value: value.to_string(),
-        });
+    if !slot.is_null() && kind_of(slot) != kind_of(&value) {
+        return Err(OverrideError::WrongType { path: path.into(), expected: kind_of(slot), value: value.to_string() });
     }
     *slot = value;
     Ok(())
@@ -111,12 +108,12 @@ fn available(v: &Value) -> String {
         Value::Object(map) => format!("keys: {}", map.keys().cloned().collect::<Vec<_>>().join(", ")),
         Value::Array(items) if items.is_empty() => "an empty array".into(),
         Value::Array(items) => format!("indexes 0 to {}", items.len() - 1),
-        other => format!("a {}, with nothing inside", type_name(other)),
+        other => format!("a {}, with nothing inside", kind_of(other)),
     }
 }
 
 fn coerce(old: &Value, path: &str, raw: &str) -> Result<Value, OverrideError> {
-    let wrong = || OverrideError::WrongType { path: path.into(), expected: type_name(old), value: raw.into() };
+    let wrong = || OverrideError::WrongType { path: path.into(), expected: kind_of(old), value: raw.into() };
     let parsed: Option<Value> = serde_json::from_str(raw).ok();
     match old {
         // A JSON string literal ("\"42\"") is honoured, anything else is the text itself.
@@ -126,21 +123,9 @@ fn coerce(old: &Value, path: &str, raw: &str) -> Result<Value, OverrideError> {
         },
         Value::Null => Ok(parsed.unwrap_or_else(|| Value::String(raw.into()))),
         _ => match parsed {
-            Some(v) if type_name(&v) == type_name(old) => Ok(v),
+            Some(v) if kind_of(&v) == kind_of(old) => Ok(v),
             _ => Err(wrong()),
         },
-    }
-}
-
-/// `a string`, `a number`, … for messages.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

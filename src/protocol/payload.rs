@@ -424,7 +424,8 @@ pub fn validate(value: &Value) -> (PayloadKind, Vec<Problem>) {
     (kind, c.problems)
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// `a string`, `a number`, … for messages about a JSON value's type.
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

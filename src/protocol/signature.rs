@@ -37,10 +37,14 @@ pub fn compute_mac(secret: &[u8], t: &str, body: &[u8]) -> [u8; 32] {
 /// The header value Top.gg would send: `t=<timestamp>,v1=<64 lowercase hex>`.
 pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     let t = timestamp.to_string();
-    let digest = compute_mac(secret.expose().as_bytes(), &t, body);
+    header_value(&t, &compute_mac(secret.expose().as_bytes(), &t, body))
+}
+
+/// `t=<t>,v1=<hex>` in the canonical form: `t` first, one `v1`, lower-case hex, no spaces.
+pub fn header_value(t: &str, digest: &[u8; 32]) -> String {
     let mut out = String::with_capacity(t.len() + 70);
     out.push_str("t=");
-    out.push_str(&t);
+    out.push_str(t);
     out.push_str(",v1=");
     out.push_str(&hex::encode(digest));
     out
