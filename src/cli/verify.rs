@@ -97,6 +97,19 @@ fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
     let d: Diagnosis = diagnose(secret, item.header.as_deref(), &item.body, now, tolerance);
     let timestamp = d.header.as_ref().map(|h| h.timestamp);
     let mut warnings = item.warnings;
+    if d.reason == crate::protocol::signature::Reason::SignatureMismatch && d.hints.is_empty() {
+        // Config-URL requests are signed with the integration secret, webhook deliveries with the
+        // connection's webhook secret: verifying a mixed capture folder with one secret hits this.
+        let kind = serde_json::from_slice::<serde_json::Value>(&item.body)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+        if let Some(kind) = kind.filter(|k| k.starts_with("integration.")) {
+            warnings.push(format!(
+                "this is an {kind}, which Top.gg signs with the integration secret \
+                 (TOPGG_INTEGRATION_SECRET), not a connection's webhook secret"
+            ));
+        }
+    }
     if secret.has_surrounding_whitespace() {
         warnings.push(
             "the secret given has surrounding whitespace; a secret read from a file or env var usually should not"

@@ -149,3 +149,18 @@ fn secret_file_newline_is_stripped_and_said() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stripped the trailing newline"));
 }
+
+#[test]
+fn config_url_request_checked_with_a_webhook_secret_says_which_secret_signs_it() {
+    let v = vectors().into_iter().find(|v| v.name == "valid-integration.create").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = capture(dir.path(), &v);
+    let out = cmd()
+        .args(["verify", "--secret", "whs_some_other_webhook_secret", "--now", &v.now.to_string(), "--request"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("signs with the integration secret (TOPGG_INTEGRATION_SECRET)"), "{text}");
+}
