@@ -80,6 +80,7 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         integration_secret,
         timeout: args.timeout,
         insecure: args.insecure,
+        no_proxy: builtin.is_some(),
         selection,
         stop: Some(super::interrupt::install()),
     };

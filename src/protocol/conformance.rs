@@ -293,6 +293,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Accept invalid TLS certificates.
     pub insecure: bool,
+    /// Ignore proxy variables: set when checking the built-in receiver, which is on loopback.
+    pub no_proxy: bool,
     /// The cases to run and report.
     pub selection: Selection,
     /// When this becomes true (Ctrl-C), the remaining cases are skipped and the connection is
@@ -377,7 +379,7 @@ fn connection_id_of(create: &Event) -> String {
 /// client cannot be set up; an unreachable receiver is a report with `unreachable` set.
 pub fn run(config: &Config) -> Result<Report> {
     let started = Instant::now();
-    let sender = Sender::new(config.timeout, config.insecure)?;
+    let sender = Sender::new(config.timeout, config.insecure, config.no_proxy)?;
     let (create, webhook_secret) = generate::integration_create();
     let connection_id = connection_id_of(&create);
     let mut run = Runner {

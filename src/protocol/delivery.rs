@@ -50,11 +50,13 @@ pub struct ClientOptions {
     pub insecure: bool,
     /// Extra trusted CA certificates, PEM.
     pub ca_pem: Option<Vec<u8>>,
+    /// Ignore `HTTP_PROXY` and friends: set for the built-in receiver, which is always on loopback.
+    pub no_proxy: bool,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { timeout: DEFAULT_TIMEOUT, insecure: false, ca_pem: None }
+        ClientOptions { timeout: DEFAULT_TIMEOUT, insecure: false, ca_pem: None, no_proxy: false }
     }
 }
 
@@ -64,6 +66,7 @@ impl Default for ClientOptions {
 pub struct Client {
     inner: reqwest::blocking::Client,
     timeout: Duration,
+    no_proxy: bool,
 }
 
 /// One request: the exact bytes and headers to put on the wire.
@@ -182,8 +185,11 @@ impl Client {
                 b = b.add_root_certificate(c);
             }
         }
+        if opts.no_proxy {
+            b = b.no_proxy();
+        }
         let inner = b.build().map_err(|e| format!("could not set up the HTTP client: {}", error_chain(&e)))?;
-        Ok(Client { inner, timeout: opts.timeout })
+        Ok(Client { inner, timeout: opts.timeout, no_proxy: opts.no_proxy })
     }
 
     /// The per-attempt timeout.
@@ -216,6 +222,18 @@ impl Client {
         Ok(Response { status, headers, body, latency: started.elapsed() })
     }
 
+    /// The proxy variable that applies to `url`, as reqwest reads them (NO_PROXY aside).
+    fn proxy_for(&self, url: &Url) -> Option<(&'static str, String)> {
+        if self.no_proxy {
+            return None;
+        }
+        let vars: &[&'static str] = match url.scheme() {
+            "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+            _ => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+        };
+        vars.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.is_empty()).map(|x| (*v, x)))
+    }
+
     fn classify(&self, e: &reqwest::Error, url: &Url) -> AttemptError {
         let chain = error_chain(e);
         let hostport = host_port(url);
@@ -232,7 +250,14 @@ impl Client {
             return AttemptError::Tls { target: hostport, reason };
         }
         if e.is_connect() {
-            return AttemptError::Connect { target: describe_target(url), reason: root_cause(e) };
+            let mut reason = root_cause(e);
+            // A refusal by a proxy reads like a refusal by the target: name the proxy in play.
+            if let Some((var, proxy)) = self.proxy_for(url) {
+                reason.push_str(&format!(
+                    " (the request went through the proxy {proxy} from {var}; NO_PROXY can exempt the host)"
+                ));
+            }
+            return AttemptError::Connect { target: describe_target(url), reason };
         }
         AttemptError::Other(format!("request to {hostport} failed: {chain}"))
     }

@@ -740,3 +740,22 @@ fn a_verbatim_replay_that_is_acknowledged_is_flagged() {
     assert!(stderr(&out).contains("acknowledged a verbatim replay"), "{}", stderr(&out));
     assert_eq!(s.seen()[0].body, b"{}");
 }
+
+#[test]
+fn built_in_receiver_is_reached_even_with_a_proxy_configured() {
+    // A proxy that refuses everything: loopback traffic to the built-in receiver must not use it.
+    let out = cmd().args(["simulate", "flow"]).env("HTTP_PROXY", "http://127.0.0.1:9").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("flow complete: handshake ok, 4/4 requests acknowledged"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_refusal_through_a_proxy_names_the_proxy() {
+    let out = cmd()
+        .args(["simulate", "vote", "--url", "http://127.0.0.1:9/w", "--secret", SECRET, "--retries", "0"])
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("went through the proxy http://127.0.0.1:9 from HTTP_PROXY"), "{}", stderr(&out));
+}

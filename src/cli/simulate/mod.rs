@@ -71,7 +71,8 @@ impl Settings {
             Some(p) => Some(std::fs::read(p).map_err(|e| Error::io("read the CA certificate", p, &e))?),
             None => None,
         };
-        let opts = ClientOptions { timeout: d.timeout, insecure: d.insecure, ca_pem };
+        // Without --url the target is the built-in receiver on 127.0.0.1: never send that through a proxy.
+        let opts = ClientOptions { timeout: d.timeout, insecure: d.insecure, ca_pem, no_proxy: url.is_none() };
         let client = Client::new(&opts).map_err(|e| match &d.cacert {
             Some(p) => Error::input(format!("--cacert {}: {e}", p.display())),
             None => Error::input(e),

@@ -45,9 +45,10 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A client with this per-request timeout; `insecure` accepts invalid TLS certificates.
-    pub fn new(timeout: Duration, insecure: bool) -> Result<Self> {
-        let client = Client::new(&ClientOptions { timeout, insecure, ca_pem: None }).map_err(Error::input)?;
+    /// A client with this per-request timeout; `insecure` accepts invalid TLS certificates;
+    /// `no_proxy` ignores proxy variables (for the built-in receiver on loopback).
+    pub fn new(timeout: Duration, insecure: bool, no_proxy: bool) -> Result<Self> {
+        let client = Client::new(&ClientOptions { timeout, insecure, ca_pem: None, no_proxy }).map_err(Error::input)?;
         Ok(Sender { client })
     }
 
