@@ -23,7 +23,6 @@
 
 pub mod http;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -31,7 +30,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use super::generate;
-use super::payload::{Event, KNOWN_ROUTES};
+use super::payload::Event;
 use super::secret::{Secret, WEBHOOK_SECRET_PREFIX};
 use super::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER, sign};
 use super::time::now_unix;
@@ -304,20 +303,8 @@ pub struct Config {
 
 /// Checks that `url` is an absolute http(s) URL, returning it unchanged.
 pub fn validate_url(url: &str) -> Result<String> {
-    check_absolute_url(url).map_err(|why| Error::input(format!("--url {url:?} {why}")))?;
+    crate::protocol::delivery::parse_url(url).map_err(|why| Error::input(format!("--url {why}")))?;
     Ok(url.to_string())
-}
-
-/// `Err(why)` unless `url` is an absolute http(s) URL with a host.
-fn check_absolute_url(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not an absolute URL ({e})"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("is not an http(s) URL (scheme {:?})", parsed.scheme()));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err("has no host".into());
-    }
-    Ok(())
 }
 
 /// A body Top.gg-like senders produce and re-serialisers do not: compact JSON with non-ASCII and
@@ -591,20 +578,23 @@ impl Runner<'_> {
             self.webhook_url = Err(format!("the handshake failed: {why}"));
             return (Verdict::Fail, why, facts);
         }
-        match parse_handshake(&answer.body) {
-            Ok((url, routes)) => {
+        let judged = crate::protocol::handshake::check(&answer);
+        match judged.handshake {
+            Some(h) => {
                 let detail = format!(
-                    "{} in {}: webhook_url {url}, routes {}",
+                    "{} in {}: webhook_url {}, routes {}",
                     answer.status,
                     format_duration(answer.latency),
-                    if routes.is_empty() { "[]".to_string() } else { routes.join(", ") }
+                    h.webhook_url,
+                    if h.routes.is_empty() { "[]".to_string() } else { h.routes.join(", ") }
                 );
-                facts.insert("webhook_url".into(), json!(url));
-                facts.insert("routes".into(), json!(routes));
-                self.webhook_url = Ok(url);
+                facts.insert("webhook_url".into(), json!(h.webhook_url));
+                facts.insert("routes".into(), json!(h.routes));
+                self.webhook_url = Ok(h.webhook_url);
                 (Verdict::Pass, detail, facts)
             }
-            Err(why) => {
+            None => {
+                let why = judged.problems.join("; ");
                 self.webhook_url = Err(format!("the handshake answer is unusable: {why}"));
                 (Verdict::Fail, format!("answered {} but {why}", answer.status), facts)
             }
@@ -1032,39 +1022,6 @@ struct Replay {
     first: Result<Result<Answer, SendFailure>, Outcome>,
 }
 
-/// Validates a handshake answer body: `{webhook_url: absolute http(s) URL, routes: [known scope]}`.
-pub fn parse_handshake(body: &[u8]) -> Result<(String, Vec<String>), String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| format!("the answer is not JSON{}", body_snippet(body)))?;
-    let obj = value.as_object().ok_or("the answer is not a JSON object")?;
-    let url = match obj.get("webhook_url") {
-        Some(Value::String(u)) => u.clone(),
-        Some(_) => return Err("webhook_url is not a string".into()),
-        None => return Err("the answer has no webhook_url".into()),
-    };
-    check_absolute_url(&url).map_err(|why| format!("webhook_url {url:?} {why}"))?;
-    let routes = match obj.get("routes") {
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err("routes is not an array".into()),
-        None => return Err("the answer has no routes".into()),
-    };
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for item in routes {
-        match item.as_str() {
-            Some(r) if KNOWN_ROUTES.contains(&r) => {
-                if seen.insert(r) {
-                    out.push(r.to_string());
-                }
-            }
-            _ => {
-                return Err(format!("routes has {item}, which is not a known scope ({})", KNOWN_ROUTES.join(", ")));
-            }
-        }
-    }
-    Ok((url, out))
-}
-
 /// ` (body: "…")` with the first 80 characters of a non-empty body, else nothing.
 fn body_snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -1108,6 +1065,7 @@ fn plain(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn names_are_unique_and_kebab_case() {
@@ -1125,23 +1083,6 @@ mod tests {
         assert!(err.contains("\"handshak\"") && err.contains("rejects-bad-signature"), "{err}");
         let s = Selection::from_lists(&["delivery".into(), "fast".into()], &["fast".into()]).unwrap();
         assert!(s.contains("delivery") && !s.contains("fast") && !s.contains("handshake"));
-    }
-
-    #[test]
-    fn handshake_answers() {
-        let ok = br#"{"webhook_url":"https://example.com/hook","routes":["vote.create"]}"#;
-        assert_eq!(parse_handshake(ok).unwrap(), ("https://example.com/hook".into(), vec!["vote.create".into()]));
-        for (body, needle) in [
-            (&br#"{"webhook_url":"/hook","routes":[]}"#[..], "not an absolute URL"),
-            (br#"{"webhook_url":"ftp://x/hook","routes":[]}"#, "http(s)"),
-            (br#"{"webhook_url":"https://x/h","routes":["vote.delete"]}"#, "not a known scope"),
-            (br#"{"webhook_url":"https://x/h"}"#, "no routes"),
-            (br#"{"routes":[]}"#, "no webhook_url"),
-            (b"ok", "not JSON"),
-        ] {
-            let err = parse_handshake(body).unwrap_err();
-            assert!(err.contains(needle), "{err}");
-        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn check(resp: &Response) -> HandshakeCheck {
         Some(Value::String(u)) => match parse_url(u) {
             Ok(_) => Some(u.clone()),
             Err(_) => {
-                out.problems.push(format!("webhook_url {u:?} is not an absolute http(s) URL"));
+                out.problems.push(format!("webhook_url {u:?} is not an absolute URL (http:// or https://)"));
                 None
             }
         },
@@ -122,6 +122,7 @@ mod tests {
             (200, "<html>", "not JSON"),
             (200, r#"{"routes":[]}"#, "webhook_url is missing"),
             (200, r#"{"webhook_url":"/w/1","routes":[]}"#, "not an absolute"),
+            (200, r#"{"webhook_url":"ftp://x.test/w/1","routes":[]}"#, "not an absolute URL (http:// or https://)"),
             (200, r#"{"webhook_url":"https://x.test/","routes":["vote.delete"]}"#, "routes[0] \"vote.delete\""),
             (200, r#"{"webhook_url":"https://x.test/"}"#, "routes is missing"),
         ];
