@@ -1,9 +1,14 @@
 //! topgg-int: simulate, verify, inspect, serve and conformance-check Top.gg integration webhooks.
 //!
-//! The library holds the domain ([`protocol`]: signing, payloads, captures, deliveries, the
-//! reference receiver) apart from the command line ([`cli`]) and terminal output ([`output`]).
+//! The layers, in dependency order: [`cli`] parses and renders through [`output`]; it drives
+//! [`send`] (what Top.gg does to a URL), [`receiver`] (the reference receiver) and [`conformance`]
+//! (the suite behind `check`, which sends through [`send`]); all of them stand on [`protocol`], the
+//! wire format, and [`error`]. The receiver never imports `send` or `conformance`.
 
 pub mod cli;
+pub mod conformance;
 pub mod error;
 pub mod output;
 pub mod protocol;
+pub mod receiver;
+pub mod send;

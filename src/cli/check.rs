@@ -1,4 +1,4 @@
-//! `topgg-int check`: runs the conformance suite ([`crate::protocol::conformance`]) against a
+//! `topgg-int check`: runs the conformance suite ([`crate::conformance`]) against a
 //! config URL, or the built-in reference receiver, and reports it as a table, JSON or JUnit XML.
 //!
 //! `--json` prints one object:
@@ -25,12 +25,12 @@ use serde_json::{Value, json};
 use super::Context;
 use super::args::CheckArgs;
 use super::input::resolve_secret;
+use crate::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
-use crate::protocol::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
-use crate::protocol::receiver::{Receiver, ReceiverConfig};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_duration;
+use crate::receiver::{Receiver, ReceiverConfig};
 
 /// Runs `check`.
 pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {

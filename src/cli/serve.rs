@@ -19,10 +19,10 @@ use super::input::resolve_secret;
 use super::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style};
-use crate::protocol::receiver::{Receiver, ReceiverConfig, RequestLog};
 use crate::protocol::secret::Secret;
-use crate::protocol::store;
 use crate::protocol::time::format_utc;
+use crate::receiver::store;
+use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
 
 const INTEGRATION_SECRET_HOW: &str =
     "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";

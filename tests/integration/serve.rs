@@ -12,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use topgg_int::protocol::receiver::{Receiver, ReceiverConfig, RequestLog};
 use topgg_int::protocol::secret::Secret;
+use topgg_int::receiver::{Receiver, ReceiverConfig, RequestLog};
 
 const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 

@@ -4,9 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::output;
-use crate::protocol::delivery::{Url, parse_url};
-use crate::protocol::receiver::{Receiver, ReceiverConfig};
 use crate::protocol::secret::Secret;
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::send::delivery::{Url, parse_url};
 
 /// A running built-in receiver; it stops when dropped.
 pub(crate) struct Builtin {

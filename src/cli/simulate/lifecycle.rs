@@ -12,11 +12,11 @@ use crate::cli::Context;
 use crate::cli::args::{CreateArgs, DeleteArgs, FlowArgs, IntegrationSecretArgs, PayloadArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
-use crate::protocol::delivery::{Report, Url, parse_url};
 use crate::protocol::generate;
-use crate::protocol::handshake::{self, HandshakeCheck};
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
+use crate::send::delivery::{Report, Url, parse_url};
+use crate::send::handshake::{self, HandshakeCheck};
 
 /// A connection the handshake set up.
 pub(crate) struct Connected {

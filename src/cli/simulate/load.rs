@@ -14,15 +14,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::send::WebhookTarget;
+use super::target::WebhookTarget;
 use super::{Settings, millis, render};
 use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
-use crate::protocol::delivery::{AttemptError, Auth, Delivery, Signer};
 use crate::protocol::generate;
-use crate::protocol::loadgen::{self, LoadConfig, Sample};
 use crate::protocol::time::now_unix_nanos;
+use crate::send::delivery::{AttemptError, Auth, Delivery, Signer};
+use crate::send::load::{self as loadgen, LoadConfig, Sample};
 
 /// What to send.
 pub(crate) struct Plan {

@@ -1,6 +1,6 @@
 //! `topgg-int simulate`: send Top.gg's requests on demand, signed, with its timeout and retry
 //! schedule. This module resolves the shared delivery flags into [`Settings`] and dispatches; the
-//! protocol work is in `protocol::delivery`, the printing in [`render`].
+//! protocol work is in `send::delivery`, the printing in [`render`].
 
 mod builtin;
 mod connection;
@@ -9,6 +9,7 @@ mod load;
 mod payload;
 mod render;
 mod send;
+mod target;
 
 use std::time::Duration;
 
@@ -17,12 +18,12 @@ use super::args::{DeliveryArgs, IntegrationSecretArgs, SimulateArgs, SimulateCom
 use super::input::resolve_secret;
 use crate::error::{Error, Outcome, Result};
 use crate::output;
-use crate::protocol::delivery::{
+use crate::protocol::generate;
+use crate::protocol::secret::Secret;
+use crate::send::delivery::{
     Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
     parse_url,
 };
-use crate::protocol::generate;
-use crate::protocol::secret::Secret;
 
 /// Runs `simulate`.
 pub fn run(args: SimulateArgs, ctx: Context) -> Result<Outcome> {
@@ -105,7 +106,7 @@ impl Settings {
             body,
             trace: self.trace(),
             auth: Auth::Signed {
-                signer: crate::protocol::delivery::Signer::new(secret.clone()),
+                signer: crate::send::delivery::Signer::new(secret.clone()),
                 timestamp: self.timestamp,
             },
         }

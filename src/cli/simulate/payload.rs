@@ -9,8 +9,8 @@ use super::super::input::read_input;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::protocol::generate;
-use crate::protocol::overrides::{self, OverrideError};
 use crate::protocol::payload::Event;
+use crate::send::overrides::{self, OverrideError};
 
 /// What is being built.
 pub(crate) enum Shape {

@@ -14,9 +14,9 @@ use std::io::Write;
 use super::millis;
 use crate::error::Result;
 use crate::output::{style, with_stdout};
-use crate::protocol::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_duration;
+use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
 
 /// How much of a response body to show in the human form.
 const BODY_PREVIEW: usize = 2000;

@@ -3,10 +3,11 @@
 
 use serde_json::Value;
 
-use super::builtin::{Builtin, builtin_target};
+use super::builtin::builtin_target;
 use super::connection;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
+use super::target::WebhookTarget;
 use super::{Settings, Tally, WEBHOOK_SECRET_HOW, load, render, webhook_secret_given};
 use crate::cli::Context;
 use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
@@ -14,21 +15,13 @@ use crate::cli::input::read_input;
 use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::capture::Capture;
-use crate::protocol::delivery::{Auth, Delivery, Url, parse_url};
 use crate::protocol::generate;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
+use crate::send::delivery::{Auth, Delivery, parse_url};
 
 /// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
 const LEGACY_RETRIES: u32 = 10;
-
-/// Where deliveries go and what signs them.
-pub(crate) struct WebhookTarget {
-    pub url: Url,
-    pub secret: Secret,
-    /// The built-in receiver, when it is the target; it stops when this is dropped.
-    pub _builtin: Option<Builtin>,
-}
 
 /// The webhook URL and secret: from `--url`/`--secret`, a `--from` file, or, with neither URL, a
 /// fresh connection on the built-in receiver (whose handshake is shown as a step and tallied).

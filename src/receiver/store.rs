@@ -12,10 +12,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::generate;
-use super::payload::{Project, User};
-use super::secret::Secret;
 use crate::error::{Error, Result, io_reason};
+use crate::protocol::generate;
+use crate::protocol::payload::{Project, User};
+use crate::protocol::secret::Secret;
 
 /// The store's file name inside the data dir.
 pub const STORE_FILE: &str = "connections.json";

@@ -29,13 +29,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use super::generate;
-use super::payload::Event;
-use super::secret::{Secret, WEBHOOK_SECRET_PREFIX};
-use super::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER, sign};
-use super::time::now_unix;
 use crate::error::{Error, Result};
+use crate::protocol::generate;
+use crate::protocol::payload::Event;
+use crate::protocol::secret::{Secret, WEBHOOK_SECRET_PREFIX};
+use crate::protocol::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::format_duration;
+use crate::protocol::time::now_unix;
 use http::{Answer, FailureKind, SendFailure, Sender};
 
 /// How much a case counts.
@@ -303,7 +303,7 @@ pub struct Config {
 
 /// Checks that `url` is an absolute http(s) URL, returning it unchanged.
 pub fn validate_url(url: &str) -> Result<String> {
-    crate::protocol::delivery::parse_url(url).map_err(|why| Error::input(format!("--url {why}")))?;
+    crate::send::delivery::parse_url(url).map_err(|why| Error::input(format!("--url {why}")))?;
     Ok(url.to_string())
 }
 
@@ -578,7 +578,7 @@ impl Runner<'_> {
             self.webhook_url = Err(format!("the handshake failed: {why}"));
             return (Verdict::Fail, why, facts);
         }
-        let judged = crate::protocol::handshake::check(&answer);
+        let judged = crate::send::handshake::check(&answer);
         match judged.handshake {
             Some(h) => {
                 let detail = format!(
@@ -907,7 +907,7 @@ impl Runner<'_> {
         // Outside the window by a whole second, so `> window` and `>= window` receivers agree.
         let due = original.t + DEFAULT_TOLERANCE_SECS as i64 + 1;
         loop {
-            let now_ns = super::time::now_unix_nanos();
+            let now_ns = crate::protocol::time::now_unix_nanos();
             let left = i128::from(due) * 1_000_000_000 - now_ns;
             if left <= 0 {
                 break;

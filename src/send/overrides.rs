@@ -3,7 +3,7 @@
 //! Overrides fail loudly: a path the template does not have, or a value of another JSON type than
 //! the one it replaces, is an error naming the path. A typo must never send an unmodified payload.
 
-use super::payload::kind_of;
+use crate::protocol::payload::kind_of;
 use serde_json::Value;
 use std::fmt;
 

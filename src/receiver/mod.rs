@@ -7,6 +7,9 @@
 //! connection is served by its own thread, so a slow client never holds up another. The receiver
 //! never prints: every request ends in one [`RequestLog`] handed to the caller's callback.
 
+pub mod http;
+pub mod store;
+
 use serde_json::{Value, json};
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -16,15 +19,15 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::capture::Capture;
-use super::generate;
-use super::http::{Conn, Limits, Next, Refusal, Request, Response};
-use super::payload::{Event, KNOWN_ROUTES};
-use super::secret::Secret;
-use super::signature::{self, DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
-use super::store::{Connection, Store};
-use super::time::{now_unix, now_unix_nanos};
+use self::http::{Conn, Limits, Next, Refusal, Request, Response};
+use self::store::{Connection, Store};
 use crate::error::{Error, Result};
+use crate::protocol::capture::Capture;
+use crate::protocol::generate;
+use crate::protocol::payload::{Event, KNOWN_ROUTES};
+use crate::protocol::secret::Secret;
+use crate::protocol::signature::{self, DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::time::{now_unix, now_unix_nanos};
 
 /// The body cap of the SDKs (protocol.md §3).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -156,7 +159,7 @@ impl RequestLog {
         }
         let line = Line {
             event: "request",
-            time: super::time::format_topgg(self.time_unix_nanos),
+            time: crate::protocol::time::format_topgg(self.time_unix_nanos),
             peer: self.peer,
             method: &self.method,
             path: &self.path,
@@ -616,7 +619,7 @@ fn connections_json(shared: &Shared) -> Value {
                 "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
                 "project": c.project,
                 "user": c.user,
-                "created_at": super::time::format_utc(c.created_at),
+                "created_at": crate::protocol::time::format_utc(c.created_at),
             })
         })
         .collect();
@@ -652,7 +655,7 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
                 .and_then(Value::as_str)
                 .map(|t| t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect::<String>());
             let w = match &t {
-                Some(t) if !super::payload::EVENT_TYPES.contains(&t.as_str()) => {
+                Some(t) if !crate::protocol::payload::EVENT_TYPES.contains(&t.as_str()) => {
                     format!("verified, unknown event type {t:?}")
                 }
                 Some(t) => format!("verified, but the {t} payload does not match the model: {err}"),
@@ -787,11 +790,12 @@ fn legacy(shared: &Shared, req: &Request) -> Outcome {
     if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
         return Outcome::refuse(401, "unauthorized", "the Authorization header does not match --legacy-secret");
     }
-    let kind = serde_json::from_slice::<Value>(&req.body).ok().map(|v| super::payload::classify(&v));
+    let kind = serde_json::from_slice::<Value>(&req.body).ok().map(|v| crate::protocol::payload::classify(&v));
     match kind {
-        Some(k @ (super::payload::PayloadKind::LegacyBot | super::payload::PayloadKind::LegacyServer)) => {
-            Outcome { event: Some(k.name().to_string()), ..Outcome::ok(200) }
-        }
+        Some(
+            k
+            @ (crate::protocol::payload::PayloadKind::LegacyBot | crate::protocol::payload::PayloadKind::LegacyServer),
+        ) => Outcome { event: Some(k.name().to_string()), ..Outcome::ok(200) },
         Some(_) => Outcome::ok(200).warn("authorized, but the body is not a legacy bot or server vote"),
         None => Outcome::ok(200).warn("authorized, but the body is not JSON"),
     }

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 pub use reqwest::Url;
 
-use super::secret::Secret;
-use super::signature::{SIGNATURE_HEADER, TRACE_HEADER};
-use super::time::{format_duration, now_unix};
+use crate::protocol::secret::Secret;
+use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::time::{format_duration, now_unix};
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
@@ -361,14 +361,14 @@ impl Signer {
         &self.secret
     }
 
-    /// `t=<t>,v1=<hex>`, identical to [`super::signature::sign`].
+    /// `t=<t>,v1=<hex>`, identical to [`crate::protocol::signature::sign`].
     pub fn sign(&self, t: i64, body: &[u8]) -> String {
         let mut mac = self.keyed.clone();
         let ts = t.to_string();
         mac.update(ts.as_bytes());
         mac.update(b".");
         mac.update(body);
-        super::signature::header_value(&ts, &mac.finalize().into_bytes().into())
+        crate::protocol::signature::header_value(&ts, &mac.finalize().into_bytes().into())
     }
 }
 

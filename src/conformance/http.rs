@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::protocol::delivery::{AttemptError, Client, ClientOptions, Request, Response, parse_url};
+use crate::send::delivery::{AttemptError, Client, ClientOptions, Request, Response, parse_url};
 
 /// At most this much of an answer's body is kept: handshake answers are small, and anything bigger
 /// is not something the suite reads.

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::delivery::{Response, parse_url};
-use super::payload::KNOWN_ROUTES;
+use crate::protocol::payload::KNOWN_ROUTES;
 
 /// A correct handshake answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
