@@ -241,6 +241,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub capture_dir: Option<PathBuf>,
 
+    /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
+    /// database for later inspection; 0 keeps none.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub history: usize,
+
     /// Replay window in seconds; 0 disables the timestamp check.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub tolerance: u64,

@@ -54,6 +54,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.public_url = args.public_url;
     config.routes = args.routes;
     config.capture_dir = args.capture_dir;
+    config.history = args.history;
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
@@ -68,6 +69,16 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         let _ = sender.send(Some(if json { log.to_json_line() } else { human(log) }));
     };
     let receiver = Receiver::start(config, Box::new(log))?;
+    if let Some(i) = receiver.imported() {
+        output::note(format!(
+            "{} imported {} connection{} from the old JSON store into {}; the old file is now {}",
+            style::warn("note:"),
+            i.connections,
+            if i.connections == 1 { "" } else { "s" },
+            receiver.store_path().display(),
+            i.moved_to.display()
+        ));
+    }
 
     let base = receiver.webhook_url("<connection_id>");
     if json {

@@ -7,6 +7,7 @@
 //! connection is served by its own thread, so a slow client never holds up another. The receiver
 //! never prints: every request ends in one [`RequestLog`] handed to the caller's callback.
 
+pub mod history;
 pub mod http;
 pub mod store;
 
@@ -19,8 +20,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use self::history::HistoryEntry;
 use self::http::{Conn, Limits, Next, Refusal, Request, Response};
-use self::store::{Connection, Store};
+use self::store::{Connection, Imported, Store};
 use crate::error::{Error, Result};
 use crate::protocol::capture::Capture;
 use crate::protocol::generate;
@@ -33,8 +35,6 @@ use crate::protocol::time::{now_unix, now_unix_nanos};
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// How long a client may take to send a request (protocol.md §3).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// How many vote ids are remembered for retry detection.
-const SEEN_VOTES: usize = 100_000;
 
 /// Everything the receiver needs; [`ReceiverConfig::ephemeral`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -65,6 +65,8 @@ pub struct ReceiverConfig {
     pub max_connections: usize,
     /// Remove `data_dir` when the receiver stops (set by [`ReceiverConfig::ephemeral`]).
     pub remove_data_dir: bool,
+    /// Requests kept in the store's history (`serve --history`); 0 records none.
+    pub history: usize,
 }
 
 impl ReceiverConfig {
@@ -94,6 +96,7 @@ impl ReceiverConfig {
             max_body: MAX_BODY,
             max_connections: 512,
             remove_data_dir: false,
+            history: store::DEFAULT_HISTORY,
         }
     }
 }
@@ -186,7 +189,6 @@ struct Shared {
     config: ReceiverConfig,
     base_url: String,
     store: Store,
-    seen: Mutex<SeenVotes>,
     capture_seq: AtomicU64,
     log: LogFn,
     stop: AtomicBool,
@@ -210,7 +212,7 @@ impl Receiver {
                 return Err(Error::input(format!("unknown route {r:?}; known routes: {}", KNOWN_ROUTES.join(", "))));
             }
         }
-        let store = Store::open(&config.data_dir)?;
+        let store = Store::open_with(&config.data_dir, config.history)?;
         let capture_seq = match &config.capture_dir {
             Some(dir) => next_capture_seq(dir)?,
             None => 1,
@@ -225,7 +227,6 @@ impl Receiver {
             config,
             base_url,
             store,
-            seen: Mutex::new(SeenVotes::default()),
             capture_seq: AtomicU64::new(capture_seq),
             log,
             stop: AtomicBool::new(false),
@@ -270,6 +271,16 @@ impl Receiver {
         self.shared.store.list()
     }
 
+    /// The store: connections, seen vote ids and the request history.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// What starting did with an old `connections.json` in the data dir (the caller says so).
+    pub fn imported(&self) -> Option<&Imported> {
+        self.shared.store.imported()
+    }
+
     /// Stops accepting, lets in-flight requests finish, and removes a throwaway data dir.
     pub fn shutdown(mut self) {
         self.stop();
@@ -302,6 +313,7 @@ impl Receiver {
             active = self.shared.idle.wait_timeout(active, left).unwrap_or_else(|e| e.into_inner()).0;
         }
         drop(active);
+        self.shared.store.close();
         if self.shared.config.remove_data_dir {
             let _ = fs::remove_dir_all(&self.shared.config.data_dir);
         }
@@ -346,7 +358,7 @@ fn display_addr(addr: SocketAddr) -> String {
 
 /// The sequence number after the highest `NNNNNN-…` file already in the capture dir.
 fn next_capture_seq(dir: &Path) -> Result<u64> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("create the capture directory", dir, &e))?;
+    store::create_private_dir(dir).map_err(|e| Error::io("create the capture directory", dir, &e))?;
     let entries = fs::read_dir(dir).map_err(|e| Error::io("read the capture directory", dir, &e))?;
     let mut max = 0;
     for entry in entries.flatten() {
@@ -426,7 +438,9 @@ fn serve_connection(stream: TcpStream, peer: Option<SocketAddr>, shared: &Shared
             Next::Refused(r) => {
                 let resp = Response::error(r.status, r.verdict, &r.detail);
                 let _ = std::io::Write::write_all(conn.stream(), &resp.to_bytes(true));
-                (shared.log)(&refusal_log(&r, peer));
+                let log = refusal_log(&r, peer);
+                (shared.log)(&log);
+                record(shared, &log, None);
                 if r.unread_body {
                     conn.linger(Duration::from_millis(500));
                 }
@@ -438,12 +452,40 @@ fn serve_connection(stream: TcpStream, peer: Option<SocketAddr>, shared: &Shared
                 let written = std::io::Write::write_all(conn.stream(), &resp.to_bytes(close));
                 log.latency = req.started.elapsed();
                 (shared.log)(&log);
+                record(shared, &log, Some(&req));
                 if close || written.is_err() {
                     return;
                 }
             }
         }
     }
+}
+
+/// Queues a request for the store's history: the log line's fields and the raw request (in the
+/// capture format), when it was read.
+fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
+    if shared.config.history == 0 {
+        return;
+    }
+    let request = req.map(|r| {
+        Capture { method: r.method.clone(), path: r.target.clone(), headers: r.headers.clone(), body: r.body.clone() }
+            .to_http()
+    });
+    shared.store.record(HistoryEntry {
+        id: 0,
+        time_unix_nanos: log.time_unix_nanos as i64,
+        method: log.method.clone(),
+        path: log.path.chars().take(256).collect(),
+        event: log.event.clone(),
+        connection: log.connection.clone(),
+        verdict: log.verdict.to_string(),
+        detail: log.detail.clone(),
+        status: log.status,
+        latency_us: log.latency.as_micros() as i64,
+        trace: log.trace.clone(),
+        retry: log.retry,
+        request,
+    });
 }
 
 fn refusal_log(r: &Refusal, peer: Option<SocketAddr>) -> RequestLog {
@@ -557,7 +599,7 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
                 headers: req.headers.clone(),
                 body: req.body.clone(),
             };
-            match fs::write(&file, c.to_http()) {
+            match write_private(&file, &c.to_http()) {
                 Ok(()) => Some(file),
                 Err(e) => {
                     warning.get_or_insert_with(|| format!("could not write the capture {}: {e}", file.display()));
@@ -594,6 +636,14 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         capture,
     };
     (resp, log)
+}
+
+/// Writes a new file 0600: a capture of `integration.create` holds a webhook secret.
+fn write_private(path: &Path, raw: &[u8]) -> std::io::Result<()> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    store::private_mode(&mut o);
+    std::io::Write::write_all(&mut o.open(path)?, raw)
 }
 
 fn sanitize(label: &str) -> String {
@@ -746,8 +796,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
-    let connections = shared.store.snapshot();
-    let Some(secret) = connections.get(id).map(|c| &c.webhook_secret) else {
+    let Some(secret) = shared.store.secret_of(id) else {
         return Outcome {
             connection: Some(id.chars().take(128).collect()),
             ..Outcome::refuse(
@@ -758,7 +807,7 @@ fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
         };
     };
     let connection = Some(id.to_string());
-    if let Some(o) = refuse_unsigned(secret, req, shared.config.tolerance) {
+    if let Some(o) = refuse_unsigned(&secret, req, shared.config.tolerance) {
         return Outcome { connection, ..o };
     }
     let event = match serde_json::from_slice::<Event>(&req.body) {
@@ -768,7 +817,7 @@ fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
     let name = Some(event.type_name().to_string());
     match event {
         Event::VoteCreate(v) => {
-            let retry = !shared.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(v.id);
+            let retry = shared.store.see_vote(&v.id);
             Outcome { event: name, connection, retry, ..Outcome::ok(204) }
         }
         Event::WebhookTest(_) => Outcome { event: name, connection, ..Outcome::ok(204) },
@@ -808,39 +857,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
 }
 
-/// Recently seen vote ids, oldest forgotten first.
-#[derive(Default)]
-struct SeenVotes {
-    set: std::collections::HashSet<String>,
-    order: std::collections::VecDeque<String>,
-}
-
-impl SeenVotes {
-    /// Remembers `id`; false when it was already there.
-    fn insert(&mut self, id: String) -> bool {
-        if self.set.contains(&id) {
-            return false;
-        }
-        if self.order.len() >= SEEN_VOTES
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        self.order.push_back(id.clone());
-        self.set.insert(id);
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn seen_votes_forget_oldest() {
-        let mut s = SeenVotes::default();
-        assert!(s.insert("a".into()));
-        assert!(!s.insert("a".into()));
+    fn constant_time_eq_compares_whole_values() {
         assert!(constant_time_eq(b"x", b"x"));
         assert!(!constant_time_eq(b"x", b"xy"));
     }

@@ -366,23 +366,35 @@ fn acknowledged_connections_survive_sigkill() {
 #[test]
 fn corrupt_store_is_refused_not_overwritten() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("connections.json");
-    std::fs::write(&store, b"{\"version\":1,\"connections\":[{\"connection_id\":").unwrap();
+    let db = dir.path().join("topgg-int.db");
+    let garbage = b"SQLite format 3\0 but then garbage, not pages: {\"connections\":[".repeat(100);
+    std::fs::write(&db, &garbage).unwrap();
     let out = serve_command(dir.path(), &["--integration-secret", "s"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&store.display().to_string()) && err.contains("corrupt"), "{err}");
+    assert!(err.contains(&db.display().to_string()) && err.contains("refusing"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one sentence: {err}");
     assert!(out.stdout.is_empty(), "no ready line for a server that did not start");
-    assert_eq!(std::fs::read(&store).unwrap(), b"{\"version\":1,\"connections\":[{\"connection_id\":");
+    assert_eq!(std::fs::read(&db).unwrap(), garbage, "never replaced");
+
+    // An old JSON store that does not parse is refused too, and kept.
+    let old = tempfile::tempdir().unwrap();
+    let json = old.path().join("connections.json");
+    std::fs::write(&json, b"{\"version\":1,\"connections\":[{\"connection_id\":").unwrap();
+    let out = serve_command(old.path(), &["--integration-secret", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&json.display().to_string()) && err.contains("corrupt"), "{err}");
+    assert_eq!(std::fs::read(&json).unwrap(), b"{\"version\":1,\"connections\":[{\"connection_id\":");
 }
 
 #[test]
 fn unreadable_store_and_unknown_routes_are_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("connections.json")).unwrap();
+    std::fs::create_dir(dir.path().join("topgg-int.db")).unwrap();
     let out = serve_command(dir.path(), &["--integration-secret", "s"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("connections.json"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("topgg-int.db"));
 
     let fresh = tempfile::tempdir().unwrap();
     let out = serve_command(fresh.path(), &["--integration-secret", "s", "--routes", "vote.create,vote.delete"])
@@ -529,7 +541,7 @@ fn ephemeral_receiver_cleans_up() {
     assert_eq!(r.config_url(), format!("http://{}/integration", r.local_addr()));
     connect(&r, "1", "whs_e");
     let dir = r.data_dir().to_path_buf();
-    assert!(dir.join("connections.json").exists());
+    assert!(dir.join("topgg-int.db").exists());
     r.shutdown();
     assert!(!dir.exists(), "the throwaway data dir is removed");
     assert_eq!(logs.lock().unwrap()[0].event.as_deref(), Some("integration.create"));
@@ -791,4 +803,107 @@ fn shutdown_finishes_the_request_in_flight() {
     stopping.join().unwrap();
     assert!(TcpStream::connect(a).is_err(), "no longer accepting");
     assert_eq!(logs.lock().unwrap().last().map(|l| l.status), Some(204));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SQLite store: restarts, the old JSON store, the history, file modes.
+
+#[cfg(unix)]
+fn interrupt(s: &mut Served) {
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let until = Instant::now() + Duration::from_secs(5);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < until, "serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn retry_detection_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("41", "whs_r")).status, 200);
+    assert_eq!(post_signed(s.addr, "/webhooks/41", "whs_r", &vote_body("1300000000000000001")).status, 204);
+    assert_eq!(s.logs(2)[1]["retry"], false);
+    interrupt(&mut s);
+    drop(s);
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(s.ready["connections"], 1);
+    assert_eq!(post_signed(s.addr, "/webhooks/41", "whs_r", &vote_body("1300000000000000001")).status, 204);
+    assert_eq!(post_signed(s.addr, "/webhooks/41", "whs_r", &vote_body("1300000000000000002")).status, 204);
+    let logs = s.logs(2);
+    assert_eq!((logs[0]["retry"].as_bool(), logs[1]["retry"].as_bool()), (Some(true), Some(false)));
+}
+
+#[test]
+fn an_old_json_store_is_imported_and_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = json!({"version": 1, "connections": [
+        {"connection_id": "61", "webhook_secret": "whs_old_61", "project": project(), "user": user(), "created_at": 1_770_000_000},
+        {"connection_id": "62", "webhook_secret": "whs_old_62", "project": project(), "user": user(), "created_at": 1_770_000_001}]});
+    let json_path = dir.path().join("connections.json");
+    std::fs::write(&json_path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(s.ready["connections"], 2);
+    assert_eq!(s.ready["store"], dir.path().join("topgg-int.db").display().to_string());
+    assert!(!json_path.exists());
+    let moved = dir.path().join("connections.json.imported");
+    assert_eq!(std::fs::read(&moved).unwrap(), serde_json::to_vec_pretty(&old).unwrap(), "kept byte for byte");
+    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    assert_eq!(listed["connections"][0]["connection_id"], "61");
+    assert_eq!(listed["connections"][1]["created_at"], "2026-02-02 02:40:01 UTC");
+    assert_eq!(post_signed(s.addr, "/webhooks/62", "whs_old_62", &vote_body("5")).status, 204);
+    let until = Instant::now() + Duration::from_secs(5);
+    while !s.stderr.lock().unwrap().contains("imported 2 connections") {
+        assert!(Instant::now() < until, "the import was not said: {}", s.stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn every_request_is_kept_in_the_history() {
+    let (r, _logs) = receiver(Duration::from_secs(5));
+    connect(&r, "71", "whs_h");
+    let vote = vote_body("8");
+    post_signed(r.local_addr(), "/webhooks/71", "whs_h", &vote);
+    post_signed(r.local_addr(), "/webhooks/71", "whs_wrong", &vote);
+    request(r.local_addr(), "GET", "/health", &[], b"").unwrap();
+    use topgg_int::receiver::history::HistoryQuery;
+    let all = r.store().history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!((all[0].path.as_str(), all[0].status), ("/health", 200));
+    assert_eq!((all[1].verdict.as_str(), all[1].status), ("signature-mismatch", 401));
+    assert_eq!(all[3].event.as_deref(), Some("integration.create"));
+    let q = HistoryQuery { connection: Some("71".into()), verdict: Some("ok".into()), ..Default::default() };
+    let ok = r.store().history(&q).unwrap();
+    assert_eq!(ok.len(), 2);
+    let one = r.store().history_entry(ok[0].id).unwrap().unwrap();
+    let c = topgg_int::protocol::capture::Capture::parse(one.request.as_deref().unwrap()).unwrap();
+    assert_eq!(c.body, vote, "the exact request bytes");
+}
+
+#[cfg(unix)]
+#[test]
+fn data_dir_store_secret_and_captures_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new/data");
+    let cap = dir.path().join("caps");
+    let s = start(&data, &["--capture-dir", cap.to_str().unwrap()]);
+    let secret = std::fs::read_to_string(data.join("integration-secret")).unwrap();
+    let r = post_signed(s.addr, "/integration", secret.trim_end(), &create_body("81", "whs_m"));
+    assert_eq!(r.status, 200);
+    s.logs(1);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&cap), 0o700);
+    for f in ["topgg-int.db", "topgg-int.db-wal", "topgg-int.db-shm", "integration-secret"] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
+    for e in std::fs::read_dir(&cap).unwrap() {
+        let p = e.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
 }

@@ -1,0 +1,158 @@
+//! The request history in the store's `history` table: one row per request the receiver answered,
+//! with its raw bytes, for the inspector to read back.
+//!
+//! Rows are written by the store's recorder thread in batches (see [`super::store::Store::record`]),
+//! never on a request's own path, and trimmed to the newest `serve --history N`. Reads
+//! ([`super::store::Store::history`], [`super::store::Store::history_entry`]) see every request
+//! recorded before the call.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, Row, params};
+
+/// One answered request as kept in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Row id: increases with arrival order; 0 for an entry not yet stored.
+    pub id: i64,
+    /// When the request arrived, Unix nanoseconds.
+    pub time_unix_nanos: i64,
+    /// The method (`-` when unreadable).
+    pub method: String,
+    /// The request target (`-` when unreadable), at most 256 characters.
+    pub path: String,
+    /// The event type, when the body said.
+    pub event: Option<String>,
+    /// The connection id it was for.
+    pub connection: Option<String>,
+    /// `ok` or the refusal's reason code (`signature-mismatch`, …).
+    pub verdict: String,
+    /// One sentence of detail for a refusal.
+    pub detail: Option<String>,
+    /// The status answered.
+    pub status: u16,
+    /// From the first byte of the request to the last byte of the answer, microseconds.
+    pub latency_us: i64,
+    /// `x-topgg-trace`.
+    pub trace: Option<String>,
+    /// A `vote.create` seen before.
+    pub retry: bool,
+    /// The raw request (head and body, as a capture file holds it); `None` when the request was
+    /// refused before it could be read, and in [`super::store::Store::history`] listings.
+    pub request: Option<Vec<u8>>,
+}
+
+/// Which history rows [`super::store::Store::history`] returns: newest first, only ids below
+/// `before`, at most `limit`, and only those matching every filter given.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    /// Only rows with an id below this (the id of the last row of the previous page).
+    pub before: Option<i64>,
+    /// At most this many rows; 0 means 100.
+    pub limit: usize,
+    /// Only this event type (`vote.create`, …).
+    pub event: Option<String>,
+    /// Only this connection id.
+    pub connection: Option<String>,
+    /// Only this verdict (`ok`, `signature-mismatch`, …).
+    pub verdict: Option<String>,
+}
+
+/// The table; no secondary indexes: the table is bounded (10,000 rows by default), a filtered scan
+/// of it is sub-millisecond, and every index would be paid on each request's insert.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    time_unix_nanos INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    event TEXT,
+    connection TEXT,
+    verdict TEXT NOT NULL,
+    detail TEXT,
+    status INTEGER NOT NULL,
+    latency_us INTEGER NOT NULL,
+    trace TEXT,
+    retry INTEGER NOT NULL,
+    request BLOB
+);";
+
+const COLUMNS: &str =
+    "id, time_unix_nanos, method, path, event, connection, verdict, detail, status, latency_us, trace, retry";
+
+/// Inserts one entry (inside the recorder's transaction).
+pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO history (time_unix_nanos, method, path, event, connection, verdict, detail, status, \
+         latency_us, trace, retry, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.time_unix_nanos,
+        e.method,
+        e.path,
+        e.event,
+        e.connection,
+        e.verdict,
+        e.detail,
+        e.status,
+        e.latency_us,
+        e.trace,
+        e.retry,
+        e.request
+    ])?;
+    Ok(())
+}
+
+/// Drops all but the newest `keep` rows.
+pub(super) fn trim(c: &Connection, keep: usize) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1")?.execute([keep as i64])?;
+    Ok(())
+}
+
+fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        id: r.get(0)?,
+        time_unix_nanos: r.get(1)?,
+        method: r.get(2)?,
+        path: r.get(3)?,
+        event: r.get(4)?,
+        connection: r.get(5)?,
+        verdict: r.get(6)?,
+        detail: r.get(7)?,
+        status: r.get(8)?,
+        latency_us: r.get(9)?,
+        trace: r.get(10)?,
+        retry: r.get(11)?,
+        request: if with_request { r.get(12)? } else { None },
+    })
+}
+
+/// The rows `q` selects, newest first, without their request bytes.
+pub(super) fn list(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryEntry>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM history WHERE 1");
+    let mut args: Vec<SqlValue> = Vec::new();
+    if let Some(b) = q.before {
+        sql.push_str(" AND id < ?");
+        args.push(b.into());
+    }
+    for (col, v) in [("event", &q.event), ("connection", &q.connection), ("verdict", &q.verdict)] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {col} = ?"));
+            args.push(v.clone().into());
+        }
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    args.push((if q.limit == 0 { 100 } else { q.limit } as i64).into());
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), |r| from_row(r, false))?;
+    rows.collect()
+}
+
+/// One row with its request bytes.
+pub(super) fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<HistoryEntry>> {
+    let mut st = c.prepare_cached(&format!("SELECT {COLUMNS}, request FROM history WHERE id = ?1"))?;
+    let mut rows = st.query([id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(from_row(r, true)?)),
+        None => Ok(None),
+    }
+}
