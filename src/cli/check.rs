@@ -67,7 +67,10 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
             (url, secret, None)
         }
         None => {
-            let secret = given_secret.unwrap_or_else(crate::protocol::generate::integration_secret);
+            let secret = match given_secret {
+                Some(s) => s,
+                None => crate::protocol::generate::integration_secret()?,
+            };
             let receiver = start_builtin(&secret)?;
             (receiver.config_url(), secret, Some(receiver))
         }

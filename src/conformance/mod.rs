@@ -367,7 +367,7 @@ fn connection_id_of(create: &Event) -> String {
 pub fn run(config: &Config) -> Result<Report> {
     let started = Instant::now();
     let sender = Sender::new(config.timeout, config.insecure, config.no_proxy)?;
-    let (create, webhook_secret) = generate::integration_create();
+    let (create, webhook_secret) = generate::integration_create()?;
     let connection_id = connection_id_of(&create);
     let mut run = Runner {
         cfg: config,
@@ -449,7 +449,7 @@ impl Runner<'_> {
         self.rejection_case("rejects-missing-signature", |r, _| r.headers(None));
         self.case("rejects-tampered-body", Self::tampered_body);
         self.rejection_case("rejects-wrong-secret", |r, body| {
-            r.headers(Some(sign(&generate::webhook_secret(), now_unix(), body)))
+            r.headers(Some(sign(&generate::wrong_secret(), now_unix(), body)))
         });
         self.rejection_case("rejects-stale-timestamp", |r, body| {
             r.headers(Some(sign(&r.webhook_secret, now_unix() - 600, body)))
@@ -602,9 +602,9 @@ impl Runner<'_> {
     }
 
     fn config_rejects_bad_signature(&mut self) -> Outcome {
-        let (forged, _) = generate::integration_create();
+        let forged = generate::integration_create_with(&generate::wrong_secret());
         let forged_id = connection_id_of(&forged);
-        let result = self.config_post("config-rejects-bad-signature", &generate::integration_secret(), &forged);
+        let result = self.config_post("config-rejects-bad-signature", &generate::wrong_secret(), &forged);
         if result.as_ref().is_ok_and(Answer::is_success) {
             // Undo the connection the forged request made, with a properly signed delete.
             let secret = self.cfg.integration_secret.clone();

@@ -9,6 +9,7 @@ use super::payload::{
 };
 use super::secret::{Secret, WEBHOOK_SECRET_PREFIX};
 use super::time::{format_topgg, now_unix_nanos};
+use crate::error::{Error, Result};
 
 /// Milliseconds from the Unix epoch to the Discord epoch (2015-01-01), the base of snowflakes.
 pub const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
@@ -16,30 +17,41 @@ pub const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 /// How long a vote lasts before the user may vote again.
 pub const VOTE_EXPIRY_NANOS: i128 = 12 * 3600 * 1_000_000_000;
 
-/// `n` bytes from the operating system's random source.
+/// `N` bytes from the operating system's random source, or an error saying it failed: there is
+/// no fallback, since these bytes become secrets that sign.
+pub fn secret_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| {
+        Error::input(format!("the operating system's random generator failed ({e}); no secret was made"))
+    })?;
+    Ok(buf)
+}
+
+static ID_FALLBACK: AtomicU64 = AtomicU64::new(0);
+
+/// `N` bytes for ids and sample values that sign nothing (trace ids, snowflake worker bits,
+/// temporary names). From the OS random source; should it fail, a SHA-256 of the process id and a
+/// per-process counter keeps ids distinct (never the clock, and never used for key material).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    // The OS source failing is not something a CLI can recover from; fall back to a clock-seeded
-    // mix rather than panicking, since these bytes are ids, not key material, in that case only.
     if getrandom::fill(&mut buf).is_err() {
-        let mut x = now_unix_nanos() as u64 | 1;
-        for b in &mut buf {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
+        use sha2::{Digest, Sha256};
+        for (i, chunk) in buf.chunks_mut(32).enumerate() {
+            let n = ID_FALLBACK.fetch_add(1, Ordering::Relaxed);
+            let d = Sha256::digest(format!("{}:{n}:{i}", std::process::id()));
+            chunk.copy_from_slice(&d[..chunk.len()]);
         }
     }
     buf
 }
 
 /// A fresh webhook secret: `whs_` and 48 hex digits from the OS random source.
-pub fn webhook_secret() -> Secret {
-    Secret::new(format!("{WEBHOOK_SECRET_PREFIX}{}", hex::encode(random_bytes::<24>())))
+pub fn webhook_secret() -> Result<Secret> {
+    Ok(Secret::new(format!("{WEBHOOK_SECRET_PREFIX}{}", hex::encode(secret_bytes::<24>()?))))
 }
 
 /// A fresh integration secret for `serve`, in the same form.
-pub fn integration_secret() -> Secret {
+pub fn integration_secret() -> Result<Secret> {
     webhook_secret()
 }
 
@@ -93,15 +105,25 @@ pub fn user() -> User {
 }
 
 /// `integration.create` with a fresh connection id and webhook secret.
-pub fn integration_create() -> (Event, Secret) {
-    let secret = webhook_secret();
-    let e = Event::IntegrationCreate(IntegrationCreate {
+pub fn integration_create() -> Result<(Event, Secret)> {
+    let secret = webhook_secret()?;
+    Ok((integration_create_with(&secret), secret))
+}
+
+/// `integration.create` with a fresh connection id handing out this webhook secret.
+pub fn integration_create_with(secret: &Secret) -> Event {
+    Event::IntegrationCreate(IntegrationCreate {
         connection_id: snowflake(),
         webhook_secret: secret.expose().into(),
         project: project(),
         user: user(),
-    });
-    (e, secret)
+    })
+}
+
+/// A secret in the `whs_` form that is meant to be wrong: it signs requests a receiver must
+/// refuse (conformance checks), so it is made from [`random_bytes`] and never kept.
+pub fn wrong_secret() -> Secret {
+    Secret::new(format!("{WEBHOOK_SECRET_PREFIX}{}", hex::encode(random_bytes::<24>())))
 }
 
 /// `integration.delete` for a connection.
@@ -145,7 +167,7 @@ mod tests {
 
     #[test]
     fn generated_payloads_validate() {
-        let (create, secret) = integration_create();
+        let (create, secret) = integration_create().unwrap();
         assert!(secret.expose().starts_with("whs_") && secret.expose().len() == 52);
         for e in [create, integration_delete("123"), webhook_test(), Event::VoteCreate(vote_create())] {
             let v = serde_json::to_value(&e).unwrap();

@@ -592,7 +592,7 @@ pub fn load_or_create_integration_secret(dir: &Path) -> Result<(Secret, bool)> {
             Ok((Secret::new(value), false))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let secret = generate::integration_secret();
+            let secret = generate::integration_secret()?;
             write_durably(dir, &path, format!("{}\n", secret.expose()).as_bytes())
                 .map_err(|e| Error::io("write the integration secret to", &path, &e))?;
             Ok((secret, true))

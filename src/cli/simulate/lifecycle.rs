@@ -39,7 +39,10 @@ pub(crate) fn config_target(
     if s.dry_run {
         return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
     }
-    let secret = integration_secret_given(a)?.unwrap_or_else(generate::integration_secret);
+    let secret = match integration_secret_given(a)? {
+        Some(s) => s,
+        None => generate::integration_secret()?,
+    };
     let builtin = builtin_target(&secret, None)?;
     Ok((builtin.config_url().clone(), secret, Some(builtin)))
 }

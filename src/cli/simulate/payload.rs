@@ -34,15 +34,15 @@ impl Shape {
         }
     }
 
-    fn generate(&self) -> Value {
+    fn generate(&self) -> Result<Value> {
         let to_value = |v: std::result::Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
-        match self {
-            Shape::Create { .. } => to_value(serde_json::to_value(generate::integration_create().0)),
+        Ok(match self {
+            Shape::Create { .. } => to_value(serde_json::to_value(generate::integration_create()?.0)),
             Shape::Test => to_value(serde_json::to_value(generate::webhook_test())),
             Shape::Vote { .. } => to_value(serde_json::to_value(Event::VoteCreate(generate::vote_create()))),
             Shape::Legacy { server: false, .. } => to_value(serde_json::to_value(generate::legacy_bot_vote())),
             Shape::Legacy { server: true, .. } => to_value(serde_json::to_value(generate::legacy_server_vote())),
-        }
+        })
     }
 }
 
@@ -78,7 +78,7 @@ pub(crate) fn build(shape: &Shape, p: &PayloadArgs) -> Result<Built> {
             }
             (value, Some(raw))
         }
-        None => (shape.generate(), None),
+        None => (shape.generate()?, None),
     };
     let before = value.clone();
     shape_flags(&mut value, shape, p)?;

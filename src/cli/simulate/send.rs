@@ -60,8 +60,11 @@ fn webhook_target(
         if s.dry_run {
             return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
         }
-        let secret = given.unwrap_or_else(generate::webhook_secret);
-        let builtin = builtin_target(&generate::integration_secret(), Some(&secret))?;
+        let secret = match given {
+            Some(s) => s,
+            None => generate::webhook_secret()?,
+        };
+        let builtin = builtin_target(&generate::integration_secret()?, Some(&secret))?;
         return Ok(Some(WebhookTarget { url: builtin.legacy_url(), secret, _builtin: Some(builtin) }));
     }
     if given.is_some() && !s.json {
