@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--routes', '--routes', [CompletionResultType]::ParameterName, 'Routes to subscribe to in the handshake answer')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where connections are stored (default: the platform''s data directory for topgg-int)')
             [CompletionResult]::new('--capture-dir', '--capture-dir', [CompletionResultType]::ParameterName, 'Write every request as a raw .http file here, named to sort by arrival')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none')
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
             [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'Accept legacy (v0) votes on POST /legacy with this Authorization value')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a whole request before it gets 408 (tests shorten it)')

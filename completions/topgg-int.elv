@@ -66,6 +66,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --routes 'Routes to subscribe to in the handshake answer'
             cand --data-dir 'Where connections are stored (default: the platform''s data directory for topgg-int)'
             cand --capture-dir 'Write every request as a raw .http file here, named to sort by arrival'
+            cand --history 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none'
             cand --tolerance 'Replay window in seconds; 0 disables the timestamp check'
             cand --legacy-secret 'Accept legacy (v0) votes on POST /legacy with this Authorization value'
             cand --read-timeout 'How long a client may take to send a whole request before it gets 408 (tests shorten it)'
