@@ -142,7 +142,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__check)
+        topgg__int__subcmd__check)
             opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --list --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -188,7 +188,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__completions)
+        topgg__int__subcmd__completions)
             opts="-h -V --color --json --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -206,7 +206,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help)
+        topgg__int__subcmd__help)
             opts="verify inspect serve simulate check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -220,7 +220,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__check)
+        topgg__int__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -234,7 +234,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__completions)
+        topgg__int__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -248,7 +248,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__help)
+        topgg__int__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -262,7 +262,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__inspect)
+        topgg__int__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -276,7 +276,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__serve)
+        topgg__int__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -290,7 +290,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate)
+        topgg__int__subcmd__help__subcmd__simulate)
             opts="create delete vote test flow replay"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -304,7 +304,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__create)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__create)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -318,7 +318,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__delete)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -332,7 +332,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__flow)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__flow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -346,7 +346,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__replay)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -360,7 +360,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__test)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -374,7 +374,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__simulate__subcmd__vote)
+        topgg__int__subcmd__help__subcmd__simulate__subcmd__vote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -388,7 +388,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__help__subcmd__verify)
+        topgg__int__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -402,7 +402,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__inspect)
+        topgg__int__subcmd__inspect)
             opts="-h -V --jsonl --now --problems-only --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -424,7 +424,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__serve)
+        topgg__int__subcmd__serve)
             opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --history --tolerance --legacy-secret --read-timeout --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -486,7 +486,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate)
+        topgg__int__subcmd__simulate)
             opts="-h -V --color --json --help --version create delete vote test flow replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -504,7 +504,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__create)
+        topgg__int__subcmd__simulate__subcmd__create)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --user-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -586,7 +586,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__delete)
+        topgg__int__subcmd__simulate__subcmd__delete)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --connection-id --from --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -648,7 +648,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__flow)
+        topgg__int__subcmd__simulate__subcmd__flow)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -702,7 +702,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help)
+        topgg__int__subcmd__simulate__subcmd__help)
             opts="create delete vote test flow replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -716,7 +716,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__create)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__create)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -730,7 +730,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__delete)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -744,7 +744,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__flow)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__flow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -758,7 +758,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__help)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -772,7 +772,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__replay)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -786,7 +786,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__test)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -800,7 +800,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__help__subcmd__vote)
+        topgg__int__subcmd__simulate__subcmd__help__subcmd__vote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -814,7 +814,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__replay)
+        topgg__int__subcmd__simulate__subcmd__replay)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --verbatim --resign --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -868,7 +868,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__test)
+        topgg__int__subcmd__simulate__subcmd__test)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --payload --set --user-id --project-id --from --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -942,7 +942,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__simulate__subcmd__vote)
+        topgg__int__subcmd__simulate__subcmd__vote)
             opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --payload --set --user-id --project-id --from --weight --query --legacy --server --count --concurrency --rate --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1036,7 +1036,7 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        topgg__subcmd__int__subcmd__verify)
+        topgg__int__subcmd__verify)
             opts="-h -V --secret --secret-file --signature --body --request --now --tolerance --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,3 +39,65 @@ fn bash_completion_knows_the_subcommands() {
     }
     assert!(text.contains("--retry-delays"));
 }
+
+/// The committed bash script, sourced with bash-completion, completing `words` (the last is
+/// the word under the cursor). Returns COMPREPLY, one entry a line.
+fn bash_complete(words: &[&str]) -> String {
+    let script = repo_path("completions/topgg-int.bash");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let line = words.join(" ");
+    let program = format!(
+        "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '{}'; \
+         COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+         _topgg__int topgg-int '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1,
+        words[words.len() - 1],
+        words[words.len() - 2],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("bash is required (CI installs it)");
+    assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn bash_completes_flags_of_a_nested_subcommand() {
+    let reply = bash_complete(&["topgg-int", "simulate", "vote", "--"]);
+    let lines: Vec<&str> = reply.lines().collect();
+    assert!(lines.contains(&"--secret"), "{reply}");
+    assert!(lines.contains(&"--url"), "{reply}");
+}
+
+#[test]
+fn bash_completes_subcommands_after_the_first_word() {
+    let reply = bash_complete(&["topgg-int", "simulate", ""]);
+    let lines: Vec<&str> = reply.lines().collect();
+    for sub in ["vote", "test", "create", "delete"] {
+        assert!(lines.contains(&sub), "{sub} missing from {reply}");
+    }
+    let top = bash_complete(&["topgg-int", ""]);
+    assert!(top.lines().any(|l| l == "serve"), "{top}");
+}
+
+#[test]
+fn fish_completes_nested_subcommands_and_flags() {
+    let script = repo_path("completions/topgg-int.fish");
+    let run = |line: &str| {
+        let program = format!("source '{}'; complete -C '{line}'", script.display());
+        let out = std::process::Command::new("fish")
+            .args(["--no-config", "-c", &program])
+            .output()
+            .expect("fish is required (CI installs it)");
+        assert!(out.status.success(), "fish: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let subs = run("topgg-int simulate ");
+    assert!(subs.lines().any(|l| l.split('\t').next() == Some("vote")), "{subs}");
+    let flags = run("topgg-int simulate vote --");
+    assert!(flags.lines().any(|l| l.split('\t').next() == Some("--secret")), "{flags}");
+}
