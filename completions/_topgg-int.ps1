@@ -75,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none')
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
             [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'Accept legacy (v0) votes on POST /legacy with this Authorization value')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a whole request before it gets 408 (tests shorten it)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')

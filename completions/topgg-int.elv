@@ -69,6 +69,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --history 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none'
             cand --tolerance 'Replay window in seconds; 0 disables the timestamp check'
             cand --legacy-secret 'Accept legacy (v0) votes on POST /legacy with this Authorization value'
+            cand --max-connections 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start'
             cand --read-timeout 'How long a client may take to send a whole request before it gets 408 (tests shorten it)'
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'

@@ -69,6 +69,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-di
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
 always\t''

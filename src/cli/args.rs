@@ -254,6 +254,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECRET")]
     pub legacy_secret: Option<String>,
 
+    /// Connections served at once; past it new ones are accepted and closed at once, so idle
+    /// clients cannot queue up deliveries. Above the open-files limit, serve says so at start.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_connections: usize,
+
     /// How long a client may take to send a whole request before it gets 408 (tests shorten it).
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION", hide = true)]
     pub read_timeout: Duration,

@@ -4,8 +4,9 @@
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
 //! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
-//! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
-//! finish and exits 130, as the exit-code table says for an interruption.
+//! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
+//! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
+//! table says), SIGTERM 0 (a service manager's normal stop).
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -21,8 +22,8 @@ use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
-use crate::receiver::store;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
+use crate::receiver::{limits, store};
 
 const INTEGRATION_SECRET_HOW: &str =
     "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
@@ -58,8 +59,15 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
+    if args.max_connections == 0 {
+        return Err(Error::input("--max-connections 0 would refuse every connection; give 1 or more"));
+    }
+    config.max_connections = args.max_connections;
+    // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
+    limits::ignore_file_size_signal();
 
     let stop = interrupt::install();
+    interrupt::install_terminate();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
@@ -97,16 +105,27 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
     }
     banner(&receiver, &data_dir, &integration_secret, generated);
+    if let Some(limit) = receiver.open_files_limit()
+        && receiver.max_connections() as u64 > limit
+    {
+        output::note(format!(
+            "{} --max-connections {} is over the open-files limit of {limit}: past about that many \
+             connections new ones cannot be accepted (raise it with ulimit -n)",
+            style::warn("note:"),
+            receiver.max_connections()
+        ));
+    }
     let writer = std::thread::spawn(move || write_lines(&queue));
 
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
+    while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
+        std::thread::sleep(Duration::from_millis(50));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
     let _ = lines.send(None);
     let _ = writer.join();
-    Err(Error::Interrupted)
+    output::note("stopped");
+    Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
 }
 
 /// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains

@@ -15,21 +15,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use topgg_int::protocol::secret::Secret;
 use topgg_int::receiver::{Receiver, ReceiverConfig, RequestLog};
 
-const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
+pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// The header Top.gg would send, computed independently of the crate.
-fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
+pub(crate) fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(format!("{t}.").as_bytes());
     m.update(body);
     format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
     sign_at(secret, now(), body)
 }
 
@@ -42,17 +42,17 @@ fn user() -> Value {
            "avatar_url": "https://cdn.discordapp.com/avatars/1/a.png"})
 }
 
-fn create_body(id: &str, secret: &str) -> Vec<u8> {
+pub(crate) fn create_body(id: &str, secret: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "integration.create", "data": {
         "connection_id": id, "webhook_secret": secret, "project": project(), "user": user()}}))
     .unwrap()
 }
 
-fn delete_body(id: &str) -> Vec<u8> {
+pub(crate) fn delete_body(id: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "integration.delete", "data": {"connection_id": id}})).unwrap()
 }
 
-fn vote_body(id: &str) -> Vec<u8> {
+pub(crate) fn vote_body(id: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "vote.create", "data": {
         "id": id, "weight": 1, "created_at": "2026-02-09T00:47:14.2510149+00:00",
         "expires_at": "2026-02-09T12:47:14.2510149+00:00", "project": project(), "user": user()}}))
@@ -64,20 +64,20 @@ fn test_body() -> Vec<u8> {
 }
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// Sends raw bytes on a fresh connection and reads until the server closes it.
-fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     s.write_all(bytes)?;
@@ -86,7 +86,7 @@ fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
     parse_response(&out)
 }
 
-fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
     let bad = || std::io::Error::other(format!("not an HTTP response: {:?}", String::from_utf8_lossy(out)));
     let end = out.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(bad)?;
     let head = String::from_utf8_lossy(&out[..end]).to_string();
@@ -94,7 +94,13 @@ fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
     Ok(Resp { status, head, body: out[end + 4..].to_vec() })
 }
 
-fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Resp> {
     let mut r =
         format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (n, v) in headers {
@@ -107,7 +113,7 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)],
 }
 
 /// POSTs `body` signed with `secret` and a trace id.
-fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
+pub(crate) fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
     let sig = sign(secret, body);
     request(
         addr,
@@ -122,15 +128,15 @@ fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp 
 // ---------------------------------------------------------------------------------------------
 // The CLI, as a child process.
 
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    ready: Value,
-    lines: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<String>>,
+pub(crate) struct Served {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub ready: Value,
+    pub lines: Arc<Mutex<Vec<String>>>,
+    pub stderr: Arc<Mutex<String>>,
 }
 
-fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
+pub(crate) fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
     serve_on_port("0", data_dir, extra)
 }
 
@@ -141,7 +147,7 @@ fn serve_on_port(port: &str, data_dir: &Path, extra: &[&str]) -> Command {
 }
 
 /// `topgg-int` with the clean environment of `common::cmd()`, as a std Command that can be spawned.
-fn hermetic() -> Command {
+pub(crate) fn hermetic() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"));
     c.env_clear()
         .env("NO_COLOR", "1")
@@ -150,13 +156,17 @@ fn hermetic() -> Command {
     c
 }
 
-fn start(data_dir: &Path, extra: &[&str]) -> Served {
-    let mut child = serve_command(data_dir, extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+pub(crate) fn start(data_dir: &Path, extra: &[&str]) -> Served {
+    let served = start_with(serve_command(data_dir, extra));
+    if !extra.contains(&"--public-url") {
+        assert_eq!(served.ready["config_url"], format!("http://{}/integration", served.addr));
+    }
+    served
+}
+
+/// Spawns a `serve --json` command and waits for its ready line.
+pub(crate) fn start_with(mut command: Command) -> Served {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = Arc::new(Mutex::new(String::new()));
     let mut err_pipe = child.stderr.take().unwrap();
     let e = stderr.clone();
@@ -176,9 +186,6 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
         .unwrap_or_else(|_| panic!("ready line {first:?}; stderr: {}", stderr.lock().unwrap()));
     assert_eq!(ready["event"], "ready");
     let addr: SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
-    if !extra.contains(&"--public-url") {
-        assert_eq!(ready["config_url"], format!("http://{addr}/integration"));
-    }
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
     // Drain stdout so the server never blocks on a full pipe.
@@ -195,7 +202,7 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
 
 impl Served {
     /// The JSON log lines printed so far, waiting until at least `n` are there.
-    fn logs(&self, n: usize) -> Vec<Value> {
+    pub fn logs(&self, n: usize) -> Vec<Value> {
         let until = Instant::now() + Duration::from_secs(5);
         loop {
             let lines = self.lines.lock().unwrap().clone();
@@ -521,7 +528,7 @@ fn legacy_votes_check_authorization() {
 // ---------------------------------------------------------------------------------------------
 // Library level: hostile input and load, with a short read timeout.
 
-fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
+pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.read_timeout = read_timeout;
     let logs = Arc::new(Mutex::new(Vec::new()));
@@ -530,7 +537,7 @@ fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
     (r, logs)
 }
 
-fn connect(r: &Receiver, id: &str, secret: &str) {
+pub(crate) fn connect(r: &Receiver, id: &str, secret: &str) {
     let resp = post_signed(r.local_addr(), "/integration", INTEGRATION_SECRET, &create_body(id, secret));
     assert_eq!(resp.status, 200);
 }
@@ -811,7 +818,7 @@ fn shutdown_finishes_the_request_in_flight() {
 // The SQLite store: restarts, the old JSON store, the history, file modes.
 
 #[cfg(unix)]
-fn interrupt(s: &mut Served) {
+pub(crate) fn interrupt(s: &mut Served) {
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let until = Instant::now() + Duration::from_secs(5);
