@@ -237,9 +237,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Write every request as a raw .http file here, named to sort by arrival.
+    /// Write every accepted request as a raw .http file here (0600), named to sort by arrival.
+    /// Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted.
     #[arg(long, value_name = "DIR")]
     pub capture_dir: Option<PathBuf>,
+
+    /// With --capture-dir, capture refused requests (4xx, 5xx) too: anyone who can reach the port
+    /// can send those, so they are not written by default.
+    #[arg(long, requires = "capture_dir")]
+    pub capture_refused: bool,
+
+    /// How many captures --capture-dir keeps; the oldest are deleted as new ones arrive.
+    #[arg(long, default_value_t = 1_000, value_name = "N", requires = "capture_dir")]
+    pub capture_keep: usize,
 
     /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
     /// database for later inspection; 0 keeps none.

@@ -55,6 +55,11 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.public_url = args.public_url;
     config.routes = args.routes;
     config.capture_dir = args.capture_dir;
+    config.capture_refused = args.capture_refused;
+    if args.capture_keep == 0 {
+        return Err(Error::input("--capture-keep 0 would keep no capture; leave out --capture-dir instead"));
+    }
+    config.capture_keep = args.capture_keep;
     config.history = args.history;
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;

@@ -12,6 +12,7 @@
 //! The receiver never prints: every request ends in one [`RequestLog`] handed to the caller's
 //! callback.
 
+pub mod captures;
 mod conn;
 pub mod history;
 pub mod limits;
@@ -22,7 +23,7 @@ pub mod store;
 use std::fs;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,8 +54,13 @@ pub struct ReceiverConfig {
     pub routes: Vec<String>,
     /// Where the connection store lives.
     pub data_dir: PathBuf,
-    /// Where each request is written as a raw `.http` file, when set.
+    /// Where each accepted request is written as a raw `.http` file, when set.
     pub capture_dir: Option<PathBuf>,
+    /// Capture refused requests (4xx, 5xx) too; off by default, since anyone who can reach the
+    /// port can send those.
+    pub capture_refused: bool,
+    /// Captures kept in `capture_dir` (the oldest are deleted); see [`captures::MAX_BYTES`].
+    pub capture_keep: usize,
     /// Replay window in seconds; 0 disables it.
     pub tolerance: u64,
     /// Authorization value accepted on `POST /legacy`; the endpoint answers 404 without it.
@@ -92,6 +98,8 @@ impl ReceiverConfig {
             routes: KNOWN_ROUTES.iter().map(|r| r.to_string()).collect(),
             data_dir,
             capture_dir: None,
+            capture_refused: false,
+            capture_keep: captures::DEFAULT_KEEP,
             tolerance: DEFAULT_TOLERANCE_SECS,
             legacy_secret: None,
             read_timeout: READ_TIMEOUT,
@@ -192,7 +200,7 @@ struct Shared {
     config: ReceiverConfig,
     base_url: String,
     store: Store,
-    capture_seq: AtomicU64,
+    captures: Option<captures::Captures>,
     log: LogFn,
     /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
     stop: AtomicBool,
@@ -222,9 +230,9 @@ impl Receiver {
         }
         let open_files = limits::raise_open_files_limit();
         let store = Store::open_with(&config.data_dir, config.history)?;
-        let capture_seq = match &config.capture_dir {
-            Some(dir) => next_capture_seq(dir)?,
-            None => 1,
+        let captures = match &config.capture_dir {
+            Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
+            None => None,
         };
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -254,7 +262,7 @@ impl Receiver {
             config,
             base_url,
             store,
-            capture_seq: AtomicU64::new(capture_seq),
+            captures,
             log,
             stop: AtomicBool::new(false),
             stop_tx,
@@ -392,20 +400,4 @@ fn display_addr(addr: SocketAddr) -> String {
     } else {
         addr.to_string()
     }
-}
-
-/// The sequence number after the highest `NNNNNN-…` file already in the capture dir.
-fn next_capture_seq(dir: &Path) -> Result<u64> {
-    store::create_private_dir(dir).map_err(|e| Error::io("create the capture directory", dir, &e))?;
-    let entries = fs::read_dir(dir).map_err(|e| Error::io("read the capture directory", dir, &e))?;
-    let mut max = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if let Ok(n) = digits.parse::<u64>() {
-            max = max.max(n);
-        }
-    }
-    Ok(max + 1)
 }

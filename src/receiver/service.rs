@@ -7,7 +7,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::limits::{BodyError, ConnState, read_body};
 use super::routes;
-use super::{RequestLog, Shared, store};
+use super::{RequestLog, Shared};
 use crate::protocol::capture::Capture;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
@@ -258,7 +257,7 @@ pub(super) fn log_refused_head(
 /// The routing `match`: the endpoint for the path and method, then the capture and the log line.
 fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
-    let seq = shared.config.capture_dir.as_ref().map(|_| shared.capture_seq.fetch_add(1, Ordering::SeqCst));
+    let seq = shared.captures.as_ref().map(|c| c.next_seq());
     let path = req.path();
     let method = req.method.as_str();
     let get = matches!(method, "GET" | "HEAD");
@@ -288,14 +287,21 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
     };
 
     let mut warning = out.warning;
-    let capture = match (seq, &shared.config.capture_dir) {
-        (Some(seq), Some(dir)) => {
-            let label = out.event.clone().unwrap_or_else(|| "request".into());
-            let file = dir.join(format!("{seq:06}-{}.http", sanitize(&label)));
-            match write_private(&file, &req.to_capture().to_http()) {
-                Ok(()) => Some(file),
+    // Refused requests are captured only when asked: anyone who can reach the port can send them.
+    let wanted = out.status < 400 || shared.config.capture_refused;
+    let capture = match (seq, &shared.captures) {
+        (Some(seq), Some(captures)) if wanted => {
+            let label = out.event.as_deref().unwrap_or("request");
+            match captures.write(seq, label, &req.to_capture().to_http()) {
+                Ok(file) => Some(file),
                 Err(e) => {
-                    warning.get_or_insert_with(|| format!("could not write the capture {}: {e}", file.display()));
+                    warning.get_or_insert_with(|| {
+                        format!(
+                            "could not write a capture in {}: {}",
+                            captures.dir().display(),
+                            crate::error::io_reason(&e)
+                        )
+                    });
                     None
                 }
             }
@@ -416,18 +422,6 @@ fn refusal_log(
         warning: None,
         capture: None,
     }
-}
-
-/// Writes a new file 0600: a capture of `integration.create` holds a webhook secret.
-fn write_private(path: &Path, raw: &[u8]) -> std::io::Result<()> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    store::private_mode(&mut o);
-    std::io::Write::write_all(&mut o.open(path)?, raw)
-}
-
-fn sanitize(label: &str) -> String {
-    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 
 #[cfg(test)]

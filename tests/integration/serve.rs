@@ -468,6 +468,40 @@ fn captures_sort_by_arrival_and_verify() {
 }
 
 #[test]
+fn refused_requests_are_captured_only_when_asked_and_the_folder_is_bounded() {
+    let names = |dir: &Path| {
+        let mut n: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        n.sort();
+        n
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("default");
+    let s = start(
+        &dir.path().join("data1"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap(), "--capture-keep", "2"],
+    );
+    let big = vec![b' '; 1024 * 1024];
+    assert_eq!(request(s.addr, "POST", "/integration", &[], &big).unwrap().status, 401);
+    for id in ["1", "2", "3"] {
+        assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body(id, "whs_b")).status, 200);
+    }
+    s.logs(4);
+    // The refused one took number 1 but was not written; the oldest accepted one was deleted.
+    assert_eq!(names(&cap), ["000003-integration.create.http", "000004-integration.create.http"]);
+    drop(s);
+
+    let cap = dir.path().join("refused");
+    let s = start(
+        &dir.path().join("data2"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap(), "--capture-refused"],
+    );
+    assert_eq!(request(s.addr, "POST", "/integration", &[], b"{}").unwrap().status, 401);
+    s.logs(1);
+    assert_eq!(names(&cap), ["000001-request.http"]);
+}
+
+#[test]
 fn human_log_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = hermetic()
