@@ -19,7 +19,7 @@ use super::args::ServeArgs;
 use super::input::resolve_secret;
 use super::interrupt;
 use crate::error::{Error, Outcome, Result};
-use crate::output::{self, style};
+use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
@@ -190,6 +190,11 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     output::note(style::dim("Ctrl-C stops the server"));
 }
 
+/// Longest path shown in a human log line; the JSON log keeps 256 characters.
+const MAX_PATH: usize = 200;
+/// Longest detail or warning shown in a human log line.
+const MAX_DETAIL: usize = 300;
+
 /// One request as a line: `time method path type conn verdict status latency trace …`.
 fn human(log: &RequestLog) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
@@ -203,28 +208,30 @@ fn human(log: &RequestLog) -> String {
     } else {
         style::ok(log.verdict)
     };
+    // Everything but the status and timing came from the client: escaped and bounded.
+    let safe = |s: &str, max: usize| escape::for_terminal(s, max);
     let mut line = format!(
         "{} {} {} {} {} {} {} {}",
         style::dim(&format!("{clock}.{millis:03}")),
-        log.method,
-        style::accent(&log.path),
-        log.event.as_deref().unwrap_or("-"),
-        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={c}")),
+        safe(&log.method, 32),
+        style::accent(&safe(&log.path, MAX_PATH)),
+        log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
+        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
         verdict,
         style::status(log.status),
         style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
     );
     if let Some(t) = &log.trace {
-        line.push_str(&format!(" {}", style::dim(&format!("trace={t}"))));
+        line.push_str(&format!(" {}", style::dim(&format!("trace={}", safe(t, 128)))));
     }
     if log.retry {
         line.push_str(&format!(" {}", style::warn("retry")));
     }
     if let Some(d) = &log.detail {
-        line.push_str(&format!(" {}", style::dim(&format!("({d})"))));
+        line.push_str(&format!(" {}", style::dim(&format!("({})", safe(d, MAX_DETAIL)))));
     }
     if let Some(w) = &log.warning {
-        line.push_str(&format!(" {} {w}", style::warn("warning:")));
+        line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
     }
     line
 }

@@ -272,7 +272,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
             Some(id) if id.is_empty() || id.contains('/') => Outcome::refuse(
                 404,
                 "not-found",
-                format!("{path} is not a webhook URL (POST /webhooks/<connection_id>)"),
+                format!("{} is not a webhook URL (POST /webhooks/<connection_id>)", shorten(path)),
             ),
             Some(_) if method != "POST" => routes::not_allowed("POST"),
             Some(id) => routes::webhook(shared, req, id),
@@ -280,7 +280,8 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
                 404,
                 "not-found",
                 format!(
-                    "nothing at {path}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections"
+                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections",
+                    shorten(path)
                 ),
             ),
         },
@@ -338,6 +339,14 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         capture,
     };
     (resp, log)
+}
+
+/// A client's path as quoted in a detail sentence: a 60 KB target must not make a 60 KB log line.
+fn shorten(path: &str) -> String {
+    match path.char_indices().nth(100) {
+        Some((at, _)) => format!("{}…", &path[..at]),
+        None => path.to_string(),
+    }
 }
 
 fn empty_response(status: u16) -> hyper::Response<Body> {

@@ -534,6 +534,36 @@ fn human_log_lines() {
 }
 
 #[test]
+fn the_human_log_escapes_what_clients_send_and_cuts_long_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").unwrap();
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    // A one-byte CSI (U+009B) and a right-to-left override, as UTF-8 in a header, which HTTP allows.
+    let trace = "a\u{9b}31mb\u{202e}c";
+    let long = format!("/{}", "p".repeat(60 * 1024));
+    request(addr, "GET", &long, &[("x-topgg-trace", trace)], b"").unwrap();
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("trace=a\\u{9b}31mb\\u{202e}c"), "{line}");
+    assert!(!line.contains('\u{9b}') && !line.contains('\u{202e}'), "{line:?}");
+    assert!(line.contains(&format!("/{}… ", "p".repeat(199))), "the target is cut: {}", &line[..300]);
+    assert!(line.len() < 1200, "a {} byte line", line.len());
+}
+
+#[test]
 fn public_url_is_handed_out() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(
