@@ -60,7 +60,7 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
         return Outcome::ok(204).warn("verified, but the body is not UTF-8");
     };
     match serde_json::from_str::<Value>(text) {
-        Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {err}")),
+        Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {}", without_values(&err))),
         Ok(v) => {
             // The type reaches terminals through the log: no control characters, bounded length.
             let t = v
@@ -71,12 +71,56 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
                 Some(t) if !crate::protocol::payload::EVENT_TYPES.contains(&t.as_str()) => {
                     format!("verified, unknown event type {t:?}")
                 }
-                Some(t) => format!("verified, but the {t} payload does not match the model: {err}"),
+                Some(t) => format!("verified, but the {t} payload does not match the model: {}", mismatch(&v, &err)),
                 None => "verified, but the body has no \"type\"".to_string(),
             };
             Outcome { event: t, ..Outcome::ok(204).warn(w) }
         }
     }
+}
+
+/// Where and how a verified body misses the model, without quoting it: the field (from the
+/// payload checker's path) and serde's type complaint with the value taken out, since a secret
+/// pasted into a mistyped field must not reach the log.
+fn mismatch(v: &Value, err: &serde_json::Error) -> String {
+    let (_, problems) = crate::protocol::payload::validate(v);
+    match problems.first() {
+        Some(p) => format!("{}: {}", p.path, without_values(err)),
+        None => without_values(err),
+    }
+}
+
+/// serde_json's message with every quoted value removed: `invalid type: string "whs_…", expected
+/// u32 at line 1 column 9` becomes `invalid type: string, expected u32 at line 1 column 9`. Names
+/// after `field` and everything after `expected` (the model's own words) stay.
+fn without_values(err: &serde_json::Error) -> String {
+    let msg = err.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut chars = msg.chars().peekable();
+    let mut expected = false;
+    while let Some(c) = chars.next() {
+        let quote = match c {
+            '"' | '`' if !expected && !out.ends_with("field ") => c,
+            _ => {
+                out.push(c);
+                expected |= out.ends_with("expected");
+                continue;
+            }
+        };
+        // Skip the quoted value (with its escapes) and the space before it.
+        let mut escaped = false;
+        for d in chars.by_ref() {
+            match d {
+                '\\' if !escaped => escaped = true,
+                d if d == quote && !escaped => break,
+                _ => escaped = false,
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
 }
 
 pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
@@ -223,6 +267,30 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_complaints_name_the_field_and_type_but_never_the_value() {
+        let secret = "whs_pasted_secret_0123456789";
+        let bodies = [
+            format!(r#"{{"type":"vote.create","data":{{"id":"1","weight":"{secret}","project":{{}},"user":{{}}}}}}"#),
+            format!(r#"{{"type":"integration.delete","data":{{"connection_id":{{"x":"{secret}"}}}}}}"#),
+            format!(r#"{{"type":"vote.create","data":{{"id":true,"weight":1,"x":"{secret}"}}}}"#),
+            format!(r#"{{"type":"webhook.test","data":"{secret}"}}"#),
+        ];
+        for body in &bodies {
+            let err = serde_json::from_str::<Event>(body).unwrap_err();
+            let v: Value = serde_json::from_str(body).unwrap();
+            let said = mismatch(&v, &err);
+            assert!(!said.contains("pasted"), "{said}");
+            assert!(said.contains("expected") || said.contains("missing field"), "{said}");
+        }
+        let err = serde_json::from_str::<Event>(&bodies[0]).unwrap_err();
+        let v: Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(
+            mismatch(&v, &err).split(" at line").next().unwrap(),
+            "$.data.weight: invalid type: string, expected i64"
+        );
+    }
 
     #[test]
     fn constant_time_eq_compares_whole_values() {
