@@ -16,6 +16,7 @@ pub mod captures;
 mod conn;
 pub mod history;
 pub mod limits;
+pub mod replay;
 mod routes;
 pub mod service;
 pub mod store;
@@ -201,6 +202,7 @@ struct Shared {
     base_url: String,
     store: Store,
     captures: Option<captures::Captures>,
+    replay: replay::ReplayGuard,
     log: LogFn,
     /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
     stop: AtomicBool,
@@ -263,6 +265,7 @@ impl Receiver {
             base_url,
             store,
             captures,
+            replay: replay::ReplayGuard::default(),
             log,
             stop: AtomicBool::new(false),
             stop_tx,
