@@ -337,7 +337,12 @@ impl Receiver {
         let Some(runtime) = self.runtime.take() else { return };
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.stop_tx.send_replace(true);
-        if let Some(accept) = self.accept.take() {
+        // Inside another runtime (a caller's async code) blocking on ours would panic: the
+        // listener then closes when the runtime is shut down in the background below.
+        let nested = tokio::runtime::Handle::try_current().is_ok();
+        if let Some(accept) = self.accept.take()
+            && !nested
+        {
             // The listener closes when the accept task ends.
             let _ = runtime.block_on(accept);
         }
@@ -352,7 +357,11 @@ impl Receiver {
             active = self.shared.idle.wait_timeout(active, left).unwrap_or_else(|e| e.into_inner()).0;
         }
         drop(active);
-        runtime.shutdown_timeout(Duration::from_millis(100));
+        if nested {
+            runtime.shutdown_background();
+        } else {
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        }
         self.shared.store.close();
         if self.shared.config.remove_data_dir {
             let _ = fs::remove_dir_all(&self.shared.config.data_dir);

@@ -313,3 +313,17 @@ fn a_full_disk_answers_500_and_keeps_what_was_acknowledged() {
     let r = post_signed(s.addr, &format!("/webhooks/{last}"), &long_secret, &vote_body("d1"));
     assert_eq!(r.status, 204);
 }
+
+#[test]
+fn a_receiver_can_be_stopped_from_inside_a_callers_runtime() {
+    // The receiver owns its runtime; a caller with one of its own (an async inspector, a test)
+    // must still be able to start, use and drop it.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (r, _) = receiver(Duration::from_secs(2));
+        let a = r.local_addr();
+        let health = tokio::task::spawn_blocking(move || request(a, "GET", "/health", &[], b"").unwrap().status);
+        assert_eq!(health.await.unwrap(), 200);
+        drop(r);
+    });
+}
