@@ -154,11 +154,13 @@ Exit codes:
 /// A secret given on the command line, from the environment or from a file.
 #[derive(Debug, Clone, Args)]
 pub struct WebhookSecretArgs {
-    /// The webhook secret (whs_…) that signs deliveries. Never printed in full.
-    #[arg(long, env = "TOPGG_WEBHOOK_SECRET", hide_env_values = true, value_name = "SECRET")]
+    /// The webhook secret (whs_…) that signs deliveries. Never printed in full. Prefer
+    /// --secret-file or TOPGG_WEBHOOK_SECRET: a value here stays in `ps` and shell history.
+    /// Order: --secret or --secret-file, then --from, then TOPGG_WEBHOOK_SECRET.
+    #[arg(long, value_name = "SECRET")]
     pub secret: Option<String>,
 
-    /// Read the webhook secret from a file (a trailing newline is stripped, and said so).
+    /// Read the webhook secret from a file: one line; a trailing newline is stripped.
     #[arg(long, value_name = "FILE", conflicts_with = "secret")]
     pub secret_file: Option<PathBuf>,
 }
@@ -221,8 +223,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// Secret that signs requests to the config URL. Generated and kept in the data dir if not given.
-    #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]
+    /// Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without
+    /// either, one is generated and kept in the data dir.
+    #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
 
     /// Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address.
@@ -359,11 +362,13 @@ pub struct PayloadArgs {
 /// The integration secret, for config-URL requests.
 #[derive(Debug, Clone, Default, Args)]
 pub struct IntegrationSecretArgs {
-    /// Secret that signs requests to the config URL.
-    #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]
+    /// Secret that signs requests to the config URL. Prefer --integration-secret-file or
+    /// TOPGG_INTEGRATION_SECRET: a value here stays in `ps` and shell history. Order: this flag or
+    /// --integration-secret-file, then TOPGG_INTEGRATION_SECRET.
+    #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
 
-    /// Read the integration secret from a file (a trailing newline is stripped, and said so).
+    /// Read the integration secret from a file: one line; a trailing newline is stripped.
     #[arg(long, value_name = "FILE", conflicts_with = "integration_secret")]
     pub integration_secret_file: Option<PathBuf>,
 }

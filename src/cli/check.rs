@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::Context;
 use super::args::CheckArgs;
-use super::input::resolve_secret;
+use super::secrets::{self, SecretFlags, Source};
 use crate::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
@@ -46,22 +46,18 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         Some(path) => Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?)),
         None => None,
     };
-    let given_secret = match (&args.integration.integration_secret, &args.integration.integration_secret_file) {
-        (None, None) => None,
-        (value, file) => Some(resolve_secret(
-            value.as_deref(),
-            file.as_deref(),
-            "integration secret",
-            "pass --integration-secret or --integration-secret-file",
-        )?),
-    };
+    let flags = SecretFlags::integration(
+        args.integration.integration_secret.as_deref(),
+        args.integration.integration_secret_file.as_deref(),
+    );
+    let given_secret = flags.resolve(None, ctx.json)?;
     let (config_url, integration_secret, builtin) = match &args.url {
         Some(url) => {
             let url = conformance::validate_url(url)?;
             let secret = given_secret.ok_or_else(|| {
                 Error::input(
                     "no integration secret given; pass the secret your config URL verifies integration.create with \
-                     as --integration-secret, TOPGG_INTEGRATION_SECRET or --integration-secret-file",
+                     as --integration-secret-file FILE, TOPGG_INTEGRATION_SECRET or --integration-secret",
                 )
             })?;
             (url, secret, None)
@@ -69,18 +65,22 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         None => {
             let secret = match given_secret {
                 Some(s) => s,
-                None => crate::protocol::generate::integration_secret()?,
+                None => secrets::Resolved {
+                    secret: crate::protocol::generate::integration_secret()?,
+                    source: Source::Generated,
+                },
             };
-            let receiver = start_builtin(&secret)?;
+            let receiver = start_builtin(&secret.secret)?;
             (receiver.config_url(), secret, Some(receiver))
         }
     };
     if !ctx.json {
         output::note(format!("checking {config_url} (timeout {})", format_duration(args.timeout)));
+        secrets::announce("integration secret", &integration_secret.secret, &integration_secret.source);
     }
     let config = Config {
         config_url,
-        integration_secret,
+        integration_secret: integration_secret.secret,
         timeout: args.timeout,
         insecure: args.insecure,
         no_proxy: builtin.is_some(),

@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod inspect;
 mod readme;
+mod secrets;
 mod serve;
 mod simulate;
 mod vectors;
