@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'topgg-int' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -44,7 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files')
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Verify as if the clock read this Unix time (to check old captures reproducibly)')
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         }
         'topgg-int;inspect' {
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Show ages as if the clock read this Unix time')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Treat every input as JSON Lines (one payload or capture object per line)')
             [CompletionResult]::new('--problems-only', '--problems-only', [CompletionResultType]::ParameterName, 'With JSON Lines, print only payloads that have problems (and the summary)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
@@ -76,7 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'Replay window in seconds; 0 disables the timestamp check')
             [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'Accept legacy (v0) votes on POST /legacy with this Authorization value')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a whole request before it gets 408 (tests shorten it)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -85,7 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -117,7 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--connection-id', '--connection-id', [CompletionResultType]::ParameterName, 'connection_id to send (default: a fresh snowflake)')
             [CompletionResult]::new('--webhook-secret', '--webhook-secret', [CompletionResultType]::ParameterName, 'webhook_secret to send (default: a fresh whs_ secret)')
             [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write connection id, webhook secret and webhook URL to this JSON file, for --from later')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -143,7 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
             [CompletionResult]::new('--connection-id', '--connection-id', [CompletionResultType]::ParameterName, 'The connection to delete')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take the connection id from a file written by `simulate create --save`')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -177,7 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Send this many distinct votes (load mode: prints throughput and latency percentiles)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Deliveries in flight at once in load mode')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -208,7 +208,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--user-id', '--user-id', [CompletionResultType]::ParameterName, 'data.user.id (and platform_id)')
             [CompletionResult]::new('--project-id', '--project-id', [CompletionResultType]::ParameterName, 'data.project.id')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take webhook URL and secret from a file written by `simulate create --save`')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -232,7 +232,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
             [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL. Prefer --integration-secret-file or TOPGG_INTEGRATION_SECRET: a value here stays in `ps` and shell history. Order: this flag or --integration-secret-file, then TOPGG_INTEGRATION_SECRET')
             [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -256,7 +256,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full. Prefer --secret-file or TOPGG_WEBHOOK_SECRET: a value here stays in `ps` and shell history. Order: --secret or --secret-file, then --from, then TOPGG_WEBHOOK_SECRET')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file: one line; a trailing newline is stripped')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
@@ -311,7 +311,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these cases (comma-separated names)')
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip these cases (comma-separated names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 5, 0.5, 500ms)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Treat recommended cases as required')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the cases with their severity and explanation, and exit')
@@ -323,7 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;completions' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -24,7 +24,7 @@ function __fish_topgg_int_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c topgg-int -n "__fish_topgg_int_needs_command" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_needs_command" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
@@ -44,14 +44,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l body -d '
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l request -d 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l now -d 'Verify as if the clock read this Unix time (to check old captures reproducibly)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l now -d 'Show ages as if the clock read this Unix time' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l jsonl -d 'Treat every input as JSON Lines (one payload or capture object per line)'
@@ -70,13 +70,13 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
@@ -105,7 +105,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l connection-id -d 'connection_id to send (default: a fresh snowflake)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l webhook-secret -d 'webhook_secret to send (default: a fresh whs_ secret)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l save -d 'Write connection id, webhook secret and webhook URL to this JSON file, for --from later' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -127,7 +127,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l connection-id -d 'The connection to delete' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l from -d 'Take the connection id from a file written by `simulate create --save`' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -157,7 +157,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l count -d 'Send this many distinct votes (load mode: prints throughput and latency percentiles)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l concurrency -d 'Deliveries in flight at once in load mode' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l rate -d 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -184,7 +184,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l user-id -d 'data.user.id (and platform_id)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -204,7 +204,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret -d 'Secret that signs requests to the config URL. Prefer --integration-secret-file or TOPGG_INTEGRATION_SECRET: a value here stays in `ps` and shell history. Order: this flag or --integration-secret-file, then TOPGG_INTEGRATION_SECRET' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -224,7 +224,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full. Prefer --secret-file or TOPGG_WEBHOOK_SECRET: a value here stays in `ps` and shell history. Order: --secret or --secret-file, then --from, then TOPGG_WEBHOOK_SECRET' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -251,7 +251,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d '
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l only -d 'Run only these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l skip -d 'Skip these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l timeout -d 'Per-request timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l strict -d 'Treat recommended cases as required'
@@ -260,7 +260,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l list -d 'L
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l color -d 'When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'

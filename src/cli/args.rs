@@ -15,7 +15,8 @@ use crate::error::EXIT_CODES_HELP;
 #[derive(Debug, Parser)]
 #[command(name = "topgg-int", version, about, long_about, after_help = EXIT_CODES_HELP, propagate_version = true)]
 pub struct Cli {
-    /// When to colour output: auto (a terminal, and NO_COLOR unset), always or never.
+    /// When to colour output: always, never, or auto: a terminal, unless NO_COLOR is set (non-empty)
+    /// or CLICOLOR=0; CLICOLOR_FORCE=1 colours even into a pipe.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
 
@@ -31,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 // Plain comments, not doc comments: clap then lists the values on one line in every --help.
 pub enum Color {
-    // Colour on a terminal unless NO_COLOR is set or TERM=dumb.
+    // Colour on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE=1 forces it.
     Auto,
     // Always colour.
     Always,
@@ -547,6 +548,18 @@ pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Parses this process's arguments, exiting with clap's message on a usage error. Colour is
+/// decided first (`output::color`), so `--help` and usage errors obey the same `--color`,
+/// `NO_COLOR` and `CLICOLOR*` rules as everything else topgg-int prints.
+pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let on = crate::output::color::init(crate::output::color::choice_from_args(&args));
+    let mut cmd = Cli::command().color(if on { clap::ColorChoice::Always } else { clap::ColorChoice::Never });
+    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
 /// Parses `5`, `0.5`, `2s` or `500ms` into a duration.

@@ -2,6 +2,7 @@
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
 mod check;
+mod color;
 mod common;
 mod completions;
 mod inspect;
