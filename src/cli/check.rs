@@ -17,7 +17,6 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -41,10 +40,18 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if args.timeout.is_zero() {
         return Err(Error::input("--timeout must be more than 0 (Top.gg waits 5 s)"));
     }
+    // `--junit -` makes the XML stdout's only content (as `-` means for every file flag); the
+    // table then goes to stderr, where a person watching still sees it.
+    let junit_stdout = args.junit.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if junit_stdout && ctx.json {
+        return Err(Error::input("--junit - and --json both write to stdout; give --junit a file name"));
+    }
     // Open the report file first: an unwritable path should fail before any request is sent.
     let junit_file = match &args.junit {
-        Some(path) => Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?)),
-        None => None,
+        Some(path) if !junit_stdout => {
+            Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?))
+        }
+        _ => None,
     };
     let flags = SecretFlags::integration(
         args.integration.integration_secret.as_deref(),
@@ -94,11 +101,21 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if ctx.json {
         let value = report_json(&report, args.strict);
         with_stdout(|w| writeln!(w, "{value}"))?;
+    } else if junit_stdout {
+        let mut table = Vec::new();
+        render_table(&mut table, &report, args.strict, args.url.is_none())
+            .map_err(|e| Error::input(format!("could not render the table: {e}")))?;
+        output::note(String::from_utf8_lossy(&table).trim_end());
     } else {
         with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none()))?;
     }
     if let Some((path, file)) = junit_file {
-        write_junit(&path, file, &report, args.strict)?;
+        let mut w = std::io::BufWriter::new(file);
+        let io_err = |e: std::io::Error| Error::io("write", &path, &e);
+        write_junit(&mut w, &report, args.strict).map_err(io_err)?;
+        w.flush().map_err(io_err)?;
+    } else if junit_stdout {
+        with_stdout(|w| write_junit(w, &report, args.strict))?;
     }
     if report.interrupted {
         return Err(Error::Interrupted);
@@ -251,16 +268,12 @@ fn junit_case(r: &CaseResult, strict: bool) -> junit::Case {
     }
 }
 
-fn write_junit(path: &Path, file: File, report: &Report, strict: bool) -> Result<()> {
+fn write_junit(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Result<()> {
     let suite = junit::Suite {
         name: "topgg-int check".into(),
         time: report.duration,
         properties: vec![("config_url".into(), report.config_url.clone()), ("strict".into(), strict.to_string())],
         cases: report.results.iter().map(|r| junit_case(r, strict)).collect(),
     };
-    let mut w = std::io::BufWriter::new(file);
-    let io_err = |e: std::io::Error| Error::io("write", path, &e);
-    junit::write(&mut w, &suite).map_err(io_err)?;
-    w.flush().map_err(io_err)?;
-    Ok(())
+    junit::write(w, &suite)
 }

@@ -10,5 +10,6 @@ mod readme;
 mod secrets;
 mod serve;
 mod simulate;
+mod usability;
 mod vectors;
 mod verify;

@@ -37,6 +37,10 @@ pub fn run(args: SimulateArgs, ctx: Context) -> Result<Outcome> {
     }
 }
 
+/// The most retries `--retries` accepts: legacy webhooks' 10 (protocol.md §6), Top.gg's highest.
+/// More would only make a dead target take minutes to report.
+const MAX_RETRIES: u32 = 10;
+
 /// The delivery flags, resolved: a ready client, the retry policy and how to print.
 pub(crate) struct Settings {
     pub client: Client,
@@ -58,6 +62,11 @@ impl Settings {
             return Err(Error::input("--timeout 0 would fail every attempt; give a positive duration like 5 or 500ms"));
         }
         let retries = d.retries.unwrap_or(DEFAULT_RETRIES);
+        if retries > MAX_RETRIES {
+            return Err(Error::input(format!(
+                "--retries {retries} is more than {MAX_RETRIES}, the most Top.gg ever retries (legacy webhooks); give 0 to {MAX_RETRIES}"
+            )));
+        }
         if retries > 0 && d.retry_delays.is_empty() {
             return Err(Error::input("--retry-delays is empty; give delays like 1,2,4 or 10ms,20ms"));
         }

@@ -177,7 +177,7 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
     if !a.verbatim && !a.resign {
         return Err(Error::input(
-            "say how to replay: --verbatim (old signature and t, should be refused) or --resign --secret S (fresh t)",
+            "say how to replay: --verbatim (old signature and t, should be refused) or --resign (fresh t, signed with --secret-file FILE or TOPGG_WEBHOOK_SECRET)",
         ));
     }
     let raw = read_input(&a.file)?;
