@@ -17,14 +17,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::Context;
 use super::args::CheckArgs;
-use super::input::resolve_secret;
+use super::secrets::{self, SecretFlags, Source};
 use crate::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
@@ -41,27 +40,31 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if args.timeout.is_zero() {
         return Err(Error::input("--timeout must be more than 0 (Top.gg waits 5 s)"));
     }
+    // `--junit -` makes the XML stdout's only content (as `-` means for every file flag); the
+    // table then goes to stderr, where a person watching still sees it.
+    let junit_stdout = args.junit.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if junit_stdout && ctx.json {
+        return Err(Error::input("--junit - and --json both write to stdout; give --junit a file name"));
+    }
     // Open the report file first: an unwritable path should fail before any request is sent.
     let junit_file = match &args.junit {
-        Some(path) => Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?)),
-        None => None,
+        Some(path) if !junit_stdout => {
+            Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?))
+        }
+        _ => None,
     };
-    let given_secret = match (&args.integration.integration_secret, &args.integration.integration_secret_file) {
-        (None, None) => None,
-        (value, file) => Some(resolve_secret(
-            value.as_deref(),
-            file.as_deref(),
-            "integration secret",
-            "pass --integration-secret or --integration-secret-file",
-        )?),
-    };
+    let flags = SecretFlags::integration(
+        args.integration.integration_secret.as_deref(),
+        args.integration.integration_secret_file.as_deref(),
+    );
+    let given_secret = flags.resolve(None, ctx.json)?;
     let (config_url, integration_secret, builtin) = match &args.url {
         Some(url) => {
             let url = conformance::validate_url(url)?;
             let secret = given_secret.ok_or_else(|| {
                 Error::input(
                     "no integration secret given; pass the secret your config URL verifies integration.create with \
-                     as --integration-secret, TOPGG_INTEGRATION_SECRET or --integration-secret-file",
+                     as --integration-secret-file FILE, TOPGG_INTEGRATION_SECRET or --integration-secret",
                 )
             })?;
             (url, secret, None)
@@ -69,18 +72,22 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         None => {
             let secret = match given_secret {
                 Some(s) => s,
-                None => crate::protocol::generate::integration_secret()?,
+                None => secrets::Resolved {
+                    secret: crate::protocol::generate::integration_secret()?,
+                    source: Source::Generated,
+                },
             };
-            let receiver = start_builtin(&secret)?;
+            let receiver = start_builtin(&secret.secret)?;
             (receiver.config_url(), secret, Some(receiver))
         }
     };
     if !ctx.json {
         output::note(format!("checking {config_url} (timeout {})", format_duration(args.timeout)));
+        secrets::announce("integration secret", &integration_secret.secret, &integration_secret.source);
     }
     let config = Config {
         config_url,
-        integration_secret,
+        integration_secret: integration_secret.secret,
         timeout: args.timeout,
         insecure: args.insecure,
         no_proxy: builtin.is_some(),
@@ -94,11 +101,21 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if ctx.json {
         let value = report_json(&report, args.strict);
         with_stdout(|w| writeln!(w, "{value}"))?;
+    } else if junit_stdout {
+        let mut table = Vec::new();
+        render_table(&mut table, &report, args.strict, args.url.is_none())
+            .map_err(|e| Error::input(format!("could not render the table: {e}")))?;
+        output::note(String::from_utf8_lossy(&table).trim_end());
     } else {
         with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none()))?;
     }
     if let Some((path, file)) = junit_file {
-        write_junit(&path, file, &report, args.strict)?;
+        let mut w = std::io::BufWriter::new(file);
+        let io_err = |e: std::io::Error| Error::io("write", &path, &e);
+        write_junit(&mut w, &report, args.strict).map_err(io_err)?;
+        w.flush().map_err(io_err)?;
+    } else if junit_stdout {
+        with_stdout(|w| write_junit(w, &report, args.strict))?;
     }
     if report.interrupted {
         return Err(Error::Interrupted);
@@ -251,16 +268,12 @@ fn junit_case(r: &CaseResult, strict: bool) -> junit::Case {
     }
 }
 
-fn write_junit(path: &Path, file: File, report: &Report, strict: bool) -> Result<()> {
+fn write_junit(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Result<()> {
     let suite = junit::Suite {
         name: "topgg-int check".into(),
         time: report.duration,
         properties: vec![("config_url".into(), report.config_url.clone()), ("strict".into(), strict.to_string())],
         cases: report.results.iter().map(|r| junit_case(r, strict)).collect(),
     };
-    let mut w = std::io::BufWriter::new(file);
-    let io_err = |e: std::io::Error| Error::io("write", path, &e);
-    junit::write(&mut w, &suite).map_err(io_err)?;
-    w.flush().map_err(io_err)?;
-    Ok(())
+    junit::write(w, &suite)
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use super::args::InspectArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::output::{style, with_stdout};
+use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
 use crate::protocol::payload::{Problem, validate};
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_header};
@@ -79,6 +79,10 @@ pub fn run(args: InspectArgs, ctx: Context) -> Result<Outcome> {
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     const BUF: usize = 256 * 1024;
     if path.as_os_str() == "-" {
+        // Otherwise a bare `topgg-int inspect` on a terminal looks hung (clig.dev).
+        if output::stdin_is_terminal() {
+            output::note("reading from stdin, Ctrl-D to end");
+        }
         return Ok(Box::new(BufReader::with_capacity(BUF, std::io::stdin())));
     }
     let f = std::fs::File::open(path).map_err(|e| Error::io("read", path, &e))?;

@@ -7,6 +7,7 @@ mod completions;
 mod input;
 mod inspect;
 pub mod interrupt;
+mod secrets;
 mod serve;
 mod simulate;
 mod verify;

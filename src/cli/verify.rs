@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::args::VerifyArgs;
-use super::input::{read_input, resolve_secret};
+use super::input::read_input;
+use super::secrets::SecretFlags;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Capture;
@@ -40,6 +41,8 @@ pub struct Report {
     warnings: Vec<String>,
     secret_fingerprint: String,
     secret_masked: String,
+    /// Where the secret came from (`--secret-file s.txt`, `TOPGG_WEBHOOK_SECRET`, …).
+    secret_source: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,7 +57,7 @@ struct HintReport {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
-    Verified(Report),
+    Verified(Box<Report>),
     Unusable { source: String, error: String },
 }
 
@@ -68,14 +71,14 @@ struct Item {
 
 /// Runs `verify`.
 pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
-    let secret = resolve_secret(
-        args.secret.secret.as_deref(),
-        args.secret.secret_file.as_deref(),
-        "webhook secret",
-        "pass --secret, --secret-file or set TOPGG_WEBHOOK_SECRET",
+    let resolved = SecretFlags::webhook(args.secret.secret.as_deref(), args.secret.secret_file.as_deref()).require(
+        None,
+        ctx.json,
+        "use --secret-file FILE, set TOPGG_WEBHOOK_SECRET or pass --secret",
     )?;
+    let (secret, source) = (&resolved.secret, resolved.source.to_string());
     let now = args.now.unwrap_or_else(now_unix);
-    let check = |item: Item| report(item, &secret, now, args.tolerance);
+    let check = |item: Item| report(item, secret, &source, now, args.tolerance);
 
     if let (Some(header), Some(body)) = (&args.signature, &args.body) {
         let item = Item {
@@ -93,7 +96,7 @@ pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
     many(files.iter().map(|f| load_capture(f).map(check).map_err(|e| (f.display().to_string(), e))), ctx)
 }
 
-fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
+fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -> Report {
     let d: Diagnosis = diagnose(secret, item.header.as_deref(), &item.body, now, tolerance);
     let timestamp = d.header.as_ref().map(|h| h.timestamp);
     let mut warnings = item.warnings;
@@ -135,6 +138,7 @@ fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
         warnings,
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
+        secret_source: source.to_string(),
     }
 }
 
@@ -208,7 +212,11 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         let mac = if m { "the MAC itself matches" } else { "the MAC does not match either" };
         writeln!(w, "  {:<10} {mac}", "signature")?;
     }
-    writeln!(w, "  {:<10} {} (fingerprint {})", "secret", r.secret_masked, r.secret_fingerprint)?;
+    writeln!(
+        w,
+        "  {:<10} {} (fingerprint {}, from {})",
+        "secret", r.secret_masked, r.secret_fingerprint, r.secret_source
+    )?;
     for h in &r.hints {
         let label = if r.valid { style::warn("interop   ") } else { style::warn("hint      ") };
         writeln!(w, "  {label} {}: {}", style::bold(h.code), h.explanation)?;
@@ -243,7 +251,7 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
                         invalid += 1
                     }
                     if ctx.json {
-                        json_results.push(Entry::Verified(r));
+                        json_results.push(Entry::Verified(Box::new(r)));
                     } else {
                         write_line(w, &r)?;
                     }

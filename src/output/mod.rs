@@ -40,6 +40,11 @@ pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
+/// Whether stdin is a terminal (a person typing, not a pipe or a file).
+pub fn stdin_is_terminal() -> bool {
+    io::stdin().is_terminal()
+}
+
 /// Prints the one error line of a failed run to stderr: `error: <sentence>`.
 pub fn error_line(e: &Error) {
     note(format!("{} {e}", style::fail("error:")));

@@ -31,6 +31,9 @@ pub const DEFAULT_RETRY_DELAYS: [Duration; 3] =
 
 /// Parses a target URL, accepting only absolute `http` and `https` URLs.
 pub fn parse_url(s: &str) -> Result<Url, String> {
+    if let Some(suggestion) = missing_scheme(s) {
+        return Err(format!("{s:?} has no scheme; did you mean {suggestion}?"));
+    }
     let url = Url::parse(s).map_err(|e| {
         format!("{s:?} is not a URL ({e}); give an absolute one like http://127.0.0.1:8080/integration")
     })?;
@@ -39,6 +42,21 @@ pub fn parse_url(s: &str) -> Result<Url, String> {
         "http" | "https" => Err(format!("{s:?} has no host")),
         other => Err(format!("{s:?} is a {other}: URL; only http:// and https:// can be delivered to")),
     }
+}
+
+/// `http://<s>` when `s` reads as a host (localhost, an IP or a dotted name) with an optional port
+/// and path but no scheme: `localhost:8080/x` parses as a URL of scheme `localhost`, and
+/// `127.0.0.1:8080/x` not at all, and neither error says what was meant.
+fn missing_scheme(s: &str) -> Option<String> {
+    if s.contains("://") {
+        return None;
+    }
+    let guess = format!("http://{s}");
+    let url = Url::parse(&guess).ok()?;
+    let host = url.host_str()?;
+    let host_like = host == "localhost" || host.contains('.') || host.starts_with('[');
+    // userinfo means s had an @ before the host, as in mailto:a@b.c: not a forgotten scheme.
+    (host_like && url.username().is_empty() && url.password().is_none()).then_some(guess)
 }
 
 /// How the HTTP client is set up: per-attempt timeout and TLS trust.
@@ -621,5 +639,17 @@ mod tests {
         assert!(parse_url("http://127.0.0.1:1/x").is_ok());
         assert!(parse_url("/webhooks/1").is_err());
         assert!(parse_url("ftp://example.com/").unwrap_err().contains("ftp"));
+        for (given, meant) in [
+            ("localhost:8080/x", "http://localhost:8080/x"),
+            ("127.0.0.1:8080/integration", "http://127.0.0.1:8080/integration"),
+            ("example.com/topgg", "http://example.com/topgg"),
+            ("[::1]:80", "http://[::1]:80"),
+        ] {
+            let err = parse_url(given).unwrap_err();
+            assert!(err.ends_with(&format!("did you mean {meant}?")), "{given}: {err}");
+        }
+        for no_guess in ["mailto:a@b.example", "webhooks/1", "ftp://example.com/"] {
+            assert!(!parse_url(no_guess).unwrap_err().contains("did you mean"), "{no_guess}");
+        }
     }
 }

@@ -2,12 +2,15 @@
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
 mod check;
+mod color;
 mod common;
 mod completions;
 mod inspect;
 mod readme;
 mod receiver_limits;
+mod secrets;
 mod serve;
 mod simulate;
+mod usability;
 mod vectors;
 mod verify;
