@@ -43,9 +43,13 @@ pub(super) fn event_value(event: &Event) -> Value {
     serde_json::to_value(event).unwrap_or(Value::Null)
 }
 
-/// A fresh vote.create as a JSON value; cases vary it, then [`encode_body`] makes the bytes.
+/// A fresh vote.create as a JSON value; cases vary it, then [`encode_body`] makes the bytes. It
+/// carries the optional `query`, as a vote from a page with a query string does, so that
+/// `tolerates-missing-query` is the only case without it.
 pub(super) fn vote_value() -> Value {
-    event_value(&Event::VoteCreate(generate::vote_create()))
+    let mut vote = generate::vote_create();
+    vote.query = Some([("source".to_string(), "topgg-int check".to_string())].into());
+    event_value(&Event::VoteCreate(vote))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ const fn case(name: &'static str, severity: Severity, explanation: &'static str)
 use Severity::{Info, Recommended, Required};
 
 /// Every case, in the order they are reported (and, but for the replay case, run).
-pub const CASES: [CaseInfo; 21] = [
+pub const CASES: [CaseInfo; 29] = [
     case(
         "handshake",
         Required,
@@ -67,6 +67,17 @@ pub const CASES: [CaseInfo; 21] = [
         "a vote.create whose body changed after signing (weight 1 -> 2) is refused with 4xx",
     ),
     case("rejects-wrong-secret", Required, "a vote.create signed with another connection's secret is refused with 4xx"),
+    case(
+        "rejects-unverified-unparseable",
+        Required,
+        "a body that is not JSON and one of an unknown type, each wrongly signed and unsigned, are refused with 4xx \
+         (verify before parsing: acknowledging them unchecked lets anyone post to the URL)",
+    ),
+    case(
+        "rejects-overlong-v1",
+        Required,
+        "a v1 made of the body's correct HMAC with characters appended is refused with 4xx (compare all of it)",
+    ),
     case("rejects-stale-timestamp", Recommended, "a vote.create signed with t 10 minutes old is refused with 4xx"),
     case("rejects-future-timestamp", Recommended, "a vote.create signed with t 10 minutes ahead is refused with 4xx"),
     case(
@@ -95,12 +106,43 @@ pub const CASES: [CaseInfo; 21] = [
         "a verified event of an unknown type is answered 2xx, so Top.gg does not retry it",
     ),
     case(
+        "tolerates-unknown-fields",
+        Recommended,
+        "a signed vote.create with fields this suite made up (envelope, data, project, user) is answered 2xx",
+    ),
+    case(
+        "tolerates-missing-query",
+        Recommended,
+        "a signed vote.create without the optional data.query is answered 2xx",
+    ),
+    case(
+        "slow-head",
+        Recommended,
+        "a signed vote.create is answered 2xx while another client trickles a request head a byte at a time",
+    ),
+    case(
+        "slow-body",
+        Recommended,
+        "a signed vote.create is answered 2xx while another client trickles a request body a byte at a time",
+    ),
+    case(
+        "distinguishes-v0-from-v1",
+        Recommended,
+        "with --legacy-secret: a v0 vote is judged by Authorization, a request with x-topgg-signature by v1 alone \
+         (a forged v1 with the right Authorization is refused, a valid v1 with a wrong one accepted)",
+    ),
+    case(
         "rejects-verbatim-replay",
         Recommended,
         "a vote.create accepted with t 29 s old is sent again byte for byte once t is 31 s old and is refused with 4xx: \
          the window also guards requests already seen (no duplicate short-cut before verification)",
     ),
     case("delete", Required, "a signed integration.delete for the suite's connection is answered 2xx"),
+    case(
+        "keeps-answering",
+        Required,
+        "the receiver answers until the end of the run: one that crashes or hangs fails, and the cases after are not run",
+    ),
     case("fast", Recommended, "every answer but the oversized upload came in under 1 s (Top.gg gives up after 5 s)"),
     case(
         "trace-header",
@@ -234,14 +276,17 @@ pub struct Report {
     pub unreachable: Option<String>,
     /// The run was stopped early by [`Config::stop`]; the remaining cases are skipped.
     pub interrupted: bool,
+    /// Set when the receiver stopped answering mid-run: the case after which it did. The cases
+    /// after it are skipped as not run and `keeps-answering` fails.
+    pub stopped_after: Option<&'static str>,
     /// Wall time of the run.
     pub duration: Duration,
 }
 
 impl Report {
-    /// Whether no result counts as failed.
+    /// Whether no result counts as failed and the receiver kept answering.
     pub fn passed(&self, strict: bool) -> bool {
-        self.results.iter().all(|r| r.status(strict) != Status::Failed)
+        self.stopped_after.is_none() && self.results.iter().all(|r| r.status(strict) != Status::Failed)
     }
 
     /// How many results have this status.
@@ -260,7 +305,7 @@ mod tests {
         let mut seen = HashSet::new();
         for c in &CASES {
             assert!(seen.insert(c.name), "duplicate {}", c.name);
-            assert!(c.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", c.name);
+            assert!(c.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{}", c.name);
             assert!(!c.explanation.contains('\n'));
         }
     }

@@ -11,7 +11,7 @@ use crate::protocol::generate;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::now_unix;
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     pub(super) fn delivery(&mut self) -> Outcome {
         if let Err(skip) = self.webhook() {
             return skip;

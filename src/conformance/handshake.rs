@@ -4,21 +4,21 @@
 use serde_json::{Map, json};
 
 use super::cases::Verdict;
-use super::http::{Answer, FailureKind};
+use super::http::Answer;
 use super::runner::{Outcome, Runner, body_snippet, connection_id_of, describe, outcome, result_fact};
 use crate::protocol::generate;
 use crate::protocol::payload::Event;
 use crate::protocol::time::format_duration;
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     pub(super) fn handshake(&mut self, create: &Event) -> Outcome {
         let secret = self.cfg.integration_secret.clone();
         let answer = match self.config_post("handshake", &secret, create) {
             Ok(a) => a,
             Err(f) => {
-                if f.kind == FailureKind::Connect {
-                    self.unreachable = Some(f.message.clone());
-                }
+                // Refused, timed out or closed: no answer at all is a network failure (exit 3),
+                // as it is for simulate.
+                self.unreachable = Some(f.message.clone());
                 self.webhook_url = Err(format!("the handshake failed: {}", f.message));
                 return outcome(Verdict::Fail, f.message);
             }

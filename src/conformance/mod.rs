@@ -26,10 +26,13 @@ mod cases;
 mod delivery;
 mod handshake;
 pub mod http;
+mod legacy;
+mod liveness;
 mod rejections;
 mod replay;
 mod runner;
 mod timing;
+mod tolerance;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -40,7 +43,7 @@ use crate::protocol::secret::Secret;
 
 pub use body::encode_body;
 pub use cases::{CASES, CaseInfo, CaseResult, Report, Selection, Severity, Status, Verdict, find_case};
-pub use runner::run;
+pub use runner::{run, run_with_progress};
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -55,6 +58,10 @@ pub struct Config {
     pub insecure: bool,
     /// Ignore proxy variables: set when checking the built-in receiver, which is on loopback.
     pub no_proxy: bool,
+    /// The Authorization value of legacy (v0) votes, for `distinguishes-v0-from-v1`.
+    pub legacy_secret: Option<Secret>,
+    /// Where v0 votes go; the webhook URL when not given.
+    pub legacy_url: Option<String>,
     /// The cases to run and report.
     pub selection: Selection,
     /// When this becomes true (Ctrl-C), the remaining cases are skipped and the connection is

@@ -12,7 +12,7 @@ use super::runner::{Headers, Outcome, Runner, describe, outcome};
 use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
 use crate::protocol::time::now_unix;
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     /// Sends the replay case's original delivery, signed just inside the window so that it can be
     /// sent again byte for byte once outside it, a second or two later, without waiting 30 s.
     pub(super) fn replay_original(&mut self) -> Replay {

@@ -11,6 +11,7 @@ use super::Config;
 use super::body::{encode_body, event_value, vote_value};
 use super::cases::{CASES, CaseResult, Report, Verdict, find_case};
 use super::http::{Answer, FailureKind, SendFailure, Sender};
+use super::liveness::Liveness;
 use crate::error::Result;
 use crate::protocol::generate;
 use crate::protocol::payload::Event;
@@ -28,6 +29,12 @@ pub(super) fn connection_id_of(create: &Event) -> String {
 /// Runs the selected cases against `config.config_url`. Returns an error only when the HTTP
 /// client cannot be set up; an unreachable receiver is a report with `unreachable` set.
 pub fn run(config: &Config) -> Result<Report> {
+    run_with_progress(config, &mut |_| {})
+}
+
+/// [`run`], calling `progress` with each result as its case finishes (in run order, which is
+/// [`CASES`] order but for `rejects-verbatim-replay`).
+pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult)) -> Result<Report> {
     let started = Instant::now();
     let sender = Sender::new(config.timeout, config.insecure, config.no_proxy)?;
     let (create, webhook_secret) = generate::integration_create()?;
@@ -45,18 +52,30 @@ pub fn run(config: &Config) -> Result<Report> {
         vote_accepted: false,
         unreachable: None,
         server_header: None,
+        current: "handshake",
+        liveness: Liveness::default(),
+        on_result: progress,
     };
     run.all(create);
     let interrupted = run.stop_requested();
-    let mut results = run.results;
+    let mut results = std::mem::take(&mut run.results);
     results.sort_by_key(|r| CASES.iter().position(|c| c.name == r.case.name));
     Ok(Report {
         config_url: config.config_url.clone(),
         results,
         unreachable: run.unreachable,
         interrupted,
+        stopped_after: run.liveness.stopped_after(),
         duration: started.elapsed(),
     })
+}
+
+/// Cases that send nothing: they are computed from what the others saw, and still run after the
+/// receiver stopped answering.
+const COMPUTED: [&str; 5] = ["keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
+
+fn not_running(after: &str) -> Outcome {
+    outcome(Verdict::Skip, format!("not run: the receiver stopped answering after {after}"))
 }
 
 /// One request's outcome, kept for `fast`, `latency` and `rejection-statuses`.
@@ -67,7 +86,7 @@ pub(super) struct Exchange {
 
 pub(super) type Headers = Vec<(&'static str, String)>;
 
-pub(super) struct Runner<'a> {
+pub(super) struct Runner<'a, 'p> {
     pub(super) cfg: &'a Config,
     pub(super) http: Sender,
     pub(super) results: Vec<CaseResult>,
@@ -83,6 +102,10 @@ pub(super) struct Runner<'a> {
     pub(super) vote_accepted: bool,
     pub(super) unreachable: Option<String>,
     pub(super) server_header: Option<String>,
+    /// The case being run, for [`Liveness`].
+    pub(super) current: &'static str,
+    pub(super) liveness: Liveness,
+    on_result: &'p mut dyn FnMut(&CaseResult),
 }
 
 /// A case's verdict, detail and facts.
@@ -92,11 +115,11 @@ pub(super) fn outcome(verdict: Verdict, detail: impl Into<String>) -> Outcome {
     (verdict, detail.into(), Map::new())
 }
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     pub(super) fn all(&mut self, create: Event) {
         self.timed("handshake", true, |r| r.handshake(&create));
         if let Some(reason) = self.unreachable.clone() {
-            let skipped = format!("not run: the config URL could not be reached ({reason})");
+            let skipped = format!("not run: the config URL did not answer ({reason})");
             for c in CASES.iter().filter(|c| c.name != "handshake") {
                 self.record(c.name, outcome(Verdict::Skip, skipped.clone()), Duration::ZERO);
             }
@@ -104,7 +127,12 @@ impl Runner<'_> {
         }
         self.case("config-rejects-bad-signature", Self::config_rejects_bad_signature);
         self.timed("delivery", true, Self::delivery);
-        let replay = if self.selected("rejects-verbatim-replay") { Some(self.replay_original()) } else { None };
+        let replay = if self.selected("rejects-verbatim-replay") {
+            self.current = "rejects-verbatim-replay";
+            Some(self.replay_original())
+        } else {
+            None
+        };
         self.rejection_case("rejects-bad-signature", |r, _| {
             let forged = hex::encode(generate::random_bytes::<32>());
             r.headers(Some(format!("t={},v1={forged}", now_unix())))
@@ -114,6 +142,8 @@ impl Runner<'_> {
         self.rejection_case("rejects-wrong-secret", |r, body| {
             r.headers(Some(sign(&generate::wrong_secret(), now_unix(), body)))
         });
+        self.case("rejects-unverified-unparseable", Self::unverified_unparseable);
+        self.case("rejects-overlong-v1", Self::overlong_v1);
         self.rejection_case("rejects-stale-timestamp", |r, body| {
             r.headers(Some(sign(&r.webhook_secret, now_unix() - 600, body)))
         });
@@ -128,10 +158,22 @@ impl Runner<'_> {
         self.case("idempotent-retry", Self::idempotent_retry);
         self.case("unknown-event-acknowledged", Self::unknown_event);
         self.case("trace-header", Self::trace_header);
+        self.case("tolerates-unknown-fields", Self::unknown_fields);
+        self.case("tolerates-missing-query", Self::missing_query);
+        self.case("slow-head", Self::slow_head);
+        self.case("slow-body", Self::slow_body);
+        self.case("distinguishes-v0-from-v1", Self::legacy_discrimination);
         if let Some(original) = replay {
             self.timed("rejects-verbatim-replay", false, |r| r.replay_again(original));
         }
         self.timed("delete", true, Self::delete);
+        self.case("keeps-answering", |r| match r.liveness.stopped_after() {
+            Some(after) => outcome(
+                Verdict::Fail,
+                format!("the receiver stopped answering after {after}; the cases after it were not run"),
+            ),
+            None => outcome(Verdict::Pass, format!("answered until the end ({} requests)", r.exchanges.len())),
+        });
         self.case("fast", Self::fast);
         self.case("rejection-statuses", |r| {
             let detail = if r.rejections.is_empty() {
@@ -173,15 +215,34 @@ impl Runner<'_> {
             self.record(name, outcome(Verdict::Skip, "not run: interrupted"), Duration::ZERO);
             return;
         }
+        let sends = !COMPUTED.contains(&name);
+        if sends && let Some(after) = self.liveness.stopped_after() {
+            // The connection is still deleted in case the receiver came back; anything else
+            // would only be "connection refused" again.
+            let result = if name == "delete" { self.delete() } else { not_running(after) };
+            let result = if result.0 == Verdict::Pass { result } else { not_running(after) };
+            self.record(name, result, Duration::ZERO);
+            return;
+        }
+        self.current = name;
         let started = Instant::now();
-        let result = f(self);
+        let mut result = f(self);
+        if sends
+            && let Some(after) = self.liveness.stopped_after()
+            && after != name
+        {
+            // This case only found the receiver gone; the case it died on keeps its verdict.
+            result = not_running(after);
+        }
         self.record(name, result, started.elapsed());
     }
 
     pub(super) fn record(&mut self, name: &'static str, (verdict, detail, facts): Outcome, duration: Duration) {
         let Some(case) = find_case(name) else { return };
         if self.selected(name) {
-            self.results.push(CaseResult { case, verdict, detail, facts, duration });
+            let result = CaseResult { case, verdict, detail, facts, duration };
+            (self.on_result)(&result);
+            self.results.push(result);
         }
     }
 
@@ -195,6 +256,7 @@ impl Runner<'_> {
     ) -> Result<Answer, SendFailure> {
         let borrowed: Vec<(&str, String)> = headers.iter().map(|(n, v)| (*n, v.clone())).collect();
         let result = self.http.post(url, &borrowed, body);
+        self.liveness.note(self.current, result.as_ref().map(|_| ()));
         self.exchanges.push(Exchange { label, latency: result.as_ref().ok().map(|a| a.latency) });
         result
     }
@@ -300,6 +362,8 @@ pub(super) fn acceptance_hint(name: &str) -> &'static str {
         "rejects-wrong-secret" => ": verify with the webhook_secret of the connection the URL belongs to",
         "rejects-stale-timestamp" | "rejects-future-timestamp" => ": refuse |now - t| over 30 s",
         "rejects-malformed-header" => ": refuse headers without t or with a v1 that is not 64 hex digits",
+        "rejects-unverified-unparseable" => ": verify the signature before parsing the body",
+        "rejects-overlong-v1" => ": refuse a v1 that is not exactly 64 hex digits",
         "rejects-oversized-body" => ": cap bodies at 2 MiB (413)",
         "rejects-prefix-stripped-secret" => ": the HMAC key is the whole secret, whs_ included",
         _ => "",

@@ -11,7 +11,7 @@ use crate::protocol::time::format_duration;
 /// Answers slower than this fail `fast`.
 pub(super) const FAST_LIMIT: Duration = Duration::from_secs(1);
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     pub(super) fn timed_exchanges(&self) -> Vec<(&'static str, Duration)> {
         self.exchanges.iter().filter(|e| e.label != "oversized").filter_map(|e| Some((e.label, e.latency?))).collect()
     }

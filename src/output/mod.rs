@@ -34,6 +34,11 @@ pub fn note(line: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
+/// Whether stdout is a terminal.
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
 /// Whether stderr is a terminal (for progress bars).
 pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
