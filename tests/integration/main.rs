@@ -8,5 +8,6 @@ mod inspect;
 mod readme;
 mod serve;
 mod simulate;
+mod simulate_answers;
 mod vectors;
 mod verify;

@@ -5,7 +5,9 @@
 //! `--json` prints one object per delivery on stdout (JSON Lines):
 //! `{"step", "url", "trace", "verdict": "acknowledged"|"rejected"|"unreachable", "status",
 //!   "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
-//!   "error_kind", "response_headers", "response_body"}], …step-specific fields}`.
+//!   "error_kind", "response_headers", "response_body", "response_truncated"}], …step-specific fields}`.
+//! `response_truncated` is true when the body shown is not the whole answer: cut at 64 KiB here,
+//! or at 1 MiB when it was read ([`crate::send::delivery::MAX_ANSWER`]).
 //! With `--dry-run`: `{"step", "dry_run": true, "method", "url", "headers", "body", "curl"}`.
 
 use serde_json::{Map, Value, json};
@@ -13,7 +15,7 @@ use std::io::Write;
 
 use super::millis;
 use crate::error::Result;
-use crate::output::{style, with_stdout};
+use crate::output::{escape_controls, style, with_stdout};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_duration;
 use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
@@ -99,16 +101,23 @@ fn latency(r: &Response) -> String {
     if ms < 10.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
 }
 
+/// The receiver's headers and body; what it chose to send is escaped so that its control
+/// characters cannot act on the terminal.
 fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
     writeln!(w, "    {}", style::dim("response headers:"))?;
     for (n, v) in &r.headers {
-        writeln!(w, "      {n}: {v}")?;
+        writeln!(w, "      {n}: {}", escape_controls(v))?;
     }
     if r.body.is_empty() {
         writeln!(w, "    {}", style::dim("response body: (empty)"))?;
     } else {
-        writeln!(w, "    {}", style::dim(&format!("response body ({} bytes):", r.body.len())))?;
-        for l in preview(&r.body, BODY_PREVIEW).lines() {
+        let size = if r.truncated {
+            format!("response body (cut after {} bytes; the receiver sent more, not read):", r.body.len())
+        } else {
+            format!("response body ({} bytes):", r.body.len())
+        };
+        writeln!(w, "    {}", style::dim(&size))?;
+        for l in escape_controls(&preview(&r.body, BODY_PREVIEW)).lines() {
             writeln!(w, "      {l}")?;
         }
     }
@@ -183,7 +192,7 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
         .attempts
         .iter()
         .map(|a| {
-            let (status, lat, err, kind, headers, body) = match &a.result {
+            let (status, lat, err, kind, headers, body, cut) = match &a.result {
                 Ok(resp) => (
                     json!(resp.status),
                     json!(millis(resp.latency)),
@@ -191,8 +200,20 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
                     Value::Null,
                     Value::Object(resp.headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect()),
                     json!(preview(&resp.body, BODY_JSON_MAX)),
+                    json!(resp.truncated || resp.body.len() > BODY_JSON_MAX),
                 ),
-                Err(e) => (Value::Null, Value::Null, json!(e.to_string()), json!(e.code()), Value::Null, Value::Null),
+                Err(e) => {
+                    let none = Value::Null;
+                    (
+                        none.clone(),
+                        none.clone(),
+                        json!(e.to_string()),
+                        json!(e.code()),
+                        none.clone(),
+                        none.clone(),
+                        none,
+                    )
+                }
             };
             json!({
                 "attempt": a.number,
@@ -204,6 +225,7 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
                 "error_kind": kind,
                 "response_headers": headers,
                 "response_body": body,
+                "response_truncated": cut,
             })
         })
         .collect();
