@@ -124,3 +124,18 @@ fn verbose_escapes_the_receivers_control_characters() {
     assert!(!stdout.contains('\x1b') && !stdout.contains('\x07') && !stdout.contains('\u{9b}'), "{stdout:?}");
     assert!(stdout.contains("ok \\u{1b}]0;pwned\\u{7} \\u{1b}[2J \\u{9b}31m done"), "{stdout}");
 }
+
+#[test]
+fn the_legacy_query_string_is_percent_encoded() {
+    let (base, _) = raw_server(Box::new(|_, _| {}));
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--legacy", "--url", &format!("{base}/legacy"), "--secret", "s3cret"])
+        .args(["--query", "c=a b&d=1", "--query", "e f=é", "--dry-run"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["query"], "?c=a%20b%26d%3D1&e%20f=%C3%A9");
+}
