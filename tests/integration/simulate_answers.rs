@@ -1,6 +1,7 @@
-//! `simulate` against receivers that answer badly: endless bodies, control characters, connections
-//! closed without an answer, TLS on a plain port. Each receiver here is a raw TCP loop on
-//! 127.0.0.1:0 that writes exactly the bytes a test gives it.
+//! `simulate` against receivers that answer badly (endless bodies, control characters, connections
+//! closed without an answer, TLS on a plain port), and what it prints and sends (the legacy query,
+//! dry runs). Each receiver here is a raw TCP loop on 127.0.0.1:0 that writes exactly the bytes a
+//! test gives it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -138,4 +139,29 @@ fn the_legacy_query_string_is_percent_encoded() {
     let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["query"], "?c=a%20b%26d%3D1&e%20f=%C3%A9");
+}
+
+#[test]
+fn dry_run_masking_leaves_the_body_intact_when_the_secret_is_short() {
+    let out = cmd()
+        .args([
+            "--json",
+            "simulate",
+            "vote",
+            "--legacy",
+            "--url",
+            "http://127.0.0.1:9/legacy",
+            "--secret",
+            "e",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["type"], "upvote", "{body}");
+    assert!(body["isWeekend"].is_boolean(), "{body}");
+    assert_eq!(v["headers"]["Authorization"], "…", "{v:#}");
 }
