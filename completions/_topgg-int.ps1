@@ -314,6 +314,8 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these cases (comma-separated names)')
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip these cases (comma-separated names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 5, 0.5, 500ms)')
+            [CompletionResult]::new('--legacy-secret', '--legacy-secret', [CompletionResultType]::ParameterName, 'The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1')
+            [CompletionResult]::new('--legacy-url', '--legacy-url', [CompletionResultType]::ParameterName, 'Where v0 votes go, when not to the webhook URL the handshake hands out')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal), always or never')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Treat recommended cases as required')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid TLS certificates (staging only)')

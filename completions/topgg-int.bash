@@ -143,7 +143,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__check)
-            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --list --color --json --help --version"
+            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +174,14 @@ _topgg__int() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --legacy-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --legacy-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -292,6 +292,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --only 'Run only these cases (comma-separated names)'
             cand --skip 'Skip these cases (comma-separated names)'
             cand --timeout 'Per-request timeout (e.g. 5, 0.5, 500ms)'
+            cand --legacy-secret 'The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1'
+            cand --legacy-url 'Where v0 votes go, when not to the webhook URL the handshake hands out'
             cand --color 'When to colour output: auto (on a terminal), always or never'
             cand --strict 'Treat recommended cases as required'
             cand --insecure 'Accept invalid TLS certificates (staging only)'

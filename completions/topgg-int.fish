@@ -254,6 +254,8 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d '
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l only -d 'Run only these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l skip -d 'Skip these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l timeout -d 'Per-request timeout (e.g. 5, 0.5, 500ms)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l legacy-secret -d 'The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l legacy-url -d 'Where v0 votes go, when not to the webhook URL the handshake hands out' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"

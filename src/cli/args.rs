@@ -604,6 +604,14 @@ pub struct CheckArgs {
     #[arg(long)]
     pub insecure: bool,
 
+    /// The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1.
+    #[arg(long, value_name = "SECRET")]
+    pub legacy_secret: Option<String>,
+
+    /// Where v0 votes go, when not to the webhook URL the handshake hands out.
+    #[arg(long, value_name = "URL", requires = "legacy_secret")]
+    pub legacy_url: Option<String>,
+
     /// List the cases with their severity and explanation, and exit.
     #[arg(long)]
     pub list: bool,

@@ -38,6 +38,13 @@ pub fn check(resp: &Response) -> HandshakeCheck {
         Some(ct) => out.warnings.push(format!("Content-Type is {ct:?}, not application/json")),
         None => out.warnings.push("the answer has no Content-Type (application/json expected)".into()),
     }
+    if resp.truncated {
+        out.problems.push(format!(
+            "the body goes on past {} KiB (reading stopped there), not a small JSON object with webhook_url and routes",
+            super::delivery::MAX_ANSWER / 1024
+        ));
+        return out;
+    }
     let value: Value = match serde_json::from_slice(&resp.body) {
         Ok(v) => v,
         Err(e) if resp.body.is_empty() => {
@@ -104,8 +111,17 @@ mod tests {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.as_bytes().to_vec(),
+            truncated: false,
             latency: Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn a_cut_answer_is_a_failed_handshake() {
+        let mut r = resp(200, r#"{"webhook_url":"https://x.test/w/1","routes":["vote.create"]}"#);
+        r.truncated = true;
+        let c = check(&r);
+        assert!(c.handshake.is_none() && c.problems[0].contains("reading stopped there"), "{c:?}");
     }
 
     #[test]

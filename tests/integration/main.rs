@@ -11,6 +11,7 @@ mod receiver_limits;
 mod secrets;
 mod serve;
 mod simulate;
+mod simulate_answers;
 mod usability;
 mod vectors;
 mod verify;
