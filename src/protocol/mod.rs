@@ -3,8 +3,10 @@
 //! terminals, clap or colours.
 
 pub mod capture;
+pub mod diagnose;
 pub mod generate;
 pub mod payload;
+pub mod reserialize;
 pub mod secret;
 pub mod signature;
 pub mod time;

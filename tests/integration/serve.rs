@@ -244,6 +244,12 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    let empty = request(a, "POST", p, &[("x-topgg-signature", ""), ("x-topgg-trace", "t")], &vote).unwrap();
+    assert_eq!(
+        (empty.status, &empty.json()["error"]),
+        (401, &json!("missing-header")),
+        "an empty signature is missing"
+    );
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
