@@ -29,6 +29,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand serve 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
             cand simulate 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour'
             cand check 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+            cand vectors 'Write the language-neutral signature test vectors, for testing your own verifier'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -299,6 +300,15 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'topgg-int;vectors'= {
+            cand --out 'Directory to write signature-vectors.json and README.md into (created if missing); without it the JSON is written to stdout'
+            cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
+            cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'topgg-int;completions'= {
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
@@ -313,6 +323,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand serve 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
             cand simulate 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour'
             cand check 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+            cand vectors 'Write the language-neutral signature test vectors, for testing your own verifier'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -343,6 +354,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;help;simulate;replay'= {
         }
         &'topgg-int;help;check'= {
+        }
+        &'topgg-int;help;vectors'= {
         }
         &'topgg-int;help;completions'= {
         }

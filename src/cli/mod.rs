@@ -9,6 +9,7 @@ mod inspect;
 pub mod interrupt;
 mod serve;
 mod simulate;
+mod vectors;
 mod verify;
 
 use crate::error::{Outcome, Result};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Serve(a) => serve::run(a, ctx),
         Command::Simulate(a) => simulate::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Vectors(a) => vectors::run(a),
         Command::Completions(a) => completions::run(a),
     }
 }

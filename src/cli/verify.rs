@@ -15,6 +15,7 @@ use super::input::{read_input, resolve_secret};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Capture;
+use crate::protocol::diagnose::{Hint, RAW_BODY_FIXES};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{Diagnosis, SIGNATURE_HEADER, TRACE_HEADER, diagnose};
 use crate::protocol::time::{format_age, format_utc, now_unix};
@@ -37,6 +38,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     signature_matches: Option<bool>,
     hints: Vec<HintReport>,
+    /// How to read the raw body per framework, when a hint says the body was parsed or consumed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    raw_body_fixes: Vec<RawBodyFix>,
     warnings: Vec<String>,
     secret_fingerprint: String,
     secret_masked: String,
@@ -50,11 +54,17 @@ struct HintReport {
     rejected_by: &'static [&'static str],
 }
 
+#[derive(Debug, Serialize)]
+struct RawBodyFix {
+    framework: &'static str,
+    fix: &'static str,
+}
+
 /// One input's line in the `--json` results of a many-input run.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
-    Verified(Report),
+    Verified(Box<Report>),
     Unusable { source: String, error: String },
 }
 
@@ -132,6 +142,11 @@ fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
             .iter()
             .map(|h| HintReport { code: h.code(), explanation: h.explanation(), rejected_by: h.rejected_by() })
             .collect(),
+        raw_body_fixes: if d.hints.iter().any(Hint::wants_raw_body) {
+            RAW_BODY_FIXES.iter().map(|&(framework, fix)| RawBodyFix { framework, fix }).collect()
+        } else {
+            Vec::new()
+        },
         warnings,
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
@@ -216,6 +231,12 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             writeln!(w, "             rejected by the {} SDKs", h.rejected_by.join(", "))?;
         }
     }
+    if !r.raw_body_fixes.is_empty() {
+        writeln!(w, "  {:<10} the fix per framework:", "raw body")?;
+        for f in &r.raw_body_fixes {
+            writeln!(w, "             {:<18} {}", f.framework, f.fix)?;
+        }
+    }
     if !r.valid && r.reason == "signature-mismatch" && r.hints.is_empty() {
         writeln!(
             w,
@@ -243,7 +264,7 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
                         invalid += 1
                     }
                     if ctx.json {
-                        json_results.push(Entry::Verified(r));
+                        json_results.push(Entry::Verified(Box::new(r)));
                     } else {
                         write_line(w, &r)?;
                     }

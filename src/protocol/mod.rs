@@ -10,3 +10,4 @@ pub mod reserialize;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod vectors;
