@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Treat every input as JSON Lines (one payload or capture object per line)')
             [CompletionResult]::new('--problems-only', '--problems-only', [CompletionResultType]::ParameterName, 'With JSON Lines, print only payloads that have problems (and the summary)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print an integration.create''s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -423,7 +423,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__inspect)
-            opts="-h -V --jsonl --now --problems-only --color --json --help --version"
+            opts="-h -V --jsonl --now --problems-only --show-secrets --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -53,6 +53,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --jsonl 'Treat every input as JSON Lines (one payload or capture object per line)'
             cand --problems-only 'With JSON Lines, print only payloads that have problems (and the summary)'
+            cand --show-secrets 'Print an integration.create''s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -57,6 +57,7 @@ always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l jsonl -d 'Treat every input as JSON Lines (one payload or capture object per line)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l problems-only -d 'With JSON Lines, print only payloads that have problems (and the summary)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l show-secrets -d 'Print an integration.create\'s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s V -l version -d 'Print version'

@@ -224,6 +224,10 @@ pub struct InspectArgs {
     /// With JSON Lines, print only payloads that have problems (and the summary).
     #[arg(long)]
     pub problems_only: bool,
+
+    /// Print an integration.create's webhook_secret in full instead of masked (whs_ab…ef and a fingerprint).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// `topgg-int serve`.
