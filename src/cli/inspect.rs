@@ -298,7 +298,10 @@ fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
         return from_payload(source, Some(number), value);
     }
     match serde_json::from_value::<Capture>(value) {
-        Ok(c) => from_capture(source, Some(number), c, now).unwrap_or_else(broken),
+        Ok(c) => match c.check_length() {
+            Ok(()) => from_capture(source, Some(number), c, now).unwrap_or_else(broken),
+            Err(e) => broken(format!("not a usable capture: {e}")),
+        },
         Err(e) => broken(format!("not a capture object: {e}")),
     }
 }

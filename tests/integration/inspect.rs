@@ -210,3 +210,16 @@ fn webhook_secret_is_masked_unless_show_secrets() {
     let out = cmd().args(["inspect", "--show-secrets"]).arg(&file).output().unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().contains(&full));
 }
+
+#[test]
+fn a_json_capture_shorter_than_its_content_length_is_named() {
+    let capture =
+        json!({"method": "POST", "path": "/webhooks/1", "headers": [["Content-Length", "500"]], "body": "{}"});
+    let out = cmd().args(["inspect", "--jsonl", "-"]).write_stdin(format!("{capture}\n")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("not a usable capture: its body is 2 bytes, shorter than its Content-Length of 500"),
+        "{text}"
+    );
+}

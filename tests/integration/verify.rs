@@ -229,3 +229,57 @@ fn an_empty_signature_header_is_reported_missing() {
         "{text}"
     );
 }
+
+#[test]
+fn cut_short_and_stale_chunked_captures_are_unusable_not_mismatches() {
+    let v = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let head = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nContent-Type: application/json\r\nx-topgg-trace: t\r\nx-topgg-signature: {}\r\n",
+        v.header.as_deref().unwrap()
+    );
+    let short = dir.path().join("short.http");
+    std::fs::write(&short, format!("{head}Content-Length: {}\r\n\r\n{}", v.body.len(), &v.body[..40])).unwrap();
+    let chunked = dir.path().join("chunked.http");
+    std::fs::write(&chunked, format!("{head}Transfer-Encoding: chunked\r\n\r\n{}", v.body)).unwrap();
+    let cases = [
+        (&short, format!("short.http is not a captured HTTP request: its body is 40 bytes, shorter than its Content-Length of {}", v.body.len())),
+        (&chunked, "chunked.http is not a captured HTTP request: it says Transfer-Encoding: chunked but its body is not chunk-encoded".to_string()),
+    ];
+    for (file, want) in &cases {
+        for sub in ["verify", "inspect"] {
+            let mut c = cmd();
+            c.arg(sub);
+            if sub == "verify" {
+                c.args(["--secret", &v.secret, "--now", &v.now.to_string(), "--request"]);
+            }
+            let out = c.arg(file).output().unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{sub} {}: {err}", file.display());
+            assert!(err.contains(want.as_str()), "{sub}: {err}");
+            assert!(!String::from_utf8_lossy(&out.stdout).contains("signature-mismatch"));
+        }
+    }
+    // Among many captures they count as unusable, and the run exits 2.
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .args([&short, &chunked])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stdout).unwrap().ends_with("0 valid, 0 invalid, 2 unusable\n"));
+    // A real chunk-encoded body is decoded and verifies.
+    let (a, b) = v.body.split_at(25);
+    let encoded = dir.path().join("encoded.http");
+    std::fs::write(
+        &encoded,
+        format!("{head}Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len()),
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .arg(&encoded)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
