@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the reference receiver: a correct config URL and webhook endpoint on your machine')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)')
+            [CompletionResult]::new('vectors', 'vectors', [CompletionResultType]::ParameterValue, 'Write the language-neutral signature test vectors, for testing your own verifier')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -57,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal), always or never')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Treat every input as JSON Lines (one payload or capture object per line)')
             [CompletionResult]::new('--problems-only', '--problems-only', [CompletionResultType]::ParameterName, 'With JSON Lines, print only payloads that have problems (and the summary)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print an integration.create''s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -327,6 +329,16 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'topgg-int;vectors' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write signature-vectors.json and README.md into (created if missing); without it the JSON is written to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal), always or never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'topgg-int;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr')
@@ -342,6 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the reference receiver: a correct config URL and webhook endpoint on your machine')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)')
+            [CompletionResult]::new('vectors', 'vectors', [CompletionResultType]::ParameterValue, 'Write the language-neutral signature test vectors, for testing your own verifier')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -383,6 +396,9 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;help;check' {
+            break
+        }
+        'topgg-int;help;vectors' {
             break
         }
         'topgg-int;help;completions' {

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand serve 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
             cand simulate 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour'
             cand check 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+            cand vectors 'Write the language-neutral signature test vectors, for testing your own verifier'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -52,6 +53,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --color 'When to colour output: auto (on a terminal), always or never'
             cand --jsonl 'Treat every input as JSON Lines (one payload or capture object per line)'
             cand --problems-only 'With JSON Lines, print only payloads that have problems (and the summary)'
+            cand --show-secrets 'Print an integration.create''s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -304,6 +306,15 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'topgg-int;vectors'= {
+            cand --out 'Directory to write signature-vectors.json and README.md into (created if missing); without it the JSON is written to stdout'
+            cand --color 'When to colour output: auto (on a terminal), always or never'
+            cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'topgg-int;completions'= {
             cand --color 'When to colour output: auto (on a terminal), always or never'
             cand --json 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
@@ -318,6 +329,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand serve 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
             cand simulate 'Send Top.gg''s requests on demand, signed, with its timeout and retry behaviour'
             cand check 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+            cand vectors 'Write the language-neutral signature test vectors, for testing your own verifier'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -348,6 +360,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;help;simulate;replay'= {
         }
         &'topgg-int;help;check'= {
+        }
+        &'topgg-int;help;vectors'= {
         }
         &'topgg-int;help;completions'= {
         }

@@ -62,6 +62,9 @@ pub enum Command {
     /// Run the conformance suite against a receiver, for CI (table, JSON or JUnit).
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Write the language-neutral signature test vectors, for testing your own verifier.
+    #[command(after_help = VECTORS_HELP)]
+    Vectors(VectorsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  topgg-int completions bash > ~/.local/share/bash-completion/completions/topgg-int"
@@ -82,6 +85,19 @@ Exit codes:
   2    usage error or unusable input (unreadable file, no secret, bad capture)
   3    network failure (not used by verify)
   130  interrupted";
+
+const VECTORS_HELP: &str = "\
+One case per verdict reason and per hint code (with a near miss for each hint), in the format of
+shared/vectors/signatures.json; the README.md written with --out describes the fields. Without
+--out the JSON goes to stdout.
+
+Examples:
+  topgg-int vectors --out tests/topgg-vectors
+  topgg-int vectors | jq '.cases[] | select(.expect == \"valid\") | .name'
+
+Exit codes:
+  0    written
+  2    the directory or a file in it could not be written";
 
 const INSPECT_HELP: &str = "\
 Input is detected per file: a raw HTTP request (capture), one JSON payload, or JSON Lines (one payload
@@ -219,6 +235,10 @@ pub struct InspectArgs {
     /// With JSON Lines, print only payloads that have problems (and the summary).
     #[arg(long)]
     pub problems_only: bool,
+
+    /// Print an integration.create's webhook_secret in full instead of masked (whs_ab…ef and a fingerprint).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// `topgg-int serve`.
@@ -615,6 +635,15 @@ pub struct CheckArgs {
     /// List the cases with their severity and explanation, and exit.
     #[arg(long)]
     pub list: bool,
+}
+
+/// `topgg-int vectors`.
+#[derive(Debug, Args)]
+pub struct VectorsArgs {
+    /// Directory to write signature-vectors.json and README.md into (created if missing);
+    /// without it the JSON is written to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `topgg-int completions`.

@@ -10,6 +10,7 @@ pub mod interrupt;
 mod secrets;
 mod serve;
 mod simulate;
+mod vectors;
 mod verify;
 
 use crate::error::{Outcome, Result};
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Serve(a) => serve::run(a, ctx),
         Command::Simulate(a) => simulate::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Vectors(a) => vectors::run(a),
         Command::Completions(a) => completions::run(a),
     }
 }

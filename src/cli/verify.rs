@@ -16,6 +16,7 @@ use super::secrets::SecretFlags;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Capture;
+use crate::protocol::diagnose::{Hint, RAW_BODY_FIXES};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{Diagnosis, SIGNATURE_HEADER, TRACE_HEADER, diagnose};
 use crate::protocol::time::{format_age, format_utc, now_unix};
@@ -38,6 +39,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     signature_matches: Option<bool>,
     hints: Vec<HintReport>,
+    /// How to read the raw body per framework, when a hint says the body was parsed or consumed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    raw_body_fixes: Vec<RawBodyFix>,
     warnings: Vec<String>,
     secret_fingerprint: String,
     secret_masked: String,
@@ -51,6 +55,12 @@ struct HintReport {
     explanation: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     rejected_by: &'static [&'static str],
+}
+
+#[derive(Debug, Serialize)]
+struct RawBodyFix {
+    framework: &'static str,
+    fix: &'static str,
 }
 
 /// One input's line in the `--json` results of a many-input run.
@@ -135,6 +145,11 @@ fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -
             .iter()
             .map(|h| HintReport { code: h.code(), explanation: h.explanation(), rejected_by: h.rejected_by() })
             .collect(),
+        raw_body_fixes: if d.hints.iter().any(Hint::wants_raw_body) {
+            RAW_BODY_FIXES.iter().map(|&(framework, fix)| RawBodyFix { framework, fix }).collect()
+        } else {
+            Vec::new()
+        },
         warnings,
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
@@ -222,6 +237,12 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         writeln!(w, "  {label} {}: {}", style::bold(h.code), h.explanation)?;
         if !h.rejected_by.is_empty() {
             writeln!(w, "             rejected by the {} SDKs", h.rejected_by.join(", "))?;
+        }
+    }
+    if !r.raw_body_fixes.is_empty() {
+        writeln!(w, "  {:<10} the fix per framework:", "raw body")?;
+        for f in &r.raw_body_fixes {
+            writeln!(w, "             {:<18} {}", f.framework, f.fix)?;
         }
     }
     if !r.valid && r.reason == "signature-mismatch" && r.hints.is_empty() {

@@ -3,8 +3,11 @@
 //! terminals, clap or colours.
 
 pub mod capture;
+pub mod diagnose;
 pub mod generate;
 pub mod payload;
+pub mod reserialize;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod vectors;

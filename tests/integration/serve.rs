@@ -251,6 +251,12 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    let empty = request(a, "POST", p, &[("x-topgg-signature", ""), ("x-topgg-trace", "t")], &vote).unwrap();
+    assert_eq!(
+        (empty.status, &empty.json()["error"]),
+        (401, &json!("missing-header")),
+        "an empty signature is missing"
+    );
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
@@ -1010,4 +1016,40 @@ fn data_dir_store_secret_and_captures_are_private() {
         let p = e.unwrap().path();
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
+}
+
+#[test]
+fn a_chunked_request_is_captured_as_valid_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("captures");
+    let s = start(
+        &dir.path().join("data"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap()],
+    );
+    post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("5", "whs_chunk"));
+    let body = vote_body("c5");
+    let (x, y) = body.split_at(10);
+    let mut req = format!(
+        "POST /webhooks/5 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        sign("whs_chunk", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(raw(s.addr, &req).unwrap().status, 204);
+    s.logs(2);
+    let file = std::fs::read_dir(&cap)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("vote.create"))
+        .unwrap();
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(!text.to_ascii_lowercase().contains("transfer-encoding"), "{text}");
+    assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())), "{text}");
+    let out = crate::common::cmd().args(["verify", "--secret", "whs_chunk", "--request"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
