@@ -378,3 +378,34 @@ fn serve_raises_its_open_files_limit_and_says_when_the_cap_is_over_it() {
     let (_, err) = run((hard + 1).to_string());
     assert!(err.contains(&format!("over the open-files limit of {hard}")), "{err}");
 }
+
+#[test]
+fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.capture_dir = Some(dir.path().to_path_buf());
+    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    connect(&r, "1", "whs_cap");
+    let body = vote_body("c1");
+    let (x, y) = body.split_at(7);
+    let mut req = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        super::serve::sign("whs_cap", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x};ext=1\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\nx-trailer: 1\r\n\r\n");
+    assert_eq!(raw(r.local_addr(), &req).unwrap().status, 204);
+    r.shutdown();
+    let file = dir.path().join("000002-vote.create.http");
+    let stored = std::fs::read(&file).unwrap();
+    let c = topgg_int::protocol::capture::Capture::parse(&stored).unwrap();
+    assert_eq!(c.body, body, "the decoded body, whole");
+    assert_eq!(c.header("content-length"), Some(body.len().to_string().as_str()));
+    assert_eq!(c.header("transfer-encoding"), None);
+    assert!(stored.ends_with(&body), "nothing after the body: {:?}", String::from_utf8_lossy(&stored));
+}
