@@ -409,3 +409,35 @@ fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
     assert_eq!(c.header("transfer-encoding"), None);
     assert!(stored.ends_with(&body), "nothing after the body: {:?}", String::from_utf8_lossy(&stored));
 }
+
+#[test]
+fn clients_dripping_bytes_do_not_hold_up_deliveries() {
+    topgg_int::receiver::limits::raise_open_files_limit();
+    let (r, _) = receiver(Duration::from_secs(10));
+    connect(&r, "1", "whs_drip");
+    let a = r.local_addr();
+    let mut drips: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut s = TcpStream::connect(a).unwrap();
+            let start: &[u8] = if i % 2 == 0 {
+                b"POST /webhooks/1 HTTP/1.1\r\nX-Slow: "
+            } else {
+                b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 999\r\n\r\n"
+            };
+            s.write_all(start).unwrap();
+            s
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    for i in 0..20 {
+        for d in &mut drips {
+            let _ = d.write_all(b"a");
+        }
+        let t = Instant::now();
+        let resp = post_signed(a, "/webhooks/1", "whs_drip", &vote_body(&format!("d{i}")));
+        worst = worst.max(t.elapsed());
+        assert_eq!(resp.status, 204);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(worst < Duration::from_millis(500), "the slowest delivery took {worst:?}");
+}
