@@ -441,3 +441,109 @@ fn clients_dripping_bytes_do_not_hold_up_deliveries() {
     }
     assert!(worst < Duration::from_millis(500), "the slowest delivery took {worst:?}");
 }
+
+/// Sends `n` pipelined `GET /health` on one connection, `batch` at a time; returns the 200s read.
+fn health_burst(addr: std::net::SocketAddr, n: usize, batch: usize) -> usize {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let one = b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut ok = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = Vec::new();
+    while ok < n {
+        let k = batch.min(n - ok);
+        s.write_all(&one.repeat(k)).unwrap();
+        let want = ok + k;
+        while ok < want {
+            let got = s.read(&mut buf).unwrap();
+            assert!(got > 0, "closed after {ok} answers");
+            pending.extend_from_slice(&buf[..got]);
+            let text = b"HTTP/1.1 200 OK";
+            while let Some(at) = pending.windows(text.len()).position(|w| w == text) {
+                ok += 1;
+                pending.drain(..at + text.len());
+            }
+        }
+    }
+    ok
+}
+
+#[test]
+fn a_stdout_that_stops_reading_does_not_stop_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (e, mut pipe) = (stderr.clone(), child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            e.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    // Read the ready line, then nothing more: the pipe fills, then serve's log queue.
+    let mut out = child.stdout.take().unwrap();
+    let mut ready = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        ready.push(byte[0]);
+    }
+    let ready: serde_json::Value = serde_json::from_slice(&ready).unwrap();
+    let addr: std::net::SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    let bursts: Vec<_> = (0..4).map(|_| std::thread::spawn(move || health_burst(addr, 3000, 100))).collect();
+    for b in bursts {
+        assert_eq!(b.join().unwrap(), 3000, "every request answered while stdout is stalled");
+    }
+    let t = Instant::now();
+    assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("2", "whs_o")).status, 200);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    // Once stdout is read again, serve says what it dropped.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let until = Instant::now() + Duration::from_secs(5);
+    while !stderr.lock().unwrap().contains("log lines dropped") {
+        assert!(Instant::now() < until, "no drop note: {}", stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_serve_even_while_stdout_is_stalled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut ready = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        ready.push(byte[0]);
+    }
+    let ready: serde_json::Value = serde_json::from_slice(&ready).unwrap();
+    let addr: std::net::SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    assert_eq!(health_burst(addr, 10_000, 100), 10_000);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let until = Instant::now() + Duration::from_secs(8);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < until, "serve hung on its stalled stdout");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(out);
+}
