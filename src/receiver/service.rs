@@ -118,8 +118,11 @@ impl Outcome {
 
 /// Everything one connection's service needs.
 pub(super) struct ConnCtx {
+    /// The receiver's shared state.
     pub shared: Arc<Shared>,
+    /// The connection's phase, for deadlines and the head scan.
     pub state: Arc<ConnState>,
+    /// The client's address.
     pub peer: Option<SocketAddr>,
 }
 
