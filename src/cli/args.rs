@@ -600,8 +600,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,
 
-    /// Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results).
-    #[arg(long, value_name = "FILE")]
+    /// Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub
+    /// Actions, GitLab and Jenkins show it as test results.
+    #[arg(long, value_name = "FILE|-")]
     pub junit: Option<PathBuf>,
 
     /// Treat recommended cases as required.

@@ -77,11 +77,11 @@ pub fn announce(what: &str, secret: &Secret, source: &Source) {
 pub struct SecretFlags<'a> {
     /// What the secret is, for messages ("webhook secret").
     pub what: &'static str,
-    /// The value flag and its value.
+    /// The flag that takes the secret itself, e.g. `--secret`.
     pub flag: &'static str,
     /// The value given with `flag`.
     pub value: Option<&'a str>,
-    /// The file flag and its path.
+    /// The flag that takes a file holding the secret, e.g. `--secret-file`.
     pub file_flag: &'static str,
     /// The path given with `file_flag`.
     pub file: Option<&'a Path>,
@@ -183,5 +183,28 @@ fn env_value(var: &str) -> Result<Option<String>> {
         Ok(v) => Ok(Some(v)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(Error::input(format!("{var} is not valid UTF-8"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_the_secret_and_its_source() {
+        let s = Secret::new("whs_0123456789abcdef");
+        let fp = s.fingerprint();
+        let from = Source::From(PathBuf::from("conn.json"));
+        assert_eq!(describe(&s, &from), format!("whs_01…ef (fingerprint {fp}, from --from conn.json)"));
+        assert_eq!(describe(&s, &Source::Generated), format!("whs_01…ef (fingerprint {fp}, generated for this run)"));
+        let file = Source::File("--secret-file", PathBuf::from("s.txt"));
+        assert_eq!(file.to_string(), "--secret-file s.txt");
+        assert_eq!(Source::Env(WEBHOOK_SECRET_ENV).to_string(), "TOPGG_WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_naming_its_source() {
+        let err = non_empty("webhook secret", "--secret", "").unwrap_err().to_string();
+        assert_eq!(err, "the webhook secret from --secret is empty");
     }
 }

@@ -6,6 +6,7 @@ mod color;
 mod common;
 mod completions;
 mod inspect;
+mod man;
 mod readme;
 mod receiver_limits;
 mod secrets;
