@@ -77,7 +77,7 @@ impl Sender {
                 let kind = match e {
                     AttemptError::Connect { .. } | AttemptError::Tls { .. } => FailureKind::Connect,
                     AttemptError::Timeout { .. } => FailureKind::Timeout,
-                    AttemptError::Other(_) => FailureKind::Broken,
+                    AttemptError::Closed { .. } | AttemptError::Other(_) => FailureKind::Broken,
                 };
                 let hint =
                     if matches!(e, AttemptError::Tls { .. }) { " (--insecure accepts it, staging only)" } else { "" };

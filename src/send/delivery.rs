@@ -142,17 +142,24 @@ pub enum AttemptError {
         /// What the TLS layer said.
         reason: String,
     },
+    /// The connection was made and then closed (or reset) before any answer came back: the
+    /// receiver crashed or gave up on the request. Retried, as Top.gg does.
+    Closed {
+        /// The host and port.
+        target: String,
+    },
     /// The request could not be built or the exchange failed in another way.
     Other(String),
 }
 
 impl AttemptError {
-    /// A short stable code for JSON output: `connect`, `timeout`, `tls`, `other`.
+    /// A short stable code for JSON output: `connect`, `timeout`, `tls`, `closed`, `other`.
     pub fn code(&self) -> &'static str {
         match self {
             AttemptError::Connect { .. } => "connect",
             AttemptError::Timeout { .. } => "timeout",
             AttemptError::Tls { .. } => "tls",
+            AttemptError::Closed { .. } => "closed",
             AttemptError::Other(_) => "other",
         }
     }
@@ -166,6 +173,9 @@ impl fmt::Display for AttemptError {
                 write!(f, "no answer from {target} within {}", format_duration(*after))
             }
             AttemptError::Tls { target, reason } => write!(f, "TLS handshake with {target} failed: {reason}"),
+            AttemptError::Closed { target } => {
+                write!(f, "the server closed the connection without answering ({target})")
+            }
             AttemptError::Other(m) => f.write_str(m),
         }
     }
@@ -282,6 +292,11 @@ impl Client {
                 ));
             }
             return AttemptError::Connect { target: describe_target(url), reason };
+        }
+        // hyper's words for a connection that ended before a status line arrived.
+        let closed = ["connection closed before message completed", "incompletemessage", "connection reset"];
+        if closed.iter().any(|w| lower.contains(w)) {
+            return AttemptError::Closed { target: hostport };
         }
         AttemptError::Other(format!("request to {hostport} failed: {chain}"))
     }

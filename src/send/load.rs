@@ -253,5 +253,5 @@ async fn exchange(
             }
         }
     }
-    Err(AttemptError::Other(format!("{} closed the connection without answering", describe_target(url))))
+    Err(AttemptError::Closed { target: describe_target(url) })
 }

@@ -165,3 +165,25 @@ fn dry_run_masking_leaves_the_body_intact_when_the_secret_is_short() {
     assert!(body["isWeekend"].is_boolean(), "{body}");
     assert_eq!(v["headers"]["Authorization"], "…", "{v:#}");
 }
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried_and_named() {
+    let (base, count) = raw_server(Box::new(|n, s| {
+        if n > 0 {
+            let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+        // The first request: the connection is dropped unanswered.
+    }));
+    let out = cmd()
+        .args(["simulate", "test", "--url", &format!("{base}/w"), "--secret", SECRET, "--retry-delays", "10ms"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("attempt 1") && stdout.contains("the server closed the connection without answering"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("acknowledged (204) after 2 attempts"), "{stdout}");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
