@@ -187,3 +187,19 @@ fn a_connection_closed_without_an_answer_is_retried_and_named() {
     assert!(stdout.contains("acknowledged (204) after 2 attempts"), "{stdout}");
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn load_mode_against_a_dead_port_stops_after_a_few_refusals() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &format!("http://127.0.0.1:{port}/w"), "--secret", SECRET])
+        .args(["--count", "200", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(stderr.contains("stopped after 3 refused connections and not one answer"), "{stderr}");
+    assert!(stderr.contains("connection refused") && stderr.contains("is the receiver running there?"), "{stderr}");
+}
