@@ -79,9 +79,7 @@ impl Sender {
                     AttemptError::Timeout { .. } => FailureKind::Timeout,
                     AttemptError::Closed { .. } | AttemptError::Other(_) => FailureKind::Broken,
                 };
-                let hint =
-                    if matches!(e, AttemptError::Tls { .. }) { " (--insecure accepts it, staging only)" } else { "" };
-                Err(fail(kind, format!("{e}{hint}")))
+                Err(fail(kind, e.to_string()))
             }
         }
     }

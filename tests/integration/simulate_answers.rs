@@ -203,3 +203,32 @@ fn load_mode_against_a_dead_port_stops_after_a_few_refusals() {
     assert!(stderr.contains("stopped after 3 refused connections and not one answer"), "{stderr}");
     assert!(stderr.contains("connection refused") && stderr.contains("is the receiver running there?"), "{stderr}");
 }
+
+#[test]
+fn https_to_a_plain_http_port_is_named_at_once_without_retries() {
+    // The first connection (the ClientHello) is held unanswered, as a server waiting for the rest
+    // of a request line does; later ones are answered in plain HTTP.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let https = format!("https://{}/w", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().flatten().enumerate() {
+            if n == 0 {
+                held.push(stream);
+                continue;
+            }
+            let mut stream = stream;
+            if read_request(&stream) {
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        }
+    });
+    let started = Instant::now();
+    let out =
+        cmd().args(["simulate", "test", "--url", &https, "--secret", SECRET, "--timeout", "500ms"]).output().unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(stderr.contains("this port speaks plain HTTP; use http://"), "{stdout}{stderr}");
+    assert!(!stdout.contains("attempt 2"), "a TLS failure is not retried: {stdout}");
+}
