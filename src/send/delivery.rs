@@ -191,15 +191,10 @@ impl Client {
             .timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(opts.insecure);
-        if let Some(pem) = &opts.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("the CA file is not a PEM certificate ({e})"))?;
-            if certs.is_empty() {
-                return Err("the CA file holds no PEM certificate".into());
-            }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
+        if let Some(pem) = &opts.ca_pem
+            && !opts.insecure
+        {
+            b = b.use_preconfigured_tls(super::tls::client_config(pem)?);
         }
         if opts.no_proxy {
             b = b.no_proxy();

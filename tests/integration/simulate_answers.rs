@@ -232,3 +232,81 @@ fn https_to_a_plain_http_port_is_named_at_once_without_retries() {
     assert!(stderr.contains("this port speaks plain HTTP; use http://"), "{stdout}{stderr}");
     assert!(!stdout.contains("attempt 2"), "a TLS failure is not retried: {stdout}");
 }
+
+/// `openssl s_server` with a certificate from `openssl req -x509`, killed on drop; `None` when
+/// there is no openssl binary.
+struct OpensslServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+    cert: std::path::PathBuf,
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl_server() -> Option<OpensslServer> {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    assert!(made.success(), "openssl req failed");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}")])
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = OpensslServer { child, port, _dir: dir, cert };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(server)
+}
+
+#[test]
+fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
+    let Some(server) = openssl_server() else {
+        eprintln!("skipped: no openssl binary");
+        return;
+    };
+    let url = format!("https://127.0.0.1:{}/w", server.port);
+    let out = cmd().args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("self-signed") && stderr.contains("--cacert FILE") && stderr.contains("--insecure"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Other(") && !stderr.contains("CaUsedAsEndEntity"), "{stderr}");
+
+    // With the certificate itself as --cacert the handshake goes through: what is left is that
+    // s_server -www does not answer a POST.
+    let out = cmd()
+        .args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0", "--timeout", "500ms"])
+        .arg("--cacert")
+        .arg(&server.cert)
+        .output()
+        .unwrap();
+    let (_, stderr) = out_text(&out);
+    assert!(!stderr.contains("TLS"), "{stderr}");
+    assert!(stderr.contains("no answer from 127.0.0.1:") || stderr.contains("closed the connection"), "{stderr}");
+}
