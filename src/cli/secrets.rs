@@ -7,6 +7,7 @@
 //! never changes what a command signs with silently.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -154,6 +155,9 @@ impl SecretFlags<'_> {
     }
 }
 
+/// The largest secret file read.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
 /// Refuses an empty value, which would sign with nothing. `source` names where it came from.
 pub fn non_empty(what: &str, source: &str, value: &str) -> Result<Secret> {
     if value.is_empty() {
@@ -165,7 +169,17 @@ pub fn non_empty(what: &str, source: &str, value: &str) -> Result<Secret> {
 /// A secret file: one trailing newline stripped (and said so unless `quiet`), anything else that
 /// cannot be part of a secret refused with a sentence naming the file.
 pub fn read_file(what: &str, path: &Path, quiet: bool) -> Result<Secret> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(&format!("read the {what} file"), path, &e))?;
+    // A secret is one short line: read a little past 64 KiB at most, so `/dev/zero` fails fast.
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut raw))
+        .map_err(|e| Error::io(&format!("read the {what} file"), path, &e))?;
+    if raw.len() as u64 > MAX_SECRET_FILE {
+        return Err(Error::input(format!(
+            "the {what} file {} is over 64 KiB; a secret is one line such as whs_…",
+            path.display()
+        )));
+    }
     let text = String::from_utf8(raw)
         .map_err(|_| Error::input(format!("the secret file {} is not UTF-8 text", path.display())))?;
     let (secret, stripped) = Secret::from_file_text(&text)
