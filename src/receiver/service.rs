@@ -202,10 +202,10 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = Request { method, target, headers, body, started };
-    // The config URL commits to SQLite (an fsync), and captures are file writes: both block, so
-    // they run off the async workers and never stall other connections. Deliveries only read
-    // memory and queue their history row.
-    let blocking = request.path() == "/integration" || shared.config.capture_dir.is_some();
+    // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
+    // copies and sorts every connection: all of them run off the async workers so they never
+    // stall other connections. Deliveries only read memory and queue their history row.
+    let blocking = matches!(request.path(), "/integration" | "/connections") || shared.captures.is_some();
     let (resp, mut log, request) = if blocking {
         let s = shared.clone();
         let peer = ctx.peer;
