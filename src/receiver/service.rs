@@ -258,6 +258,9 @@ pub(super) fn log_refused_head(
 }
 
 /// The routing `match`: the endpoint for the path and method, then the capture and the log line.
+/// Endpoints that answer from a whole request belong in the `match`; one that must answer
+/// before the body is read, or stream its answer (a [`Body`] of server-sent events), belongs in
+/// [`answer`] ahead of `read_body`.
 fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
