@@ -6,9 +6,9 @@
 //! `GET /health`, `GET /connections` (secrets redacted). Statuses follow protocol.md §7.
 //!
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
-//! plain blocking API. Each connection is a task ([`conn`]) under per-connection deadlines and a
+//! plain blocking API. Each connection is a task (`conn.rs`) under per-connection deadlines and a
 //! connection cap ([`limits`]), so idle or trickling clients cannot starve real deliveries;
-//! [`service`] routes and answers, [`routes`] holds the endpoints, [`store`] the SQLite store.
+//! [`service`] routes and answers, `routes.rs` holds the endpoints, [`store`] the SQLite store.
 //! The receiver never prints: every request ends in one [`RequestLog`] handed to the caller's
 //! callback.
 

@@ -1,8 +1,8 @@
 //! The receiver's hyper service: from a hyper request to the answer, the log line and the history
 //! row. The limits come first ([`super::limits`]: 501 for transfer codings other than chunked, 413
 //! before reading an oversized body, 408 when it does not arrive in time, 400 for broken
-//! framing), then the routing `match` of [`route`] hands a whole [`Request`] to the endpoints of
-//! [`super::routes`]. Statuses follow protocol.md §7. Nothing here prints: every request ends in
+//! framing), then the routing `match` of `route` hands a whole [`Request`] to the endpoints of
+//! `routes.rs`. Statuses follow protocol.md §7. Nothing here prints: every request ends in
 //! one [`RequestLog`] handed to the caller's callback.
 
 use std::convert::Infallible;
