@@ -177,7 +177,7 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         return refuse(413, "too-large", format!("the body is {n} bytes, over the {cap} byte limit"));
     }
     let deadline = started + shared.config.read_timeout;
-    let body = match read_body(incoming, cap, deadline).await {
+    let (body, _held) = match read_body(incoming, cap, deadline, &shared.body_budget, declared).await {
         Ok(b) => b,
         Err(e) => {
             let ms = shared.config.read_timeout.as_millis();
@@ -192,6 +192,9 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
                     (400, "bad-request", format!("the client closed the connection after {}", what(n)))
                 }
                 BodyError::Malformed => (400, "bad-request", "the chunked body is malformed".to_string()),
+                BodyError::Busy => {
+                    (503, "busy", "too many large bodies are being received at once; try again shortly".to_string())
+                }
             };
             return refuse(status, verdict, detail);
         }

@@ -547,3 +547,30 @@ fn sigterm_ends_serve_even_while_stdout_is_stalled() {
     assert_eq!(status.code(), Some(0));
     drop(out);
 }
+
+#[test]
+fn large_bodies_share_a_memory_budget_and_small_deliveries_never_wait_for_it() {
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.body_budget = 3 * 1024 * 1024;
+    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    connect(&r, "1", "whs_budget");
+    let a = r.local_addr();
+    let two_mib = 2 * 1024 * 1024;
+    let head = format!("POST /integration HTTP/1.1\r\nConnection: close\r\nContent-Length: {two_mib}\r\n\r\n");
+    // One large body in flight holds 2 MiB of the 3.
+    let mut holding = TcpStream::connect(a).unwrap();
+    holding.write_all(head.as_bytes()).unwrap();
+    holding.write_all(&vec![b' '; 1024]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut second = head.clone().into_bytes();
+    second.extend(std::iter::repeat_n(b' ', two_mib));
+    let busy = raw(a, &second).unwrap();
+    assert_eq!(busy.status, 503, "{:?}", String::from_utf8_lossy(&busy.body));
+    // A delivery is small: it does not need the budget.
+    assert_eq!(post_signed(a, "/webhooks/1", "whs_budget", &vote_body("b1")).status, 204);
+    // Once the first body is read and answered, its share is given back.
+    holding.write_all(&vec![b' '; two_mib - 1024]).unwrap();
+    let (out, _) = read_all(&mut holding, Duration::from_secs(5));
+    assert_eq!(parse_response(&out).unwrap().status, 401);
+    assert_eq!(raw(a, &second).unwrap().status, 401, "the budget was given back");
+}
