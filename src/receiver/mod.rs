@@ -228,7 +228,8 @@ pub struct Receiver {
 
 impl Receiver {
     /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
-    /// returns once the socket is bound.
+    /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
+    /// limit on the way ([`limits::raise_open_files_limit`]), so the connection cap can be used.
     pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
