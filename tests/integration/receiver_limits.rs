@@ -444,6 +444,16 @@ fn clients_dripping_bytes_do_not_hold_up_deliveries() {
     assert!(worst < Duration::from_millis(500), "the slowest delivery took {worst:?}");
 }
 
+/// A spawned serve that is killed however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Sends `n` pipelined `GET /health` on one connection, `batch` at a time; returns the 200s read.
 fn health_burst(addr: std::net::SocketAddr, n: usize, batch: usize) -> usize {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -473,14 +483,16 @@ fn health_burst(addr: std::net::SocketAddr, n: usize, batch: usize) -> usize {
 #[test]
 fn a_stdout_that_stops_reading_does_not_stop_serve() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (e, mut pipe) = (stderr.clone(), child.stderr.take().unwrap());
+    let (e, mut pipe) = (stderr.clone(), child.0.stderr.take().unwrap());
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = pipe.read(&mut buf) {
@@ -491,7 +503,7 @@ fn a_stdout_that_stops_reading_does_not_stop_serve() {
         }
     });
     // Read the ready line, then nothing more: the pipe fills, then serve's log queue.
-    let mut out = child.stdout.take().unwrap();
+    let mut out = child.0.stdout.take().unwrap();
     let mut ready = Vec::new();
     let mut byte = [0u8; 1];
     while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
@@ -513,21 +525,22 @@ fn a_stdout_that_stops_reading_does_not_stop_serve() {
         assert!(Instant::now() < until, "no drop note: {}", stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(10));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 }
 
 #[cfg(unix)]
 #[test]
 fn sigterm_ends_serve_even_while_stdout_is_stalled() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
+    let mut child = KillOnDrop(
+        super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = child.0.stdout.take().unwrap();
     let mut ready = Vec::new();
     let mut byte = [0u8; 1];
     while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
@@ -536,11 +549,11 @@ fn sigterm_ends_serve_even_while_stdout_is_stalled() {
     let ready: serde_json::Value = serde_json::from_slice(&ready).unwrap();
     let addr: std::net::SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
     assert_eq!(health_burst(addr, 10_000, 100), 10_000);
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let until = Instant::now() + Duration::from_secs(8);
     let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
+        if let Some(st) = child.0.try_wait().unwrap() {
             break st;
         }
         assert!(Instant::now() < until, "serve hung on its stalled stdout");
@@ -548,4 +561,31 @@ fn sigterm_ends_serve_even_while_stdout_is_stalled() {
     };
     assert_eq!(status.code(), Some(0));
     drop(out);
+}
+
+#[test]
+fn large_bodies_share_a_memory_budget_and_small_deliveries_never_wait_for_it() {
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.body_budget = 3 * 1024 * 1024;
+    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    connect(&r, "1", "whs_budget");
+    let a = r.local_addr();
+    let two_mib = 2 * 1024 * 1024;
+    let head = format!("POST /integration HTTP/1.1\r\nConnection: close\r\nContent-Length: {two_mib}\r\n\r\n");
+    // One large body in flight holds 2 MiB of the 3.
+    let mut holding = TcpStream::connect(a).unwrap();
+    holding.write_all(head.as_bytes()).unwrap();
+    holding.write_all(&vec![b' '; 1024]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut second = head.clone().into_bytes();
+    second.extend(std::iter::repeat_n(b' ', two_mib));
+    let busy = raw(a, &second).unwrap();
+    assert_eq!(busy.status, 503, "{:?}", String::from_utf8_lossy(&busy.body));
+    // A delivery is small: it does not need the budget.
+    assert_eq!(post_signed(a, "/webhooks/1", "whs_budget", &vote_body("b1")).status, 204);
+    // Once the first body is read and answered, its share is given back.
+    holding.write_all(&vec![b' '; two_mib - 1024]).unwrap();
+    let (out, _) = read_all(&mut holding, Duration::from_secs(5));
+    assert_eq!(parse_response(&out).unwrap().status, 401);
+    assert_eq!(raw(a, &second).unwrap().status, 401, "the budget was given back");
 }
