@@ -88,3 +88,14 @@ fn an_unwritable_out_dir_is_exit_2_naming_it() {
     assert!(err.contains("could not create the directory") && err.contains("a-file"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn help_says_where_the_vectors_go() {
+    let out = cmd().args(["vectors", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("topgg-int vectors --out tests/topgg-vectors"), "{text}");
+    assert!(
+        text.contains("Without\n--out the JSON goes to stdout") || text.contains("the JSON goes to stdout"),
+        "{text}"
+    );
+}
