@@ -328,7 +328,8 @@ fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
         Ok(v) => v,
         Err(e) => return broken(format!("not valid JSON: {e}")),
     };
-    let is_capture = value.get("headers").is_some() && value.get("body").is_some_and(Value::is_string);
+    let is_capture = value.get("headers").is_some()
+        && (value.get("body").is_some_and(Value::is_string) || value.get("body_b64").is_some_and(Value::is_string));
     if !is_capture {
         return from_payload(source, Some(number), value);
     }

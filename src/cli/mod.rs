@@ -4,6 +4,7 @@
 pub mod args;
 mod check;
 mod completions;
+mod help;
 mod input;
 mod inspect;
 pub mod interrupt;

@@ -7,8 +7,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// One captured HTTP request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One captured HTTP request. Its JSON form is `{"method", "path", "headers": [[name, value]…],
+/// "body": "<text>"}`, with `"body_b64": "<base64>"` instead of `body` when the bytes are not UTF-8
+/// (a JSON string cannot hold them, and replacing them would break the signature).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "CaptureJson")]
 pub struct Capture {
     /// `POST`.
     pub method: String,
@@ -17,7 +20,6 @@ pub struct Capture {
     /// Headers in arrival order, names as sent.
     pub headers: Vec<(String, String)>,
     /// The body, exact bytes.
-    #[serde(with = "body_as_string")]
     pub body: Vec<u8>,
 }
 
@@ -246,17 +248,46 @@ fn find_head_end(raw: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
-/// Bodies serialise as a string when they are UTF-8 (the usual case) and as `{"base64": …}` never:
-/// non-UTF-8 bodies are written with lossy replacement, since JSON Lines cannot hold raw bytes.
-mod body_as_string {
-    use serde::{Deserialize, Deserializer, Serializer};
+/// The JSON form, both ways: exactly one of `body` and `body_b64`.
+#[derive(Serialize, Deserialize)]
+struct CaptureJson {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body_b64: Option<String>,
+}
 
-    pub fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&String::from_utf8_lossy(body))
+impl TryFrom<CaptureJson> for Capture {
+    type Error = String;
+
+    fn try_from(j: CaptureJson) -> Result<Self, String> {
+        let body = match (j.body, j.body_b64) {
+            (Some(text), None) => text.into_bytes(),
+            (None, Some(b64)) => super::base64::decode(&b64).ok_or("body_b64 is not valid base64")?,
+            (Some(_), Some(_)) => return Err("it has both body and body_b64; keep one".into()),
+            (None, None) => return Err("it has neither body nor body_b64".into()),
+        };
+        Ok(Capture { method: j.method, path: j.path, headers: j.headers, body })
     }
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        Ok(String::deserialize(d)?.into_bytes())
+impl Serialize for Capture {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (body, body_b64) = match std::str::from_utf8(&self.body) {
+            Ok(text) => (Some(text.to_string()), None),
+            Err(_) => (None, Some(super::base64::encode(&self.body))),
+        };
+        CaptureJson {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            body,
+            body_b64,
+        }
+        .serialize(s)
     }
 }
 
@@ -277,6 +308,22 @@ mod tests {
         let lf = b"POST / HTTP/1.1\nA: b\n\n{\"x\":1}\n";
         let c = Capture::parse(lf).unwrap();
         assert_eq!(c.body, b"{\"x\":1}\n", "without Content-Length the body is kept whole");
+    }
+
+    #[test]
+    fn json_form_keeps_non_utf8_bodies_as_base64() {
+        let text = Capture::post("/w", vec![("A".into(), "b".into())], b"{\"a\":\"\xc3\xa9\"}".to_vec());
+        let json = serde_json::to_value(&text).unwrap();
+        assert_eq!(json["body"], "{\"a\":\"é\"}");
+        assert!(json.get("body_b64").is_none());
+        let binary = Capture::post("/w", vec![], b"\xff\xfe{}".to_vec());
+        let json = serde_json::to_value(&binary).unwrap();
+        assert_eq!((json.get("body"), json["body_b64"].as_str()), (None, Some("//57fQ==")));
+        for c in [text, binary] {
+            assert_eq!(serde_json::from_str::<Capture>(&serde_json::to_string(&c).unwrap()).unwrap(), c);
+        }
+        let both = r#"{"method":"POST","path":"/","headers":[],"body":"","body_b64":""}"#;
+        assert!(serde_json::from_str::<Capture>(both).unwrap_err().to_string().contains("both body and body_b64"));
     }
 
     #[test]

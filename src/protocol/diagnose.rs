@@ -247,6 +247,7 @@ fn milliseconds_as_seconds(t: i64, now: i64) -> Option<i64> {
 
 /// Tries each usual mistake alone, then a secret mistake combined with a body mistake, and names a
 /// consumed body last: nothing can be recomputed from it, so it is only the explanation left.
+/// Body variants are rendered one at a time and dropped, so a 16 MiB body costs one copy, not ten.
 fn mismatch_hints(secret: &str, header: &SignatureHeader, body: &[u8]) -> Vec<Hint> {
     let matches = |key: &[u8], body: &[u8]| mac_matches(key, &header.t_raw, body, &header.v1);
     if header.noncanonical_timestamp() {
@@ -256,25 +257,26 @@ fn mismatch_hints(secret: &str, header: &SignatureHeader, body: &[u8]) -> Vec<Hi
         }
     }
     let secrets = secret_variants(secret);
-    let bodies = body_variants(body);
     for (hint, key) in &secrets {
         if matches(key.as_bytes(), body) {
             return vec![hint.clone()];
         }
     }
-    for (hint, b) in &bodies {
-        if matches(secret.as_bytes(), b) {
-            return vec![hint.clone()];
+    let mut combined = None;
+    for_each_body_variant(body, |hint, variant| {
+        if matches(secret.as_bytes(), variant) {
+            return Some(vec![hint.clone()]);
         }
-    }
-    for (secret_hint, key) in &secrets {
-        for (body_hint, b) in &bodies {
-            if matches(key.as_bytes(), b) {
-                return vec![secret_hint.clone(), body_hint.clone()];
-            }
+        if combined.is_none() {
+            combined = secrets
+                .iter()
+                .find(|(_, key)| matches(key.as_bytes(), variant))
+                .map(|(secret_hint, _)| vec![secret_hint.clone(), hint.clone()]);
         }
-    }
-    if looks_consumed(body) { vec![Hint::EmptyBody] } else { Vec::new() }
+        None
+    })
+    .or(combined)
+    .unwrap_or_else(|| if looks_consumed(body) { vec![Hint::EmptyBody] } else { Vec::new() })
 }
 
 /// What a handler sees after a body parser took the stream: nothing, or what printing the parsed
@@ -307,34 +309,49 @@ fn secret_variants(secret: &str) -> Vec<(Hint, String)> {
     out
 }
 
-/// Body variants in the order hints are tried: byte-level accidents before re-serialisation, since
-/// re-serialising also removes a trailing newline or CRLFs and would otherwise hide the simpler cause.
-/// A form that gives the same bytes as an earlier one is skipped, so the simpler name wins.
-fn body_variants(body: &[u8]) -> Vec<(Hint, Vec<u8>)> {
-    let mut out = Vec::new();
+/// Calls `f` with each body variant in the order hints are tried, until it returns `Some`:
+/// byte-level accidents before re-serialisation, since re-serialising also removes a trailing
+/// newline or CRLFs and would otherwise hide the simpler cause. A JSON form that gives the same
+/// bytes as the body or an earlier form is skipped (compared by SHA-256), so the simpler name wins.
+fn for_each_body_variant<T>(body: &[u8], mut f: impl FnMut(&Hint, &[u8]) -> Option<T>) -> Option<T> {
+    use sha2::{Digest, Sha256};
     if let Some(stripped) = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n")) {
-        out.push((Hint::TrailingNewline { body_has_extra: true }, stripped.to_vec()));
+        if let Some(found) = f(&Hint::TrailingNewline { body_has_extra: true }, stripped) {
+            return Some(found);
+        }
     } else {
         let mut with = body.to_vec();
         with.push(b'\n');
-        out.push((Hint::TrailingNewline { body_has_extra: false }, with));
-    }
-    if contains(body, b"\r\n") {
-        out.push((Hint::LineEndings { signed_crlf: false }, replace(body, b"\r\n", b"\n")));
-    } else if body.contains(&b'\n') {
-        out.push((Hint::LineEndings { signed_crlf: true }, replace(body, b"\n", b"\r\n")));
-    }
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        let mut seen: Vec<Vec<u8>> = vec![body.to_vec()];
-        for form in JsonForm::ALL {
-            let rendered = form.render(&value);
-            if !seen.contains(&rendered) {
-                seen.push(rendered.clone());
-                out.push((Hint::ReserializedJson(form), rendered));
-            }
+        if let Some(found) = f(&Hint::TrailingNewline { body_has_extra: false }, &with) {
+            return Some(found);
         }
     }
-    out
+    let converted = if contains(body, b"\r\n") {
+        Some((Hint::LineEndings { signed_crlf: false }, replace(body, b"\r\n", b"\n")))
+    } else if body.contains(&b'\n') {
+        Some((Hint::LineEndings { signed_crlf: true }, replace(body, b"\n", b"\r\n")))
+    } else {
+        None
+    };
+    if let Some((hint, bytes)) = converted
+        && let Some(found) = f(&hint, &bytes)
+    {
+        return Some(found);
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    let mut seen = vec![Sha256::digest(body)];
+    for form in JsonForm::ALL {
+        let rendered = form.render(&value);
+        let digest = Sha256::digest(&rendered);
+        if seen.contains(&digest) {
+            continue;
+        }
+        seen.push(digest);
+        if let Some(found) = f(&Hint::ReserializedJson(form), &rendered) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

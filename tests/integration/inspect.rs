@@ -270,3 +270,27 @@ fn oversized_documents_and_endless_input_are_refused_fast_naming_the_file_and_th
     let out = cmd().arg("inspect").arg(&long_line).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("line 1      webhook.test"));
 }
+
+#[test]
+fn json_captures_read_body_b64() {
+    use topgg_int::protocol::{base64, capture::Capture};
+    let body = serde_json::to_vec(&fixture("vote.create.json")).unwrap();
+    let headers = json!([
+        ["Content-Type", "application/json"],
+        ["x-topgg-trace", "t1"],
+        ["x-topgg-signature", format!("t=1,v1={}", "0".repeat(64))]
+    ]);
+    let good = json!({"method": "POST", "path": "/webhooks/1", "headers": headers, "body_b64": base64::encode(&body)});
+    let binary = serde_json::to_string(&Capture::post("/webhooks/1", vec![], b"\xff{}".to_vec())).unwrap();
+    assert!(binary.contains("\"body_b64\":\"/3t9\""), "{binary}");
+    let out =
+        cmd().args(["inspect", "--json", "--jsonl", "-"]).write_stdin(format!("{good}\n{binary}\n")).output().unwrap();
+    let records: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records[0]["kind"], "vote.create", "{records:?}");
+    assert_eq!(records[0]["capture"]["trace"], "t1");
+    assert!(
+        records[1]["problems"][0]["message"].as_str().unwrap().contains("the body is not valid JSON"),
+        "{records:?}"
+    );
+}

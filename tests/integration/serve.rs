@@ -251,12 +251,6 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
-    let empty = request(a, "POST", p, &[("x-topgg-signature", ""), ("x-topgg-trace", "t")], &vote).unwrap();
-    assert_eq!(
-        (empty.status, &empty.json()["error"]),
-        (401, &json!("missing-header")),
-        "an empty signature is missing"
-    );
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
@@ -296,8 +290,8 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(23);
-    assert_eq!(logs.len(), 23, "one log line per request: {logs:#?}");
+    let logs = s.logs(22);
+    assert_eq!(logs.len(), 22, "one log line per request: {logs:#?}");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -1054,4 +1048,14 @@ fn a_chunked_request_is_captured_as_valid_http() {
     assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())), "{text}");
     let out = crate::common::cmd().args(["verify", "--secret", "whs_chunk", "--request"]).arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn an_empty_signature_header_is_401_missing_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("7", "whs_empty")).status, 200);
+    let headers = [("x-topgg-signature", ""), ("x-topgg-trace", "t")];
+    let r = request(s.addr, "POST", "/webhooks/7", &headers, &vote_body("e7")).unwrap();
+    assert_eq!((r.status, &r.json()["error"]), (401, &json!("missing-header")), "node and python treat it as missing");
 }

@@ -88,3 +88,13 @@ fn an_unwritable_out_dir_is_exit_2_naming_it() {
     assert!(err.contains("could not create the directory") && err.contains("a-file"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn help_says_where_the_vectors_go() {
+    let out = cmd().args(["vectors", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Help is wrapped to the width clap sees; compare with the line breaks taken out.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("topgg-int vectors --out tests/topgg-vectors"), "{text}");
+    assert!(flat.contains("without it the JSON is written to stdout"), "{text}");
+}

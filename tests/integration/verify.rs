@@ -198,6 +198,18 @@ fn reserialisation_hints_end_with_the_raw_body_fix_per_framework() {
     }
     let (_, text) = verify_vector("gen-hint-go-json");
     assert!(text.contains("go-json: the signature matches the body as Go encoding/json writes a map"), "{text}");
+    let v = vectors().into_iter().find(|v| v.name == "gen-hint-sorted-keys").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd()
+        .args(["verify", "--json", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .arg(capture(dir.path(), &v))
+        .output()
+        .unwrap();
+    let j = json_of(&out.stdout);
+    assert_eq!(j["hints"][0]["code"], "sorted-keys");
+    let fixes = j["raw_body_fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 8);
+    assert_eq!(fixes[0]["framework"], "Express");
     let (_, text) = verify_vector("gen-hint-secret-prefix");
     assert!(!text.contains("raw body"), "a secret mistake needs no raw-body fix: {text}");
 }
