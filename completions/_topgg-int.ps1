@@ -247,7 +247,6 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;simulate;replay' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-attempt timeout (e.g. 5, 0.5, 500ms)')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]')
             [CompletionResult]::new('--retry-delays', '--retry-delays', [CompletionResultType]::ParameterName, 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)')
@@ -256,6 +255,8 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust this PEM CA certificate as well')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request and an equivalent curl command; send nothing')

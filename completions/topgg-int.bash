@@ -823,16 +823,12 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__replay)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --verbatim --resign --color --json --help --version"
+            opts="-v -h -V --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --from --verbatim --resign --url --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -862,6 +858,14 @@ _topgg__int() {
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -234,7 +234,6 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --version 'Print version'
         }
         &'topgg-int;simulate;replay'= {
-            cand --url 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used'
             cand --timeout 'Per-attempt timeout (e.g. 5, 0.5, 500ms)'
             cand --retries 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg''s; 10 for --legacy votes]'
             cand --retry-delays 'Delays before each retry, comma-separated; the last repeats (Top.gg''s docs say 1,2,4 on one page, 2,4,8 on the other)'
@@ -243,6 +242,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --cacert 'Trust this PEM CA certificate as well'
             cand --secret 'The webhook secret (whs_…) that signs deliveries. Never printed in full'
             cand --secret-file 'Read the webhook secret from a file (a trailing newline is stripped, and said so)'
+            cand --from 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`'
+            cand --url 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection'
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --retry-on-4xx 'Retry on 4xx answers too'
             cand --dry-run 'Print the exact request and an equivalent curl command; send nothing'

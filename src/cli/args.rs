@@ -477,6 +477,10 @@ pub struct FlowArgs {
 
 /// `simulate replay`.
 #[derive(Debug, Args)]
+#[command(mut_arg("url", |a| a.help(
+    "The receiver to send the captured request to (or --from); a bare origin keeps the captured path. \
+     Replay has no built-in receiver: it would not know the captured connection"
+)))]
 pub struct ReplayArgs {
     /// The captured request (.http) to send again.
     #[arg(value_name = "FILE.http")]
@@ -487,6 +491,10 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
+
+    /// Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 
     /// Keep the captured signature and timestamp (a correct receiver rejects this: replay protection).
     #[arg(long, conflicts_with = "resign")]

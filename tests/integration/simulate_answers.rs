@@ -310,3 +310,50 @@ fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
     assert!(!stderr.contains("TLS"), "{stderr}");
     assert!(stderr.contains("no answer from 127.0.0.1:") || stderr.contains("closed the connection"), "{stderr}");
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn replay_judges_the_window_by_the_captures_age_and_takes_from() {
+    let (base, count) = raw_server(Box::new(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let capture = |t: i64| format!("POST /w HTTP/1.1\r\nx-topgg-signature: t={t},v1={}\r\n\r\n{{}}", "ab".repeat(32));
+    let fresh = dir.path().join("fresh.http");
+    std::fs::write(&fresh, capture(now() - 5)).unwrap();
+    let out =
+        cmd().args(["simulate", "replay", fresh.to_str().unwrap(), "--url", &base, "--verbatim"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("inside Top.gg's 30 s window, so acknowledging it is correct"), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    let old = dir.path().join("old.http");
+    std::fs::write(&old, capture(now() - 600)).unwrap();
+    let out = cmd().args(["simulate", "replay", old.to_str().unwrap(), "--url", &base, "--verbatim"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert!(stderr.contains("warning: the receiver acknowledged a verbatim replay signed 6"), "{stderr}");
+
+    // --from gives the URL and, for --resign, the secret, as the --resign error suggests.
+    let conn = dir.path().join("conn.json");
+    let saved = serde_json::json!({"connection_id": "1", "webhook_secret": SECRET, "webhook_url": format!("{base}/w")});
+    std::fs::write(&conn, saved.to_string()).unwrap();
+    let out = cmd()
+        .args(["simulate", "replay", old.to_str().unwrap(), "--resign", "--from", conn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    let out = cmd().args(["simulate", "replay", old.to_str().unwrap(), "--resign", "--url", &base]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("--resign needs the webhook secret") && stderr.contains("--from"), "{stderr}");
+    let help = cmd().args(["simulate", "replay", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--from <FILE>") && help.contains("no built-in receiver"), "{help}");
+}

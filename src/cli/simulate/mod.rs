@@ -112,11 +112,6 @@ impl Settings {
         }
     }
 
-    /// The URL the user gave, for commands that cannot run without one.
-    pub fn require_url(&self, why: &str) -> Result<Url> {
-        self.url.clone().ok_or_else(|| Error::input(format!("--url is required {why}")))
-    }
-
     /// Delivers (or, with `--dry-run`, prints the first request) and renders it as `step`.
     /// `secrets` are masked wherever request text is printed.
     pub fn run_delivery(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {

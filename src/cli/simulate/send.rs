@@ -17,7 +17,8 @@ use crate::output;
 use crate::protocol::capture::Capture;
 use crate::protocol::generate;
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::time::now_unix;
 use crate::send::delivery::{Auth, Delivery, parse_url};
 
 /// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
@@ -160,6 +161,29 @@ fn delivery_authorization(d: &Delivery) -> String {
     }
 }
 
+/// The `t` of a captured signature header, read leniently (the rest of it may be broken).
+fn captured_t(header: &str) -> Option<i64> {
+    header.split(',').find_map(|p| p.strip_prefix("t=")).and_then(|t| t.parse().ok())
+}
+
+/// What an acknowledged verbatim replay says about the receiver, given the capture's age.
+fn acknowledged_replay_note(age: Option<i64>) -> String {
+    let window = DEFAULT_TOLERANCE_SECS as i64;
+    match age {
+        Some(age) if age.abs() <= window => format!(
+            "note: the capture was signed {age} s ago, inside Top.gg's {window} s window, so acknowledging it is \
+             correct; replay it again in {} s to test the window",
+            window - age.abs() + 1
+        ),
+        Some(age) => format!(
+            "warning: the receiver acknowledged a verbatim replay signed {age} s ago: its replay window is off or \
+             wider than {window} s (protocol.md §3)"
+        ),
+        None => "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)"
+            .into(),
+    }
+}
+
 /// `simulate replay`.
 pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
@@ -171,7 +195,17 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let raw = read_input(&a.file)?;
     let capture = Capture::parse(&raw)
         .map_err(|e| Error::input(format!("{} is not a captured request: {e}", a.file.display())))?;
-    let base = s.require_url("for replay: the receiver to send the captured request to")?;
+    let saved = a.from.as_deref().map(connection::load).transpose()?;
+    let base = match (&s.url, saved.as_ref().and_then(|c| c.webhook_url.as_deref())) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => parse_url(u).map_err(|e| Error::input(format!("--from: webhook_url {e}")))?,
+        (None, None) => {
+            return Err(Error::input(
+                "--url (or --from a file saved by `simulate create --save`) is required for replay: \
+                 the receiver to send the captured request to",
+            ));
+        }
+    };
     // A bare origin takes the captured path, so `--url http://127.0.0.1:8080` replays to the same route.
     let url = if base.path() == "/" && base.query().is_none() && capture.path != "/" {
         base.join(&capture.path).map_err(|e| Error::input(format!("the captured path {:?}: {e}", capture.path)))?
@@ -191,15 +225,15 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
             .filter(|(n, _)| !HOP_HEADERS.iter().any(|h| n.eq_ignore_ascii_case(h)))
             .cloned()
             .collect();
+        // The age is taken before sending: a capture still inside the window must be accepted.
+        let age = capture.header(SIGNATURE_HEADER).and_then(captured_t).map(|t| now_unix() - t);
         let trace = captured_trace.unwrap_or_else(|| "(none)".into());
         let delivery = Delivery { url, body: capture.body, trace, auth: Auth::Verbatim(headers) };
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
         send_one(&s, step, &delivery, &secret, &mut tally)?;
         if tally.all_ok() && !s.dry_run {
-            output::note(
-                "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)",
-            );
+            output::note(acknowledged_replay_note(age));
         } else if !s.json {
             output::note(
                 "note: --verbatim keeps the old signature and t; a receiver with a replay window must refuse it",
@@ -207,8 +241,11 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         }
         return tally.finish();
     }
-    let secret = webhook_secret_given(&a.secret)?
-        .ok_or_else(|| Error::input(format!("--resign needs the webhook secret; {WEBHOOK_SECRET_HOW}")))?;
+    let secret = match (webhook_secret_given(&a.secret)?, &saved) {
+        (Some(g), _) => g,
+        (None, Some(c)) => Secret::new(c.webhook_secret.clone()),
+        (None, None) => return Err(Error::input(format!("--resign needs the webhook secret; {WEBHOOK_SECRET_HOW}"))),
+    };
     let mut delivery = s.signed(url, capture.body, &secret);
     if let (None, Some(t)) = (&s.trace, captured_trace) {
         delivery.trace = t;
