@@ -327,6 +327,10 @@ pub struct DeliveryArgs {
     #[arg(long, value_name = "PEM")]
     pub cacert: Option<PathBuf>,
 
+    /// Add this header to every request, or replace the one of that name (e.g. --header 'x-topgg-trace: t1'). Repeatable.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+
     /// Show request and response headers and bodies for every attempt.
     #[arg(short, long)]
     pub verbose: bool,
@@ -346,6 +350,10 @@ pub struct PayloadArgs {
     /// Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+
+    /// Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub unset: Vec<String>,
 
     /// data.user.id (and platform_id).
     #[arg(long, value_name = "ID")]

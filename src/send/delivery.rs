@@ -502,6 +502,8 @@ pub struct Delivery {
     pub trace: String,
     /// How attempts authenticate.
     pub auth: Auth,
+    /// Headers added to every attempt (`--header`), each replacing a header of the same name.
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl Delivery {
@@ -521,6 +523,12 @@ impl Delivery {
                 headers.push(("Authorization".into(), secret.expose().into()));
             }
             Auth::Verbatim(h) => headers.extend(h.iter().cloned()),
+        }
+        for (name, value) in &self.extra_headers {
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value.clone(),
+                None => headers.push((name.clone(), value.clone())),
+            }
         }
         Request { method: "POST".into(), url: self.url.clone(), headers, body: self.body.clone() }
     }

@@ -357,3 +357,32 @@ fn replay_judges_the_window_by_the_captures_age_and_takes_from() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--from <FILE>") && help.contains("no built-in receiver"), "{help}");
 }
+
+#[test]
+fn header_adds_or_replaces_and_unset_removes_a_path() {
+    let url = "http://127.0.0.1:9/w";
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", url, "--secret", SECRET, "--dry-run"])
+        .args(["--header", "x-extra: 1", "--header", "X-Topgg-Trace:fixed", "--unset", "data.user.avatar_url"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let headers = v["headers"].as_object().unwrap();
+    assert_eq!(headers["x-extra"], "1", "{v:#}");
+    let traces: Vec<_> = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("x-topgg-trace")).collect();
+    assert_eq!(traces.len(), 1, "{v:#}");
+    assert_eq!(traces[0].1, "fixed");
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert!(body["data"]["user"].get("avatar_url").is_none() && body["data"]["user"]["id"].is_string(), "{body}");
+
+    let out =
+        cmd().args(["simulate", "vote", "--url", url, "--secret", SECRET, "--unset", "data.usr"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out_text(&out).1.contains("--unset data.usr: the payload has no data.usr"), "{}", out_text(&out).1);
+    let out =
+        cmd().args(["simulate", "vote", "--url", url, "--secret", SECRET, "--header", "no colon"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out_text(&out).1.contains("--header \"no colon\" is not NAME:VALUE"), "{}", out_text(&out).1);
+}

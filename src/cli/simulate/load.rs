@@ -92,7 +92,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     } else {
         Auth::Signed { signer: Signer::new(target.secret.clone()), timestamp: s.timestamp }
     };
-    let (url, fixed_trace) = (target.url.clone(), s.trace.clone());
+    let (url, fixed_trace, extra) = (target.url.clone(), s.trace.clone(), s.headers.clone());
     let make = move |i: u64| {
         let body = match &suffix {
             Some(suffix) => {
@@ -106,7 +106,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
             None => prefix.clone(),
         };
         let trace = fixed_trace.clone().unwrap_or_else(|| ids.trace(i));
-        Delivery { url: url.clone(), body, trace, auth: auth.clone() }
+        Delivery { url: url.clone(), body, trace, auth: auth.clone(), extra_headers: extra.clone() }
     };
     let config =
         LoadConfig { count: plan.count, concurrency: plan.concurrency, rate: plan.rate, policy: s.policy.clone() };

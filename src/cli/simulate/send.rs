@@ -127,6 +127,7 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
             body: built.bytes,
             trace: s.trace(),
             auth: Auth::Legacy(target.secret.clone()),
+            extra_headers: s.headers.clone(),
         }
     } else {
         s.signed(target.url.clone(), built.bytes, &target.secret)
@@ -228,7 +229,13 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         // The age is taken before sending: a capture still inside the window must be accepted.
         let age = capture.header(SIGNATURE_HEADER).and_then(captured_t).map(|t| now_unix() - t);
         let trace = captured_trace.unwrap_or_else(|| "(none)".into());
-        let delivery = Delivery { url, body: capture.body, trace, auth: Auth::Verbatim(headers) };
+        let delivery = Delivery {
+            url,
+            body: capture.body,
+            trace,
+            auth: Auth::Verbatim(headers),
+            extra_headers: s.headers.clone(),
+        };
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
         send_one(&s, step, &delivery, &secret, &mut tally)?;
