@@ -265,6 +265,8 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file (a trailing newline is stripped, and said so)')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`')
+            [CompletionResult]::new('--repeat', '--repeat', [CompletionResultType]::ParameterName, 'Send it this many times: duplicates, as Top.gg''s retries make, for idempotency tests')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Wait this long between repeats (e.g. 1, 0.5, 200ms)')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')

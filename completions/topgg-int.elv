@@ -252,6 +252,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --secret 'The webhook secret (whs_…) that signs deliveries. Never printed in full'
             cand --secret-file 'Read the webhook secret from a file (a trailing newline is stripped, and said so)'
             cand --from 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`'
+            cand --repeat 'Send it this many times: duplicates, as Top.gg''s retries make, for idempotency tests'
+            cand --interval 'Wait this long between repeats (e.g. 1, 0.5, 200ms)'
             cand --url 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection'
             cand --color 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never'
             cand --retry-on-4xx 'Retry on 4xx answers too'

@@ -233,6 +233,8 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret-file -d 'Read the webhook secret from a file (a trailing newline is stripped, and said so)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l from -d 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l repeat -d 'Send it this many times: duplicates, as Top.gg\'s retries make, for idempotency tests' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l interval -d 'Wait this long between repeats (e.g. 1, 0.5, 200ms)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
 always\t''

@@ -511,6 +511,14 @@ pub struct ReplayArgs {
     /// Re-sign the same bytes with a fresh t (needs --secret; tests idempotency).
     #[arg(long)]
     pub resign: bool,
+
+    /// Send it this many times: duplicates, as Top.gg's retries make, for idempotency tests.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: u32,
+
+    /// Wait this long between repeats (e.g. 1, 0.5, 200ms).
+    #[arg(long, default_value = "0", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
 }
 
 /// `topgg-int check`.

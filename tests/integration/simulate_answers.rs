@@ -386,3 +386,40 @@ fn header_adds_or_replaces_and_unset_removes_a_path() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out_text(&out).1.contains("--header \"no colon\" is not NAME:VALUE"), "{}", out_text(&out).1);
 }
+
+#[test]
+fn replay_repeat_sends_duplicates_an_interval_apart() {
+    let (base, count) = raw_server(Box::new(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.http");
+    std::fs::write(&file, "POST /w HTTP/1.1\r\nx-topgg-trace: tr-1\r\n\r\n{}").unwrap();
+    let started = Instant::now();
+    let out = cmd()
+        .args(["simulate", "replay", file.to_str().unwrap(), "--url", &base, "--resign", "--secret", SECRET])
+        .args(["--repeat", "3", "--interval", "100ms"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(stdout.contains("replay 1/3") && stdout.contains("replay 3/3"), "{stdout}");
+    let out = cmd()
+        .args([
+            "simulate",
+            "replay",
+            file.to_str().unwrap(),
+            "--url",
+            &base,
+            "--resign",
+            "--secret",
+            SECRET,
+            "--repeat",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

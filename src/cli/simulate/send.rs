@@ -188,6 +188,9 @@ fn acknowledged_replay_note(age: Option<i64>) -> String {
 /// `simulate replay`.
 pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
+    if a.repeat == 0 {
+        return Err(Error::input("--repeat 0 would send nothing; give 1 or more"));
+    }
     if !a.verbatim && !a.resign {
         return Err(Error::input(
             "say how to replay: --verbatim (old signature and t, should be refused) or --resign --secret S (fresh t)",
@@ -238,7 +241,7 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         };
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
-        send_one(&s, step, &delivery, &secret, &mut tally)?;
+        send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
         if tally.all_ok() && !s.dry_run {
             output::note(acknowledged_replay_note(age));
         } else if !s.json {
@@ -257,6 +260,30 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     if let (None, Some(t)) = (&s.trace, captured_trace) {
         delivery.trace = t;
     }
-    send_one(&s, step, &delivery, &secret, &mut tally)?;
+    send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
     tally.finish()
+}
+
+/// `--repeat N --interval D`: the same delivery N times (each re-signed when it is signed), `D`
+/// apart; Ctrl-C stops between them.
+fn send_repeated(
+    s: &Settings,
+    step: &str,
+    delivery: &Delivery,
+    secret: &Secret,
+    a: &ReplayArgs,
+    tally: &mut Tally,
+) -> Result<()> {
+    let times = if s.dry_run { 1 } else { a.repeat };
+    for n in 1..=times {
+        if n > 1 {
+            std::thread::sleep(a.interval);
+            if crate::cli::interrupt::requested() {
+                return Err(Error::Interrupted);
+            }
+        }
+        let label = if times > 1 { format!("{step} {n}/{times}") } else { step.to_string() };
+        send_one(s, &label, delivery, secret, tally)?;
+    }
+    Ok(())
 }
