@@ -446,15 +446,19 @@ pub struct VoteArgs {
     #[arg(long, requires = "legacy")]
     pub server: bool,
 
-    /// Send this many distinct votes (load mode: prints throughput and latency percentiles).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub count: u64,
+    /// Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration].
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Load mode for this long (e.g. 10s), stopping earlier if --count is reached.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
 
     /// Deliveries in flight at once in load mode.
     #[arg(long, default_value_t = 1, value_name = "C")]
     pub concurrency: usize,
 
-    /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s).
+    /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery's scheduled start.
     #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
 }

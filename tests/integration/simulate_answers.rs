@@ -423,3 +423,55 @@ fn replay_repeat_sends_duplicates_an_interval_apart() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn no_content(delay_first: Duration) -> Answer {
+    Box::new(move |n, s| {
+        if n == 0 {
+            std::thread::sleep(delay_first);
+        }
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    })
+}
+
+#[test]
+fn rate_reports_latency_from_the_schedule_next_to_the_plain_figure() {
+    let (base, _) = raw_server(no_content(Duration::from_millis(500)));
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET])
+        .args(["--count", "10", "--rate", "50", "--concurrency", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let plain = v["latency_ms"]["p50"].as_f64().unwrap();
+    let scheduled = v["latency_from_schedule_ms"]["p50"].as_f64().unwrap();
+    // Every vote after the stalled first one waited behind it: only the schedule-based figure shows it.
+    assert!(plain < 100.0 && scheduled > 200.0, "plain p50 {plain} ms, from schedule {scheduled} ms: {v:#}");
+
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET, "--count", "3", "--rate", "100"])
+        .output()
+        .unwrap();
+    assert!(out_text(&out).0.contains("from schedule  p50"), "{}", out_text(&out).0);
+}
+
+#[test]
+fn duration_bounds_load_mode_by_time() {
+    let (base, count) = raw_server(no_content(Duration::ZERO));
+    let started = Instant::now();
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET])
+        .args(["--duration", "400ms", "--rate", "20"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let sent = v["sent"].as_u64().unwrap();
+    assert!((6..=9).contains(&sent), "20/s for 0.4 s is 8 slots: {v:#}");
+    assert_eq!(v["count"], Value::Null);
+    assert_eq!(v["acknowledged"], sent);
+    assert_eq!(count.load(Ordering::SeqCst) as u64, sent);
+}

@@ -95,8 +95,12 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
         // protocol.md §6: legacy webhooks are retried up to 10 times.
         s.policy.retries = LEGACY_RETRIES;
     }
-    if a.count == 0 {
+    let count = a.count.unwrap_or(if a.duration.is_some() { u64::MAX } else { 1 });
+    if count == 0 {
         return Err(Error::input("--count 0 sends nothing; give 1 or more"));
+    }
+    if a.duration.is_some_and(|d| d.is_zero()) {
+        return Err(Error::input("--duration 0 sends nothing; give a positive duration like 10s"));
     }
     if a.concurrency == 0 {
         return Err(Error::input("--concurrency 0 sends nothing; give 1 or more"));
@@ -117,8 +121,9 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
         (true, false) => "legacy bot vote",
         (true, true) => "legacy server vote",
     };
-    if a.count > 1 && !s.dry_run {
-        let plan = load::Plan { count: a.count, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+    if (count > 1 || a.duration.is_some()) && !s.dry_run {
+        let plan =
+            load::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
         return load::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {
