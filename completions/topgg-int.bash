@@ -541,7 +541,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__create)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --user-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --unset --user-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +575,10 @@ _topgg__int() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --integration-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -588,6 +592,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -623,7 +631,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__delete)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --connection-id --from --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --connection-id --from --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -654,6 +662,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -685,7 +697,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__flow)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,6 +728,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -851,16 +867,12 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__replay)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --verbatim --resign --color --json --help --version"
+            opts="-v -h -V --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --from --verbatim --resign --repeat --interval --url --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -885,11 +897,31 @@ _topgg__int() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -905,7 +937,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__test)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --payload --set --user-id --project-id --from --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -936,6 +968,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -952,6 +988,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -979,7 +1019,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__vote)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --secret --secret-file --payload --set --user-id --project-id --from --weight --query --legacy --server --count --concurrency --rate --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1013,6 +1053,10 @@ _topgg__int() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1026,6 +1070,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1050,6 +1098,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

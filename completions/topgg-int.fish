@@ -101,10 +101,12 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l user-id -d 'data.user.id (and platform_id)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l connection-id -d 'connection_id to send (default: a fresh snowflake)' -r
@@ -128,6 +130,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l connection-id -d 'The connection to delete' -r
@@ -150,18 +153,21 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l user-id -d 'data.user.id (and platform_id)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l weight -d 'data.weight (2 is the weekend multiplier)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l query -d 'data.query entries, e.g. --query ref=discord. Repeatable' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l count -d 'Send this many distinct votes (load mode: prints throughput and latency percentiles)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l count -d 'Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l duration -d 'Load mode for this long (e.g. 10s), stopping earlier if --count is reached' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l concurrency -d 'Deliveries in flight at once in load mode' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l rate -d 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l rate -d 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery\'s scheduled start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -182,10 +188,12 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l user-id -d 'data.user.id (and platform_id)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
@@ -207,6 +215,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
@@ -220,15 +229,19 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l header -d 'Add this header to every request, or replace the one of that name (e.g. --header \'x-topgg-trace: t1\'). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l from -d 'Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l repeat -d 'Send it this many times: duplicates, as Top.gg\'s retries make, for idempotency tests' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l interval -d 'Wait this long between repeats (e.g. 1, 0.5, 200ms)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'The receiver to send the captured request to (or --from); a bare origin keeps the captured path. Replay has no built-in receiver: it would not know the captured connection' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -374,6 +374,10 @@ pub struct DeliveryArgs {
     #[arg(long, value_name = "PEM")]
     pub cacert: Option<PathBuf>,
 
+    /// Add this header to every request, or replace the one of that name (e.g. --header 'x-topgg-trace: t1'). Repeatable.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+
     /// Show request and response headers and bodies for every attempt.
     #[arg(short, long)]
     pub verbose: bool,
@@ -393,6 +397,10 @@ pub struct PayloadArgs {
     /// Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+
+    /// Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub unset: Vec<String>,
 
     /// data.user.id (and platform_id).
     #[arg(long, value_name = "ID")]
@@ -488,15 +496,19 @@ pub struct VoteArgs {
     #[arg(long, requires = "legacy")]
     pub server: bool,
 
-    /// Send this many distinct votes (load mode: prints throughput and latency percentiles).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub count: u64,
+    /// Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration].
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Load mode for this long (e.g. 10s), stopping earlier if --count is reached.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
 
     /// Deliveries in flight at once in load mode.
     #[arg(long, default_value_t = 1, value_name = "C")]
     pub concurrency: usize,
 
-    /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s).
+    /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery's scheduled start.
     #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
 }
@@ -527,6 +539,10 @@ pub struct FlowArgs {
 
 /// `simulate replay`.
 #[derive(Debug, Args)]
+#[command(mut_arg("url", |a| a.help(
+    "The receiver to send the captured request to (or --from); a bare origin keeps the captured path. \
+     Replay has no built-in receiver: it would not know the captured connection"
+)))]
 pub struct ReplayArgs {
     /// The captured request (.http) to send again.
     #[arg(value_name = "FILE.http")]
@@ -538,6 +554,10 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
 
+    /// Take webhook URL (unless --url) and secret (for --resign) from a file written by `simulate create --save`.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
     /// Keep the captured signature and timestamp (a correct receiver rejects this: replay protection).
     #[arg(long, conflicts_with = "resign")]
     pub verbatim: bool,
@@ -545,6 +565,14 @@ pub struct ReplayArgs {
     /// Re-sign the same bytes with a fresh t (needs --secret; tests idempotency).
     #[arg(long)]
     pub resign: bool,
+
+    /// Send it this many times: duplicates, as Top.gg's retries make, for idempotency tests.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: u32,
+
+    /// Wait this long between repeats (e.g. 1, 0.5, 200ms).
+    #[arg(long, default_value = "0", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
 }
 
 /// `topgg-int check`.

@@ -70,7 +70,7 @@ pub const CASES: [CaseInfo; 29] = [
     case(
         "rejects-unverified-unparseable",
         Required,
-        "a body that is not JSON and one of an unknown type, each wrongly signed and unsigned, are refused with 4xx \
+        "a body that is not JSON and one of an unknown type, each wrongly signed and unsigned, and an unsigned v0 vote, are refused with 4xx \
          (verify before parsing: acknowledging them unchecked lets anyone post to the URL)",
     ),
     case(

@@ -57,6 +57,12 @@ impl Runner<'_, '_> {
             ("forged/unknown-type", self.headers(Some(forged())), unknown.clone()),
             ("unsigned/not-json", self.headers(None), not_json),
             ("unsigned/unknown-type", self.headers(None), unknown),
+            // A v0 bot vote with neither a signature nor Authorization: the python SDK acknowledges it.
+            (
+                "unsigned/v0-body",
+                self.headers(None),
+                serde_json::to_vec(&generate::legacy_bot_vote()).unwrap_or_default(),
+            ),
         ];
         self.refuse_each("rejects-unverified-unparseable", variants)
     }

@@ -14,11 +14,12 @@ use std::io::Read;
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
 
+pub use super::failure::AttemptError;
 pub use reqwest::Url;
 
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
-use crate::protocol::time::{format_duration, now_unix};
+use crate::protocol::time::now_unix;
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
@@ -136,71 +137,6 @@ impl Response {
     }
 }
 
-/// Why an attempt got no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptError {
-    /// The TCP connection failed; `target` names host and the addresses tried.
-    Connect {
-        /// E.g. `localhost (127.0.0.1:8080)`.
-        target: String,
-        /// E.g. `connection refused`.
-        reason: String,
-    },
-    /// No complete answer within the timeout.
-    Timeout {
-        /// The timeout that ran out.
-        after: Duration,
-        /// The host and port.
-        target: String,
-    },
-    /// The TLS handshake failed (untrusted certificate, wrong name, plain HTTP on an https URL).
-    Tls {
-        /// The host and port.
-        target: String,
-        /// What the TLS layer said.
-        reason: String,
-    },
-    /// The connection was made and then closed (or reset) before any answer came back: the
-    /// receiver crashed or gave up on the request. Retried, as Top.gg does.
-    Closed {
-        /// The host and port.
-        target: String,
-    },
-    /// The request could not be built or the exchange failed in another way.
-    Other(String),
-}
-
-impl AttemptError {
-    /// A short stable code for JSON output: `connect`, `timeout`, `tls`, `closed`, `other`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AttemptError::Connect { .. } => "connect",
-            AttemptError::Timeout { .. } => "timeout",
-            AttemptError::Tls { .. } => "tls",
-            AttemptError::Closed { .. } => "closed",
-            AttemptError::Other(_) => "other",
-        }
-    }
-}
-
-impl fmt::Display for AttemptError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AttemptError::Connect { target, reason } => write!(f, "could not connect to {target}: {reason}"),
-            AttemptError::Timeout { after, target } => {
-                write!(f, "no answer from {target} within {}", format_duration(*after))
-            }
-            AttemptError::Tls { target, reason } => write!(f, "TLS handshake with {target} failed: {reason}"),
-            AttemptError::Closed { target } => {
-                write!(f, "the server closed the connection without answering ({target})")
-            }
-            AttemptError::Other(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for AttemptError {}
-
 impl Client {
     /// Builds a client. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`; redirects are not
     /// followed, since Top.gg counts only a 2xx as acknowledged.
@@ -280,7 +216,7 @@ impl Client {
         {
             return e;
         }
-        if !speaks_plain_http(url, PROBE_TIMEOUT.min(self.timeout)) {
+        if !super::tls::speaks_plain_http(url, super::tls::PROBE_TIMEOUT.min(self.timeout)) {
             return e;
         }
         let mut plain = url.clone();
@@ -312,7 +248,7 @@ impl Client {
         let lower = chain.to_ascii_lowercase();
         let tls_words = ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"];
         if url.scheme() == "https" && tls_words.iter().any(|w| lower.contains(w)) {
-            return AttemptError::Tls { target: hostport, reason: tls_advice(&lower, &root_cause(e)) };
+            return AttemptError::Tls { target: hostport, reason: super::tls::advice(&lower, &root_cause(e)) };
         }
         if e.is_connect() {
             let mut reason = root_cause(e);
@@ -331,55 +267,6 @@ impl Client {
         }
         AttemptError::Other(format!("request to {hostport} failed: {chain}"))
     }
-}
-
-/// How long the plain-HTTP probe waits for a status line.
-const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
-
-/// Whether `url`'s port answers a plain-HTTP request with a status line.
-fn speaks_plain_http(url: &Url, timeout: Duration) -> bool {
-    use std::io::Write;
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let port = url.port_or_known_default().unwrap_or(443);
-    let Some(addr) = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, timeout) else { return false };
-    let _ = stream.set_read_timeout(Some(timeout));
-    let _ = stream.set_write_timeout(Some(timeout));
-    let probe = format!("HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(probe.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-/// One sentence for a TLS failure, with the next step; `lower` is the whole error chain in lower
-/// case, `cause` its innermost message.
-fn tls_advice(lower: &str, cause: &str) -> String {
-    let staging = "or --insecure to skip the check (staging only)";
-    if lower.contains("causedasendentity") {
-        return format!(
-            "the server presents a CA certificate as its own (a self-signed one, as `openssl req -x509` makes); \
-             trust exactly that certificate with --cacert FILE, {staging}"
-        );
-    }
-    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-        return format!(
-            "the server's certificate is not signed by a CA this machine trusts; pass that CA with --cacert FILE, {staging}"
-        );
-    }
-    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        return format!(
-            "the server's certificate is not issued for this host name; use the name it is issued for, {staging}"
-        );
-    }
-    if lower.contains("expired") {
-        return format!("the server's certificate has expired; renew it, {staging}");
-    }
-    if lower.contains("invalidcontenttype") || lower.contains("handshake eof") || lower.contains("corrupt message") {
-        return "the server does not speak TLS on this port; try http://".into();
-    }
-    format!("{cause}; --cacert FILE trusts a private CA, {staging}")
 }
 
 /// `host:port` of a URL.
@@ -520,6 +407,8 @@ pub struct Delivery {
     pub trace: String,
     /// How attempts authenticate.
     pub auth: Auth,
+    /// Headers added to every attempt (`--header`), each replacing a header of the same name.
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl Delivery {
@@ -539,6 +428,12 @@ impl Delivery {
                 headers.push(("Authorization".into(), secret.expose().into()));
             }
             Auth::Verbatim(h) => headers.extend(h.iter().cloned()),
+        }
+        for (name, value) in &self.extra_headers {
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value.clone(),
+                None => headers.push((name.clone(), value.clone())),
+            }
         }
         Request { method: "POST".into(), url: self.url.clone(), headers, body: self.body.clone() }
     }

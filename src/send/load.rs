@@ -27,6 +27,8 @@ pub struct LoadConfig {
     pub concurrency: usize,
     /// At most this many deliveries started per second.
     pub rate: Option<f64>,
+    /// Start no delivery after this long.
+    pub duration: Option<Duration>,
     /// Retries per delivery.
     pub policy: RetryPolicy,
 }
@@ -40,6 +42,10 @@ pub struct Sample {
     pub attempts: u32,
     /// From the first attempt to the end of the last, waits included.
     pub elapsed: Duration,
+    /// With a rate: from the time the delivery was due to start (its slot in the schedule) to its
+    /// end. A receiver that stalls delays the deliveries queued behind it; measuring from the
+    /// actual start would leave that wait out (coordinated omission).
+    pub from_schedule: Option<Duration>,
 }
 
 impl Sample {
@@ -88,6 +94,12 @@ impl Shared {
             return None;
         }
         let due = self.config.rate.map(|r| self.started + Duration::from_secs_f64(i as f64 / r));
+        if let Some(limit) = self.config.duration {
+            let deadline = self.started + limit;
+            if Instant::now() >= deadline || due.is_some_and(|d| d >= deadline) {
+                return None;
+            }
+        }
         Some((i, due))
     }
 
@@ -190,7 +202,8 @@ fn blocking_worker(sh: &Shared) -> Vec<Sample> {
             Ok(r) => Ok(r.status),
             Err(e) => Err(e.clone()),
         };
-        out.push(Sample { result, attempts: report.attempts.len() as u32, elapsed: report.elapsed });
+        let from_schedule = due.map(|d| d.elapsed());
+        out.push(Sample { result, attempts: report.attempts.len() as u32, elapsed: report.elapsed, from_schedule });
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     out
@@ -247,7 +260,8 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
             break res;
         };
         let result = result.map(|r| r.status);
-        samples.push(Sample { result, attempts, elapsed: started.elapsed() });
+        let from_schedule = due.map(|d| d.elapsed());
+        samples.push(Sample { result, attempts, elapsed: started.elapsed(), from_schedule });
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     samples

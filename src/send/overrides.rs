@@ -21,6 +21,15 @@ pub enum OverrideError {
         /// Keys (or the index range) available at `found`.
         available: String,
     },
+    /// `--unset` named a path the payload does not have.
+    NothingToUnset {
+        /// The whole path given.
+        path: String,
+        /// The part of the path that exists.
+        found: String,
+        /// Keys (or the index range) available at `found`.
+        available: String,
+    },
     /// The value has another JSON type than the template's.
     WrongType {
         /// The path.
@@ -39,6 +48,10 @@ impl fmt::Display for OverrideError {
             OverrideError::NoSuchPath { path, found, available } => {
                 let at = if found.is_empty() { "the top level".to_string() } else { found.clone() };
                 write!(f, "--set {path}: the payload has no {path} ({at} has {available})")
+            }
+            OverrideError::NothingToUnset { path, found, available } => {
+                let at = if found.is_empty() { "the top level".to_string() } else { found.clone() };
+                write!(f, "--unset {path}: the payload has no {path} ({at} has {available})")
             }
             OverrideError::WrongType { path, expected, value } => {
                 write!(f, "--set {path}: {path} is {expected} in the payload, and {value:?} is not")
@@ -65,6 +78,33 @@ pub fn apply(doc: &mut Value, assignment: &str) -> Result<(), OverrideError> {
     let (path, raw) = parse_assignment(assignment)?;
     let slot = lookup(doc, path)?;
     *slot = coerce(slot, path, raw)?;
+    Ok(())
+}
+
+/// Removes `path` (`--unset`): an object key or an array element. A path the payload does not
+/// have is an error, as for `--set`: a typo must not send the field it meant to remove.
+pub fn unset(doc: &mut Value, path: &str) -> Result<(), OverrideError> {
+    lookup(doc, path).map_err(|e| match e {
+        OverrideError::NoSuchPath { path, found, available } => {
+            OverrideError::NothingToUnset { path, found, available }
+        }
+        other => other,
+    })?;
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((parent, last)) => (lookup(doc, parent)?, last),
+        None => (doc, path),
+    };
+    match parent {
+        Value::Object(map) => {
+            map.shift_remove(last);
+        }
+        Value::Array(items) => {
+            if let Ok(i) = last.parse::<usize>() {
+                items.remove(i);
+            }
+        }
+        _ => {}
+    }
     Ok(())
 }
 

@@ -1,15 +1,22 @@
-//! TLS trust for `--cacert`: the file's certificates are trusted as CAs next to the public roots,
-//! and a certificate in it that the server presents as its own is accepted as it is. The second
-//! is what `curl --cacert` does with the self-signed certificate `openssl req -x509` makes, which
-//! webpki refuses as a CA used as an end entity (and whose name is usually only in the CN).
+//! TLS for the sending side. Trust for `--cacert`: the file's certificates are trusted as CAs next
+//! to the public roots, and a certificate in it that the server presents as its own is accepted as
+//! it is. The second is what `curl --cacert` does with the self-signed certificate
+//! `openssl req -x509` makes, which webpki refuses as a CA used as an end entity (and whose name
+//! is usually only in the CN). And diagnosis: one sentence with the next step for a TLS failure,
+//! and a probe telling a plain-HTTP port behind an https:// URL.
 
+use std::io::Read;
+use std::net::ToSocketAddrs;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use super::delivery::Url;
 
 /// A client configuration trusting the public roots, the PEM certificates in `pem` as CAs, and
 /// each of them as a pinned server certificate.
@@ -84,4 +91,53 @@ impl ServerCertVerifier for Pinning {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// How long the plain-HTTP probe waits for a status line.
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Whether `url`'s port answers a plain-HTTP request with a status line.
+pub(crate) fn speaks_plain_http(url: &Url, timeout: Duration) -> bool {
+    use std::io::Write;
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let port = url.port_or_known_default().unwrap_or(443);
+    let Some(addr) = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, timeout) else { return false };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let probe = format!("HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(probe.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
+}
+
+/// One sentence for a TLS failure, with the next step; `lower` is the whole error chain in lower
+/// case, `cause` its innermost message.
+pub(crate) fn advice(lower: &str, cause: &str) -> String {
+    let staging = "or --insecure to skip the check (staging only)";
+    if lower.contains("causedasendentity") {
+        return format!(
+            "the server presents a CA certificate as its own (a self-signed one, as `openssl req -x509` makes); \
+             trust exactly that certificate with --cacert FILE, {staging}"
+        );
+    }
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        return format!(
+            "the server's certificate is not signed by a CA this machine trusts; pass that CA with --cacert FILE, {staging}"
+        );
+    }
+    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        return format!(
+            "the server's certificate is not issued for this host name; use the name it is issued for, {staging}"
+        );
+    }
+    if lower.contains("expired") {
+        return format!("the server's certificate has expired; renew it, {staging}");
+    }
+    if lower.contains("invalidcontenttype") || lower.contains("handshake eof") || lower.contains("corrupt message") {
+        return "the server does not speak TLS on this port; try http://".into();
+    }
+    format!("{cause}; --cacert FILE trusts a private CA, {staging}")
 }

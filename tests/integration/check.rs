@@ -1,344 +1,22 @@
 //! `topgg-int check` against receivers written here: a good one that passes every case, and
 //! variations of it that each break one thing and must fail exactly the cases that thing breaks.
-//! The receivers verify signatures with their own HMAC code, not the crate's.
+//! The receivers ([`receiver`]) verify signatures with their own HMAC code, not the crate's.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+mod receiver;
+mod xml;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::net::TcpListener;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
-use sha2::Sha256;
+use serde_json::Value;
 
 use crate::common::cmd;
+use receiver::{Flaw, Receiver, start};
 
 const INTEGRATION_SECRET: &str = "whs_integration_secret_for_check_tests";
 const LEGACY_SECRET: &str = "legacy_authorization_for_check_tests";
-const MAX_BODY: usize = 2 * 1024 * 1024;
-
-/// What a test receiver gets wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flaw {
-    None,
-    /// Answers 204 to every delivery without verifying anything.
-    AcceptAnything,
-    /// Parses the JSON and re-serialises it before computing the HMAC.
-    Reserialize,
-    /// Uses the webhook secret without its `whs_` prefix as the HMAC key.
-    StripPrefix,
-    /// Hands out a relative webhook_url in the handshake.
-    RelativeUrl,
-    /// Answers webhook.test after this many milliseconds.
-    SlowTest(u64),
-    /// Answers 500 to a vote.create id it has seen before.
-    DuplicateIs500,
-    /// Answers 204 to a vote.create id it has seen before without verifying it again.
-    DedupBeforeVerify,
-    /// Answers 204 to a body that is not JSON or of an unknown type before verifying it (python SDK).
-    ParseFirst,
-    /// Compares only the first 64 characters of `v1` (node SDK).
-    PrefixMac,
-    /// Dies on a `v1` shorter than 64 characters: closes that connection unanswered and stops
-    /// listening (node SDK).
-    CrashOnShortMac,
-    /// Reads every request head on the accept thread, one client at a time.
-    SerialHead,
-    /// Reads request bodies one at a time, under one lock.
-    SerialBody,
-    /// Refuses (400) a vote.create with a field it does not know.
-    StrictFields,
-    /// Refuses (400) a vote.create without data.query.
-    RequiresQuery,
-    /// Accepts any request with the right legacy Authorization, signature or not.
-    LegacyFirst,
-}
-
-#[derive(Default)]
-struct State {
-    connections: HashMap<String, String>,
-    seen_votes: HashSet<String>,
-    requests: usize,
-    /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
-    dead: bool,
-}
-
-/// Held while a [`Flaw::SerialBody`] receiver reads a body.
-static BODY_LOCK: Mutex<()> = Mutex::new(());
-
-struct Receiver {
-    port: u16,
-    state: Arc<Mutex<State>>,
-}
-
-impl Receiver {
-    fn config_url(&self) -> String {
-        format!("http://127.0.0.1:{}/config", self.port)
-    }
-
-    fn connections(&self) -> usize {
-        self.state.lock().unwrap().connections.len()
-    }
-}
-
-fn start(flaw: Flaw) -> Receiver {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let state = Arc::new(Mutex::new(State::default()));
-    let shared = Arc::clone(&state);
-    // The accept loop lives until the test binary exits; each connection gets its own thread so
-    // a slow answer does not hold up the others.
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if shared.lock().unwrap().dead {
-                // Dropping the listener: from now on connections are refused.
-                break;
-            }
-            let state = Arc::clone(&shared);
-            let mut reader = BufReader::new(stream);
-            let head = if flaw == Flaw::SerialHead { Some(read_head(&mut reader)) } else { None };
-            std::thread::spawn(move || {
-                let head = head.unwrap_or_else(|| read_head(&mut reader));
-                serve_one(reader, head, &state, flaw, port)
-            });
-        }
-    });
-    Receiver { port, state }
-}
-
-struct Request {
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-type Head = Option<(String, HashMap<String, String>)>;
-
-fn read_head(reader: &mut BufReader<TcpStream>) -> Head {
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (k, v) = l.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-    }
-    Some((path, headers))
-}
-
-fn read_body(reader: &mut BufReader<TcpStream>, (path, headers): (String, HashMap<String, String>)) -> Option<Request> {
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request { path, headers, body })
-}
-
-fn respond(mut stream: TcpStream, status: u16, body: &str) {
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nServer: check-test-receiver\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-}
-
-/// Protocol §3 verification, written independently of the crate: 401 missing, 400 malformed,
-/// 403 out of the 30 s window, 401 mismatch.
-fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16> {
-    let header = header.ok_or(401u16)?;
-    let (mut t, mut v1) = (None, None);
-    for pair in header.split(',') {
-        match pair.split_once('=') {
-            Some(("t", v)) => t = Some(v),
-            Some(("v1", v)) => v1 = Some(v),
-            _ => {}
-        }
-    }
-    let (t, v1) = (t.ok_or(400u16)?, v1.ok_or(400u16)?);
-    let ts: i64 = t.parse().map_err(|_| 400u16)?;
-    if v1.len() != 64 || !v1.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(400);
-    }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    if (now - ts).abs() > 30 {
-        return Err(403);
-    }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(t.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    if hex::encode(mac.finalize().into_bytes()) == v1 { Ok(()) } else { Err(401) }
-}
-
-fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>, flaw: Flaw, port: u16) {
-    let Some(head) = head else { return };
-    let req = if flaw == Flaw::SerialBody {
-        let _one_at_a_time = BODY_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        read_body(&mut reader, head)
-    } else {
-        read_body(&mut reader, head)
-    };
-    let Some(req) = req else { return };
-    {
-        let mut state = state.lock().unwrap();
-        if state.dead {
-            return;
-        }
-        state.requests += 1;
-    }
-    if flaw == Flaw::CrashOnShortMac && short_mac(req.headers.get("x-topgg-signature")) {
-        state.lock().unwrap().dead = true;
-        // Wake the accept loop so that it sees the crash and drops the listener.
-        let _ = TcpStream::connect(("127.0.0.1", port));
-        return;
-    }
-    let (status, body) = answer(&req, state, flaw, port);
-    respond(reader.into_inner(), status, &body);
-}
-
-fn short_mac(header: Option<&String>) -> bool {
-    header.and_then(|h| h.split(',').find_map(|p| p.strip_prefix("v1="))).is_some_and(|v1| v1.len() < 64)
-}
-
-const KNOWN_VOTE_FIELDS: [&str; 7] = ["id", "weight", "created_at", "expires_at", "project", "user", "query"];
-
-/// A reason to refuse a verified vote.create for [`Flaw::StrictFields`] or [`Flaw::RequiresQuery`].
-fn picky(event: &Value, flaw: Flaw) -> bool {
-    let data = event["data"].as_object();
-    match flaw {
-        Flaw::StrictFields => {
-            event.as_object().is_some_and(|o| o.keys().any(|k| k != "type" && k != "data"))
-                || data.is_some_and(|d| d.keys().any(|k| !KNOWN_VOTE_FIELDS.contains(&k.as_str())))
-                || ["project", "user"].iter().any(|p| {
-                    event["data"][p].as_object().is_some_and(|o| {
-                        o.keys().any(|k| {
-                            !["id", "type", "platform", "platform_id", "name", "avatar_url"].contains(&k.as_str())
-                        })
-                    })
-                })
-        }
-        Flaw::RequiresQuery => data.is_some_and(|d| !d.contains_key("query")),
-        _ => false,
-    }
-}
-
-fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, String) {
-    let sig = req.headers.get("x-topgg-signature");
-    if req.path == "/config" {
-        if let Err(code) = verify(INTEGRATION_SECRET, sig, &req.body) {
-            return (code, String::new());
-        }
-        let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        let id = event["data"]["connection_id"].as_str().unwrap_or_default().to_string();
-        return match event["type"].as_str() {
-            Some("integration.create") => {
-                let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
-                state.lock().unwrap().connections.insert(id.clone(), secret);
-                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
-                let answer =
-                    json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
-                (200, answer.to_string())
-            }
-            Some("integration.delete") => {
-                state.lock().unwrap().connections.remove(&id);
-                (204, String::new())
-            }
-            _ => (204, String::new()),
-        };
-    }
-    let Some(id) = req.path.strip_prefix("/webhooks/") else { return (404, String::new()) };
-    let Some(secret) = state.lock().unwrap().connections.get(id).cloned() else { return (404, String::new()) };
-    if flaw == Flaw::AcceptAnything {
-        return (204, String::new());
-    }
-    let authorization = req.headers.get("authorization");
-    if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
-        return (200, String::new());
-    }
-    if sig.is_none()
-        && let Some(auth) = authorization
-    {
-        // A v0 vote: Authorization is the whole check (protocol.md §6).
-        return if auth == LEGACY_SECRET { (200, String::new()) } else { (401, String::new()) };
-    }
-    if flaw == Flaw::ParseFirst {
-        let known = ["vote.create", "webhook.test"];
-        match serde_json::from_slice::<Value>(&req.body) {
-            Ok(event) if event["type"].as_str().is_some_and(|t| known.contains(&t)) => {}
-            _ => return (204, String::new()),
-        }
-    }
-    if req.body.len() > MAX_BODY {
-        return (413, String::new());
-    }
-    if !req.headers.contains_key("x-topgg-trace") {
-        return (401, String::new());
-    }
-    if flaw == Flaw::DedupBeforeVerify {
-        let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-        if event["data"]["id"].as_str().is_some_and(|id| state.lock().unwrap().seen_votes.contains(id)) {
-            return (204, String::new());
-        }
-    }
-    let key = match flaw {
-        Flaw::StripPrefix => secret.strip_prefix("whs_").unwrap_or(&secret).to_string(),
-        _ => secret,
-    };
-    let sig_owned;
-    let sig = match (flaw, sig) {
-        (Flaw::PrefixMac, Some(h)) => {
-            // Keep only the first 64 characters of v1, as a decoder that stops early does.
-            sig_owned = h
-                .split(',')
-                .map(|p| match p.strip_prefix("v1=") {
-                    Some(v1) if v1.len() > 64 => format!("v1={}", &v1[..64]),
-                    _ => p.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(",");
-            Some(&sig_owned)
-        }
-        _ => sig,
-    };
-    let signed_bytes = match flaw {
-        Flaw::Reserialize => {
-            serde_json::to_vec(&serde_json::from_slice::<Value>(&req.body).unwrap_or_default()).unwrap()
-        }
-        _ => req.body.clone(),
-    };
-    if let Err(code) = verify(&key, sig, &signed_bytes) {
-        return (code, String::new());
-    }
-    let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-    match event["type"].as_str() {
-        Some("vote.create") => {
-            if picky(&event, flaw) {
-                return (400, "unexpected vote".into());
-            }
-            let id = event["data"]["id"].as_str().unwrap_or_default().to_string();
-            let fresh = state.lock().unwrap().seen_votes.insert(id);
-            if !fresh && flaw == Flaw::DuplicateIs500 {
-                return (500, "duplicate".into());
-            }
-        }
-        Some("webhook.test") => {
-            if let Flaw::SlowTest(ms) = flaw {
-                std::thread::sleep(Duration::from_millis(ms));
-            }
-        }
-        _ => {}
-    }
-    (204, String::new())
-}
-
 /// Runs `check --json` against a receiver; returns the exit code and the report.
 fn check(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
     let out = cmd()
@@ -436,7 +114,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         (Flaw::Reserialize, vec!["delivery"], &[]),
         (Flaw::StripPrefix, vec!["delivery", "rejects-prefix-stripped-secret"], &[]),
         (Flaw::RelativeUrl, vec!["handshake"], &[]),
-        (Flaw::SlowTest(700), vec!["delivery"], &["--timeout", "300ms"]),
+        (Flaw::SlowTest(2000), vec!["delivery"], &["--timeout", "1s"]),
         (Flaw::DuplicateIs500, vec!["idempotent-retry"], &[]),
         (Flaw::DedupBeforeVerify, vec!["rejects-verbatim-replay"], &[]),
         (Flaw::ParseFirst, vec!["rejects-unverified-unparseable"], &[]),
@@ -485,7 +163,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
             Flaw::SlowTest(_) => {
                 let detail = case(&report, "delivery")["detail"].as_str().unwrap();
                 assert!(
-                    detail.contains("webhook.test no answer from 127.0.0.1:") && detail.contains("within 300 ms"),
+                    detail.contains("webhook.test no answer from 127.0.0.1:") && detail.contains("within 1 s"),
                     "{detail}"
                 );
             }
@@ -499,8 +177,14 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
             }
             Flaw::ParseFirst => {
                 let detail = case(&report, "rejects-unverified-unparseable")["detail"].as_str().unwrap();
-                for variant in ["forged/not-json", "forged/unknown-type", "unsigned/not-json", "unsigned/unknown-type"]
-                {
+                let variants = [
+                    "forged/not-json",
+                    "forged/unknown-type",
+                    "unsigned/not-json",
+                    "unsigned/unknown-type",
+                    "unsigned/v0-body",
+                ];
+                for variant in variants {
                     assert!(detail.contains(&format!("{variant}: accepted with 204")), "{detail}");
                 }
             }
@@ -635,116 +319,6 @@ fn list_shows_every_case_with_severity() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let fast = v["cases"].as_array().unwrap().iter().find(|c| c["name"] == "fast").unwrap();
     assert_eq!(fast["severity"], "recommended");
-}
-
-/// A minimal XML reader: enough to prove the JUnit file is well-formed and to walk it.
-mod xml {
-    #[derive(Debug, Default)]
-    pub struct Element {
-        pub name: String,
-        pub attrs: Vec<(String, String)>,
-        pub children: Vec<Element>,
-        pub text: String,
-    }
-
-    impl Element {
-        pub fn attr(&self, name: &str) -> Option<&str> {
-            self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-        }
-    }
-
-    fn unescape(s: &str) -> Result<String, String> {
-        let mut out = String::new();
-        let mut rest = s;
-        while let Some(i) = rest.find('&') {
-            out.push_str(&rest[..i]);
-            let end = rest[i..].find(';').ok_or("unterminated entity")? + i;
-            let ent = &rest[i + 1..end];
-            out.push(match ent {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                _ if ent.starts_with('#') => {
-                    char::from_u32(ent[1..].parse().map_err(|_| format!("bad entity &{ent};"))?).ok_or("bad char")?
-                }
-                _ => return Err(format!("unknown entity &{ent};")),
-            });
-            rest = &rest[end + 1..];
-        }
-        if rest.contains('<') {
-            return Err("raw < in text".into());
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-
-    fn parse_tag(tag: &str) -> Result<Element, String> {
-        let mut el = Element::default();
-        let (name, mut rest) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
-        el.name = name.to_string();
-        loop {
-            rest = rest.trim_start();
-            if rest.is_empty() {
-                return Ok(el);
-            }
-            let eq = rest.find("=\"").ok_or_else(|| format!("bad attribute in <{tag}>"))?;
-            let key = rest[..eq].to_string();
-            let close = rest[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
-            let raw = &rest[eq + 2..close];
-            if raw.contains('<') {
-                return Err(format!("raw < in attribute {key}"));
-            }
-            el.attrs.push((key, unescape(raw)?));
-            rest = &rest[close + 1..];
-        }
-    }
-
-    /// Parses a document with an optional `<?xml …?>` declaration and one root element.
-    pub fn parse(doc: &str) -> Result<Element, String> {
-        let mut s = doc.trim();
-        if let Some(rest) = s.strip_prefix("<?xml") {
-            s = &rest[rest.find("?>").ok_or("bad declaration")? + 2..];
-        }
-        let mut stack: Vec<Element> = vec![Element::default()];
-        loop {
-            let lt = s.find('<');
-            let text = &s[..lt.unwrap_or(s.len())];
-            let top = stack.last_mut().ok_or("stack underflow")?;
-            top.text.push_str(&unescape(text)?);
-            let Some(lt) = lt else { break };
-            let gt = s[lt..].find('>').ok_or("unterminated tag")? + lt;
-            let tag = &s[lt + 1..gt];
-            s = &s[gt + 1..];
-            if let Some(name) = tag.strip_prefix('/') {
-                let el = stack.pop().ok_or("unbalanced")?;
-                if el.name != name {
-                    return Err(format!("</{name}> closes <{}>", el.name));
-                }
-                stack.last_mut().ok_or("unbalanced close")?.children.push(el);
-            } else if let Some(tag) = tag.strip_suffix('/') {
-                let el = parse_tag(tag.trim_end())?;
-                stack.last_mut().ok_or("unbalanced")?.children.push(el);
-            } else {
-                stack.push(parse_tag(tag)?);
-            }
-        }
-        let mut doc = stack.pop().ok_or("empty")?;
-        if !stack.is_empty() || doc.children.len() != 1 || !doc.text.trim().is_empty() {
-            return Err("not exactly one root element, or unclosed elements".into());
-        }
-        let mut root = doc.children.remove(0);
-        trim(&mut root);
-        Ok(root)
-    }
-
-    fn trim(el: &mut Element) {
-        if !el.children.is_empty() {
-            el.text = el.text.trim().to_string();
-        }
-        el.children.iter_mut().for_each(trim);
-    }
 }
 
 #[cfg(unix)]

@@ -310,3 +310,168 @@ fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
     assert!(!stderr.contains("TLS"), "{stderr}");
     assert!(stderr.contains("no answer from 127.0.0.1:") || stderr.contains("closed the connection"), "{stderr}");
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn replay_judges_the_window_by_the_captures_age_and_takes_from() {
+    let (base, count) = raw_server(Box::new(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let capture = |t: i64| format!("POST /w HTTP/1.1\r\nx-topgg-signature: t={t},v1={}\r\n\r\n{{}}", "ab".repeat(32));
+    let fresh = dir.path().join("fresh.http");
+    std::fs::write(&fresh, capture(now() - 5)).unwrap();
+    let out =
+        cmd().args(["simulate", "replay", fresh.to_str().unwrap(), "--url", &base, "--verbatim"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("inside Top.gg's 30 s window, so acknowledging it is correct"), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    let old = dir.path().join("old.http");
+    std::fs::write(&old, capture(now() - 600)).unwrap();
+    let out = cmd().args(["simulate", "replay", old.to_str().unwrap(), "--url", &base, "--verbatim"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert!(stderr.contains("warning: the receiver acknowledged a verbatim replay signed 6"), "{stderr}");
+
+    // --from gives the URL and, for --resign, the secret, as the --resign error suggests.
+    let conn = dir.path().join("conn.json");
+    let saved = serde_json::json!({"connection_id": "1", "webhook_secret": SECRET, "webhook_url": format!("{base}/w")});
+    std::fs::write(&conn, saved.to_string()).unwrap();
+    let out = cmd()
+        .args(["simulate", "replay", old.to_str().unwrap(), "--resign", "--from", conn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    let out = cmd().args(["simulate", "replay", old.to_str().unwrap(), "--resign", "--url", &base]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("--resign needs the webhook secret") && stderr.contains("--from"), "{stderr}");
+    let help = cmd().args(["simulate", "replay", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--from <FILE>") && help.contains("no built-in receiver"), "{help}");
+}
+
+#[test]
+fn header_adds_or_replaces_and_unset_removes_a_path() {
+    let url = "http://127.0.0.1:9/w";
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", url, "--secret", SECRET, "--dry-run"])
+        .args(["--header", "x-extra: 1", "--header", "X-Topgg-Trace:fixed", "--unset", "data.user.avatar_url"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let headers = v["headers"].as_object().unwrap();
+    assert_eq!(headers["x-extra"], "1", "{v:#}");
+    let traces: Vec<_> = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("x-topgg-trace")).collect();
+    assert_eq!(traces.len(), 1, "{v:#}");
+    assert_eq!(traces[0].1, "fixed");
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert!(body["data"]["user"].get("avatar_url").is_none() && body["data"]["user"]["id"].is_string(), "{body}");
+
+    let out =
+        cmd().args(["simulate", "vote", "--url", url, "--secret", SECRET, "--unset", "data.usr"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out_text(&out).1.contains("--unset data.usr: the payload has no data.usr"), "{}", out_text(&out).1);
+    let out =
+        cmd().args(["simulate", "vote", "--url", url, "--secret", SECRET, "--header", "no colon"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out_text(&out).1.contains("--header \"no colon\" is not NAME:VALUE"), "{}", out_text(&out).1);
+}
+
+#[test]
+fn replay_repeat_sends_duplicates_an_interval_apart() {
+    let (base, count) = raw_server(Box::new(|_, s| {
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.http");
+    std::fs::write(&file, "POST /w HTTP/1.1\r\nx-topgg-trace: tr-1\r\n\r\n{}").unwrap();
+    let started = Instant::now();
+    let out = cmd()
+        .args(["simulate", "replay", file.to_str().unwrap(), "--url", &base, "--resign", "--secret", SECRET])
+        .args(["--repeat", "3", "--interval", "100ms"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(stdout.contains("replay 1/3") && stdout.contains("replay 3/3"), "{stdout}");
+    let out = cmd()
+        .args([
+            "simulate",
+            "replay",
+            file.to_str().unwrap(),
+            "--url",
+            &base,
+            "--resign",
+            "--secret",
+            SECRET,
+            "--repeat",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn no_content(delay_first: Duration) -> Answer {
+    Box::new(move |n, s| {
+        if n == 0 {
+            std::thread::sleep(delay_first);
+        }
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    })
+}
+
+#[test]
+fn rate_reports_latency_from_the_schedule_next_to_the_plain_figure() {
+    let (base, _) = raw_server(no_content(Duration::from_millis(500)));
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET])
+        .args(["--count", "10", "--rate", "50", "--concurrency", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let plain = v["latency_ms"]["p50"].as_f64().unwrap();
+    let scheduled = v["latency_from_schedule_ms"]["p50"].as_f64().unwrap();
+    // Every vote after the stalled first one waited behind it: only the schedule-based figure shows it.
+    assert!(plain < 100.0 && scheduled > 200.0, "plain p50 {plain} ms, from schedule {scheduled} ms: {v:#}");
+
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET, "--count", "3", "--rate", "100"])
+        .output()
+        .unwrap();
+    assert!(out_text(&out).0.contains("from schedule  p50"), "{}", out_text(&out).0);
+}
+
+#[test]
+fn duration_bounds_load_mode_by_time() {
+    let (base, count) = raw_server(no_content(Duration::ZERO));
+    let started = Instant::now();
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET])
+        .args(["--duration", "400ms", "--rate", "20"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let sent = v["sent"].as_u64().unwrap();
+    assert!((6..=9).contains(&sent), "20/s for 0.4 s is 8 slots: {v:#}");
+    assert_eq!(v["count"], Value::Null);
+    assert_eq!(v["acknowledged"], sent);
+    assert_eq!(count.load(Ordering::SeqCst) as u64, sent);
+}

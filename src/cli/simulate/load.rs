@@ -6,7 +6,10 @@
 //!
 //! `--json` prints one summary object: `{"step", "url", "count", "sent", "acknowledged",
 //! "elapsed_ms", "throughput_per_s", "concurrency", "statuses": {"204": n, "timeout": n, …},
-//! "latency_ms": {"p50", "p90", "p99", "max"}}`.
+//! "latency_ms": {"p50", "p90", "p99", "max"}, "latency_from_schedule_ms": null|{…}, "duration_ms"}`.
+//! `count` is null when only `--duration` bounds the run. With `--rate`, `latency_from_schedule_ms`
+//! times each delivery from its slot in the schedule instead of its actual start, so a stalled
+//! receiver's backlog counts (coordinated omission; oha's `--latency-correction`).
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -20,13 +23,15 @@ use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::generate;
-use crate::protocol::time::now_unix_nanos;
+use crate::protocol::time::{format_duration, now_unix_nanos};
 use crate::send::delivery::{AttemptError, Auth, Delivery, Signer};
 use crate::send::load::{self as loadgen, LoadConfig, Sample};
 
 /// What to send.
 pub(crate) struct Plan {
+    /// `u64::MAX` when only `duration` bounds the run.
     pub count: u64,
+    pub duration: Option<Duration>,
     pub concurrency: usize,
     pub rate: Option<f64>,
     pub legacy: bool,
@@ -81,9 +86,14 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     let step = if plan.legacy { "legacy vote" } else { "vote.create" };
     if !s.json {
         let rate = plan.rate.map(|r| format!(", at most {r}/s")).unwrap_or_default();
+        let how_many = match (plan.duration, plan.count) {
+            (Some(d), u64::MAX) => format!("for {}", format_duration(d)),
+            (Some(d), n) => format!("{n} (at most for {})", format_duration(d)),
+            (None, n) => n.to_string(),
+        };
         crate::output::note(format!(
-            "sending {} × {step} to {} (concurrency {}{rate})",
-            plan.count, target.url, plan.concurrency
+            "sending {how_many} × {step} to {} (concurrency {}{rate})",
+            target.url, plan.concurrency
         ));
     }
     let ids = Ids::new();
@@ -92,7 +102,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     } else {
         Auth::Signed { signer: Signer::new(target.secret.clone()), timestamp: s.timestamp }
     };
-    let (url, fixed_trace) = (target.url.clone(), s.trace.clone());
+    let (url, fixed_trace, extra) = (target.url.clone(), s.trace.clone(), s.headers.clone());
     let make = move |i: u64| {
         let body = match &suffix {
             Some(suffix) => {
@@ -106,13 +116,19 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
             None => prefix.clone(),
         };
         let trace = fixed_trace.clone().unwrap_or_else(|| ids.trace(i));
-        Delivery { url: url.clone(), body, trace, auth: auth.clone() }
+        Delivery { url: url.clone(), body, trace, auth: auth.clone(), extra_headers: extra.clone() }
     };
-    let config =
-        LoadConfig { count: plan.count, concurrency: plan.concurrency, rate: plan.rate, policy: s.policy.clone() };
+    let config = LoadConfig {
+        count: plan.count,
+        concurrency: plan.concurrency,
+        rate: plan.rate,
+        duration: plan.duration,
+        policy: s.policy.clone(),
+    };
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut progress = Progress::new(plan.count, step, !s.json);
+    // A run bounded only by time has no total to draw a bar against.
+    let mut progress = Progress::new(plan.count, step, !s.json && plan.count != u64::MAX);
     let result = std::thread::scope(|scope| {
         let engine = scope.spawn(|| {
             loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), interrupt::requested)
@@ -165,6 +181,14 @@ fn summarise(
     lat.sort_unstable();
     let (p50, p90, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.9), percentile(&lat, 0.99));
     let max = lat.last().copied().unwrap_or_default();
+    let mut scheduled: Vec<Duration> = samples.iter().filter_map(|x| x.from_schedule).collect();
+    scheduled.sort_unstable();
+    let corrected = (!scheduled.is_empty()).then(|| {
+        let pick = |p| percentile(&scheduled, p);
+        (pick(0.5), pick(0.9), pick(0.99), scheduled.last().copied().unwrap_or_default())
+    });
+    // With --duration the target is what was sent, not the unbounded count.
+    let expected = if plan.duration.is_some() { samples.len() as u64 } else { plan.count };
     let sent = samples.len() as u64;
     let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
     let throughput = if elapsed.is_zero() { 0.0 } else { sent as f64 / elapsed.as_secs_f64() };
@@ -172,7 +196,8 @@ fn summarise(
         render::print_json(&json!({
             "step": step,
             "url": target.url.as_str(),
-            "count": plan.count,
+            "count": (plan.count != u64::MAX).then_some(plan.count),
+            "duration_ms": plan.duration.map(millis),
             "sent": sent,
             "acknowledged": acked,
             "elapsed_ms": millis(elapsed),
@@ -180,6 +205,9 @@ fn summarise(
             "concurrency": plan.concurrency,
             "statuses": statuses,
             "latency_ms": {"p50": millis(p50), "p90": millis(p90), "p99": millis(p99), "max": millis(max)},
+            "latency_from_schedule_ms": corrected.map(|(a, b, c, d)| {
+                json!({"p50": millis(a), "p90": millis(b), "p99": millis(c), "max": millis(d)})
+            }),
         }))?;
     } else {
         let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
@@ -201,8 +229,19 @@ fn summarise(
                 .collect();
             writeln!(w, "  statuses  {}", counts.join("  "))?;
             writeln!(w, "  latency   p50 {}  p90 {}  p99 {}  max {}", ms(p50), ms(p90), ms(p99), ms(max))?;
-            let verdict = if acked == plan.count { style::ok("acknowledged") } else { style::fail("acknowledged") };
-            writeln!(w, "  {verdict} {acked}/{}", plan.count)
+            if let Some((a, b, c, d)) = corrected {
+                writeln!(
+                    w,
+                    "  from schedule  p50 {}  p90 {}  p99 {}  max {}  {}",
+                    ms(a),
+                    ms(b),
+                    ms(c),
+                    ms(d),
+                    style::dim("(timed from each delivery's slot at --rate: waits behind a slow answer count)")
+                )?;
+            }
+            let verdict = if acked == expected { style::ok("acknowledged") } else { style::fail("acknowledged") };
+            writeln!(w, "  {verdict} {acked}/{expected}")
         })?;
     }
     if interrupt::requested() {

@@ -52,6 +52,8 @@ pub(crate) struct Settings {
     pub verbose: bool,
     pub show_secrets: bool,
     pub json: bool,
+    /// `--header`, parsed.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -100,6 +102,7 @@ impl Settings {
             verbose: d.verbose,
             show_secrets: d.show_secrets,
             json: ctx.json,
+            headers: d.headers.iter().map(|h| parse_header_flag(h)).collect::<Result<_>>()?,
         })
     }
 
@@ -118,12 +121,8 @@ impl Settings {
                 signer: crate::send::delivery::Signer::new(secret.clone()),
                 timestamp: self.timestamp,
             },
+            extra_headers: self.headers.clone(),
         }
-    }
-
-    /// The URL the user gave, for commands that cannot run without one.
-    pub fn require_url(&self, why: &str) -> Result<Url> {
-        self.url.clone().ok_or_else(|| Error::input(format!("--url is required {why}")))
     }
 
     /// Delivers (or, with `--dry-run`, prints the first request) and renders it as `step`.
@@ -158,6 +157,24 @@ impl Settings {
 }
 
 /// Whether a value would be refused in an HTTP header (control characters, non-ASCII).
+/// `--header NAME:VALUE` as a pair: a token for the name, printable text for the value (spaces
+/// after the colon are trimmed, as curl does).
+fn parse_header_flag(s: &str) -> Result<(String, String)> {
+    let bad = || Error::input(format!("--header {s:?} is not NAME:VALUE (e.g. --header 'x-request-id: 42')"));
+    let (name, value) = s.split_once(':').ok_or_else(bad)?;
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(bad());
+    }
+    let value = value.trim_start();
+    if value.bytes().any(|b| b != b'\t' && !(0x20..0x7f).contains(&b) && b < 0x80) {
+        return Err(Error::input(format!(
+            "--header {name}: the value has a control character, which HTTP cannot carry"
+        )));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
 fn header_unsafe(s: &str) -> bool {
     s.bytes().any(|b| !(0x20..0x7f).contains(&b))
 }

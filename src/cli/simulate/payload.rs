@@ -85,6 +85,9 @@ pub(crate) fn build(shape: &Shape, p: &PayloadArgs) -> Result<Built> {
     for s in &p.set {
         overrides::apply(&mut value, s).map_err(set_err)?;
     }
+    for path in &p.unset {
+        overrides::unset(&mut value, path).map_err(set_err)?;
+    }
     let bytes = match raw {
         Some(raw) if value == before => raw,
         _ => serde_json::to_vec(&value).map_err(|e| Error::input(format!("could not encode the payload: {e}")))?,

@@ -18,7 +18,8 @@ use crate::output;
 use crate::protocol::capture::Capture;
 use crate::protocol::generate;
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::time::now_unix;
 use crate::send::delivery::{Auth, Delivery, parse_url};
 
 /// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
@@ -106,8 +107,12 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
         // protocol.md §6: legacy webhooks are retried up to 10 times.
         s.policy.retries = LEGACY_RETRIES;
     }
-    if a.count == 0 {
+    let count = a.count.unwrap_or(if a.duration.is_some() { u64::MAX } else { 1 });
+    if count == 0 {
         return Err(Error::input("--count 0 sends nothing; give 1 or more"));
+    }
+    if a.duration.is_some_and(|d| d.is_zero()) {
+        return Err(Error::input("--duration 0 sends nothing; give a positive duration like 10s"));
     }
     if a.concurrency == 0 {
         return Err(Error::input("--concurrency 0 sends nothing; give 1 or more"));
@@ -128,8 +133,9 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
         (true, false) => "legacy bot vote",
         (true, true) => "legacy server vote",
     };
-    if a.count > 1 && !s.dry_run {
-        let plan = load::Plan { count: a.count, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+    if (count > 1 || a.duration.is_some()) && !s.dry_run {
+        let plan =
+            load::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
         return load::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {
@@ -138,6 +144,7 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
             body: built.bytes,
             trace: s.trace(),
             auth: Auth::Legacy(target.secret.clone()),
+            extra_headers: s.headers.clone(),
         }
     } else {
         s.signed(target.url.clone(), built.bytes, &target.secret)
@@ -172,9 +179,35 @@ fn delivery_authorization(d: &Delivery) -> String {
     }
 }
 
+/// The `t` of a captured signature header, read leniently (the rest of it may be broken).
+fn captured_t(header: &str) -> Option<i64> {
+    header.split(',').find_map(|p| p.strip_prefix("t=")).and_then(|t| t.parse().ok())
+}
+
+/// What an acknowledged verbatim replay says about the receiver, given the capture's age.
+fn acknowledged_replay_note(age: Option<i64>) -> String {
+    let window = DEFAULT_TOLERANCE_SECS as i64;
+    match age {
+        Some(age) if age.abs() <= window => format!(
+            "note: the capture was signed {age} s ago, inside Top.gg's {window} s window, so acknowledging it is \
+             correct; replay it again in {} s to test the window",
+            window - age.abs() + 1
+        ),
+        Some(age) => format!(
+            "warning: the receiver acknowledged a verbatim replay signed {age} s ago: its replay window is off or \
+             wider than {window} s (protocol.md §3)"
+        ),
+        None => "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)"
+            .into(),
+    }
+}
+
 /// `simulate replay`.
 pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
+    if a.repeat == 0 {
+        return Err(Error::input("--repeat 0 would send nothing; give 1 or more"));
+    }
     if !a.verbatim && !a.resign {
         return Err(Error::input(
             "say how to replay: --verbatim (old signature and t, should be refused) or --resign (fresh t, signed with --secret-file FILE or TOPGG_WEBHOOK_SECRET)",
@@ -183,7 +216,17 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let raw = read_input(&a.file)?;
     let capture = Capture::parse(&raw)
         .map_err(|e| Error::input(format!("{} is not a captured request: {e}", a.file.display())))?;
-    let base = s.require_url("for replay: the receiver to send the captured request to")?;
+    let saved = a.from.as_deref().map(connection::load).transpose()?;
+    let base = match (&s.url, saved.as_ref().and_then(|c| c.webhook_url.as_deref())) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => parse_url(u).map_err(|e| Error::input(format!("--from: webhook_url {e}")))?,
+        (None, None) => {
+            return Err(Error::input(
+                "--url (or --from a file saved by `simulate create --save`) is required for replay: \
+                 the receiver to send the captured request to",
+            ));
+        }
+    };
     // A bare origin takes the captured path, so `--url http://127.0.0.1:8080` replays to the same route.
     let url = if base.path() == "/" && base.query().is_none() && capture.path != "/" {
         base.join(&capture.path).map_err(|e| Error::input(format!("the captured path {:?}: {e}", capture.path)))?
@@ -203,15 +246,21 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
             .filter(|(n, _)| !HOP_HEADERS.iter().any(|h| n.eq_ignore_ascii_case(h)))
             .cloned()
             .collect();
+        // The age is taken before sending: a capture still inside the window must be accepted.
+        let age = capture.header(SIGNATURE_HEADER).and_then(captured_t).map(|t| now_unix() - t);
         let trace = captured_trace.unwrap_or_else(|| "(none)".into());
-        let delivery = Delivery { url, body: capture.body, trace, auth: Auth::Verbatim(headers) };
+        let delivery = Delivery {
+            url,
+            body: capture.body,
+            trace,
+            auth: Auth::Verbatim(headers),
+            extra_headers: s.headers.clone(),
+        };
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
-        send_one(&s, step, &delivery, &secret, &mut tally)?;
+        send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
         if tally.all_ok() && !s.dry_run {
-            output::note(
-                "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)",
-            );
+            output::note(acknowledged_replay_note(age));
         } else if !s.json {
             output::note(
                 "note: --verbatim keeps the old signature and t; a receiver with a replay window must refuse it",
@@ -219,8 +268,12 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         }
         return tally.finish();
     }
+    let saved_secret = match (a.from.as_deref(), &saved) {
+        (Some(p), Some(c)) => Some((p, c.webhook_secret.as_str())),
+        _ => None,
+    };
     let r = webhook_flags(&a.secret)
-        .resolve(None, s.json)?
+        .resolve(saved_secret, s.json)?
         .ok_or_else(|| Error::input(format!("--resign needs the webhook secret; {WEBHOOK_SECRET_HOW}")))?;
     announce_secret(&s, "webhook secret", &r.secret, &r.source);
     let secret = r.secret;
@@ -228,6 +281,30 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     if let (None, Some(t)) = (&s.trace, captured_trace) {
         delivery.trace = t;
     }
-    send_one(&s, step, &delivery, &secret, &mut tally)?;
+    send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
     tally.finish()
+}
+
+/// `--repeat N --interval D`: the same delivery N times (each re-signed when it is signed), `D`
+/// apart; Ctrl-C stops between them.
+fn send_repeated(
+    s: &Settings,
+    step: &str,
+    delivery: &Delivery,
+    secret: &Secret,
+    a: &ReplayArgs,
+    tally: &mut Tally,
+) -> Result<()> {
+    let times = if s.dry_run { 1 } else { a.repeat };
+    for n in 1..=times {
+        if n > 1 {
+            std::thread::sleep(a.interval);
+            if crate::cli::interrupt::requested() {
+                return Err(Error::Interrupted);
+            }
+        }
+        let label = if times > 1 { format!("{step} {n}/{times}") } else { step.to_string() };
+        send_one(s, &label, delivery, secret, tally)?;
+    }
+    Ok(())
 }
