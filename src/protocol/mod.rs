@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod generate;
+pub mod handshake;
 pub mod payload;
 pub mod secret;
 pub mod signature;
