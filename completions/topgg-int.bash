@@ -425,7 +425,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --history --tolerance --legacy-secret --read-timeout --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --history --tolerance --legacy-secret --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,6 +472,26 @@ _topgg__int() {
                     return 0
                     ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-config-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-webhook-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inspector-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -70,9 +70,15 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-to -d 'Forward mode: verify and record each request, then pass it with its exact body and headers to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the app\'s answer' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-config-path -d 'With --forward-to: the app\'s config path, instead of /integration' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-webhook-path -d 'With --forward-to: the app\'s webhook path, instead of /webhooks/<id>; {connection_id} in it becomes the id' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-timeout -d 'With --forward-to: how long the app has to answer before the sender gets 504' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector requires when --bind is not a loopback address (generated and printed once if not given)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l show-secrets -d 'Show webhook secrets in full in the inspector and GET /connections (masked otherwise)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s V -l version -d 'Print version'

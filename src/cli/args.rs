@@ -103,6 +103,12 @@ Endpoints:
   POST /legacy                 v0 votes, Authorization: <--legacy-secret>
   GET  /health                 200
   GET  /connections            connections as JSON, secrets redacted
+  GET  /_/                     the inspector: every request live, its verdict, replay, copy as curl
+  GET  /_/api/…                the inspector's API (requests, requests/ID, …/raw, …/replay, events)
+
+The inspector and /connections answer only on loopback; with a non-loopback --bind they need the
+token printed at start (x-topgg-int-token header or ?token=). With --forward-to URL each request is
+verified, recorded and passed on to your app, and the app's answer goes back to the sender.
 
 The first line printed gives the config URL once the socket is bound (with --json:
 {\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per
@@ -113,6 +119,7 @@ Examples:
   topgg-int serve --port 8080
   topgg-int serve --port 0 --json --data-dir ./data | tee serve.log
   topgg-int serve --public-url https://my-tunnel.example --capture-dir captures/
+  topgg-int serve --forward-to http://localhost:3000/topgg
 
 Exit codes:
   2    usage error or unusable input (port in use, corrupt or unreadable store)
@@ -257,6 +264,34 @@ pub struct ServeArgs {
     /// How long a client may take to send a whole request before it gets 408 (tests shorten it).
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION", hide = true)]
     pub read_timeout: Duration,
+
+    /// Forward mode: verify and record each request, then pass it with its exact body and headers
+    /// to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the
+    /// app's answer.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// With --forward-to: the app's config path, instead of /integration.
+    #[arg(long, value_name = "PATH", requires = "forward_to")]
+    pub forward_config_path: Option<String>,
+
+    /// With --forward-to: the app's webhook path, instead of /webhooks/<id>; {connection_id} in it
+    /// becomes the id.
+    #[arg(long, value_name = "PATH", requires = "forward_to")]
+    pub forward_webhook_path: Option<String>,
+
+    /// With --forward-to: how long the app has to answer before the sender gets 504.
+    #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
+    pub forward_timeout: Duration,
+
+    /// Show webhook secrets in full in the inspector and GET /connections (masked otherwise).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// The token the inspector requires when --bind is not a loopback address (generated and
+    /// printed once if not given).
+    #[arg(long, env = "TOPGG_INT_INSPECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub inspector_token: Option<String>,
 }
 
 /// `topgg-int simulate`.

@@ -506,8 +506,8 @@ pub struct Response {
     pub status: u16,
     /// `Content-Type`, when there is a body.
     pub content_type: Option<&'static str>,
-    /// Extra headers (`Allow`, …).
-    pub headers: Vec<(&'static str, String)>,
+    /// Extra headers (`Allow`, a forwarded app's headers, …).
+    pub headers: Vec<(String, String)>,
     /// The body (never sent for 204 and 1xx).
     pub body: Vec<u8>,
     /// Send the headers of this response without its body (an answer to HEAD).
@@ -574,8 +574,11 @@ pub fn reason_phrase(status: u16) -> &'static str {
         411 => "Length Required",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
+        415 => "Unsupported Media Type",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "Status",
     }

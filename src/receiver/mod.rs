@@ -3,12 +3,16 @@
 //!
 //! Endpoints: `POST /integration` (the config URL, integration secret), `POST /webhooks/<id>`
 //! (deliveries, that connection's webhook secret), `POST /legacy` (v0 votes, `Authorization`),
-//! `GET /health`, `GET /connections` (secrets redacted). Statuses follow protocol.md §7. Each
-//! connection is served by its own thread, so a slow client never holds up another. The receiver
-//! never prints: every request ends in one [`RequestLog`] handed to the caller's callback.
+//! `GET /health`, `GET /connections` (secrets redacted; loopback or token, like the inspector),
+//! and the inspector under `/_/` (see [`inspector`]). Statuses follow protocol.md §7; in forward
+//! mode ([`forward`]) the developer's app answers instead. Each connection is served by its own
+//! thread, so a slow client never holds up another. The receiver never prints: every request ends
+//! in one [`RequestLog`] handed to the caller's callback.
 
+pub mod forward;
 pub mod history;
 pub mod http;
+pub mod inspector;
 pub mod store;
 
 use serde_json::{Value, json};
@@ -20,8 +24,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use self::history::HistoryEntry;
+use self::forward::{ForwardConfig, Forwarder};
+use self::history::{Forwarded, HistoryEntry};
 use self::http::{Conn, Limits, Next, Refusal, Request, Response};
+use self::inspector::{Ask, InspectorConfig, Reply};
 use self::store::{Connection, Imported, Store};
 use crate::error::{Error, Result};
 use crate::protocol::capture::Capture;
@@ -67,6 +73,13 @@ pub struct ReceiverConfig {
     pub remove_data_dir: bool,
     /// Requests kept in the store's history (`serve --history`); 0 records none.
     pub history: usize,
+    /// Forward mode: where the developer's app is (`serve --forward-to`).
+    pub forward: Option<ForwardConfig>,
+    /// The token non-local inspector clients must give; generated at start when `bind` is not a
+    /// loopback address and none is set.
+    pub inspector_token: Option<Secret>,
+    /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
+    pub show_secrets: bool,
 }
 
 impl ReceiverConfig {
@@ -97,6 +110,9 @@ impl ReceiverConfig {
             max_connections: 512,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
+            forward: None,
+            inspector_token: None,
+            show_secrets: false,
         }
     }
 }
@@ -133,6 +149,10 @@ pub struct RequestLog {
     pub warning: Option<String>,
     /// The capture file written for the request.
     pub capture: Option<PathBuf>,
+    /// In forward mode, what the app answered.
+    pub forwarded: Option<Forwarded>,
+    /// The history entry this request replays (the inspector's replay button).
+    pub replay_of: Option<i64>,
 }
 
 impl RequestLog {
@@ -188,6 +208,9 @@ pub type LogFn = Box<dyn Fn(&RequestLog) + Send + Sync>;
 struct Shared {
     config: ReceiverConfig,
     base_url: String,
+    local_url: String,
+    forwarder: Option<Forwarder>,
+    inspector: InspectorConfig,
     store: Store,
     capture_seq: AtomicU64,
     log: LogFn,
@@ -219,13 +242,23 @@ impl Receiver {
         };
         let listener = bind(&config.bind, config.port)?;
         let addr = listener.local_addr().map_err(|e| Error::input(format!("could not read the bound address: {e}")))?;
+        let local_url = format!("http://{}", display_addr(addr));
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => format!("http://{}", display_addr(addr)),
+            None => local_url.clone(),
         };
+        let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
+        let mut config = config;
+        if !addr.ip().is_loopback() && config.inspector_token.is_none() {
+            config.inspector_token = Some(Secret::new(hex::encode(generate::secret_bytes::<16>()?)));
+        }
+        let inspector = InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets };
         let shared = Arc::new(Shared {
             config,
             base_url,
+            local_url,
+            forwarder,
+            inspector,
             store,
             capture_seq: AtomicU64::new(capture_seq),
             log,
@@ -249,6 +282,19 @@ impl Receiver {
     /// The webhook URL handed out for a connection.
     pub fn webhook_url(&self, connection_id: &str) -> String {
         format!("{}/webhooks/{connection_id}", self.shared.base_url)
+    }
+
+    /// The inspector page's URL, on the bound address (with `?token=` when one is required).
+    pub fn inspector_url(&self) -> String {
+        match &self.shared.inspector.token {
+            Some(t) => format!("{}/_/?token={}", self.shared.local_url, t.expose()),
+            None => format!("{}/_/", self.shared.local_url),
+        }
+    }
+
+    /// The token non-local inspector clients must give, when one is required.
+    pub fn inspector_token(&self) -> Option<&Secret> {
+        self.shared.inspector.token.as_ref()
     }
 
     /// The address the socket is bound to.
@@ -446,6 +492,12 @@ fn serve_connection(stream: TcpStream, peer: Option<SocketAddr>, shared: &Shared
                 }
                 return;
             }
+            Next::Request(req) if inspector::owns(req.path()) => {
+                let close = !req.keep_alive || shared.stop.load(Ordering::Relaxed);
+                if !serve_inspector(shared, conn.stream(), &req, peer, close) || close {
+                    return;
+                }
+            }
             Next::Request(req) => {
                 let close = !req.keep_alive || shared.stop.load(Ordering::Relaxed);
                 let (resp, mut log) = handle(shared, &req, peer);
@@ -461,11 +513,109 @@ fn serve_connection(stream: TcpStream, peer: Option<SocketAddr>, shared: &Shared
     }
 }
 
-/// Queues a request for the store's history: the log line's fields and the raw request (in the
-/// capture format), when it was read.
-fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
-    if shared.config.history == 0 {
+/// Answers an inspector request on the connection; false when the connection should close.
+fn serve_inspector(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    req: &Request,
+    peer: Option<SocketAddr>,
+    close: bool,
+) -> bool {
+    let ask = Ask {
+        method: &req.method,
+        target: &req.target,
+        headers: &req.headers,
+        body: &req.body,
+        peer_loopback: peer.is_some_and(|p| p.ip().is_loopback()),
+    };
+    match inspector::answer(shared, &shared.inspector, &ask) {
+        Reply::Full { status, headers, body } => {
+            let resp = Response { status, content_type: None, headers, body, head_only: req.method == "HEAD" };
+            std::io::Write::write_all(stream, &resp.to_bytes(close)).is_ok()
+        }
+        Reply::Events(rx) => {
+            stream_events(shared, stream, rx);
+            false
+        }
+    }
+}
+
+/// Writes a server-sent event per new history entry until the client leaves or the receiver
+/// stops. Polls the channel in short slices so that a stop is noticed at once; a comment every 15 s
+/// keeps proxies from closing an idle stream.
+fn stream_events(shared: &Shared, stream: &mut TcpStream, mut rx: tokio::sync::broadcast::Receiver<HistoryEntry>) {
+    use std::io::Write;
+    use tokio::sync::broadcast::error::TryRecvError;
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for (n, v) in inspector::event_head() {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n: connected\n\n");
+    if stream.write_all(head.as_bytes()).is_err() {
         return;
+    }
+    let mut idle = Instant::now();
+    while !shared.stop.load(Ordering::Relaxed) {
+        let out = match rx.try_recv() {
+            Ok(e) => inspector::sse_event(&e),
+            Err(TryRecvError::Lagged(n)) => format!("event: lagged\ndata: {n}\n\n").into_bytes(),
+            Err(TryRecvError::Closed) => return,
+            Err(TryRecvError::Empty) if idle.elapsed() > Duration::from_secs(15) => b": keep-alive\n\n".to_vec(),
+            Err(TryRecvError::Empty) => {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        };
+        idle = Instant::now();
+        if stream.write_all(&out).is_err() {
+            return;
+        }
+    }
+}
+
+impl inspector::Host for Shared {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn integration_secret(&self) -> &Secret {
+        &self.config.integration_secret
+    }
+
+    fn tolerance(&self) -> u64 {
+        self.config.tolerance
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn connections_json(&self, show_secrets: bool) -> Value {
+        connections_json(self, show_secrets)
+    }
+
+    fn replay(&self, request: Capture, replay_of: i64) -> (i64, u16) {
+        let req = Request {
+            method: request.method,
+            target: request.path,
+            headers: request.headers,
+            body: request.body,
+            keep_alive: false,
+            started: Instant::now(),
+        };
+        let (_, mut log) = handle(self, &req, None);
+        log.latency = req.started.elapsed();
+        log.replay_of = Some(replay_of);
+        (self.log)(&log);
+        (record(self, &log, Some(&req)), log.status)
+    }
+}
+
+/// Queues a request for the store's history: the log line's fields and the raw request (in the
+/// capture format), when it was read. Returns its id (0 when the history is off).
+fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) -> i64 {
+    if shared.config.history == 0 {
+        return 0;
     }
     let request = req.map(|r| {
         Capture { method: r.method.clone(), path: r.target.clone(), headers: r.headers.clone(), body: r.body.clone() }
@@ -476,7 +626,8 @@ fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
         time_unix_nanos: log.time_unix_nanos as i64,
         method: log.method.clone(),
         path: log.path.chars().take(256).collect(),
-        event: log.event.clone(),
+        // A refused request's body was never parsed; the list still wants to say what it was.
+        event: log.event.clone().or_else(|| req.filter(|_| log.status >= 400).and_then(|r| peek_type(&r.body))),
         connection: log.connection.clone(),
         verdict: log.verdict.to_string(),
         detail: log.detail.clone(),
@@ -485,7 +636,20 @@ fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
         trace: log.trace.clone(),
         retry: log.retry,
         request,
-    });
+        replay_of: log.replay_of,
+        forwarded: log.forwarded.clone(),
+    })
+}
+
+/// The `type` of a JSON body, printable and at most 64 characters.
+fn peek_type(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let t = serde_json::from_slice::<Typed>(body).ok()?.kind;
+    Some(t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect())
 }
 
 fn refusal_log(r: &Refusal, peer: Option<SocketAddr>) -> RequestLog {
@@ -504,6 +668,8 @@ fn refusal_log(r: &Refusal, peer: Option<SocketAddr>) -> RequestLog {
         retry: false,
         warning: None,
         capture: None,
+        forwarded: None,
+        replay_of: None,
     }
 }
 
@@ -556,8 +722,20 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
             _ => not_allowed("GET"),
         }
     } else if path == "/connections" {
-        match method {
-            "GET" | "HEAD" => Outcome { body: Some(connections_json(shared)), ..Outcome::ok(200) },
+        let ask = Ask {
+            method,
+            target: &req.target,
+            headers: &req.headers,
+            body: &req.body,
+            peer_loopback: peer.is_some_and(|p| p.ip().is_loopback()),
+        };
+        match (method, shared.inspector.allow(&ask)) {
+            ("GET" | "HEAD", Ok(())) => {
+                Outcome { body: Some(connections_json(shared, shared.config.show_secrets)), ..Outcome::ok(200) }
+            }
+            ("GET" | "HEAD", Err((status, why))) => {
+                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
+            }
             _ => not_allowed("GET"),
         }
     } else if path == "/integration" {
@@ -583,7 +761,8 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
             404,
             "not-found",
             format!(
-                "nothing at {path}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections"
+                "nothing at {path}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections \
+                 and the inspector at /_/"
             ),
         )
     };
@@ -617,7 +796,30 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
     };
     resp.head_only = method == "HEAD";
     if let Some(allow) = out.allow {
-        resp.headers.push(("Allow", allow.into()));
+        resp.headers.push(("Allow".into(), allow.into()));
+    }
+    // Forward mode: the app answers every Top.gg route, whatever the receiver's own verdict.
+    let mut status = out.status;
+    let mut forwarded = None;
+    let topgg_route = path == "/integration" || path.starts_with("/webhooks/") || path == "/legacy";
+    if let (Some(f), true) = (&shared.forwarder, topgg_route) {
+        let a = f.send(method, &req.target, &req.headers, &req.body);
+        if let Some(e) = &a.record.error {
+            warning = Some(format!("forward failed: {e}"));
+        }
+        status = a.status;
+        let content_type = a.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        resp = Response {
+            status: a.status,
+            content_type: None,
+            headers: a.headers,
+            body: a.body,
+            head_only: method == "HEAD",
+        };
+        if !content_type && !resp.body.is_empty() {
+            resp.content_type = Some("application/octet-stream");
+        }
+        forwarded = Some(a.record);
     }
     let log = RequestLog {
         time_unix_nanos,
@@ -628,12 +830,14 @@ fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response
         connection: out.connection,
         verdict: out.verdict,
         detail: out.detail,
-        status: out.status,
+        status,
         latency: Duration::ZERO,
         trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
         retry: out.retry,
         warning,
         capture,
+        forwarded,
+        replay_of: None,
     };
     (resp, log)
 }
@@ -657,7 +861,9 @@ fn not_allowed(allow: &'static str) -> Outcome {
     }
 }
 
-fn connections_json(shared: &Shared) -> Value {
+/// `{"connections": [{connection_id, webhook_url, webhook_secret_fingerprint, webhook_secret
+/// (masked unless shown), project, user, created_at}]}`.
+fn connections_json(shared: &Shared, show_secrets: bool) -> Value {
     let list: Vec<Value> = shared
         .store
         .list()
@@ -667,6 +873,7 @@ fn connections_json(shared: &Shared) -> Value {
                 "connection_id": c.connection_id,
                 "webhook_url": format!("{}/webhooks/{}", shared.base_url, c.connection_id),
                 "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
+                "webhook_secret": if show_secrets { c.webhook_secret.expose().to_string() } else { c.webhook_secret.masked() },
                 "project": c.project,
                 "user": c.user,
                 "created_at": crate::protocol::time::format_utc(c.created_at),

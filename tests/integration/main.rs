@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod completions;
 mod inspect;
+mod inspector;
 mod readme;
 mod serve;
 mod simulate;

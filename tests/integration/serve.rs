@@ -95,8 +95,10 @@ fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
 }
 
 fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
-    let mut r =
-        format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (n, v) in headers {
         r.push_str(&format!("{n}: {v}\r\n"));
     }
