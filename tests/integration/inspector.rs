@@ -12,14 +12,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
+pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 const WEBHOOK_SECRET: &str = "whs_inspector_webhook_secret_abcdef";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
     let t = now();
     let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(format!("{t}.").as_bytes());
@@ -61,10 +61,10 @@ fn vote_body(id: &str) -> Vec<u8> {
 }
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Resp {
@@ -80,7 +80,7 @@ impl Resp {
     }
 }
 
-fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub(crate) fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let has_host = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
     let mut r = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if !has_host {
@@ -103,11 +103,11 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)],
     Resp { status, head, body: out[end + 4..].to_vec() }
 }
 
-fn get(addr: SocketAddr, path: &str) -> Resp {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Resp {
     request(addr, "GET", path, &[], b"")
 }
 
-fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
+pub(crate) fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
     let sig = sign(secret, body);
     let headers =
         [("x-topgg-signature", sig.as_str()), ("x-topgg-trace", "trace-9"), ("Content-Type", "application/json")];
@@ -125,11 +125,11 @@ fn replay(addr: SocketAddr, id: i64, mode: &str) -> Resp {
     )
 }
 
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    ready: Value,
-    stderr: Arc<Mutex<String>>,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
+    pub(crate) ready: Value,
+    pub(crate) stderr: Arc<Mutex<String>>,
 }
 
 impl Served {
@@ -150,7 +150,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(data_dir: &Path, extra: &[&str]) -> Served {
+pub(crate) fn serve(data_dir: &Path, extra: &[&str]) -> Served {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
         .env_clear()
         .env("NO_COLOR", "1")
@@ -182,7 +182,7 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Served {
 }
 
 /// The list, newest first.
-fn list(addr: SocketAddr, query: &str) -> Value {
+pub(crate) fn list(addr: SocketAddr, query: &str) -> Value {
     let r = get(addr, &format!("/_/api/requests{query}"));
     assert_eq!(r.status, 200, "{r:?}");
     r.json()

@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod inspect;
 mod inspector;
+mod inspector_page;
 mod readme;
 mod serve;
 mod simulate;

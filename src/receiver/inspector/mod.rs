@@ -32,6 +32,8 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
+// Linked from the page so the browser does not ask for /favicon.ico, which would be recorded.
+const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 
 /// The inspector's settings.
 #[derive(Debug, Clone)]
@@ -178,6 +180,7 @@ pub fn answer(host: &dyn Host, cfg: &InspectorConfig, ask: &Ask<'_>) -> Reply {
         "/_" | "/_/" | "/_/index.html" => Some((INDEX_HTML, "text/html; charset=utf-8")),
         "/_/app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
         "/_/style.css" => Some((STYLE_CSS, "text/css; charset=utf-8")),
+        "/_/favicon.svg" => Some((FAVICON_SVG, "image/svg+xml")),
         _ => None,
     };
     // The page itself holds no request data; its API calls carry the token.

@@ -67,7 +67,7 @@ function row(item) {
     el("td", {}, clock(item.time)),
     el("td", {}, item.type || item.method + " " + item.path, item.replay_of ? el("span", { class: "dim" }, " ↻" + item.replay_of) : null,
       item.retry ? el("span", { class: "warn" }, " retry") : null),
-    el("td", { class: "dim" }, item.connection || "–"),
+    el("td", { class: "dim conn", title: item.connection }, item.connection || "–"),
     el("td", { class: "verdict " + verdictClass(item) }, item.verdict),
     el("td", { class: "num status" }, status),
     el("td", { class: "num dim" }, item.latency_ms.toFixed(1) + " ms"));
@@ -130,7 +130,11 @@ function select(id) {
   }
   state.selected = id;
   const tr = state.rows.get(id);
-  if (tr) { tr.setAttribute("aria-selected", "true"); tr.focus(); }
+  if (tr) {
+    tr.setAttribute("aria-selected", "true");
+    tr.focus({ preventScroll: true });
+    tr.scrollIntoView({ block: "nearest", inline: "start" });
+  }
   return api("requests/" + id).then(showDetail).catch((e) => {
     $("placeholder").hidden = false;
     $("placeholder").textContent = "Could not load request " + id + ": " + e.message;
