@@ -5,8 +5,9 @@
 //! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,"forward_to":…}`),
 //! printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
-//! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
-//! finish and exits 130, as the exit-code table says for an interruption.
+//! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
+//! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
+//! table says), SIGTERM 0 (a service manager's normal stop).
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -19,12 +20,12 @@ use super::args::ServeArgs;
 use super::input::resolve_secret;
 use super::interrupt;
 use crate::error::{Error, Outcome, Result};
-use crate::output::{self, style};
+use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
-use crate::receiver::store;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
+use crate::receiver::{limits, store};
 
 const INTEGRATION_SECRET_HOW: &str =
     "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
@@ -56,6 +57,11 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.public_url = args.public_url;
     config.routes = args.routes;
     config.capture_dir = args.capture_dir;
+    config.capture_refused = args.capture_refused;
+    if args.capture_keep == 0 {
+        return Err(Error::input("--capture-keep 0 would keep no capture; leave out --capture-dir instead"));
+    }
+    config.capture_keep = args.capture_keep;
     config.history = args.history;
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
@@ -69,8 +75,15 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         timeout: args.forward_timeout.max(Duration::from_millis(10)),
     });
     let forwarding = config.forward.as_ref().map(|f| f.base.clone());
+    if args.max_connections == 0 {
+        return Err(Error::input("--max-connections 0 would refuse every connection; give 1 or more"));
+    }
+    config.max_connections = args.max_connections;
+    // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
+    limits::ignore_file_size_signal();
 
     let stop = interrupt::install();
+    interrupt::install_terminate();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
@@ -113,16 +126,27 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     if let Some(f) = &forwarding {
         output::note(format!("{} {f} (the app answers every Top.gg request)", style::dim("forwarding to")));
     }
+    if let Some(limit) = receiver.open_files_limit()
+        && receiver.max_connections() as u64 > limit
+    {
+        output::note(format!(
+            "{} --max-connections {} is over the open-files limit of {limit}: past about that many \
+             connections new ones cannot be accepted (raise it with ulimit -n)",
+            style::warn("note:"),
+            receiver.max_connections()
+        ));
+    }
     let writer = std::thread::spawn(move || write_lines(&queue));
 
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
+    while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
+        std::thread::sleep(Duration::from_millis(50));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
     let _ = lines.send(None);
     let _ = writer.join();
-    Err(Error::Interrupted)
+    output::note("stopped");
+    Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
 }
 
 /// The page's URL without its token (the token is printed once, on stderr).
@@ -197,6 +221,11 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     output::note(style::dim("Ctrl-C stops the server"));
 }
 
+/// Longest path shown in a human log line; the JSON log keeps 256 characters.
+const MAX_PATH: usize = 200;
+/// Longest detail or warning shown in a human log line.
+const MAX_DETAIL: usize = 300;
+
 /// One request as a line: `time method path type conn verdict status latency trace …`.
 fn human(log: &RequestLog) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
@@ -210,28 +239,30 @@ fn human(log: &RequestLog) -> String {
     } else {
         style::ok(log.verdict)
     };
+    // Everything but the status and timing came from the client: escaped and bounded.
+    let safe = |s: &str, max: usize| escape::for_terminal(s, max);
     let mut line = format!(
         "{} {} {} {} {} {} {} {}",
         style::dim(&format!("{clock}.{millis:03}")),
-        log.method,
-        style::accent(&log.path),
-        log.event.as_deref().unwrap_or("-"),
-        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={c}")),
+        safe(&log.method, 32),
+        style::accent(&safe(&log.path, MAX_PATH)),
+        log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
+        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
         verdict,
         style::status(log.status),
         style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
     );
     if let Some(t) = &log.trace {
-        line.push_str(&format!(" {}", style::dim(&format!("trace={t}"))));
+        line.push_str(&format!(" {}", style::dim(&format!("trace={}", safe(t, 128)))));
     }
     if log.retry {
         line.push_str(&format!(" {}", style::warn("retry")));
     }
     if let Some(d) = &log.detail {
-        line.push_str(&format!(" {}", style::dim(&format!("({d})"))));
+        line.push_str(&format!(" {}", style::dim(&format!("({})", safe(d, MAX_DETAIL)))));
     }
     if let Some(w) = &log.warning {
-        line.push_str(&format!(" {} {w}", style::warn("warning:")));
+        line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
     }
     line
 }

@@ -130,7 +130,14 @@ impl Store {
             let mut o = fs::OpenOptions::new();
             o.write(true).create_new(true);
             private_mode(&mut o);
-            o.open(&path).map_err(|e| refuse(io_reason(&e)))?;
+            o.open(&path).map_err(|e| {
+                Error::input(format!(
+                    "the data directory {} is not usable: could not create {} ({})",
+                    dir.display(),
+                    path.display(),
+                    io_reason(&e)
+                ))
+            })?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;

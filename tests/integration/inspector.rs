@@ -328,7 +328,8 @@ fn replay_verbatim_and_resigned_returns_the_new_entry() {
 #[test]
 fn events_stream_each_new_request() {
     let dir = tempfile::tempdir().unwrap();
-    let s = serve(dir.path(), &[]);
+    // A short read timeout: an open event stream is not an idle connection to close.
+    let s = serve(dir.path(), &["--read-timeout", "100ms"]);
     let mut es = TcpStream::connect(s.addr).unwrap();
     es.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(es, "GET /_/api/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", s.addr).unwrap();
@@ -339,6 +340,7 @@ fn events_stream_each_new_request() {
     }
     assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
     assert!(!head.to_ascii_lowercase().contains("access-control"), "no CORS headers");
+    std::thread::sleep(Duration::from_millis(300));
     post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("6"));
     let (mut event, mut data) = (String::new(), String::new());
     let until = Instant::now() + Duration::from_secs(5);

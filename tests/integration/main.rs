@@ -8,6 +8,7 @@ mod inspect;
 mod inspector;
 mod inspector_page;
 mod readme;
+mod receiver_limits;
 mod serve;
 mod simulate;
 mod vectors;

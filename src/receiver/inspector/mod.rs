@@ -14,6 +14,7 @@
 //! page carries a strict Content-Security-Policy and inserts request content as text only.
 
 pub mod api;
+pub(in crate::receiver) mod wire;
 
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
