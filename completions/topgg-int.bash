@@ -143,7 +143,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__check)
-            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --list --color --json --help --version"
+            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --list --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,7 +677,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__flow)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --verbose --show-secrets --integration-secret --integration-secret-file --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -523,6 +523,11 @@ pub struct FlowArgs {
     pub delivery: DeliveryArgs,
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,
+
+    /// After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and
+    /// print the page's URL, to look at what was sent.
+    #[arg(long, conflicts_with = "url")]
+    pub inspect: bool,
 }
 
 /// `simulate replay`.
@@ -584,6 +589,11 @@ pub struct CheckArgs {
     /// List the cases with their severity and explanation, and exit.
     #[arg(long)]
     pub list: bool,
+
+    /// After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and
+    /// print the page's URL, to look at every case's request.
+    #[arg(long, conflicts_with = "url")]
+    pub inspect: bool,
 }
 
 /// `topgg-int completions`.

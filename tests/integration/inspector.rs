@@ -570,3 +570,45 @@ fn forward_to_a_dead_app_is_502_with_one_clear_line() {
         "verified, then not delivered"
     );
 }
+
+/// Runs `topgg-int <args>`, waits for its `inspector URL` line on stderr, checks the page's list
+/// has at least `min` requests, then presses Ctrl-C and returns the exit status.
+fn inspect_then_ctrl_c(args: &[&str], min: usize) -> Option<i32> {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("HOME", std::env::temp_dir())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no inspector line before stderr closed");
+        if let Some(rest) = line.strip_prefix("inspector ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/_/").unwrap().parse().unwrap();
+    assert_eq!(get(addr, "/_/").status, 200, "the page is up after the run");
+    let n = list(addr, "?limit=500")["requests"].as_array().unwrap().len();
+    assert!(n >= min, "{n} requests in the history, expected at least {min}");
+    assert!(child.try_wait().unwrap().is_none(), "still running until Ctrl-C");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    std::thread::spawn(move || for _ in err.lines() {});
+    status.code()
+}
+
+#[test]
+fn simulate_flow_and_check_inspect_keep_the_page_up_until_ctrl_c() {
+    assert_eq!(inspect_then_ctrl_c(&["simulate", "flow", "--inspect"], 4), Some(0), "the flow's verdict stands");
+    assert_eq!(inspect_then_ctrl_c(&["check", "--inspect"], 10), Some(0));
+    let both =
+        crate::common::cmd().args(["simulate", "flow", "--inspect", "--url", "http://127.0.0.1:1/x"]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2), "--inspect looks at the built-in receiver only");
+}
