@@ -147,7 +147,7 @@ pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
         obj.insert("note".into(), json!("the request was refused before it could be read; no bytes were kept"));
         return out;
     };
-    let secrets = body_secrets(&c.body);
+    let secrets = capture_secrets(&c);
     let shown = |v: &str| if ctx.show_secrets { v.to_string() } else { redact_text(v, &secrets) };
     let headers: Vec<Value> = c
         .headers
@@ -247,6 +247,14 @@ fn handshake_json(f: &Forwarded) -> Value {
     })
 }
 
+/// What in a request is a secret: an `integration.create` body's webhook secret and a legacy
+/// `Authorization` value.
+fn capture_secrets(c: &Capture) -> Vec<String> {
+    let mut all = body_secrets(&c.body);
+    all.extend(c.header("authorization").filter(|v| !v.is_empty()).map(str::to_string));
+    all
+}
+
 /// The webhook secrets an `integration.create` body carries.
 pub fn body_secrets(body: &[u8]) -> Vec<String> {
     serde_json::from_slice::<Value>(body)
@@ -261,14 +269,14 @@ fn redact_text(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), &Secret::new(s.clone()).masked()))
 }
 
-/// The raw `.http` bytes with the body's webhook secret masked unless shown.
+/// The raw `.http` bytes with the secrets of [`capture_secrets`] masked unless shown.
 pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     if show {
         return raw.to_vec();
     }
     let Ok(c) = Capture::parse(raw) else { return raw.to_vec() };
     let mut out = raw.to_vec();
-    for s in body_secrets(&c.body) {
+    for s in capture_secrets(&c) {
         let masked = Secret::new(s.clone()).masked();
         out = replace_bytes(&out, s.as_bytes(), masked.as_bytes());
     }
@@ -382,6 +390,11 @@ mod tests {
         assert!(!d.contains("whs_0123456789abcdef") && d.contains("whs_01…ef"), "{d}");
         assert!(!String::from_utf8_lossy(&raw_bytes(&raw, false)).contains("0123456789abcdef"));
         assert_eq!(raw_bytes(&raw, true), raw);
+        let legacy =
+            Capture::post("/legacy", vec![("Authorization".into(), "legacy-secret-1234".into())], b"{}".to_vec());
+        let raw = legacy.to_http();
+        assert!(!String::from_utf8_lossy(&raw_bytes(&raw, false)).contains("legacy-secret-1234"));
+        assert!(!detail(&entry(&raw), &ctx).to_string().contains("legacy-secret-1234"));
     }
 
     #[test]
