@@ -4,6 +4,7 @@
 mod check;
 mod common;
 mod completions;
+mod forward;
 mod inspect;
 mod inspector;
 mod inspector_page;
