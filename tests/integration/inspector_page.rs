@@ -168,6 +168,15 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
         std::fs::create_dir_all(repo_path("docs")).unwrap();
         std::fs::write(repo_path("docs/inspector.png"), &shot).unwrap();
 
+        // A payload problem is marked on its line: the webhook.test above has no user or project.
+        let test_id = list(a, "")["requests"][0]["id"].as_i64().unwrap();
+        c.find(Locator::Css(&format!("#requests tr[data-id='{test_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.querySelector('#body mark.problem') !== null", json!(true)).await;
+        let mark = text(&c, "#body mark.problem").await;
+        assert!(mark.contains("\"data\""), "the data object is where user and project are missing: {mark}");
+        c.find(Locator::Css(&format!("#requests tr[data-id='{bad_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('verdict-reason').textContent", json!("✗ signature-mismatch")).await;
+
         // Replay: a new entry, live in the list, and the answer names it.
         c.find(Locator::Css("#replay-verbatim")).await.unwrap().click().await.unwrap();
         wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before + 2)).await;

@@ -187,7 +187,7 @@ function showDetail(d) {
   if (p.error) problems.append(el("li", { class: "bad" }, p.error));
   for (const pr of p.problems || []) problems.append(el("li", {}, el("code", {}, pr.path), " " + pr.message));
   if (p.kind && !(p.problems || []).length && !p.error) problems.append(el("li", { class: "ok" }, p.kind + ": no problems"));
-  $("body").textContent = d.body ? d.body.text : "";
+  showBody($("body"), d.body, (p.problems || []));
   const f = d.forwarded;
   $("forwarded").hidden = !f;
   if (f) {
@@ -210,6 +210,56 @@ function showDetail(d) {
   $("raw-box").open = false;
   $("raw-link").setAttribute("href", "/_/api/requests/" + d.id + "/raw" + (token ? "?token=" + encodeURIComponent(token) : ""));
   $("action-status").textContent = "";
+}
+
+// The JSON path of each line of serde_json's pretty form (`$.data.user.id`), read from the text
+// itself so that numbers are never re-parsed (and rounded) by the browser.
+function linePaths(lines) {
+  const stack = [];
+  return lines.map((line) => {
+    const m = /^\s*(?:"((?:[^"\\]|\\.)*)":\s)?(.*?),?$/.exec(line);
+    const rest = m ? m[2] : "";
+    if (rest === "}" || rest === "]") {
+      const top = stack.pop();
+      return top ? top.path : "$";
+    }
+    const parent = stack[stack.length - 1];
+    let path = "$";
+    if (parent) {
+      let key = m && m[1] !== undefined ? m[1] : null;
+      try { if (key !== null) key = JSON.parse('"' + key + '"'); } catch (_) { /* keep it raw */ }
+      path = parent.array ? parent.path + "[" + parent.index++ + "]" : parent.path + "." + key;
+    }
+    if (rest === "{" || rest === "[") stack.push({ path: path, array: rest === "[", index: 0 });
+    return path;
+  });
+}
+
+// The body as text, with each line a problem is about marked and the problem as its title.
+function showBody(pre, body, problems) {
+  clear(pre);
+  if (!body) return;
+  if (!body.json || !problems.length) { pre.textContent = body.text; return; }
+  const lines = body.text.split("\n");
+  const paths = linePaths(lines);
+  const notes = new Map();
+  for (const pr of problems) {
+    // A missing field is marked on the nearest enclosing line that exists.
+    let at = pr.path;
+    for (let n = 0; n < 32 && !paths.includes(at); n++) at = at.replace(/(\.[^.[\]]*|\[\d+\])$/, "") || "$";
+    const key = at;
+    notes.set(key, (notes.has(key) ? notes.get(key) + "; " : "") + pr.path + " " + pr.message);
+  }
+  const marked = new Set();
+  lines.forEach((line, i) => {
+    const note = notes.get(paths[i]);
+    if (note && !marked.has(paths[i])) {
+      marked.add(paths[i]);
+      pre.append(el("mark", { class: "problem", title: note }, line), el("span", { class: "note" }, "  ← " + note), "\n");
+    } else {
+      pre.append(line + (i < lines.length - 1 ? "\n" : ""));
+    }
+  });
 }
 
 function loadRaw() {
