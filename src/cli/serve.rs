@@ -204,7 +204,7 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
             "{} {}  {}",
             style::dim("inspector"),
             receiver.inspector_url(),
-            style::warn("(not on loopback: the token in this URL is shown only this once)")
+            style::warn("(non-local clients need the token in this URL; it is shown only this once)")
         )),
         None => output::note(format!("{} {}", style::dim("inspector"), receiver.inspector_url())),
     }

@@ -150,6 +150,25 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let d = get(s.addr, &format!("/_/api/requests/{}", item["id"])).json();
     assert_eq!(d["forwarded"]["body"]["text"], "app says hi");
 
+    // A replay from the inspector goes to the app too, and records the app's answer.
+    let before = got.lock().unwrap().len();
+    let r = super::inspector::request(
+        s.addr,
+        "POST",
+        &format!("/_/api/requests/{}/replay", item["id"]),
+        &[("Content-Type", "application/json")],
+        br#"{"mode":"verbatim"}"#,
+    );
+    assert_eq!((r.status, r.json()["status"].as_u64()), (200, Some(202)), "{r:?}");
+    let again = got.lock().unwrap().clone();
+    assert_eq!(again.len(), before + 1);
+    assert_eq!(again.last().unwrap().body, vote, "the replay reached the app byte for byte");
+    let replayed = get(s.addr, &format!("/_/api/requests/{}", r.json()["id"])).json();
+    assert_eq!(
+        (replayed["replay_of"].clone(), replayed["forwarded"]["status"].clone()),
+        (item["id"].clone(), json!(202))
+    );
+
     // A slow app: 504 for the sender, one sentence in the history.
     let slow = br#"{"type":"webhook.test","slow":true}"#;
     let r = post_signed(s.addr, "/webhooks/1", WEBHOOK_SECRET, slow);

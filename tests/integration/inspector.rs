@@ -384,6 +384,8 @@ fn page_and_api_answer_loopback_only_or_with_the_token() {
 
     // With a token, non-local clients get in with it and only with it.
     let s = serve(dir.path(), &["--inspector-token", "t0ken"]);
+    s.wait_stderr(&format!("inspector http://{}/_/?token=t0ken", s.addr));
+    assert_eq!(s.ready["inspector_url"], format!("http://{}/_/", s.addr), "the token is not in the JSON ready line");
     let r = request(s.addr, "GET", "/_/api/requests", &tunnel, b"");
     assert_eq!(r.status, 401);
     assert!(r.json()["message"].as_str().unwrap().contains("x-topgg-int-token"));
