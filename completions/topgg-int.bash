@@ -34,6 +34,9 @@ _topgg__int() {
             topgg__int,simulate)
                 cmd="topgg__int__subcmd__simulate"
                 ;;
+            topgg__int,vectors)
+                cmd="topgg__int__subcmd__vectors"
+                ;;
             topgg__int,verify)
                 cmd="topgg__int__subcmd__verify"
                 ;;
@@ -54,6 +57,9 @@ _topgg__int() {
                 ;;
             topgg__int__subcmd__help,simulate)
                 cmd="topgg__int__subcmd__help__subcmd__simulate"
+                ;;
+            topgg__int__subcmd__help,vectors)
+                cmd="topgg__int__subcmd__help__subcmd__vectors"
                 ;;
             topgg__int__subcmd__help,verify)
                 cmd="topgg__int__subcmd__help__subcmd__verify"
@@ -125,7 +131,7 @@ _topgg__int() {
 
     case "${cmd}" in
         topgg__int)
-            opts="-h -V --color --json --help --version verify inspect serve simulate check completions help"
+            opts="-h -V --color --json --help --version verify inspect serve simulate check vectors completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +149,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__check)
-            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --list --inspect --color --json --help --version"
+            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +183,14 @@ _topgg__int() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --legacy-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --legacy-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -207,7 +221,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__help)
-            opts="verify inspect serve simulate check completions help"
+            opts="verify inspect serve simulate check vectors completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +402,20 @@ _topgg__int() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        topgg__int__subcmd__help__subcmd__vectors)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         topgg__int__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -403,7 +431,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__inspect)
-            opts="-h -V --jsonl --now --problems-only --color --json --help --version"
+            opts="-h -V --jsonl --now --problems-only --show-secrets --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1050,6 +1078,28 @@ _topgg__int() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        topgg__int__subcmd__vectors)
+            opts="-h -V --out --color --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -24,7 +24,7 @@ function __fish_topgg_int_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c topgg-int -n "__fish_topgg_int_needs_command" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_needs_command" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
@@ -35,33 +35,35 @@ complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "inspect" -d 'Pr
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "serve" -d 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "simulate" -d 'Send Top.gg\'s requests on demand, signed, with its timeout and retry behaviour'
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "check" -d 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "vectors" -d 'Write the language-neutral signature test vectors, for testing your own verifier'
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret-file -d 'Read the webhook secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l signature -d 'The x-topgg-signature header value, e.g. \'t=1770598034,v1=19d8…\'. Use with --body' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l body -d 'The raw body the signature covers: a file, or - for stdin. Use with --signature' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l request -d 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l now -d 'Verify as if the clock read this Unix time (to check old captures reproducibly)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l now -d 'Show ages as if the clock read this Unix time' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l jsonl -d 'Treat every input as JSON Lines (one payload or capture object per line)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l problems-only -d 'With JSON Lines, print only payloads that have problems (and the summary)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l show-secrets -d 'Print an integration.create\'s webhook_secret in full instead of masked (whs_ab…ef and a fingerprint)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l bind -d 'Address to bind' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l port -d 'Port to listen on; 0 picks a free one (the first line printed says which)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret -d 'Secret that signs requests to the config URL. Generated and kept in the data dir if not given' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret -d 'Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without either, one is generated and kept in the data dir' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l public-url -d 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 'Routes to subscribe to in the handshake answer' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F
@@ -77,19 +79,19 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-co
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-webhook-path -d 'With --forward-to: the app\'s webhook path, instead of /webhooks/<id>; {connection_id} in it becomes the id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-timeout -d 'With --forward-to: how long the app has to answer before the sender gets 504' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector requires when --bind is not a loopback address (generated and printed once if not given)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-refused -d 'With --capture-dir, capture refused requests (4xx, 5xx) too: anyone who can reach the port can send those, so they are not written by default'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l show-secrets -d 'Show webhook secrets in full in the inspector and GET /connections (masked otherwise)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "create" -d 'Send integration.create to a config URL and check the handshake answer'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "delete" -d 'Send integration.delete to a config URL'
@@ -100,13 +102,13 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and not __fish_seen_subcommand_from create delete vote test flow replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l integration-secret -d 'Secret that signs requests to the config URL' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l integration-secret-file -d 'Read the integration secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l user-id -d 'data.user.id (and platform_id)' -r
@@ -114,7 +116,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l connection-id -d 'connection_id to send (default: a fresh snowflake)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l webhook-secret -d 'webhook_secret to send (default: a fresh whs_ secret)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l save -d 'Write connection id, webhook secret and webhook URL to this JSON file, for --from later' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -123,20 +125,20 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret -d 'Secret that signs requests to the config URL' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret-file -d 'Read the integration secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l connection-id -d 'The connection to delete' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l from -d 'Take the connection id from a file written by `simulate create --save`' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -145,17 +147,17 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l secret-file -d 'Read the webhook secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l user-id -d 'data.user.id (and platform_id)' -r
@@ -166,7 +168,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l count -d 'Send this many distinct votes (load mode: prints throughput and latency percentiles)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l concurrency -d 'Deliveries in flight at once in load mode' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l rate -d 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -177,23 +179,23 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l legacy -d 'Send a legacy (v0) vote with `Authorization: <secret>` instead of a signature'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l server -d 'With --legacy, send a server vote (guild) instead of a bot vote'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l secret-file -d 'Read the webhook secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l user-id -d 'data.user.id (and platform_id)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -202,18 +204,18 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret -d 'Secret that signs requests to the config URL' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret-file -d 'Read the integration secret from a file (a trailing newline is stripped, and said so)' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -223,18 +225,18 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l inspect -d 'After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and print the page\'s URL, to look at what was sent'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l url -d 'Target URL: the config URL for create, delete and flow, the webhook URL for vote and test. Without it, the built-in reference receiver is started on 127.0.0.1 and used' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timeout -d 'Per-attempt timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retries -d 'Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retries -d 'Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg\'s; 10 for --legacy votes]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-delays -d 'Delays before each retry, comma-separated; the last repeats (Top.gg\'s docs say 1,2,4 on one page, 2,4,8 on the other)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l timestamp -d 'Sign with this Unix time instead of now (to test a receiver\'s replay window)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l trace -d 'Trace id for x-topgg-trace (default: a fresh one per delivery)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l cacert -d 'Trust this PEM CA certificate as well' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret-file -d 'Read the webhook secret from a file (a trailing newline is stripped, and said so)' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l retry-on-4xx -d 'Retry on 4xx answers too'
@@ -245,7 +247,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l verbatim -d 'Keep the captured signature and timestamp (a correct receiver rejects this: replay protection)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l resign -d 'Re-sign the same bytes with a fresh t (needs --secret; tests idempotency)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "create" -d 'Send integration.create to a config URL and check the handshake answer'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Send integration.delete to a config URL'
@@ -256,12 +258,14 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it, the built-in reference receiver is checked' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret -d 'Secret that signs requests to the config URL' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret-file -d 'Read the integration secret from a file (a trailing newline is stripped, and said so)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d 'Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l only -d 'Run only these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l skip -d 'Skip these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l timeout -d 'Per-request timeout (e.g. 5, 0.5, 500ms)' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l legacy-secret -d 'The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l legacy-url -d 'Where v0 votes go, when not to the webhook URL the handshake hands out' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l strict -d 'Treat recommended cases as required'
@@ -269,21 +273,29 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l insecure -
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l list -d 'List the cases with their severity and explanation, and exit'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l inspect -d 'After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and print the page\'s URL, to look at every case\'s request'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand vectors" -l out -d 'Directory to write signature-vectors.json and README.md into (created if missing); without it the JSON is written to stdout' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand vectors" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand vectors" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand vectors" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand vectors" -s V -l version -d 'Print version'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "verify" -d 'Check an x-topgg-signature against a body or a captured request, and explain failures'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "inspect" -d 'Pretty-print and validate payloads and captured requests (files, stdin, JSON Lines)'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "serve" -d 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "simulate" -d 'Send Top.gg\'s requests on demand, signed, with its timeout and retry behaviour'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "check" -d 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "verify" -d 'Check an x-topgg-signature against a body or a captured request, and explain failures'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "inspect" -d 'Pretty-print and validate payloads and captured requests (files, stdin, JSON Lines)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "serve" -d 'Run the reference receiver: a correct config URL and webhook endpoint on your machine'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "simulate" -d 'Send Top.gg\'s requests on demand, signed, with its timeout and retry behaviour'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "check" -d 'Run the conformance suite against a receiver, for CI (table, JSON or JUnit)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "vectors" -d 'Write the language-neutral signature test vectors, for testing your own verifier'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and not __fish_seen_subcommand_from verify inspect serve simulate check vectors completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and __fish_seen_subcommand_from simulate" -f -a "create" -d 'Send integration.create to a config URL and check the handshake answer'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and __fish_seen_subcommand_from simulate" -f -a "delete" -d 'Send integration.delete to a config URL'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand help; and __fish_seen_subcommand_from simulate" -f -a "vote" -d 'Send vote.create to a webhook URL (or --legacy v0 votes); --count for load'

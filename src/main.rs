@@ -1,10 +1,9 @@
 //! The `topgg-int` binary: parse arguments, run, print the one error, map it to an exit code.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = topgg_int::cli::args::Cli::parse();
+    let cli = topgg_int::cli::args::parse();
     match topgg_int::cli::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(topgg_int::error::Error::BrokenPipe) => ExitCode::SUCCESS,

@@ -15,7 +15,10 @@ use crate::error::EXIT_CODES_HELP;
 #[derive(Debug, Parser)]
 #[command(name = "topgg-int", version, about, long_about, after_help = EXIT_CODES_HELP, propagate_version = true)]
 pub struct Cli {
-    /// When to colour output: auto (a terminal, and NO_COLOR unset), always or never.
+    /// When to colour output: auto (on a terminal), always or never.
+    ///
+    /// auto colours a terminal unless NO_COLOR is set (non-empty) or CLICOLOR=0; CLICOLOR_FORCE=1
+    /// colours even into a pipe.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
 
@@ -31,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 // Plain comments, not doc comments: clap then lists the values on one line in every --help.
 pub enum Color {
-    // Colour on a terminal unless NO_COLOR is set or TERM=dumb.
+    // Colour on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE=1 forces it.
     Auto,
     // Always colour.
     Always,
@@ -59,6 +62,9 @@ pub enum Command {
     /// Run the conformance suite against a receiver, for CI (table, JSON or JUnit).
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Write the language-neutral signature test vectors, for testing your own verifier.
+    #[command(after_help = VECTORS_HELP)]
+    Vectors(VectorsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  topgg-int completions bash > ~/.local/share/bash-completion/completions/topgg-int"
@@ -68,9 +74,10 @@ pub enum Command {
 
 const VERIFY_HELP: &str = "\
 Examples:
-  topgg-int verify --secret whs_… --signature 't=1770598034,v1=19d8…' --body body.json
+  topgg-int verify --secret-file secret.txt --signature 't=1770598034,v1=19d8…' --body body.json
+  export TOPGG_WEBHOOK_SECRET=whs_…        # kept out of ps and shell history, unlike --secret
   topgg-int verify --request captures/*.http --tolerance 0
-  TOPGG_WEBHOOK_SECRET=whs_… topgg-int verify --request req.http --now 1770598040
+  topgg-int verify --request req.http --now 1770598040
 
 Exit codes:
   0    every signature is valid
@@ -78,6 +85,19 @@ Exit codes:
   2    usage error or unusable input (unreadable file, no secret, bad capture)
   3    network failure (not used by verify)
   130  interrupted";
+
+const VECTORS_HELP: &str = "\
+One case per verdict reason and per hint code (with a near miss for each hint), in the format of
+shared/vectors/signatures.json; the README.md written with --out describes the fields. Without
+--out the JSON goes to stdout.
+
+Examples:
+  topgg-int vectors --out tests/topgg-vectors
+  topgg-int vectors | jq '.cases[] | select(.expect == \"valid\") | .name'
+
+Exit codes:
+  0    written
+  2    the directory or a file in it could not be written";
 
 const INSPECT_HELP: &str = "\
 Input is detected per file: a raw HTTP request (capture), one JSON payload, or JSON Lines (one payload
@@ -132,7 +152,11 @@ Examples:
   topgg-int simulate flow
   topgg-int simulate create --url https://example.com/topgg/config --save conn.json
   topgg-int simulate vote --from conn.json --set data.user.name=alice --weight 2
-  topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret whs_… --count 1000 --concurrency 32
+  topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret-file s.txt --count 1000
+
+Secrets come from the command line (--secret-file FILE is best: --secret VALUE stays in ps and
+shell history), then --from FILE, then TOPGG_WEBHOOK_SECRET / TOPGG_INTEGRATION_SECRET; each run
+says which one signs and with which fingerprint.
 
 Exit codes:
   0    every delivery was acknowledged (2xx)
@@ -162,10 +186,13 @@ Exit codes:
 #[derive(Debug, Clone, Args)]
 pub struct WebhookSecretArgs {
     /// The webhook secret (whs_…) that signs deliveries. Never printed in full.
-    #[arg(long, env = "TOPGG_WEBHOOK_SECRET", hide_env_values = true, value_name = "SECRET")]
+    ///
+    /// Prefer --secret-file or TOPGG_WEBHOOK_SECRET: a value here stays in `ps` and shell history.
+    /// Order: --secret or --secret-file, then --from, then TOPGG_WEBHOOK_SECRET.
+    #[arg(long, value_name = "SECRET")]
     pub secret: Option<String>,
 
-    /// Read the webhook secret from a file (a trailing newline is stripped, and said so).
+    /// Read the webhook secret from a file: one line; a trailing newline is stripped.
     #[arg(long, value_name = "FILE", conflicts_with = "secret")]
     pub secret_file: Option<PathBuf>,
 }
@@ -215,6 +242,10 @@ pub struct InspectArgs {
     /// With JSON Lines, print only payloads that have problems (and the summary).
     #[arg(long)]
     pub problems_only: bool,
+
+    /// Print an integration.create's webhook_secret in full instead of masked (whs_ab…ef and a fingerprint).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// `topgg-int serve`.
@@ -228,8 +259,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
 
-    /// Secret that signs requests to the config URL. Generated and kept in the data dir if not given.
-    #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]
+    /// Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without
+    /// either, one is generated and kept in the data dir.
+    #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
 
     /// Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address.
@@ -320,18 +352,61 @@ pub struct SimulateArgs {
 #[derive(Debug, Subcommand)]
 pub enum SimulateCommand {
     /// Send integration.create to a config URL and check the handshake answer.
+    #[command(after_help = CREATE_HELP)]
     Create(CreateArgs),
     /// Send integration.delete to a config URL.
+    #[command(after_help = DELETE_HELP)]
     Delete(DeleteArgs),
     /// Send vote.create to a webhook URL (or --legacy v0 votes); --count for load.
+    #[command(after_help = VOTE_HELP)]
     Vote(VoteArgs),
     /// Send webhook.test to a webhook URL.
+    #[command(after_help = TEST_HELP)]
     Test(TestArgs),
     /// The whole lifecycle: create, webhook.test, vote.create, delete.
+    #[command(after_help = FLOW_HELP)]
     Flow(FlowArgs),
     /// Send a captured .http request again, verbatim or re-signed.
+    #[command(after_help = REPLAY_HELP)]
     Replay(ReplayArgs),
 }
+
+// The examples of each simulate subcommand; exit codes are simulate's (see `simulate --help`).
+const CREATE_HELP: &str = "\
+Examples:
+  topgg-int simulate create                  # against the built-in receiver
+  export TOPGG_INTEGRATION_SECRET=whs_…      # the secret your config URL verifies with
+  topgg-int simulate create --url https://staging.example.com/topgg/config --save conn.json
+  topgg-int simulate create --url http://127.0.0.1:8080/integration --dry-run";
+
+const DELETE_HELP: &str = "\
+Examples:
+  topgg-int simulate delete --from conn.json
+  topgg-int simulate delete --url http://127.0.0.1:8080/integration --connection-id 1234";
+
+const VOTE_HELP: &str = "\
+Examples:
+  topgg-int simulate vote                    # a fresh connection on the built-in receiver
+  topgg-int simulate vote --from conn.json --weight 2 --query ref=discord --set data.user.name=alice
+  topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret-file s.txt --count 1000
+  topgg-int simulate vote --url http://127.0.0.1:8080/legacy --legacy --secret-file legacy.txt";
+
+const TEST_HELP: &str = "\
+Examples:
+  topgg-int simulate test
+  topgg-int simulate test --from conn.json
+  topgg-int simulate test --url http://127.0.0.1:8080/webhooks/1 --secret-file secret.txt --dry-run";
+
+const FLOW_HELP: &str = "\
+Examples:
+  topgg-int simulate flow                    # the whole lifecycle against the built-in receiver
+  topgg-int simulate flow --url https://staging.example.com/topgg/config --integration-secret-file i.txt";
+
+const REPLAY_HELP: &str = "\
+Examples:
+  topgg-int simulate replay captures/000003-vote.create.http --url http://127.0.0.1:8080 --verbatim
+  topgg-int simulate replay captures/000003-vote.create.http --url http://127.0.0.1:8080 --resign \\
+      --secret-file s.txt";
 
 /// Options for every delivery: target, timing, retries, TLS.
 #[derive(Debug, Clone, Args)]
@@ -345,7 +420,7 @@ pub struct DeliveryArgs {
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
 
-    /// Retries after a timeout, a failed connection or a 5xx [default: 3, Top.gg's; 10 for --legacy votes].
+    /// Retries after a timeout, a failed connection or a 5xx, at most 10 [default: 3, Top.gg's; 10 for --legacy votes].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
 
@@ -410,10 +485,13 @@ pub struct PayloadArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct IntegrationSecretArgs {
     /// Secret that signs requests to the config URL.
-    #[arg(long, env = "TOPGG_INTEGRATION_SECRET", hide_env_values = true, value_name = "SECRET")]
+    ///
+    /// Prefer --integration-secret-file or TOPGG_INTEGRATION_SECRET: a value here stays in `ps` and shell history. Order: this flag or
+    /// --integration-secret-file, then TOPGG_INTEGRATION_SECRET.
+    #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
 
-    /// Read the integration secret from a file (a trailing newline is stripped, and said so).
+    /// Read the integration secret from a file: one line; a trailing newline is stripped.
     #[arg(long, value_name = "FILE", conflicts_with = "integration_secret")]
     pub integration_secret_file: Option<PathBuf>,
 }
@@ -586,6 +664,14 @@ pub struct CheckArgs {
     #[arg(long)]
     pub insecure: bool,
 
+    /// The Authorization value of legacy (v0) votes: runs distinguishes-v0-from-v1.
+    #[arg(long, value_name = "SECRET")]
+    pub legacy_secret: Option<String>,
+
+    /// Where v0 votes go, when not to the webhook URL the handshake hands out.
+    #[arg(long, value_name = "URL", requires = "legacy_secret")]
+    pub legacy_url: Option<String>,
+
     /// List the cases with their severity and explanation, and exit.
     #[arg(long)]
     pub list: bool,
@@ -596,12 +682,33 @@ pub struct CheckArgs {
     pub inspect: bool,
 }
 
+/// `topgg-int vectors`.
+#[derive(Debug, Args)]
+pub struct VectorsArgs {
+    /// Directory to write signature-vectors.json and README.md into (created if missing);
+    /// without it the JSON is written to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 /// `topgg-int completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Parses this process's arguments, exiting with clap's message on a usage error. Colour is
+/// decided first (`output::color`), so `--help` and usage errors obey the same `--color`,
+/// `NO_COLOR` and `CLICOLOR*` rules as everything else topgg-int prints.
+pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let on = crate::output::color::init(crate::output::color::choice_from_args(&args));
+    let mut cmd = Cli::command().color(if on { clap::ColorChoice::Always } else { clap::ColorChoice::Never });
+    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
 /// Parses `5`, `0.5`, `2s` or `500ms` into a duration.

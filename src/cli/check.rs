@@ -2,7 +2,8 @@
 //! config URL, or the built-in reference receiver, and reports it as a table, JSON or JUnit XML.
 //!
 //! `--json` prints one object:
-//! `{"config_url", "strict", "passed", "unreachable": null|"reason", "interrupted", "duration_ms",
+//! `{"config_url", "strict", "passed", "unreachable": null|"reason", "interrupted",
+//!   "stopped_after": null|"case the receiver stopped answering after", "duration_ms",
 //!   "summary": {"passed","failed","warnings","skipped","info"},
 //!   "cases": [{"name","severity","result","detail","duration_ms","explanation","facts":{…}}]}`
 //! where `result` is `pass`, `fail`, `warn` (a recommended case failed, without `--strict`),
@@ -17,14 +18,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::Context;
 use super::args::CheckArgs;
-use super::input::resolve_secret;
+use super::secrets::{self, SecretFlags, Source};
 use crate::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
@@ -41,19 +41,34 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if args.timeout.is_zero() {
         return Err(Error::input("--timeout must be more than 0 (Top.gg waits 5 s)"));
     }
+    // `--junit -` makes the XML stdout's only content (as `-` means for every file flag); the
+    // table then goes to stderr, where a person watching still sees it.
+    let junit_stdout = args.junit.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if junit_stdout && ctx.json {
+        return Err(Error::input("--junit - and --json both write to stdout; give --junit a file name"));
+    }
     // Open the report file first: an unwritable path should fail before any request is sent.
     let junit_file = match &args.junit {
-        Some(path) => Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?)),
+        Some(path) if !junit_stdout => {
+            Some((path.clone(), File::create(path).map_err(|e| Error::io("create", path, &e))?))
+        }
+        _ => None,
+    };
+    let flags = SecretFlags::integration(
+        args.integration.integration_secret.as_deref(),
+        args.integration.integration_secret_file.as_deref(),
+    );
+    let given_secret = flags.resolve(None, ctx.json)?;
+    let mut legacy_secret = match args.legacy_secret.as_deref() {
+        Some(s) => Some(secrets::non_empty("legacy secret", "--legacy-secret", s)?),
         None => None,
     };
-    let given_secret = match (&args.integration.integration_secret, &args.integration.integration_secret_file) {
-        (None, None) => None,
-        (value, file) => Some(resolve_secret(
-            value.as_deref(),
-            file.as_deref(),
-            "integration secret",
-            "pass --integration-secret or --integration-secret-file",
-        )?),
+    let mut legacy_url = match &args.legacy_url {
+        Some(url) => Some(
+            conformance::validate_url(url)
+                .map_err(|_| Error::input(format!("--legacy-url {url:?} is not an absolute http(s) URL")))?,
+        ),
+        None => None,
     };
     let (config_url, integration_secret, builtin) = match &args.url {
         Some(url) => {
@@ -61,7 +76,7 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
             let secret = given_secret.ok_or_else(|| {
                 Error::input(
                     "no integration secret given; pass the secret your config URL verifies integration.create with \
-                     as --integration-secret, TOPGG_INTEGRATION_SECRET or --integration-secret-file",
+                     as --integration-secret-file FILE, TOPGG_INTEGRATION_SECRET or --integration-secret",
                 )
             })?;
             (url, secret, None)
@@ -69,25 +84,47 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         None => {
             let secret = match given_secret {
                 Some(s) => s,
+                None => secrets::Resolved {
+                    secret: crate::protocol::generate::integration_secret()?,
+                    source: Source::Generated,
+                },
+            };
+            // The built-in receiver takes v0 votes on /legacy, so its check covers them too.
+            let legacy = match legacy_secret.take() {
+                Some(s) => s,
                 None => crate::protocol::generate::integration_secret()?,
             };
-            let receiver = start_builtin(&secret)?;
+            let receiver = start_builtin(&secret.secret, &legacy)?;
+            legacy_url = Some(builtin_legacy_url(&receiver.config_url()));
+            legacy_secret = Some(legacy);
             (receiver.config_url(), secret, Some(receiver))
         }
     };
     if !ctx.json {
         output::note(format!("checking {config_url} (timeout {})", format_duration(args.timeout)));
+        secrets::announce("integration secret", &integration_secret.secret, &integration_secret.source);
     }
     let config = Config {
         config_url,
-        integration_secret,
+        integration_secret: integration_secret.secret,
         timeout: args.timeout,
         insecure: args.insecure,
         no_proxy: builtin.is_some(),
+        legacy_secret,
+        legacy_url,
         selection,
         stop: Some(super::interrupt::install()),
     };
-    let report = conformance::run(&config)?;
+    // On a terminal each case shows as it finishes; the report on stdout is the same either way,
+    // but for its rows, which are not printed twice when stdout is that terminal too.
+    let live = output::stderr_is_terminal();
+    let rows_shown = live && !ctx.json && output::stdout_is_terminal();
+    let report = if live {
+        let width = CASES.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        conformance::run_with_progress(&config, &mut |r| output::note(row(r, args.strict, width)))?
+    } else {
+        conformance::run(&config)?
+    };
     // --inspect (which rules out --url) keeps the built-in receiver up past the report.
     let held = match builtin {
         Some(r) if args.inspect && !report.interrupted => Some(r),
@@ -100,11 +137,21 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     if ctx.json {
         let value = report_json(&report, args.strict);
         with_stdout(|w| writeln!(w, "{value}"))?;
+    } else if junit_stdout {
+        let mut table = Vec::new();
+        render_table(&mut table, &report, args.strict, args.url.is_none(), !live)
+            .map_err(|e| Error::input(format!("could not render the table: {e}")))?;
+        output::note(String::from_utf8_lossy(&table).trim_end());
     } else {
-        with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none()))?;
+        with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none(), !rows_shown))?;
     }
     if let Some((path, file)) = junit_file {
-        write_junit(&path, file, &report, args.strict)?;
+        let mut w = std::io::BufWriter::new(file);
+        let io_err = |e: std::io::Error| Error::io("write", &path, &e);
+        write_junit(&mut w, &report, args.strict).map_err(io_err)?;
+        w.flush().map_err(io_err)?;
+    } else if junit_stdout {
+        with_stdout(|w| write_junit(w, &report, args.strict))?;
     }
     if let Some(receiver) = held {
         output::note(format!(
@@ -123,10 +170,20 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     Ok(Outcome::from_ok(report.passed(args.strict)))
 }
 
-/// Starts the built-in reference receiver on 127.0.0.1 with `secret` as its integration secret
-/// and a throwaway store (removed on shutdown). Its request log is not shown: the report is.
-fn start_builtin(secret: &Secret) -> Result<Receiver> {
-    Receiver::start(ReceiverConfig::ephemeral(secret.clone())?, Box::new(|_| {}))
+/// Starts the built-in reference receiver on 127.0.0.1 with `secret` as its integration secret,
+/// `legacy_secret` on `/legacy`, and a throwaway store (removed on shutdown). Its request log is not shown: the report is.
+fn start_builtin(secret: &Secret, legacy_secret: &Secret) -> Result<Receiver> {
+    let mut config = ReceiverConfig::ephemeral(secret.clone())?;
+    config.legacy_secret = Some(legacy_secret.clone());
+    Receiver::start(config, Box::new(|_| {}))
+}
+
+/// The built-in receiver's v0 endpoint: `/legacy` on the config URL's origin.
+fn builtin_legacy_url(config_url: &str) -> String {
+    match config_url.find("://").and_then(|i| config_url[i + 3..].find('/').map(|j| i + 3 + j)) {
+        Some(path_start) => format!("{}/legacy", &config_url[..path_start]),
+        None => format!("{config_url}/legacy"),
+    }
 }
 
 fn list(ctx: Context) -> Result<Outcome> {
@@ -161,20 +218,20 @@ fn styled_status(status: Status) -> String {
     .to_string()
 }
 
-fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool) -> std::io::Result<()> {
+/// One case as a table row: name, status, time, detail.
+fn row(r: &CaseResult, strict: bool, width: usize) -> String {
+    let time = format!("{:>7}", format_duration(r.duration));
+    format!("  {:<width$}  {}  {}  {}", r.case.name, styled_status(r.status(strict)), style::dim(&time), r.detail)
+}
+
+fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool, rows: bool) -> std::io::Result<()> {
     let width = report.results.iter().map(|r| r.case.name.len()).max().unwrap_or(0);
     let target = if builtin { format!("{} (built-in receiver)", report.config_url) } else { report.config_url.clone() };
     writeln!(w, "{} {}", style::bold("check"), style::accent(&target))?;
-    for r in &report.results {
-        let time = format!("{:>7}", format_duration(r.duration));
-        writeln!(
-            w,
-            "  {:<width$}  {}  {}  {}",
-            r.case.name,
-            styled_status(r.status(strict)),
-            style::dim(&time),
-            r.detail
-        )?;
+    if rows {
+        for r in &report.results {
+            writeln!(w, "{}", row(r, strict, width))?;
+        }
     }
     let summary = format!(
         "{} passed, {} failed, {} warnings, {} skipped, {} info in {}",
@@ -189,6 +246,8 @@ fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool)
         style::warn("INTERRUPTED").to_string()
     } else if report.unreachable.is_some() {
         style::fail("UNREACHABLE").to_string()
+    } else if let Some(after) = report.stopped_after {
+        style::fail(&format!("FAILED (the receiver stopped answering after {after})")).to_string()
     } else if report.passed(strict) {
         style::ok("PASSED").to_string()
     } else if strict {
@@ -225,6 +284,7 @@ fn report_json(report: &Report, strict: bool) -> Value {
         "passed": report.passed(strict) && report.unreachable.is_none() && !report.interrupted,
         "unreachable": report.unreachable,
         "interrupted": report.interrupted,
+        "stopped_after": report.stopped_after,
         "duration_ms": ms(report.duration),
         "summary": {
             "passed": report.count(Status::Passed, strict),
@@ -265,16 +325,15 @@ fn junit_case(r: &CaseResult, strict: bool) -> junit::Case {
     }
 }
 
-fn write_junit(path: &Path, file: File, report: &Report, strict: bool) -> Result<()> {
+fn write_junit(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Result<()> {
     let suite = junit::Suite {
         name: "topgg-int check".into(),
         time: report.duration,
-        properties: vec![("config_url".into(), report.config_url.clone()), ("strict".into(), strict.to_string())],
+        properties: [("config_url".into(), report.config_url.clone()), ("strict".into(), strict.to_string())]
+            .into_iter()
+            .chain(report.stopped_after.map(|after| ("stopped_after".into(), after.to_string())))
+            .collect(),
         cases: report.results.iter().map(|r| junit_case(r, strict)).collect(),
     };
-    let mut w = std::io::BufWriter::new(file);
-    let io_err = |e: std::io::Error| Error::io("write", path, &e);
-    junit::write(&mut w, &suite).map_err(io_err)?;
-    w.flush().map_err(io_err)?;
-    Ok(())
+    junit::write(w, &suite)
 }

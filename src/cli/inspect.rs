@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use super::args::InspectArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::output::{style, with_stdout};
+use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
 use crate::protocol::payload::{Problem, validate};
+use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_header};
 use crate::protocol::time::{format_age, format_utc, now_unix};
 
@@ -79,6 +80,10 @@ pub fn run(args: InspectArgs, ctx: Context) -> Result<Outcome> {
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     const BUF: usize = 256 * 1024;
     if path.as_os_str() == "-" {
+        // Otherwise a bare `topgg-int inspect` on a terminal looks hung (clig.dev).
+        if output::stdin_is_terminal() {
+            output::note("reading from stdin, Ctrl-D to end");
+        }
         return Ok(Box::new(BufReader::with_capacity(BUF, std::io::stdin())));
     }
     let f = std::fs::File::open(path).map_err(|e| Error::io("read", path, &e))?;
@@ -113,7 +118,7 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
             return Err(Error::input(format!("{source} is empty")));
         }
         first.extend(rest);
-        return single(&source, &first, now, ctx, tally);
+        return single(&source, &first, now, args.show_secrets, ctx, tally);
     }
     let jsonl = args.jsonl || ext_jsonl || {
         let first_is_value = serde_json::from_slice::<Value>(&first).is_ok();
@@ -124,7 +129,7 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
     }
     let mut all = first;
     reader.read_to_end(&mut all).map_err(|e| read_err(path, e))?;
-    single(&source, &all, now, ctx, tally)
+    single(&source, &all, now, args.show_secrets, ctx, tally)
 }
 
 /// Peeks at what follows without consuming it (the buffered bytes), skipping blank space.
@@ -149,8 +154,8 @@ fn looks_like_request(raw: &[u8]) -> bool {
 }
 
 /// One whole document: a capture or a JSON payload, printed in full.
-fn single(source: &str, raw: &[u8], now: i64, ctx: Context, tally: &mut Tally) -> Result<()> {
-    let item = if looks_like_request(raw) {
+fn single(source: &str, raw: &[u8], now: i64, show_secrets: bool, ctx: Context, tally: &mut Tally) -> Result<()> {
+    let mut item = if looks_like_request(raw) {
         let capture =
             Capture::parse(raw).map_err(|e| Error::input(format!("{source} is not a captured HTTP request: {e}")))?;
         from_capture(source, None, capture, now).map_err(|e| Error::input(format!("{source}: {e}")))?
@@ -161,7 +166,21 @@ fn single(source: &str, raw: &[u8], now: i64, ctx: Context, tally: &mut Tally) -
         from_payload(source, None, payload)
     };
     count(tally, &item);
+    if !show_secrets {
+        mask_secrets(&mut item.payload);
+    }
     with_stdout(|w| if ctx.json { write_json_line(w, &item) } else { write_full(w, &item, now) })
+}
+
+/// Replaces an `integration.create`'s `webhook_secret` with its masked form and fingerprint, as
+/// every other command shows secrets: inspect output ends up in tickets and chat.
+fn mask_secrets(payload: &mut Value) {
+    if let Some(v) = payload.get_mut("data").and_then(|d| d.get_mut("webhook_secret"))
+        && let Some(s) = v.as_str()
+    {
+        let secret = Secret::new(s);
+        *v = Value::String(format!("{} (fingerprint {})", secret.masked(), secret.fingerprint()));
+    }
 }
 
 fn count(tally: &mut Tally, item: &Inspected) {
@@ -236,8 +255,11 @@ fn stream(
     with_stdout(|w| {
         loop {
             if !line.iter().all(u8::is_ascii_whitespace) {
-                let item = inspect_line(source, number, &line, now);
+                let mut item = inspect_line(source, number, &line, now);
                 count(tally, &item);
+                if !args.show_secrets {
+                    mask_secrets(&mut item.payload);
+                }
                 if !(args.problems_only && item.problems.is_empty()) {
                     if ctx.json { write_json_line(w, &item)? } else { write_short(w, &item)? }
                 }
@@ -280,7 +302,10 @@ fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
         return from_payload(source, Some(number), value);
     }
     match serde_json::from_value::<Capture>(value) {
-        Ok(c) => from_capture(source, Some(number), c, now).unwrap_or_else(broken),
+        Ok(c) => match c.check_length() {
+            Ok(()) => from_capture(source, Some(number), c, now).unwrap_or_else(broken),
+            Err(e) => broken(format!("not a usable capture: {e}")),
+        },
         Err(e) => broken(format!("not a capture object: {e}")),
     }
 }

@@ -7,8 +7,10 @@ mod completions;
 mod input;
 mod inspect;
 pub mod interrupt;
+mod secrets;
 mod serve;
 mod simulate;
+mod vectors;
 mod verify;
 
 use crate::error::{Outcome, Result};
@@ -38,6 +40,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Serve(a) => serve::run(a, ctx),
         Command::Simulate(a) => simulate::run(a, ctx),
         Command::Check(a) => check::run(a, ctx),
+        Command::Vectors(a) => vectors::run(a),
         Command::Completions(a) => completions::run(a),
     }
 }

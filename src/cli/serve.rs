@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use super::Context;
 use super::args::ServeArgs;
-use super::input::resolve_secret;
 use super::interrupt;
+use super::secrets::{self, SecretFlags};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
@@ -26,9 +26,6 @@ use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
 use crate::receiver::{limits, store};
-
-const INTEGRATION_SECRET_HOW: &str =
-    "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
 
 /// Runs `serve`.
 pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
@@ -38,12 +35,14 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             Error::input("no data directory: HOME (or APPDATA on Windows) is not set; pass --data-dir DIR")
         })?,
     };
-    let (integration_secret, generated) = match args.integration_secret.as_deref() {
-        Some(s) => (resolve_secret(Some(s), None, "integration secret", INTEGRATION_SECRET_HOW)?, false),
-        None => store::load_or_create_integration_secret(&data_dir)?,
-    };
+    // The flag, then TOPGG_INTEGRATION_SECRET, then the secret kept in the data dir.
+    let (integration_secret, generated) =
+        match SecretFlags::integration(args.integration_secret.as_deref(), None).resolve(None, ctx.json)? {
+            Some(r) => (r.secret, false),
+            None => store::load_or_create_integration_secret(&data_dir)?,
+        };
     let legacy_secret = match args.legacy_secret.as_deref() {
-        Some(s) => Some(resolve_secret(Some(s), None, "legacy secret", "pass --legacy-secret VALUE")?),
+        Some(s) => Some(secrets::non_empty("legacy secret", "--legacy-secret", s)?),
         None => None,
     };
     if let Some(u) = &args.public_url

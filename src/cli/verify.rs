@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::args::VerifyArgs;
-use super::input::{read_input, resolve_secret};
+use super::input::read_input;
+use super::secrets::SecretFlags;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Capture;
+use crate::protocol::diagnose::{Hint, RAW_BODY_FIXES};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{Diagnosis, SIGNATURE_HEADER, TRACE_HEADER, diagnose};
 use crate::protocol::time::{format_age, format_utc, now_unix};
@@ -37,9 +39,14 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     signature_matches: Option<bool>,
     hints: Vec<HintReport>,
+    /// How to read the raw body per framework, when a hint says the body was parsed or consumed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    raw_body_fixes: Vec<RawBodyFix>,
     warnings: Vec<String>,
     secret_fingerprint: String,
     secret_masked: String,
+    /// Where the secret came from (`--secret-file s.txt`, `TOPGG_WEBHOOK_SECRET`, …).
+    secret_source: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,11 +57,17 @@ struct HintReport {
     rejected_by: &'static [&'static str],
 }
 
+#[derive(Debug, Serialize)]
+struct RawBodyFix {
+    framework: &'static str,
+    fix: &'static str,
+}
+
 /// One input's line in the `--json` results of a many-input run.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
-    Verified(Report),
+    Verified(Box<Report>),
     Unusable { source: String, error: String },
 }
 
@@ -68,14 +81,14 @@ struct Item {
 
 /// Runs `verify`.
 pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
-    let secret = resolve_secret(
-        args.secret.secret.as_deref(),
-        args.secret.secret_file.as_deref(),
-        "webhook secret",
-        "pass --secret, --secret-file or set TOPGG_WEBHOOK_SECRET",
+    let resolved = SecretFlags::webhook(args.secret.secret.as_deref(), args.secret.secret_file.as_deref()).require(
+        None,
+        ctx.json,
+        "use --secret-file FILE, set TOPGG_WEBHOOK_SECRET or pass --secret",
     )?;
+    let (secret, source) = (&resolved.secret, resolved.source.to_string());
     let now = args.now.unwrap_or_else(now_unix);
-    let check = |item: Item| report(item, &secret, now, args.tolerance);
+    let check = |item: Item| report(item, secret, &source, now, args.tolerance);
 
     if let (Some(header), Some(body)) = (&args.signature, &args.body) {
         let item = Item {
@@ -93,7 +106,7 @@ pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
     many(files.iter().map(|f| load_capture(f).map(check).map_err(|e| (f.display().to_string(), e))), ctx)
 }
 
-fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
+fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -> Report {
     let d: Diagnosis = diagnose(secret, item.header.as_deref(), &item.body, now, tolerance);
     let timestamp = d.header.as_ref().map(|h| h.timestamp);
     let mut warnings = item.warnings;
@@ -132,9 +145,15 @@ fn report(item: Item, secret: &Secret, now: i64, tolerance: u64) -> Report {
             .iter()
             .map(|h| HintReport { code: h.code(), explanation: h.explanation(), rejected_by: h.rejected_by() })
             .collect(),
+        raw_body_fixes: if d.hints.iter().any(Hint::wants_raw_body) {
+            RAW_BODY_FIXES.iter().map(|&(framework, fix)| RawBodyFix { framework, fix }).collect()
+        } else {
+            Vec::new()
+        },
         warnings,
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
+        secret_source: source.to_string(),
     }
 }
 
@@ -208,12 +227,22 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         let mac = if m { "the MAC itself matches" } else { "the MAC does not match either" };
         writeln!(w, "  {:<10} {mac}", "signature")?;
     }
-    writeln!(w, "  {:<10} {} (fingerprint {})", "secret", r.secret_masked, r.secret_fingerprint)?;
+    writeln!(
+        w,
+        "  {:<10} {} (fingerprint {}, from {})",
+        "secret", r.secret_masked, r.secret_fingerprint, r.secret_source
+    )?;
     for h in &r.hints {
         let label = if r.valid { style::warn("interop   ") } else { style::warn("hint      ") };
         writeln!(w, "  {label} {}: {}", style::bold(h.code), h.explanation)?;
         if !h.rejected_by.is_empty() {
             writeln!(w, "             rejected by the {} SDKs", h.rejected_by.join(", "))?;
+        }
+    }
+    if !r.raw_body_fixes.is_empty() {
+        writeln!(w, "  {:<10} the fix per framework:", "raw body")?;
+        for f in &r.raw_body_fixes {
+            writeln!(w, "             {:<18} {}", f.framework, f.fix)?;
         }
     }
     if !r.valid && r.reason == "signature-mismatch" && r.hints.is_empty() {
@@ -243,7 +272,7 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
                         invalid += 1
                     }
                     if ctx.json {
-                        json_results.push(Entry::Verified(r));
+                        json_results.push(Entry::Verified(Box::new(r)));
                     } else {
                         write_line(w, &r)?;
                     }

@@ -34,6 +34,14 @@ pub enum CaptureError {
     NoBlankLine,
     /// The head is not UTF-8.
     NotUtf8,
+    /// `Content-Length` is not a number.
+    BadContentLength(String),
+    /// The body is shorter than `Content-Length` says: the capture was cut short.
+    ShortBody { declared: usize, actual: usize },
+    /// `Transfer-Encoding: chunked` over a body that is not chunk-encoded (stored de-chunked).
+    NotChunked,
+    /// Both `Transfer-Encoding` and `Content-Length`: no single reading of the body is right.
+    ChunkedWithLength,
 }
 
 impl fmt::Display for CaptureError {
@@ -50,6 +58,22 @@ impl fmt::Display for CaptureError {
             }
             CaptureError::NoBlankLine => f.write_str("no blank line separates the headers from the body"),
             CaptureError::NotUtf8 => f.write_str("the request line or headers are not UTF-8"),
+            CaptureError::BadContentLength(v) => {
+                let shown: String = v.chars().take(40).collect();
+                write!(f, "its Content-Length {shown:?} is not a number")
+            }
+            CaptureError::ShortBody { declared, actual } => write!(
+                f,
+                "its body is {actual} bytes, shorter than its Content-Length of {declared}: the capture was cut \
+                 short, so no signature over it can be checked"
+            ),
+            CaptureError::NotChunked => f.write_str(
+                "it says Transfer-Encoding: chunked but its body is not chunk-encoded (it was stored de-chunked); \
+                 replace the header with Content-Length",
+            ),
+            CaptureError::ChunkedWithLength => {
+                f.write_str("it has both Transfer-Encoding and Content-Length, so its body has no single reading")
+            }
         }
     }
 }
@@ -94,15 +118,19 @@ impl Capture {
             }
             headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
         }
-        let mut body = raw[body_start..].to_vec();
-        let capture_len = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse::<usize>().ok());
-        if let Some(len) = capture_len {
-            body.truncate(len);
-        }
+        let body = frame_body(&headers, &raw[body_start..])?;
         Ok(Capture { method: method.into(), path: path.into(), headers, body })
+    }
+
+    /// For a capture that did not come from [`Capture::parse`] (a JSON capture object, whose body is
+    /// always the decoded bytes): the body is at least as long as its `Content-Length`.
+    pub fn check_length(&self) -> Result<(), CaptureError> {
+        match content_length(&self.headers)? {
+            Some(declared) if self.body.len() < declared => {
+                Err(CaptureError::ShortBody { declared, actual: self.body.len() })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The first header with this name (case-insensitive).
@@ -110,19 +138,92 @@ impl Capture {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// The raw HTTP/1.1 form, CRLF line endings, ready to write to a `.http` file.
+    /// The raw HTTP/1.1 form, CRLF line endings, ready to write to a `.http` file. The body is
+    /// stored decoded, so the framing headers are rewritten to match it: `Transfer-Encoding` is
+    /// dropped and one `Content-Length` of the body's length stands where the first one was (at the
+    /// end when there was none). The file is then valid HTTP as stored, and parses to the same body.
     pub fn to_http(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + 256);
         out.extend_from_slice(format!("{} {} HTTP/1.1\r\n", self.method, self.path).as_bytes());
+        let length = format!("Content-Length: {}\r\n", self.body.len());
+        let mut length_written = false;
         for (n, v) in &self.headers {
+            if n.eq_ignore_ascii_case("transfer-encoding") {
+                continue;
+            }
+            if n.eq_ignore_ascii_case("content-length") {
+                if !length_written {
+                    out.extend_from_slice(length.as_bytes());
+                    length_written = true;
+                }
+                continue;
+            }
             out.extend_from_slice(n.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(v.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
+        if !length_written {
+            out.extend_from_slice(length.as_bytes());
+        }
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
         out
+    }
+}
+
+/// The first `Content-Length`, parsed.
+fn content_length(headers: &[(String, String)]) -> Result<Option<usize>, CaptureError> {
+    match headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
+        None => Ok(None),
+        Some((_, v)) => match v.parse::<usize>() {
+            Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n)),
+            _ => Err(CaptureError::BadContentLength(v.clone())),
+        },
+    }
+}
+
+/// The body as the headers frame it: de-chunked under `Transfer-Encoding: chunked`, cut to
+/// `Content-Length` when the file holds more (an editor's trailing newline), an error when it
+/// holds less; the whole rest of the file when neither header is there.
+fn frame_body(headers: &[(String, String)], rest: &[u8]) -> Result<Vec<u8>, CaptureError> {
+    let length = content_length(headers)?;
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        if length.is_some() {
+            return Err(CaptureError::ChunkedWithLength);
+        }
+        return dechunk(rest).ok_or(CaptureError::NotChunked);
+    }
+    match length {
+        Some(declared) if rest.len() < declared => Err(CaptureError::ShortBody { declared, actual: rest.len() }),
+        Some(declared) => Ok(rest[..declared].to_vec()),
+        None => Ok(rest.to_vec()),
+    }
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1): hex size lines, extensions and trailers ignored.
+/// `None` when the bytes are not chunk-encoded.
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_field = rest[..line_end].split(|&b| b == b';').next()?;
+        if size_field.is_empty() || size_field.len() > 15 || !size_field.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let size = usize::from_str_radix(std::str::from_utf8(size_field).ok()?, 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if rest.len() < size + 2 || &rest[size..size + 2] != b"\r\n" {
+            return None;
+        }
+        out.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
     }
 }
 
@@ -190,7 +291,34 @@ mod tests {
         let raw = b"A \x01 HTTP/0\nh:/g\nh:\0\0\0\0\0\0\n\0\0\0:\0h\0\0\0\0\0\0A \x01 H\t\t\t\t\t\t\t\t\t\t\r\t\t\t\t\t\t\t\t\t\t\n\nP/2\nh:\n 2";
         let c = Capture::parse(raw).unwrap();
         assert!(c.headers[2].1.ends_with("H\t\t\t\t\t\t\t\t\t\t\r"));
-        assert_eq!(Capture::parse(&c.to_http()).unwrap(), c);
+        let written = c.to_http();
+        let again = Capture::parse(&written).unwrap();
+        assert_eq!((&again.body, &again.headers[..3]), (&c.body, &c.headers[..3]));
+        assert_eq!(again.to_http(), written);
+    }
+
+    #[test]
+    fn short_bodies_and_stale_chunked_headers_are_named() {
+        let short = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}";
+        assert_eq!(Capture::parse(short), Err(CaptureError::ShortBody { declared: 10, actual: 2 }));
+        let stale = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{\"a\":1}";
+        assert_eq!(Capture::parse(stale), Err(CaptureError::NotChunked));
+        let both = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n";
+        assert_eq!(Capture::parse(both), Err(CaptureError::ChunkedWithLength));
+        let bad = b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n";
+        assert!(matches!(Capture::parse(bad), Err(CaptureError::BadContentLength(_))));
+        let json = Capture::post("/", vec![("Content-Length".into(), "9".into())], b"{}".to_vec());
+        assert_eq!(json.check_length(), Err(CaptureError::ShortBody { declared: 9, actual: 2 }));
+    }
+
+    #[test]
+    fn chunked_bodies_are_decoded_and_written_back_with_a_length() {
+        let raw =
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\n3;ext=1\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
+        let c = Capture::parse(raw).unwrap();
+        assert_eq!(c.body, b"{\"a\":1}");
+        let written = String::from_utf8(c.to_http()).unwrap();
+        assert_eq!(written, "POST / HTTP/1.1\r\nX: y\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
     }
 
     #[test]

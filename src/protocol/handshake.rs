@@ -27,8 +27,10 @@ pub struct HandshakeCheck {
     pub warnings: Vec<String>,
 }
 
-/// Judges an answer to `integration.create`: its status, `Content-Type` and body.
-pub fn judge(status: u16, content_type: Option<&str>, body: &[u8]) -> HandshakeCheck {
+/// Judges an answer to `integration.create`: its status, `Content-Type` and body. `cut_at` says
+/// the body was cut after that many bytes (the sender stopped reading): then it is not judged, and
+/// the handshake fails.
+pub fn judge(status: u16, content_type: Option<&str>, body: &[u8], cut_at: Option<usize>) -> HandshakeCheck {
     let mut out = HandshakeCheck::default();
     if !(200..300).contains(&status) {
         let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
@@ -38,6 +40,13 @@ pub fn judge(status: u16, content_type: Option<&str>, body: &[u8]) -> HandshakeC
         Some(ct) if ct.to_ascii_lowercase().starts_with("application/json") => {}
         Some(ct) => out.warnings.push(format!("Content-Type is {ct:?}, not application/json")),
         None => out.warnings.push("the answer has no Content-Type (application/json expected)".into()),
+    }
+    if let Some(n) = cut_at {
+        out.problems.push(format!(
+            "the body goes on past {} KiB (reading stopped there), not a small JSON object with webhook_url and routes",
+            n / 1024
+        ));
+        return out;
     }
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -114,7 +123,14 @@ mod tests {
     }
 
     fn check(r: &Resp) -> HandshakeCheck {
-        judge(r.0, Some("application/json"), r.1.as_bytes())
+        judge(r.0, Some("application/json"), r.1.as_bytes(), None)
+    }
+
+    #[test]
+    fn a_cut_answer_is_a_failed_handshake() {
+        let c =
+            judge(200, Some("application/json"), br#"{"webhook_url":"https://x.test/w/1","routes":[]}"#, Some(1 << 20));
+        assert!(c.handshake.is_none() && c.problems[0].contains("past 1024 KiB (reading stopped there)"), "{c:?}");
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! terminals, clap or colours.
 
 pub mod capture;
+pub mod diagnose;
 pub mod generate;
 pub mod handshake;
 pub mod payload;
+pub mod reserialize;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod vectors;

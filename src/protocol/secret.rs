@@ -46,6 +46,32 @@ impl Secret {
         hex::encode(&digest[..4])
     }
 
+    /// A secret read from a file: one trailing newline (`\n` or `\r\n`, as editors write them) is
+    /// stripped, and anything else that cannot be part of a secret is refused, since a stray space,
+    /// a carriage return or a second line would otherwise sign every request wrongly (401s with no
+    /// hint). Returns the secret and whether a newline was stripped; the error is the clause that
+    /// completes "the secret file F …".
+    pub fn from_file_text(text: &str) -> Result<(Secret, bool), String> {
+        let stripped = text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n'));
+        let value = stripped.unwrap_or(text);
+        if value.is_empty() {
+            return Err("is empty".into());
+        }
+        if value.contains('\n') {
+            return Err("has more than one line; it must hold the secret alone, on one line".into());
+        }
+        if value.contains('\r') {
+            return Err("contains a carriage return (\\r) inside the secret; save it with one line ending".into());
+        }
+        if value.trim() != value {
+            return Err("has whitespace before or after the secret; remove it".into());
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("has whitespace or a control character inside the secret".into());
+        }
+        Ok((Secret(value.to_string()), stripped.is_some()))
+    }
+
     /// Whether the secret has surrounding whitespace, a common copy-paste accident.
     pub fn has_surrounding_whitespace(&self) -> bool {
         self.0.trim() != self.0
@@ -77,5 +103,26 @@ mod tests {
         assert_eq!(Secret::new("short").masked(), "…");
         assert_eq!(s.fingerprint().len(), 8);
         assert_ne!(s.fingerprint(), Secret::new("whs_0123456789abcdeg").fingerprint());
+    }
+
+    #[test]
+    fn file_text_strips_one_newline_and_refuses_the_rest() {
+        let ok = |t: &str| Secret::from_file_text(t).map(|(s, stripped)| (s.expose().to_string(), stripped));
+        assert_eq!(ok("whs_abc"), Ok(("whs_abc".into(), false)));
+        assert_eq!(ok("whs_abc\n"), Ok(("whs_abc".into(), true)));
+        assert_eq!(ok("whs_abc\r\n"), Ok(("whs_abc".into(), true)));
+        for bad in [
+            "",
+            "\n",
+            "whs_abc\n\n",
+            "whs_abc\nsecond",
+            "whs_abc \n",
+            " whs_abc",
+            "whs_abc\r",
+            "whs_a\tbc",
+            "whs_abc\r\r\n",
+        ] {
+            assert!(Secret::from_file_text(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 }

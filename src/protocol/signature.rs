@@ -1,15 +1,18 @@
 //! `x-topgg-signature`: signing, parsing, verification and diagnosis (protocol.md §3).
 //!
 //! `v1 = hex(HMAC-SHA256(key = whole secret as UTF-8, message = "<t>." + raw body bytes))`.
-//! [`verify`] is the cheap check a receiver runs per request; [`diagnose`] is what `verify` the
-//! command runs: the same verdict plus hints naming the usual mistake behind a mismatch. This module
-//! never prints.
+//! [`verify`] is the cheap check a receiver runs per request; [`diagnose`] (in
+//! [`crate::protocol::diagnose`], re-exported here) is what `verify` the command runs: the same
+//! verdict plus hints naming the usual mistake behind a mismatch. This module never prints.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
 
-use super::secret::{Secret, WEBHOOK_SECRET_PREFIX};
+use super::secret::Secret;
+
+pub use super::diagnose::{Diagnosis, Hint, diagnose};
+pub use super::reserialize::JsonForm;
 
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "x-topgg-signature";
@@ -203,12 +206,7 @@ pub fn within_window(timestamp: i64, now: i64, tolerance: u64) -> bool {
 
 /// The receiver's check: parse, window, constant-time MAC comparison. Returns the signed timestamp.
 pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Result<i64, Rejection> {
-    let header = header
-        .ok_or_else(|| Rejection { reason: Reason::MissingHeader, detail: format!("no {SIGNATURE_HEADER} header") })?;
-    let parsed = parse_header(header).map_err(|e| Rejection {
-        reason: Reason::MalformedHeader,
-        detail: format!("malformed {SIGNATURE_HEADER}: {e}"),
-    })?;
+    let parsed = parse_present(header)?;
     if !within_window(parsed.timestamp, now, tolerance) {
         return Err(Rejection {
             reason: Reason::TimestampOutOfWindow,
@@ -224,7 +222,22 @@ pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tole
     Ok(parsed.timestamp)
 }
 
-fn window_detail(timestamp: i64, now: i64, tolerance: u64) -> String {
+/// The header parsed, or why there is none to check: absent or empty is `missing-header` (an empty
+/// value is how some proxies and clients send "no signature"; the node and python SDKs treat it as
+/// missing), anything else that does not parse is `malformed-header`.
+pub(crate) fn parse_present(header: Option<&str>) -> Result<SignatureHeader, Rejection> {
+    let missing = |detail: String| Rejection { reason: Reason::MissingHeader, detail };
+    match header {
+        None => Err(missing(format!("no {SIGNATURE_HEADER} header"))),
+        Some("") => Err(missing(format!("the {SIGNATURE_HEADER} header is empty, which counts as missing"))),
+        Some(raw) => parse_header(raw).map_err(|e| Rejection {
+            reason: Reason::MalformedHeader,
+            detail: format!("malformed {SIGNATURE_HEADER}: {e}"),
+        }),
+    }
+}
+
+pub(crate) fn window_detail(timestamp: i64, now: i64, tolerance: u64) -> String {
     let skew = i128::from(now) - i128::from(timestamp);
     if skew > 0 {
         format!("the timestamp is {skew} s old, over the {tolerance} s window")
@@ -234,325 +247,8 @@ fn window_detail(timestamp: i64, now: i64, tolerance: u64) -> String {
 }
 
 /// Constant-time comparison of the expected MAC with `v1`.
-fn mac_matches(secret: &[u8], t: &str, body: &[u8], v1: &[u8; 32]) -> bool {
+pub(crate) fn mac_matches(secret: &[u8], t: &str, body: &[u8], v1: &[u8; 32]) -> bool {
     mac(secret, t, body).verify_slice(v1).is_ok()
-}
-
-/// A likely cause of a mismatch, or an interop risk of a valid signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Hint {
-    /// Matches with the `whs_` prefix removed from the secret: the sender stripped it.
-    SecretPrefixStripped,
-    /// Matches with `whs_` added to the secret: the secret given here lacks it.
-    SecretPrefixMissing,
-    /// Matches with this whitespace around the secret (a description, e.g. "a trailing newline").
-    SecretWhitespace(&'static str),
-    /// Matches with the body re-serialised in this form.
-    ReserializedJson(JsonForm),
-    /// Matches with a trailing newline removed from the body (true) or added to it (false).
-    TrailingNewline { body_has_extra: bool },
-    /// Matches with the line endings converted; `signed_crlf` says which way.
-    LineEndings { signed_crlf: bool },
-    /// Valid, but `v1` has upper-case hex.
-    UppercaseHex,
-    /// Valid, but `t` is not canonical decimal.
-    NoncanonicalTimestamp,
-}
-
-/// The JSON serialisations the hints try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonForm {
-    /// No whitespace at all (`JSON.stringify(x)`, `serde_json::to_string`).
-    Compact,
-    /// Pretty-printed, 2-space indent (`JSON.stringify(x, null, 2)`).
-    Pretty2,
-    /// Pretty-printed, 4-space indent (`json.dumps(x, indent=4)`).
-    Pretty4,
-    /// Python's `json.dumps(x)`: `", "` and `": "` separators, non-ASCII escaped.
-    PythonDumps,
-}
-
-impl JsonForm {
-    const ALL: [JsonForm; 4] = [JsonForm::Compact, JsonForm::Pretty2, JsonForm::Pretty4, JsonForm::PythonDumps];
-
-    fn describe(self) -> &'static str {
-        match self {
-            JsonForm::Compact => "compacted (JSON.stringify / serde_json::to_string)",
-            JsonForm::Pretty2 => "pretty-printed with 2 spaces",
-            JsonForm::Pretty4 => "pretty-printed with 4 spaces",
-            JsonForm::PythonDumps => "in Python json.dumps default form",
-        }
-    }
-
-    /// `value` serialised in this form.
-    pub fn render(self, value: &serde_json::Value) -> Vec<u8> {
-        use serde::Serialize;
-        let mut out = Vec::new();
-        let res = match self {
-            JsonForm::Compact => serde_json::to_writer(&mut out, value),
-            JsonForm::Pretty2 => serde_json::to_writer_pretty(&mut out, value),
-            JsonForm::Pretty4 => {
-                let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-                value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, fmt))
-            }
-            JsonForm::PythonDumps => {
-                value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, PythonFormatter))
-            }
-        };
-        // Serialising a Value into a Vec cannot fail.
-        debug_assert!(res.is_ok());
-        out
-    }
-}
-
-/// Python's `json.dumps` defaults: `", "` and `": "` separators, `ensure_ascii=True`.
-struct PythonFormatter;
-
-impl serde_json::ser::Formatter for PythonFormatter {
-    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
-    }
-    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-        if first { Ok(()) } else { w.write_all(b", ") }
-    }
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
-        for c in fragment.chars() {
-            if c.is_ascii() {
-                w.write_all(&[c as u8])?;
-            } else {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    write!(w, "\\u{unit:04x}")?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// SDKs whose verifiers reject a signature with this interop problem (protocol.md §3).
-const UPPERCASE_HEX_REJECTED_BY: &[&str] = &["python", "go", "java"];
-const NONCANONICAL_T_REJECTED_BY: &[&str] = &["python", "rust"];
-
-impl Hint {
-    /// The stable code, as in the test vectors.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Hint::SecretPrefixStripped | Hint::SecretPrefixMissing => "secret-prefix",
-            Hint::SecretWhitespace(_) => "secret-whitespace",
-            Hint::ReserializedJson(_) => "reserialized-json",
-            Hint::TrailingNewline { .. } => "trailing-newline",
-            Hint::LineEndings { .. } => "line-endings",
-            Hint::UppercaseHex => "uppercase-hex",
-            Hint::NoncanonicalTimestamp => "noncanonical-timestamp",
-        }
-    }
-
-    /// One plain sentence saying what the hint means and what to do.
-    pub fn explanation(&self) -> String {
-        match self {
-            Hint::SecretPrefixStripped => {
-                "the signature matches if the secret has no whs_ prefix: the sender stripped it; \
-                 sign with the whole secret, whs_ included"
-                    .into()
-            }
-            Hint::SecretPrefixMissing => {
-                "the signature matches with whs_ added in front of the secret: the secret given here \
-                 lost its whs_ prefix; use the whole secret"
-                    .into()
-            }
-            Hint::SecretWhitespace(what) => format!(
-                "the signature matches if the secret has {what}: the signer read the secret with whitespace around it \
-                 (a file or env var with a newline?); trim it"
-            ),
-            Hint::ReserializedJson(form) => format!(
-                "the signature matches the body {}: someone parsed the JSON and serialised it again; \
-                 sign and verify the raw bytes",
-                form.describe()
-            ),
-            Hint::TrailingNewline { body_has_extra: true } => {
-                "the signature matches the body without its trailing newline: a newline was added after signing".into()
-            }
-            Hint::TrailingNewline { body_has_extra: false } => {
-                "the signature matches the body with a trailing newline: the newline was stripped after signing".into()
-            }
-            Hint::LineEndings { signed_crlf: true } => {
-                "the signature matches the body with CRLF line endings: they were converted to LF after signing".into()
-            }
-            Hint::LineEndings { signed_crlf: false } => {
-                "the signature matches the body with LF line endings: they were converted to CRLF after signing".into()
-            }
-            Hint::UppercaseHex => "v1 is upper-case hex: valid here, but SDKs that compare hex strings reject it; \
-                 emit lower-case hex"
-                .into(),
-            Hint::NoncanonicalTimestamp => {
-                "t is not written as a plain integer (leading zeros or a sign): valid here, \
-                 but SDKs that rebuild t from an integer reject it"
-                    .into()
-            }
-        }
-    }
-
-    /// For interop hints, the official SDKs whose verifiers reject this signature.
-    pub fn rejected_by(&self) -> &'static [&'static str] {
-        match self {
-            Hint::UppercaseHex => UPPERCASE_HEX_REJECTED_BY,
-            Hint::NoncanonicalTimestamp => NONCANONICAL_T_REJECTED_BY,
-            _ => &[],
-        }
-    }
-}
-
-/// The full verdict of [`diagnose`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnosis {
-    /// `Reason::Ok` when valid.
-    pub reason: Reason,
-    /// A sentence describing the verdict.
-    pub detail: String,
-    /// The parsed header, when it parsed.
-    pub header: Option<SignatureHeader>,
-    /// Whether the MAC matches (`None` when the header did not parse).
-    pub mac_matches: Option<bool>,
-    /// Likely causes of a mismatch, or interop risks of a valid signature; most likely first.
-    pub hints: Vec<Hint>,
-}
-
-impl Diagnosis {
-    /// Valid signature within the window.
-    pub fn is_valid(&self) -> bool {
-        self.reason == Reason::Ok
-    }
-}
-
-/// Verifies like [`verify`], then explains: on a mismatch it tries the usual mistakes and names the
-/// ones that make the MAC match; on a valid signature it names interop risks.
-pub fn diagnose(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Diagnosis {
-    let rejected = |reason, detail| Diagnosis { reason, detail, header: None, mac_matches: None, hints: Vec::new() };
-    let Some(raw) = header else {
-        return rejected(Reason::MissingHeader, format!("no {SIGNATURE_HEADER} header"));
-    };
-    let parsed = match parse_header(raw) {
-        Ok(h) => h,
-        Err(e) => return rejected(Reason::MalformedHeader, format!("malformed {SIGNATURE_HEADER}: {e}")),
-    };
-    let mac_ok = mac_matches(secret.expose().as_bytes(), &parsed.t_raw, body, &parsed.v1);
-    let (reason, detail) = if !within_window(parsed.timestamp, now, tolerance) {
-        (Reason::TimestampOutOfWindow, window_detail(parsed.timestamp, now, tolerance))
-    } else if mac_ok {
-        (Reason::Ok, "the signature is valid".to_string())
-    } else {
-        (Reason::SignatureMismatch, "the signature does not match the body and secret".to_string())
-    };
-    let mut hints = Vec::new();
-    if mac_ok {
-        if parsed.uppercase_hex() {
-            hints.push(Hint::UppercaseHex);
-        }
-        if parsed.noncanonical_timestamp() {
-            hints.push(Hint::NoncanonicalTimestamp);
-        }
-    } else {
-        hints = mismatch_hints(secret.expose(), &parsed, body);
-    }
-    Diagnosis { reason, detail, header: Some(parsed), mac_matches: Some(mac_ok), hints }
-}
-
-/// Tries each usual mistake alone, then a secret mistake combined with a body mistake.
-fn mismatch_hints(secret: &str, header: &SignatureHeader, body: &[u8]) -> Vec<Hint> {
-    let matches = |key: &[u8], body: &[u8]| mac_matches(key, &header.t_raw, body, &header.v1);
-    let secrets = secret_variants(secret);
-    let bodies = body_variants(body);
-    for (hint, key) in &secrets {
-        if matches(key.as_bytes(), body) {
-            return vec![hint.clone()];
-        }
-    }
-    for (hint, b) in &bodies {
-        if matches(secret.as_bytes(), b) {
-            return vec![hint.clone()];
-        }
-    }
-    for (secret_hint, key) in &secrets {
-        for (body_hint, b) in &bodies {
-            if matches(key.as_bytes(), b) {
-                return vec![secret_hint.clone(), body_hint.clone()];
-            }
-        }
-    }
-    Vec::new()
-}
-
-fn secret_variants(secret: &str) -> Vec<(Hint, String)> {
-    let mut out = Vec::new();
-    match secret.strip_prefix(WEBHOOK_SECRET_PREFIX) {
-        Some(rest) => out.push((Hint::SecretPrefixStripped, rest.to_string())),
-        None => out.push((Hint::SecretPrefixMissing, format!("{WEBHOOK_SECRET_PREFIX}{secret}"))),
-    }
-    let trimmed = secret.trim();
-    if trimmed != secret {
-        out.push((Hint::SecretWhitespace("no surrounding whitespace"), trimmed.to_string()));
-    }
-    for (what, variant) in [
-        ("a trailing newline", format!("{trimmed}\n")),
-        ("a trailing CRLF", format!("{trimmed}\r\n")),
-        ("a trailing space", format!("{trimmed} ")),
-        ("a leading space", format!(" {trimmed}")),
-    ] {
-        if variant != secret {
-            out.push((Hint::SecretWhitespace(what), variant));
-        }
-    }
-    out
-}
-
-/// Body variants in the order hints are tried: byte-level accidents before re-serialisation, since
-/// re-serialising also removes a trailing newline or CRLFs and would otherwise hide the simpler cause.
-fn body_variants(body: &[u8]) -> Vec<(Hint, Vec<u8>)> {
-    let mut out = Vec::new();
-    if let Some(stripped) = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n")) {
-        out.push((Hint::TrailingNewline { body_has_extra: true }, stripped.to_vec()));
-    } else {
-        let mut with = body.to_vec();
-        with.push(b'\n');
-        out.push((Hint::TrailingNewline { body_has_extra: false }, with));
-    }
-    if contains(body, b"\r\n") {
-        out.push((Hint::LineEndings { signed_crlf: false }, replace(body, b"\r\n", b"\n")));
-    } else if body.contains(&b'\n') {
-        out.push((Hint::LineEndings { signed_crlf: true }, replace(body, b"\n", b"\r\n")));
-    }
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        for form in JsonForm::ALL {
-            let rendered = form.render(&value);
-            if rendered != body {
-                out.push((Hint::ReserializedJson(form), rendered));
-            }
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len() + haystack.len() / 16);
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -585,10 +281,12 @@ mod tests {
     }
 
     #[test]
-    fn python_form_escapes_non_ascii() {
-        let v: serde_json::Value = serde_json::from_str(r#"{"a":["é",1],"b":"🚀"}"#).unwrap();
-        let out = String::from_utf8(JsonForm::PythonDumps.render(&v)).unwrap();
-        assert_eq!(out, r#"{"a": ["\u00e9", 1], "b": "\ud83d\ude80"}"#);
+    fn an_empty_header_is_a_missing_one() {
+        let s = Secret::new(SECRET);
+        let err = verify(&s, Some(""), b"{}", 1, 30).unwrap_err();
+        assert_eq!(err.reason, Reason::MissingHeader);
+        assert_eq!(err.reason.http_status(), 401);
+        assert_eq!(verify(&s, Some(","), b"{}", 1, 30).unwrap_err().reason, Reason::MalformedHeader);
     }
 
     #[test]

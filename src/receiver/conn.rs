@@ -27,7 +27,8 @@ use super::service::{self, Body, ConnCtx};
 /// connected before the stop and get an answer rather than a reset.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let mut stop = shared.stop_tx.subscribe();
-    loop {
+    // A stop sent before the subscription is not seen by `changed`, but it set the flag first.
+    while !shared.stop.load(Ordering::SeqCst) {
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {

@@ -20,6 +20,7 @@ pub mod forward;
 pub mod history;
 pub mod inspector;
 pub mod limits;
+pub mod replay;
 mod routes;
 pub mod service;
 pub mod store;
@@ -226,6 +227,7 @@ struct Shared {
     inspector: InspectorConfig,
     store: Store,
     captures: Option<captures::Captures>,
+    replay: replay::ReplayGuard,
     log: LogFn,
     /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
     stop: AtomicBool,
@@ -298,6 +300,7 @@ impl Receiver {
             inspector,
             store,
             captures,
+            replay: replay::ReplayGuard::default(),
             log,
             stop: AtomicBool::new(false),
             stop_tx,
@@ -382,7 +385,12 @@ impl Receiver {
         let Some(runtime) = self.runtime.take() else { return };
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.stop_tx.send_replace(true);
-        if let Some(accept) = self.accept.take() {
+        // Inside another runtime (a caller's async code) blocking on ours would panic: the
+        // listener then closes when the runtime is shut down in the background below.
+        let nested = tokio::runtime::Handle::try_current().is_ok();
+        if let Some(accept) = self.accept.take()
+            && !nested
+        {
             // The listener closes when the accept task ends.
             let _ = runtime.block_on(accept);
         }
@@ -397,7 +405,11 @@ impl Receiver {
             active = self.shared.idle.wait_timeout(active, left).unwrap_or_else(|e| e.into_inner()).0;
         }
         drop(active);
-        runtime.shutdown_timeout(Duration::from_millis(100));
+        if nested {
+            runtime.shutdown_background();
+        } else {
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        }
         self.shared.store.close();
         if self.shared.config.remove_data_dir {
             let _ = fs::remove_dir_all(&self.shared.config.data_dir);

@@ -147,6 +147,9 @@ pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     ))
                 };
             }
+            if let Some(o) = refuse_replay(shared, req, &name, &id) {
+                return o;
+            }
             let conn = Connection {
                 connection_id: id.clone(),
                 webhook_secret: Secret::new(c.webhook_secret),
@@ -165,11 +168,14 @@ pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     retry: replaced,
                     ..Outcome::ok(200)
                 },
-                Err(e) => store_failed(shared, name, id, &e),
+                Err(e) => store_failed(shared, req, name, id, &e),
             }
         }
         Event::IntegrationDelete(d) => {
             let id = d.connection_id;
+            if let Some(o) = refuse_replay(shared, req, &name, &id) {
+                return o;
+            }
             match shared.store.remove(&id) {
                 Ok(true) => Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(204) },
                 Ok(false) => Outcome {
@@ -178,7 +184,7 @@ pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
                     detail: Some("unknown connection (already deleted?)".into()),
                     ..Outcome::ok(204)
                 },
-                Err(e) => store_failed(shared, name, id, &e),
+                Err(e) => store_failed(shared, req, name, id, &e),
             }
         }
         other => Outcome {
@@ -188,8 +194,39 @@ pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
     }
 }
 
-/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry).
-fn store_failed(shared: &Shared, event: String, id: String, e: &std::io::Error) -> Outcome {
+/// The signed `(t, v1)` of a verified request.
+fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
+    let h = signature::parse_header(req.header(SIGNATURE_HEADER)?).ok()?;
+    Some((h.timestamp, h.v1))
+}
+
+/// 409 for a state change whose exact signature was already accepted (see [`super::replay`]);
+/// otherwise the signature is claimed and `None` returned.
+fn refuse_replay(shared: &Shared, req: &Request, event: &str, id: &str) -> Option<Outcome> {
+    let (t, v1) = signed_pair(req)?;
+    if shared.replay.claim(t, v1, now_unix(), shared.config.tolerance) {
+        return None;
+    }
+    Some(Outcome {
+        event: Some(event.to_string()),
+        connection: Some(id.chars().take(128).collect()),
+        ..Outcome::refuse(
+            409,
+            "replayed-signature",
+            format!(
+                "this {event} (t={t}) was already accepted with this exact signature: a replay; Top.gg signs \
+                 each retry afresh"
+            ),
+        )
+    })
+}
+
+/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry), and
+/// the same signed request may come again.
+fn store_failed(shared: &Shared, req: &Request, event: String, id: String, e: &std::io::Error) -> Outcome {
+    if let Some((t, v1)) = signed_pair(req) {
+        shared.replay.release(t, v1);
+    }
     Outcome {
         event: Some(event),
         connection: Some(id),

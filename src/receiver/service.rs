@@ -57,18 +57,11 @@ impl Request {
     /// The request as a capture: valid HTTP as stored, so a chunked body is written whole with
     /// its decoded Content-Length and no Transfer-Encoding.
     pub fn to_capture(&self) -> Capture {
+        // Capture::to_http rewrites the framing (no Transfer-Encoding, the decoded length); a
+        // `Trailer` announcement would be stale over the decoded body too.
         let chunked = self.header("transfer-encoding").is_some();
-        let mut headers: Vec<(String, String)> = self
-            .headers
-            .iter()
-            .filter(|(n, _)| {
-                !(chunked && (n.eq_ignore_ascii_case("transfer-encoding") || n.eq_ignore_ascii_case("trailer")))
-            })
-            .cloned()
-            .collect();
-        if chunked {
-            headers.push(("content-length".into(), self.body.len().to_string()));
-        }
+        let headers =
+            self.headers.iter().filter(|(n, _)| !(chunked && n.eq_ignore_ascii_case("trailer"))).cloned().collect();
         Capture { method: self.method.clone(), path: self.target.clone(), headers, body: self.body.to_vec() }
     }
 }
@@ -508,6 +501,6 @@ mod tests {
             started: Instant::now(),
         };
         let raw = r.to_capture().to_http();
-        assert_eq!(raw, b"POST /webhooks/1 HTTP/1.1\r\nx-topgg-trace: t\r\ncontent-length: 2\r\n\r\n{}");
+        assert_eq!(raw, b"POST /webhooks/1 HTTP/1.1\r\nx-topgg-trace: t\r\nContent-Length: 2\r\n\r\n{}");
     }
 }

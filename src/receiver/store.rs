@@ -617,16 +617,15 @@ pub fn load_or_create_integration_secret(dir: &Path) -> Result<(Secret, bool)> {
     create_private_dir(dir).map_err(|e| Error::io("create the data directory", dir, &e))?;
     let path = dir.join(SECRET_FILE);
     match fs::read_to_string(&path) {
-        Ok(raw) => {
-            let value = raw.strip_suffix('\n').unwrap_or(&raw);
-            if value.is_empty() {
-                return Err(Error::input(format!(
-                    "the integration secret file {} is empty; delete it to generate a new one",
-                    path.display()
-                )));
-            }
-            Ok((Secret::new(value), false))
-        }
+        // The same rules as --secret-file: an edited file with a stray space or a second line
+        // would otherwise make every handshake answer 401 with no hint why.
+        Ok(raw) => match Secret::from_file_text(&raw) {
+            Ok((secret, _)) => Ok((secret, false)),
+            Err(why) => Err(Error::input(format!(
+                "the integration secret file {} {why} (or delete it to generate a new one)",
+                path.display()
+            ))),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let secret = generate::integration_secret()?;
             write_durably(dir, &path, format!("{}\n", secret.expose()).as_bytes())

@@ -10,6 +10,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
+use std::io::Read;
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,9 @@ use crate::protocol::time::{format_duration, now_unix};
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
+/// At most this much of an answer is read: the handshake answer, the biggest anything here looks
+/// at, is a small JSON object, and a receiver that streams an endless body must not fill memory.
+pub const MAX_ANSWER: usize = 1024 * 1024;
 /// Top.gg's per-attempt timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Top.gg's number of retries after the first attempt.
@@ -31,6 +35,9 @@ pub const DEFAULT_RETRY_DELAYS: [Duration; 3] =
 
 /// Parses a target URL, accepting only absolute `http` and `https` URLs.
 pub fn parse_url(s: &str) -> Result<Url, String> {
+    if let Some(suggestion) = missing_scheme(s) {
+        return Err(format!("{s:?} has no scheme; did you mean {suggestion}?"));
+    }
     let url = Url::parse(s).map_err(|e| {
         format!("{s:?} is not a URL ({e}); give an absolute one like http://127.0.0.1:8080/integration")
     })?;
@@ -39,6 +46,21 @@ pub fn parse_url(s: &str) -> Result<Url, String> {
         "http" | "https" => Err(format!("{s:?} has no host")),
         other => Err(format!("{s:?} is a {other}: URL; only http:// and https:// can be delivered to")),
     }
+}
+
+/// `http://<s>` when `s` reads as a host (localhost, an IP or a dotted name) with an optional port
+/// and path but no scheme: `localhost:8080/x` parses as a URL of scheme `localhost`, and
+/// `127.0.0.1:8080/x` not at all, and neither error says what was meant.
+fn missing_scheme(s: &str) -> Option<String> {
+    if s.contains("://") {
+        return None;
+    }
+    let guess = format!("http://{s}");
+    let url = Url::parse(&guess).ok()?;
+    let host = url.host_str()?;
+    let host_like = host == "localhost" || host.contains('.') || host.starts_with('[');
+    // userinfo means s had an @ before the host, as in mailto:a@b.c: not a forgotten scheme.
+    (host_like && url.username().is_empty() && url.password().is_none()).then_some(guess)
 }
 
 /// How the HTTP client is set up: per-attempt timeout and TLS trust.
@@ -89,9 +111,11 @@ pub struct Response {
     pub status: u16,
     /// Headers in arrival order (values decoded lossily).
     pub headers: Vec<(String, String)>,
-    /// The whole body.
+    /// The body, at most [`MAX_ANSWER`] bytes.
     pub body: Vec<u8>,
-    /// From sending the request to the last byte of the answer.
+    /// The answer went on past [`MAX_ANSWER`] bytes and was cut there (the rest was not read).
+    pub truncated: bool,
+    /// From sending the request to the last byte of the answer read.
     pub latency: Duration,
 }
 
@@ -211,15 +235,22 @@ impl Client {
         }
         let started = Instant::now();
         let sent = self.inner.request(method, req.url.clone()).headers(headers).body(req.body.clone()).send();
-        let resp = sent.map_err(|e| self.classify(&e, &req.url))?;
+        let mut resp = sent.map_err(|e| self.classify(&e, &req.url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().map_err(|e| self.classify(&e, &req.url))?.to_vec();
-        Ok(Response { status, headers, body, latency: started.elapsed() })
+        // Read one byte past the cap, to know whether there was more; dropping the response then
+        // closes the connection instead of draining an endless body.
+        let mut body = Vec::new();
+        std::io::Read::take(&mut resp, MAX_ANSWER as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| self.classify_read(&e, &req.url))?;
+        let truncated = body.len() > MAX_ANSWER;
+        body.truncate(MAX_ANSWER);
+        Ok(Response { status, headers, body, truncated, latency: started.elapsed() })
     }
 
     /// The proxy variable that applies to `url`, as reqwest reads them (NO_PROXY aside).
@@ -232,6 +263,17 @@ impl Client {
             _ => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
         };
         vars.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.is_empty()).map(|x| (*v, x)))
+    }
+
+    /// A failure while reading the body: reqwest's error inside the I/O error when there is one.
+    fn classify_read(&self, e: &std::io::Error, url: &Url) -> AttemptError {
+        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
+            return self.classify(inner, url);
+        }
+        if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out") {
+            return AttemptError::Timeout { after: self.timeout, target: host_port(url) };
+        }
+        AttemptError::Other(format!("reading the answer from {} failed: {e}", host_port(url)))
     }
 
     fn classify(&self, e: &reqwest::Error, url: &Url) -> AttemptError {
@@ -607,7 +649,8 @@ mod tests {
 
     #[test]
     fn retries_on_5xx_and_timeouts_not_4xx() {
-        let ok = |status| Ok(Response { status, headers: vec![], body: vec![], latency: Duration::ZERO });
+        let ok =
+            |status| Ok(Response { status, headers: vec![], body: vec![], truncated: false, latency: Duration::ZERO });
         let p = RetryPolicy::default();
         assert!(p.wants_retry(&ok(503)));
         assert!(!p.wants_retry(&ok(401)));
@@ -621,5 +664,17 @@ mod tests {
         assert!(parse_url("http://127.0.0.1:1/x").is_ok());
         assert!(parse_url("/webhooks/1").is_err());
         assert!(parse_url("ftp://example.com/").unwrap_err().contains("ftp"));
+        for (given, meant) in [
+            ("localhost:8080/x", "http://localhost:8080/x"),
+            ("127.0.0.1:8080/integration", "http://127.0.0.1:8080/integration"),
+            ("example.com/topgg", "http://example.com/topgg"),
+            ("[::1]:80", "http://[::1]:80"),
+        ] {
+            let err = parse_url(given).unwrap_err();
+            assert!(err.ends_with(&format!("did you mean {meant}?")), "{given}: {err}");
+        }
+        for no_guess in ["mailto:a@b.example", "webhooks/1", "ftp://example.com/"] {
+            assert!(!parse_url(no_guess).unwrap_err().contains("did you mean"), "{no_guess}");
+        }
     }
 }

@@ -235,6 +235,7 @@ async fn exchange(
                         status: p.status,
                         headers: p.headers,
                         body: p.body,
+                        truncated: false,
                         latency: started.elapsed(),
                     });
                 }

@@ -15,6 +15,7 @@ use sha2::Sha256;
 use crate::common::cmd;
 
 const INTEGRATION_SECRET: &str = "whs_integration_secret_for_check_tests";
+const LEGACY_SECRET: &str = "legacy_authorization_for_check_tests";
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// What a test receiver gets wrong.
@@ -35,6 +36,23 @@ enum Flaw {
     DuplicateIs500,
     /// Answers 204 to a vote.create id it has seen before without verifying it again.
     DedupBeforeVerify,
+    /// Answers 204 to a body that is not JSON or of an unknown type before verifying it (python SDK).
+    ParseFirst,
+    /// Compares only the first 64 characters of `v1` (node SDK).
+    PrefixMac,
+    /// Dies on a `v1` shorter than 64 characters: closes that connection unanswered and stops
+    /// listening (node SDK).
+    CrashOnShortMac,
+    /// Reads every request head on the accept thread, one client at a time.
+    SerialHead,
+    /// Reads request bodies one at a time, under one lock.
+    SerialBody,
+    /// Refuses (400) a vote.create with a field it does not know.
+    StrictFields,
+    /// Refuses (400) a vote.create without data.query.
+    RequiresQuery,
+    /// Accepts any request with the right legacy Authorization, signature or not.
+    LegacyFirst,
 }
 
 #[derive(Default)]
@@ -42,7 +60,12 @@ struct State {
     connections: HashMap<String, String>,
     seen_votes: HashSet<String>,
     requests: usize,
+    /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
+    dead: bool,
 }
+
+/// Held while a [`Flaw::SerialBody`] receiver reads a body.
+static BODY_LOCK: Mutex<()> = Mutex::new(());
 
 struct Receiver {
     port: u16,
@@ -68,8 +91,17 @@ fn start(flaw: Flaw) -> Receiver {
     // a slow answer does not hold up the others.
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            if shared.lock().unwrap().dead {
+                // Dropping the listener: from now on connections are refused.
+                break;
+            }
             let state = Arc::clone(&shared);
-            std::thread::spawn(move || serve_one(stream, &state, flaw, port));
+            let mut reader = BufReader::new(stream);
+            let head = if flaw == Flaw::SerialHead { Some(read_head(&mut reader)) } else { None };
+            std::thread::spawn(move || {
+                let head = head.unwrap_or_else(|| read_head(&mut reader));
+                serve_one(reader, head, &state, flaw, port)
+            });
         }
     });
     Receiver { port, state }
@@ -81,8 +113,9 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
+type Head = Option<(String, HashMap<String, String>)>;
+
+fn read_head(reader: &mut BufReader<TcpStream>) -> Head {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let path = line.split_whitespace().nth(1)?.to_string();
@@ -97,6 +130,10 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         let (k, v) = l.split_once(':')?;
         headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
     }
+    Some((path, headers))
+}
+
+fn read_body(reader: &mut BufReader<TcpStream>, (path, headers): (String, HashMap<String, String>)) -> Option<Request> {
     let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
@@ -141,11 +178,56 @@ fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16>
     if hex::encode(mac.finalize().into_bytes()) == v1 { Ok(()) } else { Err(401) }
 }
 
-fn serve_one(stream: TcpStream, state: &Mutex<State>, flaw: Flaw, port: u16) {
-    let Some(req) = read_request(&stream) else { return };
-    state.lock().unwrap().requests += 1;
+fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>, flaw: Flaw, port: u16) {
+    let Some(head) = head else { return };
+    let req = if flaw == Flaw::SerialBody {
+        let _one_at_a_time = BODY_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        read_body(&mut reader, head)
+    } else {
+        read_body(&mut reader, head)
+    };
+    let Some(req) = req else { return };
+    {
+        let mut state = state.lock().unwrap();
+        if state.dead {
+            return;
+        }
+        state.requests += 1;
+    }
+    if flaw == Flaw::CrashOnShortMac && short_mac(req.headers.get("x-topgg-signature")) {
+        state.lock().unwrap().dead = true;
+        // Wake the accept loop so that it sees the crash and drops the listener.
+        let _ = TcpStream::connect(("127.0.0.1", port));
+        return;
+    }
     let (status, body) = answer(&req, state, flaw, port);
-    respond(stream, status, &body);
+    respond(reader.into_inner(), status, &body);
+}
+
+fn short_mac(header: Option<&String>) -> bool {
+    header.and_then(|h| h.split(',').find_map(|p| p.strip_prefix("v1="))).is_some_and(|v1| v1.len() < 64)
+}
+
+const KNOWN_VOTE_FIELDS: [&str; 7] = ["id", "weight", "created_at", "expires_at", "project", "user", "query"];
+
+/// A reason to refuse a verified vote.create for [`Flaw::StrictFields`] or [`Flaw::RequiresQuery`].
+fn picky(event: &Value, flaw: Flaw) -> bool {
+    let data = event["data"].as_object();
+    match flaw {
+        Flaw::StrictFields => {
+            event.as_object().is_some_and(|o| o.keys().any(|k| k != "type" && k != "data"))
+                || data.is_some_and(|d| d.keys().any(|k| !KNOWN_VOTE_FIELDS.contains(&k.as_str())))
+                || ["project", "user"].iter().any(|p| {
+                    event["data"][p].as_object().is_some_and(|o| {
+                        o.keys().any(|k| {
+                            !["id", "type", "platform", "platform_id", "name", "avatar_url"].contains(&k.as_str())
+                        })
+                    })
+                })
+        }
+        Flaw::RequiresQuery => data.is_some_and(|d| !d.contains_key("query")),
+        _ => false,
+    }
 }
 
 fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, String) {
@@ -177,6 +259,23 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     if flaw == Flaw::AcceptAnything {
         return (204, String::new());
     }
+    let authorization = req.headers.get("authorization");
+    if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
+        return (200, String::new());
+    }
+    if sig.is_none()
+        && let Some(auth) = authorization
+    {
+        // A v0 vote: Authorization is the whole check (protocol.md §6).
+        return if auth == LEGACY_SECRET { (200, String::new()) } else { (401, String::new()) };
+    }
+    if flaw == Flaw::ParseFirst {
+        let known = ["vote.create", "webhook.test"];
+        match serde_json::from_slice::<Value>(&req.body) {
+            Ok(event) if event["type"].as_str().is_some_and(|t| known.contains(&t)) => {}
+            _ => return (204, String::new()),
+        }
+    }
     if req.body.len() > MAX_BODY {
         return (413, String::new());
     }
@@ -193,6 +292,22 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         Flaw::StripPrefix => secret.strip_prefix("whs_").unwrap_or(&secret).to_string(),
         _ => secret,
     };
+    let sig_owned;
+    let sig = match (flaw, sig) {
+        (Flaw::PrefixMac, Some(h)) => {
+            // Keep only the first 64 characters of v1, as a decoder that stops early does.
+            sig_owned = h
+                .split(',')
+                .map(|p| match p.strip_prefix("v1=") {
+                    Some(v1) if v1.len() > 64 => format!("v1={}", &v1[..64]),
+                    _ => p.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            Some(&sig_owned)
+        }
+        _ => sig,
+    };
     let signed_bytes = match flaw {
         Flaw::Reserialize => {
             serde_json::to_vec(&serde_json::from_slice::<Value>(&req.body).unwrap_or_default()).unwrap()
@@ -205,6 +320,9 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
     match event["type"].as_str() {
         Some("vote.create") => {
+            if picky(&event, flaw) {
+                return (400, "unexpected vote".into());
+            }
             let id = event["data"]["id"].as_str().unwrap_or_default().to_string();
             let fresh = state.lock().unwrap().seen_votes.insert(id);
             if !fresh && flaw == Flaw::DuplicateIs500 {
@@ -253,10 +371,10 @@ fn check_junit(receiver: &Receiver, extra: &[&str]) -> (i32, String, xml::Elemen
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), suite)
 }
 
-/// All 21 cases ran, and each passed or is info.
+/// All 29 cases ran, and each passed or is info.
 fn assert_every_case_passed(report: &Value) {
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 21);
+    assert_eq!(cases.len(), 29);
     let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
 }
@@ -278,7 +396,7 @@ fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn good_receiver_passes_every_case_strictly_and_cleans_up() {
     let receiver = start(Flaw::None);
-    let (code, stdout, suite) = check_junit(&receiver, &["--json", "--strict"]);
+    let (code, stdout, suite) = check_junit(&receiver, &["--json", "--strict", "--legacy-secret", LEGACY_SECRET]);
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 0, "{report:#}");
     assert_every_case_passed(&report);
@@ -288,25 +406,28 @@ fn good_receiver_passes_every_case_strictly_and_cleans_up() {
     assert_eq!(case(&report, "server-header")["detail"], "check-test-receiver");
     assert_eq!(receiver.connections(), 0, "the suite's connection was not deleted");
 
-    assert_eq!(suite.attr("tests"), Some("21"));
+    assert_eq!(suite.attr("tests"), Some("29"));
     assert_eq!(suite.attr("failures"), Some("0"));
     assert_eq!(suite.attr("skipped"), Some("0"));
     let cases: Vec<_> = suite.children.iter().filter(|c| c.name == "testcase").collect();
-    assert_eq!(cases.len(), 21);
+    assert_eq!(cases.len(), 29);
     assert!(cases.iter().all(|c| c.children.iter().all(|x| x.name == "system-out")));
 }
 
 #[test]
 fn broken_receivers_fail_exactly_the_case_they_break() {
     let rejects_all = vec![
+        "distinguishes-v0-from-v1",
         "rejects-bad-signature",
         "rejects-future-timestamp",
         "rejects-malformed-header",
         "rejects-missing-signature",
+        "rejects-overlong-v1",
         "rejects-oversized-body",
         "rejects-prefix-stripped-secret",
         "rejects-stale-timestamp",
         "rejects-tampered-body",
+        "rejects-unverified-unparseable",
         "rejects-verbatim-replay",
         "rejects-wrong-secret",
     ];
@@ -318,6 +439,14 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         (Flaw::SlowTest(700), vec!["delivery"], &["--timeout", "300ms"]),
         (Flaw::DuplicateIs500, vec!["idempotent-retry"], &[]),
         (Flaw::DedupBeforeVerify, vec!["rejects-verbatim-replay"], &[]),
+        (Flaw::ParseFirst, vec!["rejects-unverified-unparseable"], &[]),
+        (Flaw::PrefixMac, vec!["rejects-overlong-v1"], &[]),
+        (Flaw::SerialHead, vec!["slow-head"], &["--timeout", "1s"]),
+        (Flaw::SerialBody, vec!["slow-body"], &["--timeout", "1s"]),
+        (Flaw::StrictFields, vec!["tolerates-unknown-fields"], &[]),
+        (Flaw::RequiresQuery, vec!["tolerates-missing-query"], &[]),
+        (Flaw::LegacyFirst, vec!["distinguishes-v0-from-v1"], &[]),
+        (Flaw::CrashOnShortMac, vec!["keeps-answering", "rejects-malformed-header"], &[]),
     ];
     // The suites run at once: each waits a second or two for its replay case.
     let runs: Vec<_> = scenarios
@@ -325,7 +454,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         .map(|(flaw, expected, extra)| {
             std::thread::spawn(move || {
                 let receiver = start(flaw);
-                let mut args = vec!["--strict"];
+                let mut args = vec!["--strict", "--legacy-secret", LEGACY_SECRET];
                 args.extend_from_slice(extra);
                 let (code, report) = check(&receiver, &args);
                 (flaw, expected, code, report, receiver.connections())
@@ -337,7 +466,9 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         let failed: Vec<&str> = with_result(&report, "fail").into_iter().collect();
         assert_eq!(failed, expected, "{flaw:?}: {report:#}");
         assert_eq!(code, 1, "{flaw:?}");
-        assert_eq!(connections, 0, "{flaw:?}: the connection was not deleted");
+        if flaw != Flaw::CrashOnShortMac {
+            assert_eq!(connections, 0, "{flaw:?}: the connection was not deleted");
+        }
         match flaw {
             Flaw::Reserialize => {
                 let detail = case(&report, "delivery")["detail"].as_str().unwrap();
@@ -366,6 +497,33 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
                 let detail = case(&report, "delivery")["detail"].as_str().unwrap();
                 assert!(detail.contains("the receiver strips the prefix"), "{detail}");
             }
+            Flaw::ParseFirst => {
+                let detail = case(&report, "rejects-unverified-unparseable")["detail"].as_str().unwrap();
+                for variant in ["forged/not-json", "forged/unknown-type", "unsigned/not-json", "unsigned/unknown-type"]
+                {
+                    assert!(detail.contains(&format!("{variant}: accepted with 204")), "{detail}");
+                }
+            }
+            Flaw::PrefixMac => {
+                let detail = case(&report, "rejects-overlong-v1")["detail"].as_str().unwrap();
+                assert!(detail.contains("extra-characters: accepted with 204"), "{detail}");
+            }
+            Flaw::LegacyFirst => {
+                let detail = case(&report, "distinguishes-v0-from-v1")["detail"].as_str().unwrap();
+                assert!(detail.starts_with("forged-v1-right-authorization should be refused"), "{detail}");
+            }
+            Flaw::CrashOnShortMac => {
+                assert_eq!(report["stopped_after"], "rejects-malformed-header");
+                let not_run = "not run: the receiver stopped answering after rejects-malformed-header";
+                let later =
+                    ["rejects-oversized-body", "idempotent-retry", "slow-body", "rejects-verbatim-replay", "delete"];
+                for name in later {
+                    assert_eq!(case(&report, name)["result"], "skip", "{name}: {report:#}");
+                    assert_eq!(case(&report, name)["detail"], not_run, "{name}");
+                }
+                assert_eq!(case(&report, "rejects-future-timestamp")["result"], "pass");
+                assert_eq!(case(&report, "latency")["result"], "info");
+            }
             _ => {}
         }
     }
@@ -380,7 +538,7 @@ fn recommended_failures_warn_without_strict_and_pass_in_junit() {
     assert!(stdout.contains("first 204"), "{stdout}");
     assert!(stdout.contains("1 warnings") && stdout.contains("PASSED"), "{stdout}");
     assert!(!stdout.contains("rejects-verbatim-replay"), "{stdout}");
-    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("20"), Some("0")));
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("28"), Some("0")));
     let retry = suite.children.iter().find(|c| c.attr("name") == Some("idempotent-retry")).unwrap();
     assert_eq!(retry.attr("classname"), Some("topgg-int.check.recommended"));
     assert_eq!(retry.children.len(), 1);
@@ -462,7 +620,7 @@ fn unreachable_url_exits_3_after_a_report() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(case(&report, "handshake")["result"], "fail");
     assert!(report["unreachable"].as_str().unwrap().contains("could not connect"), "{report:#}");
-    assert_eq!(with_result(&report, "skip").len(), 20);
+    assert_eq!(with_result(&report, "skip").len(), 28);
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not reach"));
 }
 
@@ -471,7 +629,7 @@ fn list_shows_every_case_with_severity() {
     let out = cmd().args(["check", "--list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 21);
+    assert_eq!(text.lines().count(), 29);
     assert!(text.lines().any(|l| l.starts_with("handshake ") && l.contains("required")), "{text}");
     let out = cmd().args(["--json", "check", "--list"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -624,4 +782,97 @@ fn the_built_in_receiver_passes_every_case_strictly() {
     assert_every_case_passed(&report);
     assert!(report["config_url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     assert_eq!(case(&report, "rejection-statuses")["facts"]["oversized-body"], 413);
+}
+
+#[test]
+fn a_receiver_that_never_answers_exits_3() {
+    // Accepts connections and reads nothing: every request times out.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(4).flatten().collect();
+        std::thread::sleep(Duration::from_millis(2000));
+        drop(held);
+    });
+    let out = cmd()
+        .args(["--json", "check", "--url", &format!("http://127.0.0.1:{port}/config")])
+        .args(["--integration-secret", INTEGRATION_SECRET, "--timeout", "200ms"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["unreachable"].as_str().unwrap().contains("within 200 ms"), "{report:#}");
+    assert_eq!(
+        case(&report, "delivery")["detail"].as_str().unwrap().split(" (").next(),
+        Some("not run: the config URL did not answer")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not reach"));
+}
+
+#[test]
+fn a_receiver_that_dies_mid_run_fails_it_and_the_rest_is_not_run_in_text_and_junit() {
+    let receiver = start(Flaw::CrashOnShortMac);
+    let (code, stdout, suite) = check_junit(&receiver, &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("FAILED (the receiver stopped answering after rejects-malformed-header)"), "{stdout}");
+    let line =
+        |name: &str| stdout.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).unwrap().to_string();
+    assert!(line("keeps-answering").contains("  fail  "), "{stdout}");
+    let later = line("rejects-prefix-stripped-secret");
+    assert!(later.contains("  skip  ") && later.contains("not run: the receiver stopped answering after"), "{later}");
+    let after_crash = stdout.split("rejects-malformed-header  ").nth(1).unwrap().split_once('\n').unwrap().1;
+    assert!(!after_crash.contains("connection refused"), "{stdout}");
+
+    let find = |n: &str| suite.children.iter().find(|c| c.attr("name") == Some(n)).unwrap();
+    assert_eq!(find("keeps-answering").children[0].name, "failure");
+    let skipped = &find("delete").children[0];
+    assert_eq!(skipped.name, "skipped");
+    assert!(skipped.attr("message").unwrap().contains("stopped answering after rejects-malformed-header"));
+    let props = suite.children.iter().find(|c| c.name == "properties").unwrap();
+    assert!(props.children.iter().any(|p| p.attr("name") == Some("stopped_after")), "{props:?}");
+}
+
+/// A pseudo-terminal pair: (controller, the terminal end a child writes to).
+#[cfg(unix)]
+fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the two ints; the name, termios and
+    // winsize arguments may be null.
+    let rc = unsafe {
+        libc::openpty(&mut controller, &mut terminal, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    unsafe { (std::fs::File::from_raw_fd(controller), std::fs::File::from_raw_fd(terminal)) }
+}
+
+#[cfg(unix)]
+#[test]
+fn each_case_shows_on_a_terminal_as_it_finishes_and_piped_stdout_is_unchanged() {
+    let receiver = start(Flaw::None);
+    let (mut controller, terminal) = pty();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .args(["--only", "handshake,delivery,rejects-wrong-secret"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::from(terminal))
+        .spawn()
+        .unwrap();
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    assert!(child.wait().unwrap().success(), "{stdout}");
+    // The child has exited and the only terminal end was its: reading ends with EIO after the
+    // last byte.
+    let mut shown = Vec::new();
+    let _ = controller.read_to_end(&mut shown);
+    let shown = String::from_utf8_lossy(&shown);
+    for name in ["handshake", "delivery", "rejects-wrong-secret"] {
+        assert!(shown.lines().any(|l| l.trim_start().starts_with(name) && l.contains("pass")), "{name}: {shown}");
+        assert!(stdout.lines().any(|l| l.trim_start().starts_with(name) && l.contains("pass")), "{name}: {stdout}");
+    }
+    assert!(!shown.contains("passed, 0 failed"), "the summary is stdout's: {shown}");
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
 }

@@ -33,14 +33,26 @@ pub struct Vector {
     pub hint: Option<String>,
 }
 
-/// Every signature vector.
-pub fn vectors() -> Vec<Vector> {
+/// The cases of one vector file under tests/vectors.
+fn vector_file(name: &str) -> Vec<Vector> {
     #[derive(serde::Deserialize)]
     struct File {
         cases: Vec<Vector>,
     }
-    let raw = std::fs::read(repo_path("tests/vectors/signatures.json")).expect("vectors file");
+    let raw = std::fs::read(repo_path(&format!("tests/vectors/{name}"))).expect("vectors file");
     let file: File = serde_json::from_slice(&raw).expect("vectors parse");
-    assert!(file.cases.len() >= 30, "the vector file lost cases");
     file.cases
+}
+
+/// The shared contract's signature vectors (tests/vectors/signatures.json, a copy of
+/// shared/vectors/signatures.json) followed by our generated ones (signature-vectors.json, what
+/// `topgg-int vectors` writes), the generated names prefixed `gen-`.
+pub fn vectors() -> Vec<Vector> {
+    let mut all = vector_file("signatures.json");
+    assert!(all.len() >= 30, "the vector file lost cases");
+    for mut v in vector_file("signature-vectors.json") {
+        v.name = format!("gen-{}", v.name);
+        all.push(v);
+    }
+    all
 }

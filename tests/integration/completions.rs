@@ -1,5 +1,6 @@
-//! The committed completion scripts in completions/ match what the binary generates.
-//! `UPDATE_COMPLETIONS=1 cargo test completions` rewrites them.
+//! The committed completion scripts in completions/ match what the binary generates
+//! (`UPDATE_COMPLETIONS=1 cargo test completions` rewrites them), and bash, fish and zsh complete
+//! with them for real, through each shell's own completion machinery.
 
 use crate::common::{cmd, repo_path};
 
@@ -100,4 +101,67 @@ fn fish_completes_nested_subcommands_and_flags() {
     assert!(subs.lines().any(|l| l.split('\t').next() == Some("vote")), "{subs}");
     let flags = run("topgg-int simulate vote --");
     assert!(flags.lines().any(|l| l.split('\t').next() == Some("--secret")), "{flags}");
+}
+
+/// Drives zsh's real completion system non-interactively: an interactive `zsh -f` on a
+/// pseudo-terminal (zsh/zpty) runs compinit with completions/ first on fpath, gets the line and a
+/// TAB typed into it, and a `compadd` wrapper prints every match offered as `<hit>…</hit>` (the
+/// technique of zsh-capture-completion). Wrapped calls with -O/-A/-D only collect candidates, so
+/// they are passed through unprinted. Each step waits for a marker instead of sleeping.
+const ZSH_CAPTURE: &str = r#"
+zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+local out
+zpty -w z "PS1='' PS2='' RPS1=''; unsetopt autolist automenu; fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'compadd() {
+  if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return $?; fi
+  typeset -a __hits; builtin compadd -A __hits "$@"; local r=$?
+  local h; for h in $__hits; do print -r -- "<hit>$h</hit>"; done
+  builtin compadd "$@"; return r
+}'
+zpty -w z "print -r -- READY''MARK"
+zpty -r z out '*READYMARK*' || exit 4
+zpty -w -n z "$2"$'\t'
+zpty -w z $'\C-uprint -r -- END\'\'MARK'
+zpty -r z out '*ENDMARK*' || exit 4
+print -r -- "$out"
+zpty -d z
+"#;
+
+/// What zsh offers for `line` (TAB pressed at its end), with the committed _topgg-int.
+fn zsh_complete(line: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("capture.zsh");
+    std::fs::write(&script, ZSH_CAPTURE).unwrap();
+    let out = assert_cmd::Command::new("zsh")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("TERM", "xterm")
+        .current_dir(dir.path())
+        .arg("-f")
+        .arg(&script)
+        .arg(repo_path("completions"))
+        .arg(line)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .expect("zsh is required (CI installs it)");
+    assert!(out.status.success(), "zsh: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split("<hit>").skip(1).filter_map(|h| h.split_once("</hit>")).map(|(h, _)| h.to_string()).collect()
+}
+
+#[test]
+fn zsh_completes_nested_subcommands_and_their_flags() {
+    let subs = zsh_complete("topgg-int simulate ");
+    for sub in ["vote", "test", "create", "delete", "flow", "replay"] {
+        assert!(subs.iter().any(|h| h == sub), "{sub} missing from {subs:?}");
+    }
+    let flags = zsh_complete("topgg-int simulate vote --");
+    for flag in ["--secret", "--secret-file", "--from", "--url", "--count"] {
+        assert!(flags.iter().any(|h| h == flag), "{flag} missing from {flags:?}");
+    }
+    assert!(!flags.iter().any(|h| h == "--integration-secret"), "create's flag offered for vote: {flags:?}");
+    let values = zsh_complete("topgg-int --color ");
+    assert!(["auto", "always", "never"].iter().all(|v| values.iter().any(|h| h == v)), "{values:?}");
 }

@@ -187,3 +187,39 @@ fn unusable_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stdin is empty"));
 }
+
+#[test]
+fn webhook_secret_is_masked_unless_show_secrets() {
+    let file = repo_path("fixtures/integration.create.json");
+    let full = fixture("integration.create.json")["data"]["webhook_secret"].as_str().unwrap().to_string();
+    let secret = topgg_int::protocol::secret::Secret::new(full.clone());
+    let shown = format!("{} (fingerprint {})", secret.masked(), secret.fingerprint());
+    for args in [vec!["inspect"], vec!["inspect", "--json"], vec!["inspect", "--jsonl"]] {
+        let out = cmd().args(&args).arg(&file).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains(&full), "{args:?} printed the secret: {text}");
+        if args.len() < 2 || args[1] == "--json" {
+            assert!(text.contains(&shown), "{args:?}: {text}");
+        }
+    }
+    let line = serde_json::to_string(&fixture("integration.create.json")).unwrap();
+    let out =
+        cmd().args(["inspect", "--json", "--jsonl", "-"]).write_stdin(format!("{line}\n{line}\n")).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(&full) && text.matches(&shown).count() == 2, "{text}");
+    let out = cmd().args(["inspect", "--show-secrets"]).arg(&file).output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains(&full));
+}
+
+#[test]
+fn a_json_capture_shorter_than_its_content_length_is_named() {
+    let capture =
+        json!({"method": "POST", "path": "/webhooks/1", "headers": [["Content-Length", "500"]], "body": "{}"});
+    let out = cmd().args(["inspect", "--jsonl", "-"]).write_stdin(format!("{capture}\n")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("not a usable capture: its body is 2 bytes, shorter than its Content-Length of 500"),
+        "{text}"
+    );
+}

@@ -2,6 +2,7 @@
 //! assert_cmd against receivers bound to 127.0.0.1:0.
 
 mod check;
+mod color;
 mod common;
 mod completions;
 mod forward;
@@ -10,7 +11,10 @@ mod inspector;
 mod inspector_page;
 mod readme;
 mod receiver_limits;
+mod secrets;
 mod serve;
 mod simulate;
+mod simulate_answers;
+mod usability;
 mod vectors;
 mod verify;

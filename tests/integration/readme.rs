@@ -44,8 +44,15 @@ fn console_examples_print_what_the_readme_shows() {
         let block = &rest[at + "```console\n".len()..];
         let end = block.find("```").unwrap();
         let (command, expected) = block[..end].split_once('\n').unwrap();
-        let command = command.strip_prefix("$ topgg-int ").expect("console blocks start with `$ topgg-int`");
-        let out = cmd().current_dir(repo_path("")).args(command.split(' ')).output().unwrap();
+        // `$ NAME=value … topgg-int ARGS`: secrets go in the environment, never in ARGS.
+        let command = command.strip_prefix("$ ").expect("console blocks start with `$ `");
+        let (assignments, command) = command.split_once("topgg-int ").expect("console blocks run topgg-int");
+        let mut c = cmd();
+        for pair in assignments.split_whitespace() {
+            let (name, value) = pair.split_once('=').expect("only NAME=value before topgg-int");
+            c.env(name, value);
+        }
+        let out = c.current_dir(repo_path("")).args(command.split(' ')).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "README example `topgg-int {command}` is stale");
         checked += 1;
         rest = &block[end..];

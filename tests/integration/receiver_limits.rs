@@ -106,7 +106,9 @@ fn a_client_still_sending_an_oversized_body_reads_its_413() {
     let (r, _) = receiver(Duration::from_secs(5));
     let a = r.local_addr();
     for chunked in [false, true] {
-        let size = 16 * 1024 * 1024;
+        // Far more than the receiver discards while lingering (8 MiB) plus what loopback's socket
+        // buffers hold, so a receiver that reads it all is told apart from one that stops.
+        let size = 64 * 1024 * 1024;
         let mut s = TcpStream::connect(a).unwrap();
         let head = if chunked {
             "POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_string()
@@ -143,7 +145,7 @@ fn a_client_still_sending_an_oversized_body_reads_its_413() {
         assert!(resp.body.starts_with(b"{\"error\":\"too-large\""), "{:?}", String::from_utf8_lossy(&resp.body));
         assert!(took < Duration::from_secs(3), "chunked={chunked}: {took:?}");
         let sent = writer.join().unwrap();
-        assert!(sent < size, "the receiver stopped reading long before 16 MiB (read {sent})");
+        assert!(sent < size, "the receiver should stop reading long before 64 MiB (the client sent {sent})");
     }
 }
 
@@ -207,6 +209,16 @@ fn signal(s: &Served, sig: &str) {
     assert!(Command::new("kill").args([sig, &pid]).status().unwrap().success());
 }
 
+/// Everything serve wrote on stderr, once it has said `needle` (its pipe is read by a thread).
+fn stderr_once(s: &Served, needle: &str) -> String {
+    let until = Instant::now() + Duration::from_secs(5);
+    while !s.stderr.lock().unwrap().contains(needle) {
+        assert!(Instant::now() < until, "no {needle:?} on stderr: {}", s.stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    s.stderr.lock().unwrap().clone()
+}
+
 fn wait_exit(s: &mut Served) -> std::process::ExitStatus {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
@@ -241,7 +253,7 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     assert_eq!(parse_response(&out).unwrap().status, 204, "the request in flight was answered");
     let status = wait_exit(&mut s);
     assert_eq!(status.code(), Some(0));
-    let err = s.stderr.lock().unwrap().clone();
+    let err = stderr_once(&s, "stopped");
     assert!(err.lines().any(|l| l == "stopped"), "{err}");
     assert!(!err.contains("error"), "{err}");
 }
@@ -253,7 +265,7 @@ fn sigint_says_stopped_and_exits_130() {
     let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
     signal(&s, "-INT");
     assert_eq!(wait_exit(&mut s).code(), Some(130));
-    let err = s.stderr.lock().unwrap().clone();
+    let err = stderr_once(&s, "stopped");
     assert!(err.lines().any(|l| l == "stopped"), "{err}");
     assert!(!err.contains("error: interrupted"), "{err}");
 }
@@ -312,4 +324,59 @@ fn a_full_disk_answers_500_and_keeps_what_was_acknowledged() {
     let last = acked.last().unwrap();
     let r = post_signed(s.addr, &format!("/webhooks/{last}"), &long_secret, &vote_body("d1"));
     assert_eq!(r.status, 204);
+}
+
+#[test]
+fn a_receiver_can_be_stopped_from_inside_a_callers_runtime() {
+    // The receiver owns its runtime; a caller with one of its own (an async inspector, a test)
+    // must still be able to start, use and drop it.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (r, _) = receiver(Duration::from_secs(2));
+        let a = r.local_addr();
+        let health = tokio::task::spawn_blocking(move || request(a, "GET", "/health", &[], b"").unwrap().status);
+        assert_eq!(health.await.unwrap(), 200);
+        drop(r);
+    });
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_raises_its_open_files_limit_and_says_when_the_cap_is_over_it() {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct passed in.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let hard = lim.rlim_max;
+    let run = |cap: String| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut serve = hermetic();
+        serve
+            .args(["--json", "serve", "--port", "0", "--integration-secret", INTEGRATION_SECRET])
+            .args(["--max-connections", &cap, "--data-dir"])
+            .arg(dir.path());
+        // Start from a low soft limit, as many machines do (1,024); the hard limit stays.
+        let mut sh = Command::new("sh");
+        sh.arg("-c").arg("ulimit -Sn 256 && exec \"$0\" \"$@\"").arg(assert_cmd::cargo::cargo_bin!("topgg-int"));
+        sh.args(serve.get_args()).env_clear();
+        sh.envs(serve.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))));
+        let mut s = start_with(sh);
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", s.child.id())).unwrap();
+        let soft: String = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .and_then(|l| l.split_whitespace().nth(3))
+            .unwrap()
+            .to_string();
+        signal(&s, "-TERM");
+        wait_exit(&mut s);
+        (soft, stderr_once(&s, "stopped"))
+    };
+    let (soft, err) = run("100".into());
+    assert_eq!(soft, hard.to_string(), "the soft limit was raised to the hard one");
+    assert!(!err.contains("open-files limit"), "{err}");
+    if hard >= u64::from(u32::MAX) {
+        return; // no finite limit a cap could be over
+    }
+    let (_, err) = run((hard + 1).to_string());
+    assert!(err.contains(&format!("over the open-files limit of {hard}")), "{err}");
 }

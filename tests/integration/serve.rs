@@ -253,6 +253,12 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    let empty = request(a, "POST", p, &[("x-topgg-signature", ""), ("x-topgg-trace", "t")], &vote).unwrap();
+    assert_eq!(
+        (empty.status, &empty.json()["error"]),
+        (401, &json!("missing-header")),
+        "an empty signature is missing"
+    );
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
@@ -277,13 +283,22 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(r.json()["connections"][0]["connection_id"], "111");
     assert_eq!(r.json()["connections"][0]["webhook_secret_fingerprint"].as_str().unwrap().len(), 8);
 
-    // Delete, twice (idempotent); deliveries then 404.
-    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
-    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
+    // Delete, twice (idempotent: the second, signed afresh as a retry is, still gets 204); the
+    // first one replayed byte for byte is refused; deliveries then 404.
+    let del = delete_body("111");
+    let first_sig = sign(INTEGRATION_SECRET, &del);
+    let signed = |sig: &str| {
+        request(a, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "trace-1")], &del).unwrap()
+    };
+    assert_eq!(signed(&first_sig).status, 204);
+    assert_eq!(signed(&sign_at(INTEGRATION_SECRET, now() - 1, &del)).status, 204);
+    let replayed = signed(&first_sig);
+    assert_eq!(replayed.status, 409);
+    assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(21);
-    assert_eq!(logs.len(), 21, "one log line per request");
+    let logs = s.logs(23);
+    assert_eq!(logs.len(), 23, "one log line per request");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -294,6 +309,28 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let all = s.lines.lock().unwrap().join("\n") + &s.stderr.lock().unwrap();
     assert!(!all.contains(webhook_secret) && !all.contains(INTEGRATION_SECRET), "secrets leaked into output");
     assert!(!all.contains(&sig[sig.len() - 64..]), "a full signature leaked into the log");
+}
+
+#[test]
+fn a_captured_create_replayed_after_its_delete_does_not_bring_the_connection_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let create = create_body("31", "whs_replay");
+    let sig = sign(INTEGRATION_SECRET, &create);
+    let send = |body: &[u8], sig: &str| {
+        request(s.addr, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "t")], body).unwrap()
+    };
+    assert_eq!(send(&create, &sig).status, 200);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &delete_body("31")).status, 204);
+    let replayed = send(&create, &sig);
+    assert_eq!(replayed.status, 409, "{:?}", String::from_utf8_lossy(&replayed.body));
+    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    assert_eq!(listed["connections"], json!([]), "the connection stays deleted");
+    // Top.gg's retry of the create is signed afresh, and accepted.
+    assert_eq!(send(&create, &sign_at(INTEGRATION_SECRET, now() - 1, &create)).status, 200);
+    let logs = s.logs(4);
+    assert_eq!((logs[2]["verdict"].as_str(), logs[2]["status"].as_u64()), (Some("replayed-signature"), Some(409)));
+    assert_eq!(logs[2]["connection"], "31");
 }
 
 #[test]
@@ -981,4 +1018,40 @@ fn data_dir_store_secret_and_captures_are_private() {
         let p = e.unwrap().path();
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
+}
+
+#[test]
+fn a_chunked_request_is_captured_as_valid_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("captures");
+    let s = start(
+        &dir.path().join("data"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap()],
+    );
+    post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("5", "whs_chunk"));
+    let body = vote_body("c5");
+    let (x, y) = body.split_at(10);
+    let mut req = format!(
+        "POST /webhooks/5 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        sign("whs_chunk", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(raw(s.addr, &req).unwrap().status, 204);
+    s.logs(2);
+    let file = std::fs::read_dir(&cap)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("vote.create"))
+        .unwrap();
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(!text.to_ascii_lowercase().contains("transfer-encoding"), "{text}");
+    assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())), "{text}");
+    let out = crate::common::cmd().args(["verify", "--secret", "whs_chunk", "--request"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }

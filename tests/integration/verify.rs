@@ -164,3 +164,122 @@ fn config_url_request_checked_with_a_webhook_secret_says_which_secret_signs_it()
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("signs with the integration secret (TOPGG_INTEGRATION_SECRET)"), "{text}");
 }
+
+fn verify_vector(name: &str) -> (i32, String) {
+    let v = vectors().into_iter().find(|v| v.name == name).unwrap_or_else(|| panic!("no vector {name}"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = capture(dir.path(), &v);
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn reserialisation_hints_end_with_the_raw_body_fix_per_framework() {
+    for name in ["gen-hint-go-json", "gen-hint-php-json-encode", "gen-hint-sorted-keys", "gen-hint-empty-body"] {
+        let (code, text) = verify_vector(name);
+        assert_eq!(code, 1, "{name}: {text}");
+        assert!(text.contains("the raw-body table gives the fix per framework"), "{name}: {text}");
+        for fix in [
+            "express.raw({type: 'application/json'})",
+            "Fastify",
+            "await req.text()",
+            "await request.body()",
+            "await request.read()",
+            "request.get_data()",
+            "axum::body::Bytes",
+            "web::Bytes",
+        ] {
+            assert!(text.contains(fix), "{name} lacks {fix}: {text}");
+        }
+    }
+    let (_, text) = verify_vector("gen-hint-go-json");
+    assert!(text.contains("go-json: the signature matches the body as Go encoding/json writes a map"), "{text}");
+    let (_, text) = verify_vector("gen-hint-secret-prefix");
+    assert!(!text.contains("raw body"), "a secret mistake needs no raw-body fix: {text}");
+}
+
+#[test]
+fn a_zero_padded_t_signed_as_an_integer_and_a_millisecond_t_are_named() {
+    let (code, text) = verify_vector("gen-hint-noncanonical-timestamp-integer-mac");
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("✗ invalid  signature-mismatch"), "{text}");
+    assert!(
+        text.contains(
+            "noncanonical-timestamp: t has leading zeros or a sign, and the MAC is over t as the integer 1770598034"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no usual mistake explains it"), "{text}");
+    let (code, text) = verify_vector("gen-hint-timestamp-milliseconds");
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("timestamp-milliseconds: t is in milliseconds, not seconds (as seconds it would be 1770598034, 2026-02-09 00:47:14 UTC)"), "{text}");
+    assert!(text.contains("rejected by the node, python, rust SDKs"), "{text}");
+}
+
+#[test]
+fn an_empty_signature_header_is_reported_missing() {
+    let (code, text) = verify_vector("empty-header");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("✗ invalid  missing-header: the x-topgg-signature header is empty, which counts as missing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cut_short_and_stale_chunked_captures_are_unusable_not_mismatches() {
+    let v = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let head = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nContent-Type: application/json\r\nx-topgg-trace: t\r\nx-topgg-signature: {}\r\n",
+        v.header.as_deref().unwrap()
+    );
+    let short = dir.path().join("short.http");
+    std::fs::write(&short, format!("{head}Content-Length: {}\r\n\r\n{}", v.body.len(), &v.body[..40])).unwrap();
+    let chunked = dir.path().join("chunked.http");
+    std::fs::write(&chunked, format!("{head}Transfer-Encoding: chunked\r\n\r\n{}", v.body)).unwrap();
+    let cases = [
+        (&short, format!("short.http is not a captured HTTP request: its body is 40 bytes, shorter than its Content-Length of {}", v.body.len())),
+        (&chunked, "chunked.http is not a captured HTTP request: it says Transfer-Encoding: chunked but its body is not chunk-encoded".to_string()),
+    ];
+    for (file, want) in &cases {
+        for sub in ["verify", "inspect"] {
+            let mut c = cmd();
+            c.arg(sub);
+            if sub == "verify" {
+                c.args(["--secret", &v.secret, "--now", &v.now.to_string(), "--request"]);
+            }
+            let out = c.arg(file).output().unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{sub} {}: {err}", file.display());
+            assert!(err.contains(want.as_str()), "{sub}: {err}");
+            assert!(!String::from_utf8_lossy(&out.stdout).contains("signature-mismatch"));
+        }
+    }
+    // Among many captures they count as unusable, and the run exits 2.
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .args([&short, &chunked])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stdout).unwrap().ends_with("0 valid, 0 invalid, 2 unusable\n"));
+    // A real chunk-encoded body is decoded and verifies.
+    let (a, b) = v.body.split_at(25);
+    let encoded = dir.path().join("encoded.http");
+    std::fs::write(
+        &encoded,
+        format!("{head}Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len()),
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+        .arg(&encoded)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -7,9 +7,10 @@ use super::builtin::{Builtin, builtin_target};
 use super::connection::{self, SavedConnection};
 use super::payload::{self, Built, Shape};
 use super::render;
-use super::{Settings, Tally, integration_secret, integration_secret_given};
+use super::{INTEGRATION_SECRET_HOW, Settings, Tally, announce_secret, integration_flags};
 use crate::cli::Context;
 use crate::cli::args::{CreateArgs, DeleteArgs, FlowArgs, IntegrationSecretArgs, PayloadArgs};
+use crate::cli::secrets::Source;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
 use crate::protocol::generate;
@@ -33,16 +34,20 @@ pub(crate) fn config_target(
     url: Option<Url>,
     a: &IntegrationSecretArgs,
 ) -> Result<(Url, Secret, Option<Builtin>)> {
+    let flags = integration_flags(a);
     if let Some(url) = url {
-        return Ok((url, integration_secret(a)?, None));
+        let r = flags.require(None, s.json, INTEGRATION_SECRET_HOW)?;
+        announce_secret(s, "integration secret", &r.secret, &r.source);
+        return Ok((url, r.secret, None));
     }
     if s.dry_run {
         return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
     }
-    let secret = match integration_secret_given(a)? {
-        Some(s) => s,
-        None => generate::integration_secret()?,
+    let (secret, source) = match flags.resolve(None, s.json)? {
+        Some(r) => (r.secret, r.source),
+        None => (generate::integration_secret()?, Source::Generated),
     };
+    announce_secret(s, "integration secret", &secret, &source);
     let builtin = builtin_target(&secret, None)?;
     Ok((builtin.config_url().clone(), secret, Some(builtin)))
 }
@@ -249,6 +254,7 @@ fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outc
         tally.fail();
         return tally.finish();
     };
+    announce_secret(s, "webhook secret", &c.webhook_secret, &Source::Handshake);
     let steps = [("webhook.test", Shape::Test), ("vote.create", Shape::Vote { weight: None, query: Vec::new() })];
     for (step, shape) in steps {
         if step != "webhook.test" && !c.routes.iter().any(|r| r == step) {

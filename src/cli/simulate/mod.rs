@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::Context;
 use super::args::{DeliveryArgs, IntegrationSecretArgs, SimulateArgs, SimulateCommand, WebhookSecretArgs};
-use super::input::resolve_secret;
+use super::secrets::{self, SecretFlags, Source};
 use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::generate;
@@ -36,6 +36,10 @@ pub fn run(args: SimulateArgs, ctx: Context) -> Result<Outcome> {
         SimulateCommand::Replay(a) => send::replay(a, ctx),
     }
 }
+
+/// The most retries `--retries` accepts: legacy webhooks' 10 (protocol.md §6), Top.gg's highest.
+/// More would only make a dead target take minutes to report.
+const MAX_RETRIES: u32 = 10;
 
 /// The delivery flags, resolved: a ready client, the retry policy and how to print.
 pub(crate) struct Settings {
@@ -58,6 +62,11 @@ impl Settings {
             return Err(Error::input("--timeout 0 would fail every attempt; give a positive duration like 5 or 500ms"));
         }
         let retries = d.retries.unwrap_or(DEFAULT_RETRIES);
+        if retries > MAX_RETRIES {
+            return Err(Error::input(format!(
+                "--retries {retries} is more than {MAX_RETRIES}, the most Top.gg ever retries (legacy webhooks); give 0 to {MAX_RETRIES}"
+            )));
+        }
         if retries > 0 && d.retry_delays.is_empty() {
             return Err(Error::input("--retry-delays is empty; give delays like 1,2,4 or 10ms,20ms"));
         }
@@ -153,34 +162,29 @@ fn header_unsafe(s: &str) -> bool {
     s.bytes().any(|b| !(0x20..0x7f).contains(&b))
 }
 
-/// The integration secret from flags, env or file.
-pub(crate) fn integration_secret(a: &IntegrationSecretArgs) -> Result<Secret> {
-    resolve_secret(
-        a.integration_secret.as_deref(),
-        a.integration_secret_file.as_deref(),
-        "integration secret",
-        "pass --integration-secret, set TOPGG_INTEGRATION_SECRET or use --integration-secret-file",
-    )
+/// The integration secret's flags (the environment is consulted by [`SecretFlags`]).
+pub(crate) fn integration_flags(a: &IntegrationSecretArgs) -> SecretFlags<'_> {
+    SecretFlags::integration(a.integration_secret.as_deref(), a.integration_secret_file.as_deref())
 }
 
-/// The integration secret if one was given at all.
-pub(crate) fn integration_secret_given(a: &IntegrationSecretArgs) -> Result<Option<Secret>> {
-    if a.integration_secret.is_none() && a.integration_secret_file.is_none() {
-        return Ok(None);
-    }
-    integration_secret(a).map(Some)
-}
+/// Where an integration secret can come from, for error messages.
+pub(crate) const INTEGRATION_SECRET_HOW: &str =
+    "use --integration-secret-file FILE, set TOPGG_INTEGRATION_SECRET or pass --integration-secret";
 
 /// Where a webhook secret can come from, for error messages.
-pub(crate) const WEBHOOK_SECRET_HOW: &str =
-    "pass --secret, set TOPGG_WEBHOOK_SECRET, use --secret-file, or --from a file saved by `simulate create --save`";
+pub(crate) const WEBHOOK_SECRET_HOW: &str = "use --secret-file FILE, set TOPGG_WEBHOOK_SECRET, pass --secret, \
+     or --from a file saved by `simulate create --save`";
 
-/// The webhook secret from flags, env or file, if given.
-pub(crate) fn webhook_secret_given(a: &WebhookSecretArgs) -> Result<Option<Secret>> {
-    if a.secret.is_none() && a.secret_file.is_none() {
-        return Ok(None);
+/// The webhook secret's flags (the environment is consulted by [`SecretFlags`]).
+pub(crate) fn webhook_flags(a: &WebhookSecretArgs) -> SecretFlags<'_> {
+    SecretFlags::webhook(a.secret.as_deref(), a.secret_file.as_deref())
+}
+
+/// Says which secret signs what follows, unless output is JSON.
+pub(crate) fn announce_secret(s: &Settings, what: &str, secret: &Secret, source: &Source) {
+    if !s.json {
+        secrets::announce(what, secret, source);
     }
-    resolve_secret(a.secret.as_deref(), a.secret_file.as_deref(), "webhook secret", WEBHOOK_SECRET_HOW).map(Some)
 }
 
 /// What a run's deliveries add up to: exit 3 if the last attempt of one reached nobody, else exit

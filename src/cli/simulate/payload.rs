@@ -143,7 +143,12 @@ fn shape_flags(v: &mut Value, shape: &Shape, p: &PayloadArgs) -> Result<()> {
                 overrides::set_value(v, "isWeekend", json!(*w >= 2)).map_err(set_err)?;
             }
             if !query.is_empty() {
-                let pairs: Vec<String> = parse_query(query)?.into_iter().map(|(k, val)| format!("{k}={val}")).collect();
+                // The v0 query is a query string: a space or `&` inside a value must not become a
+                // separator on the receiver's side.
+                let pairs: Vec<String> = parse_query(query)?
+                    .into_iter()
+                    .map(|(k, val)| format!("{}={}", percent_encode(&k), percent_encode(&val)))
+                    .collect();
                 let Some(obj) = v.as_object_mut() else {
                     return Err(Error::input("--query: the payload is not an object"));
                 };
@@ -165,7 +170,32 @@ fn parse_query(items: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// `s` percent-encoded for a query string: everything but RFC 3986's unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A string field of the payload, e.g. `data.connection_id`.
 pub(crate) fn field<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
     path.split('.').try_fold(v, |cur, seg| cur.get(seg)).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_encode;
+
+    #[test]
+    fn query_parts_are_percent_encoded() {
+        assert_eq!(percent_encode("a b&d=1"), "a%20b%26d%3D1");
+        assert_eq!(percent_encode("ré/?#+"), "r%C3%A9%2F%3F%23%2B");
+        assert_eq!(percent_encode("Az09-._~"), "Az09-._~");
+    }
 }

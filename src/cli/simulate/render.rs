@@ -5,7 +5,9 @@
 //! `--json` prints one object per delivery on stdout (JSON Lines):
 //! `{"step", "url", "trace", "verdict": "acknowledged"|"rejected"|"unreachable", "status",
 //!   "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
-//!   "error_kind", "response_headers", "response_body"}], …step-specific fields}`.
+//!   "error_kind", "response_headers", "response_body", "response_truncated"}], …step-specific fields}`.
+//! `response_truncated` is true when the body shown is not the whole answer: cut at 64 KiB here,
+//! or at 1 MiB when it was read ([`crate::send::delivery::MAX_ANSWER`]).
 //! With `--dry-run`: `{"step", "dry_run": true, "method", "url", "headers", "body", "curl"}`.
 
 use serde_json::{Map, Value, json};
@@ -13,7 +15,7 @@ use std::io::Write;
 
 use super::millis;
 use crate::error::Result;
-use crate::output::{style, with_stdout};
+use crate::output::{escape_controls, style, with_stdout};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_duration;
 use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
@@ -22,6 +24,10 @@ use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, 
 const BODY_PREVIEW: usize = 2000;
 /// How much of a response body goes into JSON.
 const BODY_JSON_MAX: usize = 64 * 1024;
+
+/// Secrets shorter than this are masked only where they stand whole (a header value, a JSON
+/// string), since any text may contain them by chance.
+const MIN_SUBSTRING_SECRET: usize = 8;
 
 /// Masks secrets in request text (headers and bodies) unless the user asked to see them.
 pub(crate) struct Redactor {
@@ -39,13 +45,35 @@ impl Redactor {
         Redactor { pairs }
     }
 
-    /// `s` with every secret masked.
-    pub fn text(&self, s: &str) -> String {
-        let mut out = s.to_string();
+    /// A header value with every secret masked: a value that is a secret (Authorization) whole,
+    /// and, for secrets long enough not to match by accident, wherever they occur.
+    pub fn header(&self, v: &str) -> String {
+        let mut out = v.to_string();
         for (secret, masked) in &self.pairs {
-            if out.contains(secret.as_str()) {
+            if out == *secret {
+                return masked.clone();
+            }
+            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
                 out = out.replace(secret.as_str(), masked);
             }
+        }
+        out
+    }
+
+    /// A body with every secret masked where it is a whole JSON string (`"webhook_secret":"…"`),
+    /// and, for secrets long enough not to match by accident, wherever it occurs. A short secret
+    /// ("a") replaced everywhere would turn the printed body into nonsense.
+    pub fn body(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (secret, masked) in &self.pairs {
+            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
+                out = out.replace(secret.as_str(), masked);
+                continue;
+            }
+            let (Ok(quoted), Ok(quoted_mask)) = (serde_json::to_string(secret), serde_json::to_string(masked)) else {
+                continue;
+            };
+            out = out.replace(&quoted, &quoted_mask);
         }
         out
     }
@@ -78,11 +106,11 @@ pub fn attempt(a: &Attempt, body: &[u8], verbose: bool, redact: &Redactor) -> Re
         if verbose {
             writeln!(w, "    {}", style::dim("request headers:"))?;
             for (n, v) in &a.headers {
-                writeln!(w, "      {n}: {}", redact.text(v))?;
+                writeln!(w, "      {n}: {}", redact.header(v))?;
             }
             if a.number == 1 {
                 writeln!(w, "    {}", style::dim(&format!("request body ({} bytes):", body.len())))?;
-                writeln!(w, "      {}", redact.text(&String::from_utf8_lossy(body)))?;
+                writeln!(w, "      {}", redact.body(&String::from_utf8_lossy(body)))?;
             }
         }
         if let Ok(r) = &a.result
@@ -99,16 +127,23 @@ fn latency(r: &Response) -> String {
     if ms < 10.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
 }
 
+/// The receiver's headers and body; what it chose to send is escaped so that its control
+/// characters cannot act on the terminal.
 fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
     writeln!(w, "    {}", style::dim("response headers:"))?;
     for (n, v) in &r.headers {
-        writeln!(w, "      {n}: {v}")?;
+        writeln!(w, "      {n}: {}", escape_controls(v))?;
     }
     if r.body.is_empty() {
         writeln!(w, "    {}", style::dim("response body: (empty)"))?;
     } else {
-        writeln!(w, "    {}", style::dim(&format!("response body ({} bytes):", r.body.len())))?;
-        for l in preview(&r.body, BODY_PREVIEW).lines() {
+        let size = if r.truncated {
+            format!("response body (cut after {} bytes; the receiver sent more, not read):", r.body.len())
+        } else {
+            format!("response body ({} bytes):", r.body.len())
+        };
+        writeln!(w, "    {}", style::dim(&size))?;
+        for l in escape_controls(&preview(&r.body, BODY_PREVIEW)).lines() {
             writeln!(w, "      {l}")?;
         }
     }
@@ -183,7 +218,7 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
         .attempts
         .iter()
         .map(|a| {
-            let (status, lat, err, kind, headers, body) = match &a.result {
+            let (status, lat, err, kind, headers, body, cut) = match &a.result {
                 Ok(resp) => (
                     json!(resp.status),
                     json!(millis(resp.latency)),
@@ -191,8 +226,20 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
                     Value::Null,
                     Value::Object(resp.headers.iter().map(|(n, v)| (n.clone(), json!(v))).collect()),
                     json!(preview(&resp.body, BODY_JSON_MAX)),
+                    json!(resp.truncated || resp.body.len() > BODY_JSON_MAX),
                 ),
-                Err(e) => (Value::Null, Value::Null, json!(e.to_string()), json!(e.code()), Value::Null, Value::Null),
+                Err(e) => {
+                    let none = Value::Null;
+                    (
+                        none.clone(),
+                        none.clone(),
+                        json!(e.to_string()),
+                        json!(e.code()),
+                        none.clone(),
+                        none.clone(),
+                        none,
+                    )
+                }
             };
             json!({
                 "attempt": a.number,
@@ -204,6 +251,7 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
                 "error_kind": kind,
                 "response_headers": headers,
                 "response_body": body,
+                "response_truncated": cut,
             })
         })
         .collect();
@@ -228,8 +276,8 @@ pub fn print_json(v: &Value) -> Result<()> {
 
 /// Prints the request that would be sent and an equivalent curl command.
 pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Result<()> {
-    let body = redact.text(&String::from_utf8_lossy(&req.body));
-    let headers: Vec<(String, String)> = req.headers.iter().map(|(n, v)| (n.clone(), redact.text(v))).collect();
+    let body = redact.body(&String::from_utf8_lossy(&req.body));
+    let headers: Vec<(String, String)> = req.headers.iter().map(|(n, v)| (n.clone(), redact.header(v))).collect();
     let curl = curl_command(req, &headers, &body);
     if json {
         return print_json(&json!({
@@ -306,7 +354,17 @@ mod tests {
         assert_eq!(preview(b"abcdef", 3), "abc… (3 more bytes)");
         assert_eq!(preview("é".as_bytes(), 1), "… (2 more bytes)");
         let s = Secret::new("whs_0123456789abcdef");
-        assert_eq!(Redactor::new(&[&s], false).text("Authorization: whs_0123456789abcdef"), "Authorization: whs_01…ef");
-        assert_eq!(Redactor::new(&[&s], true).text("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
+        assert_eq!(Redactor::new(&[&s], false).header("Bearer whs_0123456789abcdef"), "Bearer whs_01…ef");
+        assert_eq!(Redactor::new(&[&s], true).body("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
+    }
+
+    #[test]
+    fn a_short_secret_is_masked_only_where_it_stands_whole() {
+        let short = Secret::new("a");
+        let r = Redactor::new(&[&short], false);
+        assert_eq!(r.header("a"), "…");
+        assert_eq!(r.header("Bearer a"), "Bearer a");
+        let body = r#"{"type":"vote.create","data":{"webhook_secret":"a","name":"banana"}}"#;
+        assert_eq!(r.body(body), r#"{"type":"vote.create","data":{"webhook_secret":"…","name":"banana"}}"#);
     }
 }

@@ -8,10 +8,11 @@ use super::connection;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::target::WebhookTarget;
-use super::{Settings, Tally, WEBHOOK_SECRET_HOW, load, render, webhook_secret_given};
+use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load, render, webhook_flags};
 use crate::cli::Context;
 use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
 use crate::cli::input::read_input;
+use crate::cli::secrets::Source;
 use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::capture::Capture;
@@ -33,22 +34,23 @@ fn webhook_target(
     tally: &mut Tally,
 ) -> Result<Option<WebhookTarget>> {
     let saved = from.map(connection::load).transpose()?;
-    let given = webhook_secret_given(secret)?;
+    let saved_secret = match (from, &saved) {
+        (Some(p), Some(c)) => Some((p, c.webhook_secret.as_str())),
+        _ => None,
+    };
+    let flags = webhook_flags(secret);
+    let what = if legacy { "legacy secret (the Authorization value)" } else { "webhook secret" };
     let url = match (&s.url, saved.as_ref().and_then(|c| c.webhook_url.as_deref())) {
         (Some(u), _) => Some(u.clone()),
         (None, Some(u)) => Some(parse_url(u).map_err(|e| Error::input(format!("--from: webhook_url {e}")))?),
         (None, None) => None,
     };
     if let Some(url) = url {
-        let secret = match (given, &saved) {
-            (Some(g), _) => g,
-            (None, Some(c)) => Secret::new(c.webhook_secret.clone()),
-            (None, None) => {
-                let what = if legacy { "legacy secret (the Authorization value)" } else { "webhook secret" };
-                return Err(Error::input(format!("no {what} given; {WEBHOOK_SECRET_HOW}")));
-            }
+        let Some(r) = flags.resolve(saved_secret, s.json)? else {
+            return Err(Error::input(format!("no {what} given; {WEBHOOK_SECRET_HOW}")));
         };
-        return Ok(Some(WebhookTarget { url, secret, _builtin: None }));
+        announce_secret(s, what, &r.secret, &r.source);
+        return Ok(Some(WebhookTarget { url, secret: r.secret, _builtin: None }));
     }
     if let Some(path) = from {
         return Err(Error::input(format!(
@@ -60,19 +62,29 @@ fn webhook_target(
         if s.dry_run {
             return Err(Error::input("--dry-run needs --url: nothing is sent, so no built-in receiver is started"));
         }
-        let secret = match given {
-            Some(s) => s,
-            None => generate::webhook_secret()?,
+        let (secret, source) = match flags.resolve(None, s.json)? {
+            Some(r) => (r.secret, r.source),
+            None => (generate::webhook_secret()?, Source::Generated),
         };
+        announce_secret(s, what, &secret, &source);
         let builtin = builtin_target(&generate::integration_secret()?, Some(&secret))?;
         return Ok(Some(WebhookTarget { url: builtin.legacy_url(), secret, _builtin: Some(builtin) }));
     }
-    if given.is_some() && !s.json {
-        output::note("note: no --url, so --secret is not used: the built-in connection has its own secret");
+    // Resolved quietly: the one note below says why none of the sources is used.
+    if let Some(r) = flags.resolve(None, true)?
+        && !s.json
+    {
+        output::note(format!(
+            "note: no --url, so the webhook secret from {} is not used: the built-in connection has its own",
+            r.source
+        ));
     }
     let no_secret = IntegrationSecretArgs::default();
     let (config_url, integration, builtin) = config_target(s, None, &no_secret)?;
     let connected = fresh_connection(s, &config_url, &integration, tally)?;
+    if let Some(c) = &connected {
+        announce_secret(s, what, &c.webhook_secret, &Source::Handshake);
+    }
     Ok(connected.map(|c| WebhookTarget { url: c.webhook_url, secret: c.webhook_secret, _builtin: builtin }))
 }
 
@@ -165,7 +177,7 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
     if !a.verbatim && !a.resign {
         return Err(Error::input(
-            "say how to replay: --verbatim (old signature and t, should be refused) or --resign --secret S (fresh t)",
+            "say how to replay: --verbatim (old signature and t, should be refused) or --resign (fresh t, signed with --secret-file FILE or TOPGG_WEBHOOK_SECRET)",
         ));
     }
     let raw = read_input(&a.file)?;
@@ -207,8 +219,11 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         }
         return tally.finish();
     }
-    let secret = webhook_secret_given(&a.secret)?
+    let r = webhook_flags(&a.secret)
+        .resolve(None, s.json)?
         .ok_or_else(|| Error::input(format!("--resign needs the webhook secret; {WEBHOOK_SECRET_HOW}")))?;
+    announce_secret(&s, "webhook secret", &r.secret, &r.source);
+    let secret = r.secret;
     let mut delivery = s.signed(url, capture.body, &secret);
     if let (None, Some(t)) = (&s.trace, captured_trace) {
         delivery.trace = t;

@@ -237,7 +237,7 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
 
 fn handshake_json(f: &Forwarded) -> Value {
     let ct = f.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-    let judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body);
+    let judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
     json!({
         "ok": judged.handshake.is_some(),
         "webhook_url": judged.handshake.as_ref().map(|h| h.webhook_url.clone()),

@@ -1,0 +1,151 @@
+//! Cases a correct receiver accepts: valid deliveries (with a diagnosis when they are refused), a
+//! retry, an unknown event type, and whether the trace header is required.
+
+use serde_json::{Map, json};
+
+use super::body::{encode_body, event_value, vote_value};
+use super::cases::Verdict;
+use super::http::Answer;
+use super::runner::{Headers, Outcome, Runner, describe, result_fact, without_prefix};
+use crate::protocol::generate;
+use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
+use crate::protocol::time::now_unix;
+
+impl Runner<'_, '_> {
+    pub(super) fn delivery(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let mut parts = Vec::new();
+        let mut facts = Map::new();
+        let mut ok = true;
+        for (name, value) in [("webhook.test", event_value(&generate::webhook_test())), ("vote.create", vote_value())] {
+            let body = encode_body(&value);
+            let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
+            let result = self.deliver("delivery", &headers, body);
+            let accepted = result.as_ref().is_ok_and(Answer::is_success);
+            ok &= accepted;
+            if name == "vote.create" {
+                self.vote_accepted = accepted;
+            }
+            facts.insert(name.into(), result_fact(&result));
+            parts.push(format!("{name} {}", describe(&result)));
+        }
+        let mut detail = parts.join(", ");
+        if !ok {
+            detail.push_str(&self.diagnose_refusal());
+        }
+        (if ok { Verdict::Pass } else { Verdict::Fail }, detail, facts)
+    }
+
+    /// When valid deliveries are refused, tries the two receiver mistakes this suite can tell from
+    /// outside: verifying re-serialised JSON instead of the raw bytes, and an HMAC key without the
+    /// `whs_` prefix. Returns a clause for the delivery's detail, or nothing.
+    pub(super) fn diagnose_refusal(&mut self) -> String {
+        let secret = self.webhook_secret.clone();
+        let value = vote_value();
+        let compact = serde_json::to_vec(&value).unwrap_or_default();
+        if compact != encode_body(&value) {
+            let headers = self.signed(&secret, now_unix(), &compact);
+            if let Ok(a) = self.deliver("diagnosis", &headers, compact)
+                && a.is_success()
+            {
+                return format!(
+                    "; the same vote in plain compact JSON is accepted ({}): the receiver re-serialises the JSON \
+                     before verifying; compute the HMAC over the raw body bytes",
+                    a.status
+                );
+            }
+        }
+        let body = encode_body(&vote_value());
+        let headers = self.signed(&without_prefix(&secret), now_unix(), &body);
+        match self.deliver("diagnosis", &headers, body) {
+            Ok(a) if a.is_success() => format!(
+                "; a vote signed with the secret minus whs_ is accepted ({}): the receiver strips the prefix; \
+                 the HMAC key is the whole secret",
+                a.status
+            ),
+            _ => String::new(),
+        }
+    }
+
+    pub(super) fn idempotent_retry(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let body = encode_body(&vote_value());
+        let trace = generate::trace_id();
+        let secret = self.webhook_secret.clone();
+        let now = now_unix();
+        let mut answers = Vec::new();
+        // Two different t values, so the second really has a fresh signature (as a retry does)
+        // and is not a verbatim copy that a replay cache would rightly refuse.
+        for t in [now - 1, now] {
+            let headers: Headers = vec![
+                ("content-type", "application/json".into()),
+                (SIGNATURE_HEADER, sign(&secret, t, &body)),
+                (TRACE_HEADER, trace.clone()),
+            ];
+            answers.push(self.deliver("idempotent-retry", &headers, body.clone()));
+        }
+        let mut facts = Map::new();
+        facts.insert("first".into(), result_fact(&answers[0]));
+        facts.insert("retry".into(), result_fact(&answers[1]));
+        let detail = format!("first {}, retry {}", describe(&answers[0]), describe(&answers[1]));
+        let verdict = match (&answers[0], &answers[1]) {
+            (Ok(a), Ok(b)) if a.is_success() && b.is_success() => Verdict::Pass,
+            (Ok(a), _) if !a.is_success() && !self.vote_accepted => {
+                return (Verdict::Skip, format!("inconclusive: {detail}, and valid deliveries are refused"), facts);
+            }
+            _ => Verdict::Fail,
+        };
+        (verdict, detail, facts)
+    }
+
+    pub(super) fn unknown_event(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let value = json!({
+            "type": "topgg_int.check.unknown_event",
+            "data": { "id": generate::snowflake(), "note": "an event type this receiver cannot know" }
+        });
+        let body = encode_body(&value);
+        let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
+        let result = self.deliver("unknown-event-acknowledged", &headers, body);
+        let mut facts = Map::new();
+        facts.insert("status".into(), result_fact(&result));
+        let detail = describe(&result);
+        match &result {
+            Ok(a) if a.is_success() => (Verdict::Pass, detail, facts),
+            Ok(a) if !self.vote_accepted => {
+                (Verdict::Skip, format!("inconclusive: answered {}, and valid deliveries are refused", a.status), facts)
+            }
+            Ok(a) if a.status >= 500 => (Verdict::Fail, format!("{detail}: Top.gg would retry it"), facts),
+            _ => (Verdict::Fail, format!("{detail}: acknowledge (2xx) and ignore unknown types"), facts),
+        }
+    }
+
+    pub(super) fn trace_header(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let body = encode_body(&vote_value());
+        let headers: Headers = vec![
+            ("content-type", "application/json".into()),
+            (SIGNATURE_HEADER, sign(&self.webhook_secret, now_unix(), &body)),
+        ];
+        let result = self.deliver("trace-header", &headers, body);
+        let mut facts = Map::new();
+        facts.insert("status".into(), result_fact(&result));
+        let detail = match &result {
+            Ok(a) if a.is_success() => format!("not required: accepted with {} without it", a.status),
+            Ok(a) if (400..500).contains(&a.status) && self.vote_accepted => {
+                format!("required: refused with {} without it", a.status)
+            }
+            other => format!("unknown: {}", describe(other)),
+        };
+        facts.insert("required".into(), json!(result.as_ref().is_ok_and(|a| (400..500).contains(&a.status))));
+        (Verdict::Info, detail, facts)
+    }
+}
