@@ -177,6 +177,8 @@ impl InspectorConfig {
 /// Answers one inspector request.
 pub fn answer(host: &dyn Host, cfg: &InspectorConfig, ask: &Ask<'_>) -> Reply {
     let (path, query) = ask.split();
+    // A client's path as quoted in an error sentence: bounded.
+    let shown: String = path.chars().take(100).collect();
     let asset = match path {
         "/_" | "/_/" | "/_/index.html" => Some((INDEX_HTML, "text/html; charset=utf-8")),
         "/_/app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
@@ -201,7 +203,7 @@ pub fn answer(host: &dyn Host, cfg: &InspectorConfig, ask: &Ask<'_>) -> Reply {
         return Reply::error(
             404,
             "not-found",
-            format!("nothing at {path}: the inspector is at /_/ and its API at /_/api/"),
+            format!("nothing at {shown}: the inspector is at /_/ and its API at /_/api/"),
         );
     };
     let segments: Vec<&str> = rest.split('/').collect();
@@ -228,7 +230,7 @@ pub fn answer(host: &dyn Host, cfg: &InspectorConfig, ask: &Ask<'_>) -> Reply {
             404,
             "not-found",
             format!(
-                "nothing at {path}: the API has /_/api/requests, /_/api/requests/ID, …/raw, …/replay, /_/api/events and /_/api/connections"
+                "nothing at {shown}: the API has /_/api/requests, /_/api/requests/ID, …/raw, …/replay, /_/api/events and /_/api/connections"
             ),
         ),
     }
