@@ -319,7 +319,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver''s config URL. Without it, the built-in reference receiver is checked')
             [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
             [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
-            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these cases (comma-separated names)')
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Skip these cases (comma-separated names)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Per-request timeout (e.g. 5, 0.5, 500ms)')

@@ -297,7 +297,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --url 'The receiver''s config URL. Without it, the built-in reference receiver is checked'
             cand --integration-secret 'Secret that signs requests to the config URL'
             cand --integration-secret-file 'Read the integration secret from a file: one line; a trailing newline is stripped'
-            cand --junit 'Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results)'
+            cand --junit 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results'
             cand --only 'Run only these cases (comma-separated names)'
             cand --skip 'Skip these cases (comma-separated names)'
             cand --timeout 'Per-request timeout (e.g. 5, 0.5, 500ms)'

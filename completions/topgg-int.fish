@@ -259,7 +259,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it, the built-in reference receiver is checked' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d 'Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results)' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l only -d 'Run only these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l skip -d 'Skip these cases (comma-separated names)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l timeout -d 'Per-request timeout (e.g. 5, 0.5, 500ms)' -r

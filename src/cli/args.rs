@@ -73,6 +73,8 @@ pub enum Command {
 }
 
 const VERIFY_HELP: &str = "\
+A body or capture over 16 MiB is refused (exit 2); many captures are read one at a time.
+
 Examples:
   topgg-int verify --secret-file secret.txt --signature 't=1770598034,v1=19d8…' --body body.json
   export TOPGG_WEBHOOK_SECRET=whs_…        # kept out of ps and shell history, unlike --secret
@@ -102,7 +104,7 @@ Exit codes:
 const INSPECT_HELP: &str = "\
 Input is detected per file: a raw HTTP request (capture), one JSON payload, or JSON Lines (one payload
 or capture object per line; always so for .jsonl/.ndjson files and with --jsonl). Streams are read line
-by line, never whole.
+by line, never whole. One document, or one line of JSON Lines, over 16 MiB is refused (exit 2).
 
 Examples:
   topgg-int inspect fixtures/vote.create.json
@@ -640,8 +642,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,
 
-    /// Write JUnit XML here (GitHub Actions, GitLab and Jenkins show it as test results).
-    #[arg(long, value_name = "FILE")]
+    /// Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub
+    /// Actions, GitLab and Jenkins show it as test results.
+    #[arg(long, value_name = "FILE|-")]
     pub junit: Option<PathBuf>,
 
     /// Treat recommended cases as required.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::args::InspectArgs;
+use super::input::{MAX_DOCUMENT, too_large};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
@@ -110,10 +111,16 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
     let mut reader = open(path)?;
     let ext_jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
     let mut first = Vec::new();
-    reader.read_until(b'\n', &mut first).map_err(|e| read_err(path, e))?;
+    read_line_capped(&mut reader, &mut first).map_err(|e| read_err(path, e))?;
+    if first.len() as u64 > MAX_DOCUMENT {
+        return Err(too_large(&source, ""));
+    }
     if first.iter().all(u8::is_ascii_whitespace) && !args.jsonl && !ext_jsonl {
         let mut rest = Vec::new();
-        reader.read_to_end(&mut rest).map_err(|e| read_err(path, e))?;
+        read_rest_capped(&mut reader, &mut rest, 0).map_err(|e| read_err(path, e))?;
+        if rest.len() as u64 > MAX_DOCUMENT {
+            return Err(too_large(&source, ""));
+        }
         if rest.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::input(format!("{source} is empty")));
         }
@@ -128,8 +135,23 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
         return stream(&source, first, reader, args, now, ctx, tally);
     }
     let mut all = first;
-    reader.read_to_end(&mut all).map_err(|e| read_err(path, e))?;
+    let already = all.len() as u64;
+    read_rest_capped(&mut reader, &mut all, already).map_err(|e| read_err(path, e))?;
+    if all.len() as u64 > MAX_DOCUMENT {
+        return Err(too_large(&source, ""));
+    }
     single(&source, &all, now, args.show_secrets, ctx, tally)
+}
+
+/// One line into `buf`, stopping one byte past [`MAX_DOCUMENT`] so that a file without newlines
+/// (`/dev/zero`) cannot grow it without bound; the caller checks the length.
+fn read_line_capped(reader: &mut Box<dyn BufRead>, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    reader.by_ref().take(MAX_DOCUMENT + 1).read_until(b'\n', buf)
+}
+
+/// The rest of the input after `already` bytes, up to one byte past [`MAX_DOCUMENT`] in all.
+fn read_rest_capped(reader: &mut Box<dyn BufRead>, buf: &mut Vec<u8>, already: u64) -> std::io::Result<usize> {
+    reader.by_ref().take((MAX_DOCUMENT + 1).saturating_sub(already)).read_to_end(buf)
 }
 
 /// Peeks at what follows without consuming it (the buffered bytes), skipping blank space.
@@ -252,6 +274,7 @@ fn stream(
     let mut line = first;
     let mut number = 1u64;
     let mut read_failure = None;
+    let mut oversized = false;
     with_stdout(|w| {
         loop {
             if !line.iter().all(u8::is_ascii_whitespace) {
@@ -265,8 +288,13 @@ fn stream(
                 }
             }
             line.clear();
-            match reader.read_until(b'\n', &mut line) {
+            match read_line_capped(&mut reader, &mut line) {
                 Ok(0) => return Ok(()),
+                Ok(_) if line.len() as u64 > MAX_DOCUMENT => {
+                    number += 1;
+                    oversized = true;
+                    return Ok(());
+                }
                 Ok(_) => number += 1,
                 // A read failure is the input's fault, not stdout's: keep it apart from write errors.
                 Err(e) => {
@@ -276,6 +304,9 @@ fn stream(
             }
         }
     })?;
+    if oversized {
+        return Err(too_large(source, &format!(" line {number}")));
+    }
     match read_failure {
         Some(e) => {
             Err(Error::input(format!("could not read {source} after line {number}: {}", crate::error::io_reason(&e))))

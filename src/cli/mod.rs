@@ -7,6 +7,7 @@ mod completions;
 mod input;
 mod inspect;
 pub mod interrupt;
+pub mod manpages;
 mod secrets;
 mod serve;
 mod simulate;

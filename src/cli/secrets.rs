@@ -7,6 +7,7 @@
 //! never changes what a command signs with silently.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -77,11 +78,11 @@ pub fn announce(what: &str, secret: &Secret, source: &Source) {
 pub struct SecretFlags<'a> {
     /// What the secret is, for messages ("webhook secret").
     pub what: &'static str,
-    /// The value flag and its value.
+    /// The flag that takes the secret itself, e.g. `--secret`.
     pub flag: &'static str,
     /// The value given with `flag`.
     pub value: Option<&'a str>,
-    /// The file flag and its path.
+    /// The flag that takes a file holding the secret, e.g. `--secret-file`.
     pub file_flag: &'static str,
     /// The path given with `file_flag`.
     pub file: Option<&'a Path>,
@@ -154,6 +155,9 @@ impl SecretFlags<'_> {
     }
 }
 
+/// The largest secret file read.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
 /// Refuses an empty value, which would sign with nothing. `source` names where it came from.
 pub fn non_empty(what: &str, source: &str, value: &str) -> Result<Secret> {
     if value.is_empty() {
@@ -165,7 +169,17 @@ pub fn non_empty(what: &str, source: &str, value: &str) -> Result<Secret> {
 /// A secret file: one trailing newline stripped (and said so unless `quiet`), anything else that
 /// cannot be part of a secret refused with a sentence naming the file.
 pub fn read_file(what: &str, path: &Path, quiet: bool) -> Result<Secret> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(&format!("read the {what} file"), path, &e))?;
+    // A secret is one short line: read a little past 64 KiB at most, so `/dev/zero` fails fast.
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut raw))
+        .map_err(|e| Error::io(&format!("read the {what} file"), path, &e))?;
+    if raw.len() as u64 > MAX_SECRET_FILE {
+        return Err(Error::input(format!(
+            "the {what} file {} is over 64 KiB; a secret is one line such as whs_…",
+            path.display()
+        )));
+    }
     let text = String::from_utf8(raw)
         .map_err(|_| Error::input(format!("the secret file {} is not UTF-8 text", path.display())))?;
     let (secret, stripped) = Secret::from_file_text(&text)
@@ -183,5 +197,28 @@ fn env_value(var: &str) -> Result<Option<String>> {
         Ok(v) => Ok(Some(v)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(Error::input(format!("{var} is not valid UTF-8"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_the_secret_and_its_source() {
+        let s = Secret::new("whs_0123456789abcdef");
+        let fp = s.fingerprint();
+        let from = Source::From(PathBuf::from("conn.json"));
+        assert_eq!(describe(&s, &from), format!("whs_01…ef (fingerprint {fp}, from --from conn.json)"));
+        assert_eq!(describe(&s, &Source::Generated), format!("whs_01…ef (fingerprint {fp}, generated for this run)"));
+        let file = Source::File("--secret-file", PathBuf::from("s.txt"));
+        assert_eq!(file.to_string(), "--secret-file s.txt");
+        assert_eq!(Source::Env(WEBHOOK_SECRET_ENV).to_string(), "TOPGG_WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_naming_its_source() {
+        let err = non_empty("webhook secret", "--secret", "").unwrap_err().to_string();
+        assert_eq!(err, "the webhook secret from --secret is empty");
     }
 }

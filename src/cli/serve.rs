@@ -7,11 +7,13 @@
 //! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
 //! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
-//! table says), SIGTERM 0 (a service manager's normal stop).
+//! table says), SIGTERM 0 (a service manager's normal stop). Log lines never hold up the receiver:
+//! when stdout stops taking them, those past a queue of 8,192 are dropped and counted on stderr.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -26,6 +28,9 @@ use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
 use crate::receiver::{limits, store};
+
+/// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
+const LOG_QUEUE: usize = 8 * 1024;
 
 /// Runs `serve`.
 pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
@@ -86,10 +91,17 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
-    let (lines, queue) = mpsc::sync_channel::<Option<String>>(64 * 1024);
+    let (lines, queue) = mpsc::sync_channel::<Option<String>>(LOG_QUEUE);
     let sender = lines.clone();
+    let dropped = Arc::new(AtomicU64::new(0));
+    let dropping = dropped.clone();
+    // Never wait for stdout: a stalled reader (a paused terminal, a stuck pipe) must not stop
+    // the receiver from answering. Past the queue, lines are counted and said to be dropped.
     let log = move |log: &RequestLog| {
-        let _ = sender.send(Some(if json { log.to_json_line() } else { human(log) }));
+        let line = if json { log.to_json_line() } else { human(log) };
+        if let Err(mpsc::TrySendError::Full(_)) = sender.try_send(Some(line)) {
+            dropping.fetch_add(1, Ordering::Relaxed);
+        }
     };
     let receiver = Receiver::start(config, Box::new(log))?;
     if let Some(i) = receiver.imported() {
@@ -135,15 +147,22 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             receiver.max_connections()
         ));
     }
-    let writer = std::thread::spawn(move || write_lines(&queue));
+    let (done, written) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        write_lines(&queue, &dropped);
+        let _ = done.send(());
+    });
 
     while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
         std::thread::sleep(Duration::from_millis(50));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
-    let _ = lines.send(None);
-    let _ = writer.join();
+    // With the receiver stopped its sender is gone too; once this one is, the writer ends after
+    // what is queued. A stdout that never takes it must not keep serve from exiting.
+    let _ = lines.try_send(None);
+    drop(lines);
+    let _ = written.recv_timeout(Duration::from_secs(2));
     output::note("stopped");
     Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
 }
@@ -157,7 +176,7 @@ fn inspector_url(receiver: &Receiver) -> String {
 /// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
 /// the queue every couple of milliseconds, so workers do not have to wake it for every line and
 /// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
-fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
+fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
     let stdout = std::io::stdout();
     let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
     'idle: while let Ok(mut next) = queue.recv() {
@@ -176,6 +195,7 @@ fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
                 }
             }
             let _ = w.flush();
+            say_dropped(dropped);
             std::thread::sleep(Duration::from_millis(2));
             match queue.try_recv() {
                 Ok(item) => next = item,
@@ -185,6 +205,19 @@ fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
         }
     }
     let _ = w.flush();
+    say_dropped(dropped);
+}
+
+/// Says on stderr how many log lines were dropped since last said.
+fn say_dropped(dropped: &AtomicU64) {
+    let n = dropped.swap(0, Ordering::Relaxed);
+    if n > 0 {
+        output::note(format!(
+            "{} {n} log line{} dropped: standard output is not keeping up",
+            style::warn("note:"),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
 }
 
 fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {

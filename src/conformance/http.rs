@@ -77,11 +77,9 @@ impl Sender {
                 let kind = match e {
                     AttemptError::Connect { .. } | AttemptError::Tls { .. } => FailureKind::Connect,
                     AttemptError::Timeout { .. } => FailureKind::Timeout,
-                    AttemptError::Other(_) => FailureKind::Broken,
+                    AttemptError::Closed { .. } | AttemptError::Other(_) => FailureKind::Broken,
                 };
-                let hint =
-                    if matches!(e, AttemptError::Tls { .. }) { " (--insecure accepts it, staging only)" } else { "" };
-                Err(fail(kind, format!("{e}{hint}")))
+                Err(fail(kind, e.to_string()))
             }
         }
     }

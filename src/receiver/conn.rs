@@ -52,13 +52,21 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         }
         *active += 1;
     }
-    let s = shared.clone();
+    let slot = Slot(shared.clone());
     tokio::spawn(async move {
-        serve_connection(stream, peer, &s).await;
-        let mut active = s.active.lock().unwrap_or_else(|e| e.into_inner());
-        *active -= 1;
-        s.idle.notify_all();
+        serve_connection(stream, peer, &slot.0).await;
     });
+}
+
+/// A connection's place under the cap, given back when its task ends, even by a panic.
+struct Slot(Arc<Shared>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut active = self.0.active.lock().unwrap_or_else(|e| e.into_inner());
+        *active -= 1;
+        self.0.idle.notify_all();
+    }
 }
 
 enum End {

@@ -10,6 +10,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -282,27 +283,88 @@ pub enum BodyError {
     Closed(usize),
     /// The framing was wrong (400): a malformed chunk, a bad trailer.
     Malformed,
+    /// A large body that does not fit in the [`BodyBudget`] now (503).
+    Busy,
 }
 
-/// Reads a whole body, refusing it as soon as it passes `cap` bytes or `deadline` passes.
+/// Bodies up to this size are read without touching the [`BodyBudget`]: a delivery is a few
+/// KB, so an attacker holding the budget with big bodies cannot make real deliveries wait.
+pub const SMALL_BODY: usize = 64 * 1024;
+/// The most bytes of large bodies held in memory at once, unless configured otherwise.
+pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// The memory all connections together may hold in large bodies: 10,000 connections each
+/// sending 2 MiB would otherwise hold 20 GB.
+#[derive(Debug)]
+pub struct BodyBudget {
+    left: AtomicUsize,
+}
+
+impl BodyBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> BodyBudget {
+        BodyBudget { left: AtomicUsize::new(bytes) }
+    }
+
+    fn take(&self, n: usize) -> bool {
+        self.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n)).is_ok()
+    }
+}
+
+/// Bytes of one body held against the [`BodyBudget`], given back when dropped (after the request
+/// is handled, when its body is no longer held).
+#[derive(Debug)]
+pub struct Held<'a> {
+    budget: &'a BodyBudget,
+    bytes: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.left.fetch_add(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// Reads a whole body, refusing it as soon as it passes `cap` bytes or `deadline` passes, or
+/// when a large one does not fit in the budget (reserved up front when `declared`).
 /// Trailers are read (so their framing is checked) and dropped.
-pub async fn read_body(mut body: Incoming, cap: usize, deadline: Instant) -> Result<Bytes, BodyError> {
+pub async fn read_body<'a>(
+    mut body: Incoming,
+    cap: usize,
+    deadline: Instant,
+    budget: &'a BodyBudget,
+    declared: Option<u64>,
+) -> Result<(Bytes, Held<'a>), BodyError> {
+    let mut held = Held { budget, bytes: 0 };
+    if let Some(n) = declared.map(|n| n as usize).filter(|&n| n > SMALL_BODY) {
+        if !budget.take(n) {
+            return Err(BodyError::Busy);
+        }
+        held.bytes = n;
+    }
     let mut out = bytes::BytesMut::new();
     loop {
         let frame = match tokio::time::timeout_at(deadline.into(), body.frame()).await {
             Err(_) => return Err(BodyError::Timeout(out.len())),
-            Ok(None) => return Ok(out.freeze()),
+            Ok(None) => return Ok((out.freeze(), held)),
             Ok(Some(Err(e))) if e.is_incomplete_message() => return Err(BodyError::Closed(out.len())),
             Ok(Some(Err(_))) => return Err(BodyError::Malformed),
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
-            if out.len().saturating_add(data.len()) > cap {
+            let total = out.len().saturating_add(data.len());
+            if total > cap {
                 return Err(BodyError::TooLarge);
+            }
+            if total > SMALL_BODY && total > held.bytes {
+                if !budget.take(total - held.bytes) {
+                    return Err(BodyError::Busy);
+                }
+                held.bytes = total;
             }
             if out.is_empty() && body_is_done(&body) {
                 // One frame is the whole body (the usual Content-Length case): no copy.
-                return Ok(data);
+                return Ok((data, held));
             }
             out.extend_from_slice(&data);
         }
@@ -376,6 +438,16 @@ pub fn ignore_file_size_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_budget_is_given_back() {
+        let b = BodyBudget::new(10);
+        assert!(b.take(6));
+        let held = Held { budget: &b, bytes: 6 };
+        assert!(!b.take(6), "only 4 left");
+        drop(held);
+        assert!(b.take(10));
+    }
 
     #[test]
     fn deadlines_follow_the_phase() {

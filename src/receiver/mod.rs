@@ -8,9 +8,9 @@
 //! ([`forward`]) the developer's app answers instead.
 //!
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
-//! plain blocking API. Each connection is a task ([`conn`]) under per-connection deadlines and a
+//! plain blocking API. Each connection is a task (`conn.rs`) under per-connection deadlines and a
 //! connection cap ([`limits`]), so idle or trickling clients cannot starve real deliveries;
-//! [`service`] routes and answers, [`routes`] holds the endpoints, [`store`] the SQLite store.
+//! [`service`] routes and answers, `routes.rs` holds the endpoints, [`store`] the SQLite store.
 //! The receiver never prints: every request ends in one [`RequestLog`] handed to the caller's
 //! callback.
 
@@ -79,6 +79,9 @@ pub struct ReceiverConfig {
     pub max_body: usize,
     /// Connections served at once; past it new ones are accepted and closed at once.
     pub max_connections: usize,
+    /// Bytes all connections together may hold in bodies over [`limits::SMALL_BODY`]; a large
+    /// body that does not fit gets 503.
+    pub body_budget: usize,
     /// Remove `data_dir` when the receiver stops (set by [`ReceiverConfig::ephemeral`]).
     pub remove_data_dir: bool,
     /// Requests kept in the store's history (`serve --history`); 0 records none.
@@ -120,6 +123,7 @@ impl ReceiverConfig {
             read_timeout: READ_TIMEOUT,
             max_body: MAX_BODY,
             max_connections: limits::DEFAULT_MAX_CONNECTIONS,
+            body_budget: limits::DEFAULT_BODY_BUDGET,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
             forward: None,
@@ -234,6 +238,7 @@ struct Shared {
     stop_tx: tokio::sync::watch::Sender<bool>,
     active: Mutex<usize>,
     idle: Condvar,
+    body_budget: limits::BodyBudget,
     http: hyper::server::conn::http1::Builder,
 }
 
@@ -248,7 +253,8 @@ pub struct Receiver {
 
 impl Receiver {
     /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
-    /// returns once the socket is bound.
+    /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
+    /// limit on the way ([`limits::raise_open_files_limit`]), so the connection cap can be used.
     pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
@@ -292,6 +298,7 @@ impl Receiver {
             .half_close(true)
             .title_case_headers(true);
         let (stop_tx, _) = tokio::sync::watch::channel(false);
+        let body_budget = limits::BodyBudget::new(config.body_budget);
         let shared = Arc::new(Shared {
             config,
             base_url,
@@ -306,6 +313,7 @@ impl Receiver {
             stop_tx,
             active: Mutex::new(0),
             idle: Condvar::new(),
+            body_budget,
             http,
         });
         let accept = runtime.spawn(conn::accept_loop(listener, shared.clone()));

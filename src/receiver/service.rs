@@ -1,8 +1,8 @@
 //! The receiver's hyper service: from a hyper request to the answer, the log line and the history
 //! row. The limits come first ([`super::limits`]: 501 for transfer codings other than chunked, 413
 //! before reading an oversized body, 408 when it does not arrive in time, 400 for broken
-//! framing), then the routing `match` of [`route`] hands a whole [`Request`] to the endpoints of
-//! [`super::routes`]. Statuses follow protocol.md §7. Nothing here prints: every request ends in
+//! framing), then the routing `match` of `route` hands a whole [`Request`] to the endpoints of
+//! `routes.rs`. Statuses follow protocol.md §7. Nothing here prints: every request ends in
 //! one [`RequestLog`] handed to the caller's callback.
 
 use std::convert::Infallible;
@@ -118,8 +118,11 @@ impl Outcome {
 
 /// Everything one connection's service needs.
 pub(super) struct ConnCtx {
+    /// The receiver's shared state.
     pub shared: Arc<Shared>,
+    /// The connection's phase, for deadlines and the head scan.
     pub state: Arc<ConnState>,
+    /// The client's address.
     pub peer: Option<SocketAddr>,
 }
 
@@ -170,7 +173,7 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         return refuse(413, "too-large", format!("the body is {n} bytes, over the {cap} byte limit"));
     }
     let deadline = started + shared.config.read_timeout;
-    let body = match read_body(incoming, cap, deadline).await {
+    let (body, _held) = match read_body(incoming, cap, deadline, &shared.body_budget, declared).await {
         Ok(b) => b,
         Err(e) => {
             let ms = shared.config.read_timeout.as_millis();
@@ -185,6 +188,9 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
                     (400, "bad-request", format!("the client closed the connection after {}", what(n)))
                 }
                 BodyError::Malformed => (400, "bad-request", "the chunked body is malformed".to_string()),
+                BodyError::Busy => {
+                    (503, "busy", "too many large bodies are being received at once; try again shortly".to_string())
+                }
             };
             return refuse(status, verdict, detail);
         }
@@ -199,12 +205,13 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         // The inspector's own traffic is neither logged nor recorded: the page would watch itself.
         return super::inspector::wire::answer(shared.clone(), request, ctx.peer).await;
     }
-    // The config URL commits to SQLite (an fsync), and captures are file writes: both block, so
-    // they run off the async workers and never stall other connections. Deliveries only read
-    // memory and queue their history row.
-    // Forwarding waits on the developer's app.
-    let blocking =
-        request.path() == "/integration" || shared.config.capture_dir.is_some() || shared.forwarder.is_some();
+    // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
+    // copies and sorts every connection: all of them run off the async workers so they never
+    // stall other connections. Deliveries only read memory and queue their history row. In
+    // forward mode every request waits on the developer's app.
+    let blocking = matches!(request.path(), "/integration" | "/connections")
+        || shared.captures.is_some()
+        || shared.forwarder.is_some();
     let (resp, mut log, request) = if blocking {
         let s = shared.clone();
         let peer = ctx.peer;
@@ -257,7 +264,10 @@ pub(super) fn log_refused_head(
 }
 
 /// The routing `match`: the endpoint for the path and method, then the capture and the log line.
-/// In forward mode the developer's app answers every Top.gg route instead (this then blocks).
+/// Endpoints that answer from a whole request belong in the `match`; one that must answer
+/// before the body is read, or stream its answer (a [`Body`] of server-sent events), belongs in
+/// [`answer`] ahead of `read_body`. In forward mode the developer's app answers every Top.gg route
+/// instead (this then blocks).
 pub(super) fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());

@@ -6,7 +6,9 @@
 //! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
 //! request history are written by a recorder thread in batches at `synchronous=NORMAL`: they are
 //! recorded after the fact, an fsync per delivery would cap throughput, and a WAL commit at NORMAL
-//! already survives the process being killed (only a power cut can lose the last batch).
+//! already survives the process being killed (only a power cut can lose the last batch). They are
+//! queued without waiting: a recorder 64k records behind (a stalled disk) drops them rather than
+//! holding up the receiver's async workers.
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. A `connections.json` of the old JSON store is imported on
 //! start and renamed aside. Nothing here prints: [`Store::imported`] says what happened.
@@ -255,7 +257,7 @@ impl Store {
         }
         let fresh = self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
         if fresh {
-            self.send(Record::Vote(id.to_string()));
+            self.offer(Record::Vote(id.to_string()));
         }
         !fresh
     }
@@ -275,7 +277,9 @@ impl Store {
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(HistoryEntry { request: None, ..entry.clone() });
         }
-        self.send(Record::History(Box::new(entry)));
+        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped and its
+        // id stays unused.
+        self.offer(Record::History(Box::new(entry)));
         id
     }
 
@@ -323,6 +327,16 @@ impl Store {
         let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
         if let Some(tx) = tx {
             let _ = tx.send(r);
+        }
+    }
+
+    /// Queues a record without waiting: when the recorder is this far behind (a stalled disk),
+    /// the record is dropped rather than holding up the request that made it. Both kinds are
+    /// written after the answer anyway, and seen vote ids stay in memory.
+    fn offer(&self, r: Record) {
+        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.try_send(r);
         }
     }
 
@@ -708,6 +722,28 @@ mod tests {
         fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
+    }
+
+    #[test]
+    fn a_stalled_recorder_never_holds_up_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+        // Holding the database lock stalls the recorder as a hung disk would.
+        let held = s.db.clone();
+        let guard = held.lock().unwrap();
+        let (done, finished) = sync_channel(1);
+        let s2 = s.clone();
+        std::thread::spawn(move || {
+            for i in 0..70_000 {
+                s2.record(entry("vote.create", "ok"));
+                s2.see_vote(&format!("v{i}"));
+            }
+            let _ = done.send(());
+        });
+        let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
+        drop(guard);
+        assert!(returned, "recording waited for the stalled recorder");
+        assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
     }
 
     #[test]

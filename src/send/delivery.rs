@@ -160,17 +160,24 @@ pub enum AttemptError {
         /// What the TLS layer said.
         reason: String,
     },
+    /// The connection was made and then closed (or reset) before any answer came back: the
+    /// receiver crashed or gave up on the request. Retried, as Top.gg does.
+    Closed {
+        /// The host and port.
+        target: String,
+    },
     /// The request could not be built or the exchange failed in another way.
     Other(String),
 }
 
 impl AttemptError {
-    /// A short stable code for JSON output: `connect`, `timeout`, `tls`, `other`.
+    /// A short stable code for JSON output: `connect`, `timeout`, `tls`, `closed`, `other`.
     pub fn code(&self) -> &'static str {
         match self {
             AttemptError::Connect { .. } => "connect",
             AttemptError::Timeout { .. } => "timeout",
             AttemptError::Tls { .. } => "tls",
+            AttemptError::Closed { .. } => "closed",
             AttemptError::Other(_) => "other",
         }
     }
@@ -184,6 +191,9 @@ impl fmt::Display for AttemptError {
                 write!(f, "no answer from {target} within {}", format_duration(*after))
             }
             AttemptError::Tls { target, reason } => write!(f, "TLS handshake with {target} failed: {reason}"),
+            AttemptError::Closed { target } => {
+                write!(f, "the server closed the connection without answering ({target})")
+            }
             AttemptError::Other(m) => f.write_str(m),
         }
     }
@@ -199,15 +209,10 @@ impl Client {
             .timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(opts.insecure);
-        if let Some(pem) = &opts.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("the CA file is not a PEM certificate ({e})"))?;
-            if certs.is_empty() {
-                return Err("the CA file holds no PEM certificate".into());
-            }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
+        if let Some(pem) = &opts.ca_pem
+            && !opts.insecure
+        {
+            b = b.use_preconfigured_tls(super::tls::client_config(pem)?);
         }
         if opts.no_proxy {
             b = b.no_proxy();
@@ -235,7 +240,7 @@ impl Client {
         }
         let started = Instant::now();
         let sent = self.inner.request(method, req.url.clone()).headers(headers).body(req.body.clone()).send();
-        let mut resp = sent.map_err(|e| self.classify(&e, &req.url))?;
+        let mut resp = sent.map_err(|e| self.plain_http_or(self.classify(&e, &req.url), &req.url))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -265,6 +270,28 @@ impl Client {
         vars.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.is_empty()).map(|x| (*v, x)))
     }
 
+    /// An https attempt that failed in TLS or timed out may have reached a plain-HTTP port (a
+    /// server waiting for a request line reads a ClientHello forever): ask the port in plain HTTP,
+    /// briefly, and say so if it answers that way. Not through a proxy, which would answer itself.
+    fn plain_http_or(&self, e: AttemptError, url: &Url) -> AttemptError {
+        if url.scheme() != "https"
+            || !matches!(e, AttemptError::Tls { .. } | AttemptError::Timeout { .. })
+            || self.proxy_for(url).is_some()
+        {
+            return e;
+        }
+        if !speaks_plain_http(url, PROBE_TIMEOUT.min(self.timeout)) {
+            return e;
+        }
+        let mut plain = url.clone();
+        // http and https are both special schemes, so this cannot fail.
+        let _ = plain.set_scheme("http");
+        AttemptError::Tls {
+            target: host_port(url),
+            reason: format!("this port speaks plain HTTP; use http:// ({plain})"),
+        }
+    }
+
     /// A failure while reading the body: reqwest's error inside the I/O error when there is one.
     fn classify_read(&self, e: &std::io::Error, url: &Url) -> AttemptError {
         if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
@@ -285,11 +312,7 @@ impl Client {
         let lower = chain.to_ascii_lowercase();
         let tls_words = ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"];
         if url.scheme() == "https" && tls_words.iter().any(|w| lower.contains(w)) {
-            let mut reason = root_cause(e);
-            if lower.contains("invalidcontenttype") || lower.contains("handshake eof") {
-                reason.push_str(" (the server does not seem to speak TLS on this port; try http://)");
-            }
-            return AttemptError::Tls { target: hostport, reason };
+            return AttemptError::Tls { target: hostport, reason: tls_advice(&lower, &root_cause(e)) };
         }
         if e.is_connect() {
             let mut reason = root_cause(e);
@@ -301,8 +324,62 @@ impl Client {
             }
             return AttemptError::Connect { target: describe_target(url), reason };
         }
+        // hyper's words for a connection that ended before a status line arrived.
+        let closed = ["connection closed before message completed", "incompletemessage", "connection reset"];
+        if closed.iter().any(|w| lower.contains(w)) {
+            return AttemptError::Closed { target: hostport };
+        }
         AttemptError::Other(format!("request to {hostport} failed: {chain}"))
     }
+}
+
+/// How long the plain-HTTP probe waits for a status line.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Whether `url`'s port answers a plain-HTTP request with a status line.
+fn speaks_plain_http(url: &Url, timeout: Duration) -> bool {
+    use std::io::Write;
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let port = url.port_or_known_default().unwrap_or(443);
+    let Some(addr) = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, timeout) else { return false };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    let probe = format!("HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(probe.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
+}
+
+/// One sentence for a TLS failure, with the next step; `lower` is the whole error chain in lower
+/// case, `cause` its innermost message.
+fn tls_advice(lower: &str, cause: &str) -> String {
+    let staging = "or --insecure to skip the check (staging only)";
+    if lower.contains("causedasendentity") {
+        return format!(
+            "the server presents a CA certificate as its own (a self-signed one, as `openssl req -x509` makes); \
+             trust exactly that certificate with --cacert FILE, {staging}"
+        );
+    }
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        return format!(
+            "the server's certificate is not signed by a CA this machine trusts; pass that CA with --cacert FILE, {staging}"
+        );
+    }
+    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        return format!(
+            "the server's certificate is not issued for this host name; use the name it is issued for, {staging}"
+        );
+    }
+    if lower.contains("expired") {
+        return format!("the server's certificate has expired; renew it, {staging}");
+    }
+    if lower.contains("invalidcontenttype") || lower.contains("handshake eof") || lower.contains("corrupt message") {
+        return "the server does not speak TLS on this port; try http://".into();
+    }
+    format!("{cause}; --cacert FILE trusts a private CA, {staging}")
 }
 
 /// `host:port` of a URL.
@@ -509,7 +586,8 @@ impl RetryPolicy {
     pub fn wants_retry(&self, result: &Result<Response, AttemptError>) -> bool {
         match result {
             Ok(r) => r.status >= 500 || (self.retry_on_4xx && (400..500).contains(&r.status)),
-            Err(AttemptError::Other(_)) => false,
+            // A TLS failure is the same on every attempt: the certificate will not change in 7 s.
+            Err(AttemptError::Other(_) | AttemptError::Tls { .. }) => false,
             Err(_) => true,
         }
     }

@@ -6,14 +6,16 @@
 //! the point of load mode is to measure the receiver, not the sender. Other targets (https, or a
 //! proxy configured) run on C threads through the reqwest [`Client`].
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::delivery::{AttemptError, Client, Delivery, Response, RetryPolicy, Url, deliver, describe_target};
+use super::delivery::{
+    AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, Url, deliver, describe_target,
+};
 use super::direct::{self, Progress};
 
 /// What to run.
@@ -47,6 +49,19 @@ impl Sample {
     }
 }
 
+/// After this many refused connections without a single answer the target is taken to be down:
+/// the run stops instead of waiting out every retry of every delivery.
+pub const REFUSALS_BEFORE_GIVING_UP: u64 = 3;
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    /// One per finished delivery.
+    pub samples: Vec<Sample>,
+    /// Set when the run stopped early because every connection was refused: the first refusal.
+    pub gave_up: Option<AttemptError>,
+}
+
 /// Builds delivery number `i` (its own body, trace and signing).
 pub type MakeDelivery = dyn Fn(u64) -> Delivery + Send + Sync;
 
@@ -58,17 +73,60 @@ struct Shared {
     done: Arc<AtomicU64>,
     stop: fn() -> bool,
     started: Instant,
+    /// Some attempt got an answer (any status): refusals after that are the receiver's trouble
+    /// under load, to be counted, not a reason to stop.
+    answered: AtomicBool,
+    refusals: AtomicU64,
+    first_refusal: Mutex<Option<AttemptError>>,
 }
 
 impl Shared {
     /// The next delivery's number, after waiting for its slot when paced; `None` when done.
     fn claim(&self) -> Option<(u64, Option<Instant>)> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        if i >= self.config.count || (self.stop)() {
+        if i >= self.config.count || (self.stop)() || self.gave_up() {
             return None;
         }
         let due = self.config.rate.map(|r| self.started + Duration::from_secs_f64(i as f64 / r));
         Some((i, due))
+    }
+
+    /// Notes an attempt's result for the give-up rule.
+    fn note(&self, result: &Result<Response, AttemptError>) {
+        match result {
+            Ok(_) => self.answered.store(true, Ordering::Relaxed),
+            Err(e @ AttemptError::Connect { .. }) => {
+                self.refusals.fetch_add(1, Ordering::Relaxed);
+                let mut first = self.first_refusal.lock().unwrap_or_else(|p| p.into_inner());
+                first.get_or_insert_with(|| e.clone());
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Nothing was ever answered and connections keep being refused: the target is down.
+    fn gave_up(&self) -> bool {
+        !self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) >= REFUSALS_BEFORE_GIVING_UP
+    }
+
+    /// Whether a delivery should stop retrying: Ctrl-C, or a refusal while nothing has answered
+    /// yet (the next delivery tries again at once, and a few of those decide).
+    fn stop_retrying(&self) -> bool {
+        (self.stop)() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
+    }
+}
+
+/// The reqwest client, reporting each attempt to [`Shared::note`].
+struct Watched<'a> {
+    client: Client,
+    shared: &'a Shared,
+}
+
+impl Transport for Watched<'_> {
+    fn send(&mut self, req: &Request) -> Result<Response, AttemptError> {
+        let result = self.client.send(req);
+        self.shared.note(&result);
+        result
     }
 }
 
@@ -81,12 +139,22 @@ pub fn run(
     make: Arc<MakeDelivery>,
     done: Arc<AtomicU64>,
     stop: fn() -> bool,
-) -> Result<Vec<Sample>, String> {
+) -> Result<LoadResult, String> {
     let direct = direct::eligible(url);
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if direct { cpus.min(config.concurrency).max(1) } else { config.concurrency.max(1) };
-    let shared =
-        Arc::new(Shared { config, client, make, next: AtomicU64::new(0), done, stop, started: Instant::now() });
+    let shared = Arc::new(Shared {
+        config,
+        client,
+        make,
+        next: AtomicU64::new(0),
+        done,
+        stop,
+        started: Instant::now(),
+        answered: AtomicBool::new(false),
+        refusals: AtomicU64::new(0),
+        first_refusal: Mutex::new(None),
+    });
     let mut samples = Vec::new();
     let results: Vec<Result<Vec<Sample>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -103,18 +171,21 @@ pub fn run(
     for r in results {
         samples.extend(r?);
     }
-    Ok(samples)
+    let stopped_early = (samples.len() as u64) < shared.config.count && shared.gave_up();
+    let gave_up =
+        if stopped_early { shared.first_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None };
+    Ok(LoadResult { samples, gave_up })
 }
 
 fn blocking_worker(sh: &Shared) -> Vec<Sample> {
-    let mut client = sh.client.clone();
+    let mut client = Watched { client: sh.client.clone(), shared: sh };
     let mut out = Vec::new();
     while let Some((i, due)) = sh.claim() {
         if let Some(due) = due {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         let d = (sh.make)(i);
-        let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &sh.stop);
+        let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &|| sh.stop_retrying());
         let result = match &report.last().result {
             Ok(r) => Ok(r.status),
             Err(e) => Err(e.clone()),
@@ -168,7 +239,8 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
                     Err(AttemptError::Timeout { after: timeout, target: host_port(&req.url) })
                 }
             };
-            if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !(sh.stop)() {
+            sh.note(&res);
+            if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !sh.stop_retrying() {
                 tokio::time::sleep(sh.config.policy.delay(attempts)).await;
                 continue;
             }
@@ -253,5 +325,5 @@ async fn exchange(
             }
         }
     }
-    Err(AttemptError::Other(format!("{} closed the connection without answering", describe_target(url))))
+    Err(AttemptError::Closed { target: describe_target(url) })
 }

@@ -223,3 +223,50 @@ fn a_json_capture_shorter_than_its_content_length_is_named() {
         "{text}"
     );
 }
+
+#[test]
+fn oversized_documents_and_endless_input_are_refused_fast_naming_the_file_and_the_cap() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    // One JSON string just over 16 MiB: valid JSON, too large to take whole.
+    let mut doc = vec![b'"'];
+    doc.resize(16 * 1024 * 1024 + 1, b'a');
+    doc.push(b'"');
+    std::fs::write(&big, &doc).unwrap();
+    let long_line = dir.path().join("long.jsonl");
+    let mut lines = b"{\"type\":\"webhook.test\",\"data\":{}}\n".to_vec();
+    lines.extend_from_slice(&doc);
+    lines.push(b'\n');
+    std::fs::write(&long_line, &lines).unwrap();
+    let big_s = big.display().to_string();
+    let long_s = long_line.display().to_string();
+    let runs: Vec<(Vec<&str>, String)> = vec![
+        (vec!["inspect", &big_s], format!("{big_s} is over the 16 MiB limit for one document")),
+        (vec!["inspect", "/dev/zero"], "/dev/zero is over the 16 MiB limit".into()),
+        (vec!["inspect", "--jsonl", "/dev/zero"], "/dev/zero is over the 16 MiB limit".into()),
+        (vec!["inspect", &long_s], format!("{long_s} line 2 is over the 16 MiB limit")),
+        (vec!["verify", "--secret", "whs_x", "--request", "/dev/zero"], "/dev/zero is over the 16 MiB limit".into()),
+        (vec!["verify", "--secret", "whs_x", "--request", &big_s], format!("{big_s} is over the 16 MiB limit")),
+        (
+            vec!["verify", "--secret", "whs_x", "--signature", "t=1,v1=00", "--body", "/dev/zero"],
+            "/dev/zero is over the 16 MiB limit".into(),
+        ),
+        (
+            vec!["verify", "--secret-file", "/dev/zero", "--request", &big_s],
+            "secret file /dev/zero is over 64 KiB".into(),
+        ),
+    ];
+    for (args, want) in runs {
+        let started = Instant::now();
+        let out = cmd().args(&args).timeout(Duration::from_secs(20)).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{args:?} took {:?}", started.elapsed());
+    }
+    // The first line of a long stream is still inspected and printed before the refusal.
+    let out = cmd().arg("inspect").arg(&long_line).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 1      webhook.test"));
+}

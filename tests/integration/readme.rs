@@ -59,3 +59,25 @@ fn console_examples_print_what_the_readme_shows() {
     }
     assert!(checked >= 4, "only {checked} console examples found");
 }
+
+#[test]
+fn install_section_matches_the_crate() {
+    let text = readme();
+    let top = &text[..text.find("## Commands").expect("README has a Commands section")];
+    let manifest = std::fs::read_to_string(repo_path("Cargo.toml")).unwrap();
+    let rust =
+        manifest.lines().find_map(|l| l.strip_prefix("rust-version = ")).expect("rust-version").trim_matches('"');
+    assert!(
+        top.contains(&format!("Rust {rust} or newer, via [rustup]")),
+        "README states another Rust version than {rust}"
+    );
+    assert!(top.contains("cargo install --locked --path ."), "install without --locked re-resolves dependencies");
+    // Every committed completion script and the man directory are named with a path that exists.
+    for file in ["topgg-int.bash", "_topgg-int", "topgg-int.fish", "_topgg-int.ps1", "topgg-int.elv"] {
+        assert!(top.contains(&format!("completions/{file}")), "no install line for completions/{file}");
+        assert!(repo_path(&format!("completions/{file}")).exists(), "{file}");
+    }
+    assert!(top.contains("cp man/*.1 ") && repo_path("man/topgg-int.1").exists());
+    let page = top.split("man topgg-int-").nth(1).and_then(|r| r.split_whitespace().next()).expect("a man example");
+    assert!(repo_path(&format!("man/topgg-int-{page}.1")).exists(), "man topgg-int-{page} has no page");
+}

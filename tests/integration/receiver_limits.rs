@@ -380,3 +380,212 @@ fn serve_raises_its_open_files_limit_and_says_when_the_cap_is_over_it() {
     let (_, err) = run((hard + 1).to_string());
     assert!(err.contains(&format!("over the open-files limit of {hard}")), "{err}");
 }
+
+#[test]
+fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.capture_dir = Some(dir.path().to_path_buf());
+    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    connect(&r, "1", "whs_cap");
+    let body = vote_body("c1");
+    let (x, y) = body.split_at(7);
+    let mut req = format!(
+        "POST /webhooks/1 HTTP/1.1\r\nx-topgg-signature: {}\r\nx-topgg-trace: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        super::serve::sign("whs_cap", &body)
+    )
+    .into_bytes();
+    for part in [x, y] {
+        req.extend_from_slice(format!("{:x};ext=1\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\nx-trailer: 1\r\n\r\n");
+    assert_eq!(raw(r.local_addr(), &req).unwrap().status, 204);
+    r.shutdown();
+    let file = dir.path().join("000002-vote.create.http");
+    let stored = std::fs::read(&file).unwrap();
+    let c = topgg_int::protocol::capture::Capture::parse(&stored).unwrap();
+    assert_eq!(c.body, body, "the decoded body, whole");
+    assert_eq!(c.header("content-length"), Some(body.len().to_string().as_str()));
+    assert_eq!(c.header("transfer-encoding"), None);
+    assert!(stored.ends_with(&body), "nothing after the body: {:?}", String::from_utf8_lossy(&stored));
+}
+
+#[test]
+fn clients_dripping_bytes_do_not_hold_up_deliveries() {
+    topgg_int::receiver::limits::raise_open_files_limit();
+    let (r, _) = receiver(Duration::from_secs(10));
+    connect(&r, "1", "whs_drip");
+    let a = r.local_addr();
+    let mut drips: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut s = TcpStream::connect(a).unwrap();
+            let start: &[u8] = if i % 2 == 0 {
+                b"POST /webhooks/1 HTTP/1.1\r\nX-Slow: "
+            } else {
+                b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 999\r\n\r\n"
+            };
+            s.write_all(start).unwrap();
+            s
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    for i in 0..20 {
+        for d in &mut drips {
+            let _ = d.write_all(b"a");
+        }
+        let t = Instant::now();
+        let resp = post_signed(a, "/webhooks/1", "whs_drip", &vote_body(&format!("d{i}")));
+        worst = worst.max(t.elapsed());
+        assert_eq!(resp.status, 204);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(worst < Duration::from_millis(500), "the slowest delivery took {worst:?}");
+}
+
+/// A spawned serve that is killed however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends `n` pipelined `GET /health` on one connection, `batch` at a time; returns the 200s read.
+fn health_burst(addr: std::net::SocketAddr, n: usize, batch: usize) -> usize {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let one = b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut ok = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = Vec::new();
+    while ok < n {
+        let k = batch.min(n - ok);
+        s.write_all(&one.repeat(k)).unwrap();
+        let want = ok + k;
+        while ok < want {
+            let got = s.read(&mut buf).unwrap();
+            assert!(got > 0, "closed after {ok} answers");
+            pending.extend_from_slice(&buf[..got]);
+            let text = b"HTTP/1.1 200 OK";
+            while let Some(at) = pending.windows(text.len()).position(|w| w == text) {
+                ok += 1;
+                pending.drain(..at + text.len());
+            }
+        }
+    }
+    ok
+}
+
+#[test]
+fn a_stdout_that_stops_reading_does_not_stop_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = KillOnDrop(
+        super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (e, mut pipe) = (stderr.clone(), child.0.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            e.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    // Read the ready line, then nothing more: the pipe fills, then serve's log queue.
+    let mut out = child.0.stdout.take().unwrap();
+    let mut ready = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        ready.push(byte[0]);
+    }
+    let ready: serde_json::Value = serde_json::from_slice(&ready).unwrap();
+    let addr: std::net::SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    let bursts: Vec<_> = (0..4).map(|_| std::thread::spawn(move || health_burst(addr, 3000, 100))).collect();
+    for b in bursts {
+        assert_eq!(b.join().unwrap(), 3000, "every request answered while stdout is stalled");
+    }
+    let t = Instant::now();
+    assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("2", "whs_o")).status, 200);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    // Once stdout is read again, serve says what it dropped.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let until = Instant::now() + Duration::from_secs(5);
+    while !stderr.lock().unwrap().contains("log lines dropped") {
+        assert!(Instant::now() < until, "no drop note: {}", stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(child);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_serve_even_while_stdout_is_stalled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = KillOnDrop(
+        super::serve::serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = child.0.stdout.take().unwrap();
+    let mut ready = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        ready.push(byte[0]);
+    }
+    let ready: serde_json::Value = serde_json::from_slice(&ready).unwrap();
+    let addr: std::net::SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
+    assert_eq!(health_burst(addr, 10_000, 100), 10_000);
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let until = Instant::now() + Duration::from_secs(8);
+    let status = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < until, "serve hung on its stalled stdout");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(out);
+}
+
+#[test]
+fn large_bodies_share_a_memory_budget_and_small_deliveries_never_wait_for_it() {
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.body_budget = 3 * 1024 * 1024;
+    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    connect(&r, "1", "whs_budget");
+    let a = r.local_addr();
+    let two_mib = 2 * 1024 * 1024;
+    let head = format!("POST /integration HTTP/1.1\r\nConnection: close\r\nContent-Length: {two_mib}\r\n\r\n");
+    // One large body in flight holds 2 MiB of the 3.
+    let mut holding = TcpStream::connect(a).unwrap();
+    holding.write_all(head.as_bytes()).unwrap();
+    holding.write_all(&vec![b' '; 1024]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut second = head.clone().into_bytes();
+    second.extend(std::iter::repeat_n(b' ', two_mib));
+    let busy = raw(a, &second).unwrap();
+    assert_eq!(busy.status, 503, "{:?}", String::from_utf8_lossy(&busy.body));
+    // A delivery is small: it does not need the budget.
+    assert_eq!(post_signed(a, "/webhooks/1", "whs_budget", &vote_body("b1")).status, 204);
+    // Once the first body is read and answered, its share is given back.
+    holding.write_all(&vec![b' '; two_mib - 1024]).unwrap();
+    let (out, _) = read_all(&mut holding, Duration::from_secs(5));
+    assert_eq!(parse_response(&out).unwrap().status, 401);
+    assert_eq!(raw(a, &second).unwrap().status, 401, "the budget was given back");
+}

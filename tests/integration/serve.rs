@@ -286,19 +286,20 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     // Delete, twice (idempotent: the second, signed afresh as a retry is, still gets 204); the
     // first one replayed byte for byte is refused; deliveries then 404.
     let del = delete_body("111");
-    let first_sig = sign(INTEGRATION_SECRET, &del);
+    // Fixed, distinct timestamps: two signings in the same second would be the same (t, v1).
+    let first_sig = sign_at(INTEGRATION_SECRET, now() - 10, &del);
     let signed = |sig: &str| {
         request(a, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "trace-1")], &del).unwrap()
     };
     assert_eq!(signed(&first_sig).status, 204);
-    assert_eq!(signed(&sign_at(INTEGRATION_SECRET, now() - 1, &del)).status, 204);
+    assert_eq!(signed(&sign_at(INTEGRATION_SECRET, now() - 5, &del)).status, 204);
     let replayed = signed(&first_sig);
     assert_eq!(replayed.status, 409);
     assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
     let logs = s.logs(23);
-    assert_eq!(logs.len(), 23, "one log line per request");
+    assert_eq!(logs.len(), 23, "one log line per request: {logs:#?}");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -316,7 +317,8 @@ fn a_captured_create_replayed_after_its_delete_does_not_bring_the_connection_bac
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
     let create = create_body("31", "whs_replay");
-    let sig = sign(INTEGRATION_SECRET, &create);
+    // Fixed, distinct timestamps: two signings in the same second would be the same (t, v1).
+    let sig = sign_at(INTEGRATION_SECRET, now() - 10, &create);
     let send = |body: &[u8], sig: &str| {
         request(s.addr, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "t")], body).unwrap()
     };
@@ -327,7 +329,7 @@ fn a_captured_create_replayed_after_its_delete_does_not_bring_the_connection_bac
     let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
     assert_eq!(listed["connections"], json!([]), "the connection stays deleted");
     // Top.gg's retry of the create is signed afresh, and accepted.
-    assert_eq!(send(&create, &sign_at(INTEGRATION_SECRET, now() - 1, &create)).status, 200);
+    assert_eq!(send(&create, &sign_at(INTEGRATION_SECRET, now() - 5, &create)).status, 200);
     let logs = s.logs(4);
     assert_eq!((logs[2]["verdict"].as_str(), logs[2]["status"].as_u64()), (Some("replayed-signature"), Some(409)));
     assert_eq!(logs[2]["connection"], "31");

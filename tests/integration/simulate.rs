@@ -685,7 +685,7 @@ fn tls_problems_are_named() {
     let https = s.url("/w").replace("http://", "https://");
     let out = simulate(&["test", "--url", &https, "--secret", SECRET, "--retries", "0"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("TLS handshake") && stderr(&out).contains("try http://"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("TLS handshake") && stderr(&out).contains("use http://"), "{}", stderr(&out));
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("ca.pem");
     std::fs::write(&pem, "not a certificate\n").unwrap();

@@ -165,3 +165,148 @@ fn dry_run_masking_leaves_the_body_intact_when_the_secret_is_short() {
     assert!(body["isWeekend"].is_boolean(), "{body}");
     assert_eq!(v["headers"]["Authorization"], "…", "{v:#}");
 }
+
+#[test]
+fn a_connection_closed_without_an_answer_is_retried_and_named() {
+    let (base, count) = raw_server(Box::new(|n, s| {
+        if n > 0 {
+            let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+        // The first request: the connection is dropped unanswered.
+    }));
+    let out = cmd()
+        .args(["simulate", "test", "--url", &format!("{base}/w"), "--secret", SECRET, "--retry-delays", "10ms"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("attempt 1") && stdout.contains("the server closed the connection without answering"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("acknowledged (204) after 2 attempts"), "{stdout}");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn load_mode_against_a_dead_port_stops_after_a_few_refusals() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &format!("http://127.0.0.1:{port}/w"), "--secret", SECRET])
+        .args(["--count", "200", "--concurrency", "2"])
+        .output()
+        .unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(stderr.contains("stopped after 3 refused connections and not one answer"), "{stderr}");
+    assert!(stderr.contains("connection refused") && stderr.contains("is the receiver running there?"), "{stderr}");
+}
+
+#[test]
+fn https_to_a_plain_http_port_is_named_at_once_without_retries() {
+    // The first connection (the ClientHello) is held unanswered, as a server waiting for the rest
+    // of a request line does; later ones are answered in plain HTTP.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let https = format!("https://{}/w", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().flatten().enumerate() {
+            if n == 0 {
+                held.push(stream);
+                continue;
+            }
+            let mut stream = stream;
+            if read_request(&stream) {
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        }
+    });
+    let started = Instant::now();
+    let out =
+        cmd().args(["simulate", "test", "--url", &https, "--secret", SECRET, "--timeout", "500ms"]).output().unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(stderr.contains("this port speaks plain HTTP; use http://"), "{stdout}{stderr}");
+    assert!(!stdout.contains("attempt 2"), "a TLS failure is not retried: {stdout}");
+}
+
+/// `openssl s_server` with a certificate from `openssl req -x509`, killed on drop; `None` when
+/// there is no openssl binary.
+struct OpensslServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+    cert: std::path::PathBuf,
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl_server() -> Option<OpensslServer> {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    assert!(made.success(), "openssl req failed");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}")])
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = OpensslServer { child, port, _dir: dir, cert };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(server)
+}
+
+#[test]
+fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
+    let Some(server) = openssl_server() else {
+        eprintln!("skipped: no openssl binary");
+        return;
+    };
+    let url = format!("https://127.0.0.1:{}/w", server.port);
+    let out = cmd().args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0"]).output().unwrap();
+    let (_, stderr) = out_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("self-signed") && stderr.contains("--cacert FILE") && stderr.contains("--insecure"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Other(") && !stderr.contains("CaUsedAsEndEntity"), "{stderr}");
+
+    // With the certificate itself as --cacert the handshake goes through: what is left is that
+    // s_server -www does not answer a POST.
+    let out = cmd()
+        .args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0", "--timeout", "500ms"])
+        .arg("--cacert")
+        .arg(&server.cert)
+        .output()
+        .unwrap();
+    let (_, stderr) = out_text(&out);
+    assert!(!stderr.contains("TLS"), "{stderr}");
+    assert!(stderr.contains("no answer from 127.0.0.1:") || stderr.contains("closed the connection"), "{stderr}");
+}

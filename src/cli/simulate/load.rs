@@ -113,7 +113,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut progress = Progress::new(plan.count, step, !s.json);
-    let samples = std::thread::scope(|scope| {
+    let result = std::thread::scope(|scope| {
         let engine = scope.spawn(|| {
             loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), interrupt::requested)
         });
@@ -125,7 +125,15 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     })
     .map_err(Error::input)?;
     progress.finish();
-    summarise(s, step, target, plan, &samples, started.elapsed())
+    if let Some(first) = result.gave_up {
+        return Err(Error::network(format!(
+            "stopped after {} refused connections and not one answer, {} of {} votes sent: {first}; is the receiver running there?",
+            loadgen::REFUSALS_BEFORE_GIVING_UP,
+            result.samples.len(),
+            plan.count
+        )));
+    }
+    summarise(s, step, target, plan, &result.samples, started.elapsed())
 }
 
 /// The `p`-th percentile (0..=1) of sorted values, nearest-rank.
