@@ -149,7 +149,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__check)
-            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --color --json --help --version"
+            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,7 +453,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +508,26 @@ _topgg__int() {
                     return 0
                     ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-config-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-webhook-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inspector-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -697,7 +717,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__flow)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -74,10 +74,16 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance 
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-to -d 'Forward mode: verify and record each request, then pass it with its exact body and headers to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the app\'s answer' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-config-path -d 'With --forward-to: the app\'s config path, instead of /integration' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-webhook-path -d 'With --forward-to: the app\'s webhook path, instead of /webhooks/<id>; {connection_id} in it becomes the id' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-timeout -d 'With --forward-to: how long the app has to answer before the sender gets 504' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector requires when --bind is not a loopback address (generated and printed once if not given)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-refused -d 'With --capture-dir, capture refused requests (4xx, 5xx) too: anyone who can reach the port can send those, so they are not written by default'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l show-secrets -d 'Show webhook secrets in full in the inspector and GET /connections (masked otherwise)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s V -l version -d 'Print version'
@@ -226,6 +232,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l inspect -d 'After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and print the page\'s URL, to look at what was sent'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from flow" -s V -l version -d 'Print version'
@@ -277,6 +284,7 @@ never\t''"
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l strict -d 'Treat recommended cases as required'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l list -d 'List the cases with their severity and explanation, and exit'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l inspect -d 'After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and print the page\'s URL, to look at every case\'s request'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -s V -l version -d 'Print version'

@@ -80,6 +80,12 @@ Endpoints:
   POST /legacy                 v0 votes, Authorization: <--legacy-secret>
   GET  /health                 200
   GET  /connections            connections as JSON, secrets redacted
+  GET  /_/                     the inspector: every request live, its verdict, replay, copy as curl
+  GET  /_/api/…                the inspector's API (requests, requests/ID, …/raw, …/replay, events)
+
+The inspector and /connections answer only on loopback; with a non-loopback --bind they need the
+token printed at start (x-topgg-int-token header or ?token=). With --forward-to URL each request is
+verified, recorded and passed on to your app, and the app's answer goes back to the sender.
 
 The first line printed gives the config URL once the socket is bound (with --json:
 {\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per
@@ -90,6 +96,7 @@ Examples:
   topgg-int serve --port 8080
   topgg-int serve --port 0 --json --data-dir ./data | tee serve.log
   topgg-int serve --public-url https://my-tunnel.example --capture-dir captures/
+  topgg-int serve --forward-to http://localhost:3000/topgg
 
 Exit codes:
   2    usage error or unusable input (port in use, corrupt or unreadable store)
@@ -261,6 +268,34 @@ pub struct ServeArgs {
     /// How long a client may take to send a whole request before it gets 408 (tests shorten it).
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION", hide = true)]
     pub read_timeout: Duration,
+
+    /// Forward mode: verify and record each request, then pass it with its exact body and headers
+    /// to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the
+    /// app's answer.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// With --forward-to: the app's config path, instead of /integration.
+    #[arg(long, value_name = "PATH", requires = "forward_to")]
+    pub forward_config_path: Option<String>,
+
+    /// With --forward-to: the app's webhook path, instead of /webhooks/<id>; {connection_id} in it
+    /// becomes the id.
+    #[arg(long, value_name = "PATH", requires = "forward_to")]
+    pub forward_webhook_path: Option<String>,
+
+    /// With --forward-to: how long the app has to answer before the sender gets 504.
+    #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION")]
+    pub forward_timeout: Duration,
+
+    /// Show webhook secrets in full in the inspector and GET /connections (masked otherwise).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// The token the inspector requires when --bind is not a loopback address (generated and
+    /// printed once if not given).
+    #[arg(long, env = "TOPGG_INT_INSPECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub inspector_token: Option<String>,
 }
 
 /// `topgg-int simulate`.
@@ -535,6 +570,11 @@ pub struct FlowArgs {
     pub delivery: DeliveryArgs,
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,
+
+    /// After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and
+    /// print the page's URL, to look at what was sent.
+    #[arg(long, conflicts_with = "url")]
+    pub inspect: bool,
 }
 
 /// `simulate replay`.
@@ -621,6 +661,11 @@ pub struct CheckArgs {
     /// List the cases with their severity and explanation, and exit.
     #[arg(long)]
     pub list: bool,
+
+    /// After the run, keep the built-in receiver and its inspector page up until Ctrl-C, and
+    /// print the page's URL, to look at every case's request.
+    #[arg(long, conflicts_with = "url")]
+    pub inspect: bool,
 }
 
 /// `topgg-int vectors`.

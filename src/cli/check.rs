@@ -125,9 +125,15 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     } else {
         conformance::run(&config)?
     };
-    if let Some(receiver) = builtin {
-        receiver.shutdown();
-    }
+    // --inspect (which rules out --url) keeps the built-in receiver up past the report.
+    let held = match builtin {
+        Some(r) if args.inspect && !report.interrupted => Some(r),
+        Some(r) => {
+            r.shutdown();
+            None
+        }
+        None => None,
+    };
     if ctx.json {
         let value = report_json(&report, args.strict);
         with_stdout(|w| writeln!(w, "{value}"))?;
@@ -146,6 +152,14 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         w.flush().map_err(io_err)?;
     } else if junit_stdout {
         with_stdout(|w| write_junit(w, &report, args.strict))?;
+    }
+    if let Some(receiver) = held {
+        output::note(format!(
+            "inspector {}  (the built-in receiver stays up: Ctrl-C stops it)",
+            receiver.inspector_url()
+        ));
+        super::interrupt::wait();
+        receiver.shutdown();
     }
     if report.interrupted {
         return Err(Error::Interrupted);

@@ -24,6 +24,14 @@ pub fn install() -> Arc<AtomicBool> {
     .clone()
 }
 
+/// Blocks until Ctrl-C (for `--inspect`: the built-in receiver stays up until then).
+pub fn wait() {
+    let flag = install();
+    while !flag.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Whether Ctrl-C has been pressed since [`install`].
 pub fn requested() -> bool {
     FLAG.get().is_some_and(|f| f.load(Ordering::SeqCst))

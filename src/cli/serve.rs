@@ -2,7 +2,8 @@
 //!
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
-//! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
+//! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,"forward_to":…}`),
+//! printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
 //! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
@@ -24,6 +25,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
+use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
 use crate::receiver::{limits, store};
 
@@ -68,6 +70,15 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
+    config.show_secrets = args.show_secrets;
+    config.inspector_token = args.inspector_token.filter(|t| !t.is_empty()).map(Secret::new);
+    config.forward = args.forward_to.map(|base| ForwardConfig {
+        base,
+        config_path: args.forward_config_path,
+        webhook_path: args.forward_webhook_path,
+        timeout: args.forward_timeout.max(Duration::from_millis(10)),
+    });
+    let forwarding = config.forward.as_ref().map(|f| f.base.clone());
     if args.max_connections == 0 {
         return Err(Error::input("--max-connections 0 would refuse every connection; give 1 or more"));
     }
@@ -115,12 +126,17 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             "store": receiver.store_path().display().to_string(),
             "integration_secret_fingerprint": integration_secret.fingerprint(),
             "connections": receiver.connections().len(),
+            "inspector_url": inspector_url(&receiver),
+            "forward_to": forwarding,
         });
         output::with_stdout(|w| writeln!(w, "{ready}"))?;
     } else {
         output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
     }
     banner(&receiver, &data_dir, &integration_secret, generated);
+    if let Some(f) = &forwarding {
+        output::note(format!("{} {f} (the app answers every Top.gg request)", style::dim("forwarding to")));
+    }
     if let Some(limit) = receiver.open_files_limit()
         && receiver.max_connections() as u64 > limit
     {
@@ -149,6 +165,12 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     let _ = written.recv_timeout(Duration::from_secs(2));
     output::note("stopped");
     Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
+}
+
+/// The page's URL without its token (the token is printed once, on stderr).
+fn inspector_url(receiver: &Receiver) -> String {
+    let url = receiver.inspector_url();
+    url.split_once('?').map_or(url.clone(), |(u, _)| u.to_string())
 }
 
 /// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
@@ -209,6 +231,15 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     ));
     output::note(format!("{} {}", style::dim("listening on"), receiver.local_addr()));
     output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
+    match receiver.inspector_token() {
+        Some(_) => output::note(format!(
+            "{} {}  {}",
+            style::dim("inspector"),
+            receiver.inspector_url(),
+            style::warn("(non-local clients need the token in this URL; it is shown only this once)")
+        )),
+        None => output::note(format!("{} {}", style::dim("inspector"), receiver.inspector_url())),
+    }
     if generated {
         output::note(format!(
             "{} generated an integration secret (kept in {}; shown only this once):\n  {}",

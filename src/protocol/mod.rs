@@ -6,6 +6,7 @@ pub mod base64;
 pub mod capture;
 pub mod diagnose;
 pub mod generate;
+pub mod handshake;
 pub mod payload;
 pub mod reserialize;
 pub mod secret;

@@ -10,9 +10,9 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params};
 
 /// One answered request as kept in the history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryEntry {
-    /// Row id: increases with arrival order; 0 for an entry not yet stored.
+    /// Row id: increases with arrival order; assigned by [`super::store::Store::record`].
     pub id: i64,
     /// When the request arrived, Unix nanoseconds.
     pub time_unix_nanos: i64,
@@ -39,6 +39,27 @@ pub struct HistoryEntry {
     /// The raw request (head and body, as a capture file holds it); `None` when the request was
     /// refused before it could be read, and in [`super::store::Store::history`] listings.
     pub request: Option<Vec<u8>>,
+    /// The id of the entry this request replays (the inspector's replay button).
+    pub replay_of: Option<i64>,
+    /// In forward mode, what the developer's app answered.
+    pub forwarded: Option<Forwarded>,
+}
+
+/// The developer's app's answer to a forwarded request (`serve --forward-to`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    /// Where the request went.
+    pub url: String,
+    /// The app's status; `None` when it could not be reached or did not answer in time.
+    pub status: Option<u16>,
+    /// From sending the request to the end of the app's answer, microseconds.
+    pub latency_us: i64,
+    /// The app's answer headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The app's answer body (at most the receiver's body cap).
+    pub body: Vec<u8>,
+    /// Why there is no answer (refused, timed out), one sentence.
+    pub error: Option<String>,
 }
 
 /// Which history rows [`super::store::Store::history`] returns: newest first, only ids below
@@ -73,19 +94,30 @@ CREATE TABLE IF NOT EXISTS history (
     latency_us INTEGER NOT NULL,
     trace TEXT,
     retry INTEGER NOT NULL,
-    request BLOB
+    request BLOB,
+    replay_of INTEGER,
+    forward_url TEXT,
+    forward_status INTEGER,
+    forward_latency_us INTEGER,
+    forward_headers TEXT,
+    forward_body BLOB,
+    forward_error TEXT
 );";
 
-const COLUMNS: &str =
-    "id, time_unix_nanos, method, path, event, connection, verdict, detail, status, latency_us, trace, retry";
+const COLUMNS: &str = "id, time_unix_nanos, method, path, event, connection, verdict, detail, status, latency_us, \
+     trace, retry, replay_of, forward_url, forward_status, forward_latency_us, forward_headers, forward_error";
 
 /// Inserts one entry (inside the recorder's transaction).
 pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
+    let f = e.forwarded.as_ref();
     c.prepare_cached(
-        "INSERT INTO history (time_unix_nanos, method, path, event, connection, verdict, detail, status, \
-         latency_us, trace, retry, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO history (id, time_unix_nanos, method, path, event, connection, verdict, detail, status, \
+         latency_us, trace, retry, request, replay_of, forward_url, forward_status, forward_latency_us, \
+         forward_headers, forward_body, forward_error) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
+        e.id,
         e.time_unix_nanos,
         e.method,
         e.path,
@@ -97,7 +129,14 @@ pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
         e.latency_us,
         e.trace,
         e.retry,
-        e.request
+        e.request,
+        e.replay_of,
+        f.map(|f| &f.url),
+        f.and_then(|f| f.status),
+        f.map(|f| f.latency_us),
+        f.map(|f| serde_json::to_string(&f.headers).unwrap_or_default()),
+        f.map(|f| &f.body),
+        f.and_then(|f| f.error.as_deref()),
     ])?;
     Ok(())
 }
@@ -122,8 +161,28 @@ fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<HistoryEntry> {
         latency_us: r.get(9)?,
         trace: r.get(10)?,
         retry: r.get(11)?,
-        request: if with_request { r.get(12)? } else { None },
+        replay_of: r.get(12)?,
+        forwarded: match r.get::<_, Option<String>>(13)? {
+            None => None,
+            Some(url) => Some(Forwarded {
+                url,
+                status: r.get(14)?,
+                latency_us: r.get::<_, Option<i64>>(15)?.unwrap_or(0),
+                headers: r
+                    .get::<_, Option<String>>(16)?
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .unwrap_or_default(),
+                body: if with_request { r.get::<_, Option<Vec<u8>>>(19)?.unwrap_or_default() } else { Vec::new() },
+                error: r.get(17)?,
+            }),
+        },
+        request: if with_request { r.get(18)? } else { None },
     })
+}
+
+/// The highest id stored, 0 for an empty history: new ids continue from it.
+pub(super) fn max_id(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row("SELECT coalesce(max(id), 0) FROM history", [], |r| r.get(0))
 }
 
 /// The rows `q` selects, newest first, without their request bytes.
@@ -149,7 +208,7 @@ pub(super) fn list(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<His
 
 /// One row with its request bytes.
 pub(super) fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<HistoryEntry>> {
-    let mut st = c.prepare_cached(&format!("SELECT {COLUMNS}, request FROM history WHERE id = ?1"))?;
+    let mut st = c.prepare_cached(&format!("SELECT {COLUMNS}, request, forward_body FROM history WHERE id = ?1"))?;
     let mut rows = st.query([id])?;
     match rows.next()? {
         Some(r) => Ok(Some(from_row(r, true)?)),

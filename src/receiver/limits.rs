@@ -56,6 +56,9 @@ struct Phase {
     /// Watches the head now arriving for a Content-Length (hyper drops it when Transfer-Encoding
     /// is also there, and the request must then be refused).
     scan: HeadScan,
+    /// The last answer is an event stream (the inspector's `/_/api/events`): it stays open with no
+    /// deadline until it ends itself, which it does when the receiver stops.
+    streaming: bool,
 }
 
 /// A byte-at-a-time look at header names, until the blank line that ends the head.
@@ -127,6 +130,7 @@ impl ConnState {
                 first_byte: None,
                 started: now,
                 scan: HeadScan::default(),
+                streaming: false,
             }),
         }
     }
@@ -171,6 +175,12 @@ impl ConnState {
         p.scan = HeadScan::default();
     }
 
+    /// The answer just given is an event stream: no idle deadline while it lasts (it carries
+    /// `Connection: close`, so the connection ends with it).
+    pub fn streaming(&self) {
+        self.lock().streaming = true;
+    }
+
     /// When the request now arriving started: its first byte, or the accept or last answer.
     pub fn pending_since(&self) -> Instant {
         let p = self.lock();
@@ -186,6 +196,10 @@ impl ConnState {
     /// The next deadline and what it means. `stopping` shortens an idle connection's wait.
     pub fn deadline(&self, read_timeout: Duration, stopping: bool) -> (Instant, Expiry) {
         let p = self.lock();
+        if p.streaming {
+            let far = Instant::now() + Duration::from_secs(24 * 3600);
+            return (if stopping { p.since } else { far }, Expiry::Idle);
+        }
         if p.busy {
             return (p.started + read_timeout + BUSY_GRACE, Expiry::Stuck);
         }

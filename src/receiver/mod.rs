@@ -3,7 +3,9 @@
 //!
 //! Endpoints: `POST /integration` (the config URL, integration secret), `POST /webhooks/<id>`
 //! (deliveries, that connection's webhook secret), `POST /legacy` (v0 votes, `Authorization`),
-//! `GET /health`, `GET /connections` (secrets redacted). Statuses follow protocol.md §7.
+//! `GET /health`, `GET /connections` (secrets redacted; loopback or token, like the inspector),
+//! and the inspector under `/_/` ([`inspector`]). Statuses follow protocol.md §7; in forward mode
+//! ([`forward`]) the developer's app answers instead.
 //!
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
 //! plain blocking API. Each connection is a task (`conn.rs`) under per-connection deadlines and a
@@ -14,7 +16,9 @@
 
 pub mod captures;
 mod conn;
+pub mod forward;
 pub mod history;
+pub mod inspector;
 pub mod limits;
 pub mod replay;
 mod routes;
@@ -28,6 +32,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use self::forward::{ForwardConfig, Forwarder};
+use self::history::Forwarded;
+use self::inspector::InspectorConfig;
 use self::store::{Connection, Imported, Store};
 use crate::error::{Error, Result};
 use crate::protocol::generate;
@@ -79,6 +86,13 @@ pub struct ReceiverConfig {
     pub remove_data_dir: bool,
     /// Requests kept in the store's history (`serve --history`); 0 records none.
     pub history: usize,
+    /// Forward mode: where the developer's app is (`serve --forward-to`).
+    pub forward: Option<ForwardConfig>,
+    /// The token non-local inspector clients must give; generated at start when `bind` is not a
+    /// loopback address and none is set.
+    pub inspector_token: Option<Secret>,
+    /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
+    pub show_secrets: bool,
 }
 
 impl ReceiverConfig {
@@ -112,6 +126,9 @@ impl ReceiverConfig {
             body_budget: limits::DEFAULT_BODY_BUDGET,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
+            forward: None,
+            inspector_token: None,
+            show_secrets: false,
         }
     }
 }
@@ -148,6 +165,10 @@ pub struct RequestLog {
     pub warning: Option<String>,
     /// The capture file written for the request.
     pub capture: Option<PathBuf>,
+    /// In forward mode, what the app answered.
+    pub forwarded: Option<Forwarded>,
+    /// The history entry this request replays (the inspector's replay button).
+    pub replay_of: Option<i64>,
 }
 
 impl RequestLog {
@@ -204,6 +225,10 @@ pub type LogFn = Box<dyn Fn(&RequestLog) + Send + Sync>;
 struct Shared {
     config: ReceiverConfig,
     base_url: String,
+    /// `http://<bound address>`, for the inspector's own URL.
+    local_url: String,
+    forwarder: Option<Forwarder>,
+    inspector: InspectorConfig,
     store: Store,
     captures: Option<captures::Captures>,
     replay: replay::ReplayGuard,
@@ -254,10 +279,17 @@ impl Receiver {
             bind(&config.bind, config.port)?
         };
         let addr = listener.local_addr().map_err(|e| Error::input(format!("could not read the bound address: {e}")))?;
+        let local_url = format!("http://{}", display_addr(addr));
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => format!("http://{}", display_addr(addr)),
+            None => local_url.clone(),
         };
+        let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
+        let mut config = config;
+        if !addr.ip().is_loopback() && config.inspector_token.is_none() {
+            config.inspector_token = Some(Secret::new(hex::encode(generate::secret_bytes::<16>()?)));
+        }
+        let inspector = InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.max_header_size(limits::MAX_HEAD)
             // Our own deadlines answer 408 (limits.rs); hyper's would only close.
@@ -270,6 +302,9 @@ impl Receiver {
         let shared = Arc::new(Shared {
             config,
             base_url,
+            local_url,
+            forwarder,
+            inspector,
             store,
             captures,
             replay: replay::ReplayGuard::default(),
@@ -304,6 +339,19 @@ impl Receiver {
     /// The webhook URL handed out for a connection.
     pub fn webhook_url(&self, connection_id: &str) -> String {
         format!("{}/webhooks/{connection_id}", self.shared.base_url)
+    }
+
+    /// The inspector page's URL, on the bound address (with `?token=` when one is required).
+    pub fn inspector_url(&self) -> String {
+        match &self.shared.inspector.token {
+            Some(t) => format!("{}/_/?token={}", self.shared.local_url, t.expose()),
+            None => format!("{}/_/", self.shared.local_url),
+        }
+    }
+
+    /// The token non-local inspector clients must give, when one is required.
+    pub fn inspector_token(&self) -> Option<&Secret> {
+        self.shared.inspector.token.as_ref()
     }
 
     /// The address the socket is bound to.

@@ -20,7 +20,9 @@ pub(super) fn not_allowed(allow: &'static str) -> Outcome {
         ..Outcome::refuse(405, "method-not-allowed", format!("only {allow} is allowed here"))
     }
 }
-pub(super) fn connections_json(shared: &Shared) -> Value {
+/// `{"connections": [{connection_id, webhook_url, webhook_secret_fingerprint, webhook_secret
+/// (masked unless shown), project, user, created_at}]}`.
+pub(super) fn connections_json(shared: &Shared, show_secrets: bool) -> Value {
     let list: Vec<Value> = shared
         .store
         .list()
@@ -30,6 +32,7 @@ pub(super) fn connections_json(shared: &Shared) -> Value {
                 "connection_id": c.connection_id,
                 "webhook_url": format!("{}/webhooks/{}", shared.base_url, c.connection_id),
                 "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
+                "webhook_secret": if show_secrets { c.webhook_secret.expose().to_string() } else { c.webhook_secret.masked() },
                 "project": c.project,
                 "user": c.user,
                 "created_at": crate::protocol::time::format_utc(c.created_at),

@@ -134,6 +134,9 @@ pub(super) async fn serve(
     let started = ctx.state.begin();
     let resp = answer(req, &ctx, started).await;
     ctx.state.end();
+    if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"text/event-stream") {
+        ctx.state.streaming();
+    }
     Ok(resp)
 }
 
@@ -198,10 +201,17 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = Request { method, target, headers, body, started };
+    if super::inspector::owns(request.path()) {
+        // The inspector's own traffic is neither logged nor recorded: the page would watch itself.
+        return super::inspector::wire::answer(shared.clone(), request, ctx.peer).await;
+    }
     // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
     // copies and sorts every connection: all of them run off the async workers so they never
-    // stall other connections. Deliveries only read memory and queue their history row.
-    let blocking = matches!(request.path(), "/integration" | "/connections") || shared.captures.is_some();
+    // stall other connections. Deliveries only read memory and queue their history row. In
+    // forward mode every request waits on the developer's app.
+    let blocking = matches!(request.path(), "/integration" | "/connections")
+        || shared.captures.is_some()
+        || shared.forwarder.is_some();
     let (resp, mut log, request) = if blocking {
         let s = shared.clone();
         let peer = ctx.peer;
@@ -256,8 +266,9 @@ pub(super) fn log_refused_head(
 /// The routing `match`: the endpoint for the path and method, then the capture and the log line.
 /// Endpoints that answer from a whole request belong in the `match`; one that must answer
 /// before the body is read, or stream its answer (a [`Body`] of server-sent events), belongs in
-/// [`answer`] ahead of `read_body`.
-fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
+/// [`answer`] ahead of `read_body`. In forward mode the developer's app answers every Top.gg route
+/// instead (this then blocks).
+pub(super) fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
     let path = req.path();
@@ -265,7 +276,14 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
     let get = matches!(method, "GET" | "HEAD");
     let out = match path {
         "/health" if get => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
-        "/connections" if get => Outcome { body: Some(routes::connections_json(shared)), ..Outcome::ok(200) },
+        "/connections" if get => match shared.inspector.allow(&super::inspector::wire::ask(req, peer)) {
+            Ok(()) => {
+                Outcome { body: Some(routes::connections_json(shared, shared.config.show_secrets)), ..Outcome::ok(200) }
+            }
+            Err((status, why)) => {
+                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
+            }
+        },
         "/health" | "/connections" => routes::not_allowed("GET"),
         "/integration" if method == "POST" => routes::config_url(shared, req),
         "/legacy" if method == "POST" => routes::legacy(shared, req),
@@ -282,7 +300,8 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
                 404,
                 "not-found",
                 format!(
-                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections",
+                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, \
+                     /connections, and the inspector at /_/",
                     shorten(path)
                 ),
             ),
@@ -320,6 +339,19 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
     if let Some(allow) = out.allow {
         resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
     }
+    // Forward mode: the app answers every Top.gg route, whatever the receiver's own verdict.
+    let mut status = out.status;
+    let mut forwarded = None;
+    let topgg_route = path == "/integration" || path.starts_with("/webhooks/") || path == "/legacy";
+    if let (Some(f), true) = (&shared.forwarder, topgg_route) {
+        let a = f.send(method, &req.target, &req.headers, &req.body);
+        if let Some(e) = &a.record.error {
+            warning = Some(format!("forward failed: {e}"));
+        }
+        status = a.status;
+        resp = forwarded_response(&a);
+        forwarded = Some(a.record);
+    }
     if shared.stop.load(Ordering::Relaxed) {
         // Stopping: this is the connection's last answer.
         resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
@@ -333,12 +365,14 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         connection: out.connection,
         verdict: out.verdict,
         detail: out.detail,
-        status: out.status,
+        status,
         latency: Duration::ZERO,
         trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
         retry: out.retry,
         warning,
         capture,
+        forwarded,
+        replay_of: None,
     };
     (resp, log)
 }
@@ -349,6 +383,18 @@ fn shorten(path: &str) -> String {
         Some((at, _)) => format!("{}…", &path[..at]),
         None => path.to_string(),
     }
+}
+
+/// The app's answer as it goes back to the sender: its status, headers and body.
+fn forwarded_response(a: &super::forward::Answer) -> hyper::Response<Body> {
+    let mut r = hyper::Response::new(Full::new(Bytes::from(a.body.clone())).boxed());
+    *r.status_mut() = http::StatusCode::from_u16(a.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    for (n, v) in &a.headers {
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v)) {
+            r.headers_mut().append(n, v);
+        }
+    }
+    r
 }
 
 fn empty_response(status: u16) -> hyper::Response<Body> {
@@ -386,10 +432,10 @@ pub(super) fn raw_refusal(status: u16, reason: &str, code: &str, message: &str) 
 }
 
 /// Queues a request for the store's history: the log line's fields and the raw request (in the
-/// capture format), when it was read.
-fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
+/// capture format), when it was read. Returns its id (0 when the history is off).
+pub(super) fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) -> i64 {
     if shared.config.history == 0 {
-        return;
+        return 0;
     }
     let request = req.map(|r| r.to_capture().to_http());
     shared.store.record(super::history::HistoryEntry {
@@ -397,7 +443,8 @@ fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
         time_unix_nanos: log.time_unix_nanos as i64,
         method: log.method.clone(),
         path: log.path.chars().take(256).collect(),
-        event: log.event.clone(),
+        // A refused request's body was never parsed; the list still wants to say what it was.
+        event: log.event.clone().or_else(|| req.filter(|_| log.status >= 400).and_then(|r| peek_type(&r.body))),
         connection: log.connection.clone(),
         verdict: log.verdict.to_string(),
         detail: log.detail.clone(),
@@ -406,7 +453,20 @@ fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
         trace: log.trace.clone(),
         retry: log.retry,
         request,
-    });
+        replay_of: log.replay_of,
+        forwarded: log.forwarded.clone(),
+    })
+}
+
+/// The `type` of a JSON body, printable and at most 64 characters.
+fn peek_type(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let t = serde_json::from_slice::<Typed>(body).ok()?.kind;
+    Some(t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect())
 }
 
 fn refusal_log(
@@ -432,6 +492,8 @@ fn refusal_log(
         retry: false,
         warning: None,
         capture: None,
+        forwarded: None,
+        replay_of: None,
     }
 }
 

@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver as Rx, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
@@ -24,7 +25,10 @@ use std::time::Duration;
 
 use rusqlite::{OpenFlags, TransactionBehavior, params};
 use serde::Deserialize;
+use tokio::sync::broadcast;
 
+#[cfg(test)]
+use super::history::Forwarded;
 use super::history::{self, HistoryEntry, HistoryQuery};
 use crate::error::{Error, Result, io_reason};
 use crate::protocol::generate;
@@ -45,6 +49,8 @@ pub const MAX_VOTE_ID: usize = 128;
 /// Requests kept in the history unless `serve --history` says otherwise.
 pub const DEFAULT_HISTORY: usize = 10_000;
 const SCHEMA_VERSION: i64 = 1;
+/// How many new entries a slow subscriber may fall behind before it misses some.
+const EVENT_BACKLOG: usize = 512;
 
 /// One connection made by `integration.create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +92,8 @@ pub struct Store {
     history_limit: usize,
     recorder: Mutex<Option<(SyncSender<Record>, JoinHandle<()>)>>,
     imported: Option<Imported>,
+    next_id: AtomicI64,
+    events: broadcast::Sender<HistoryEntry>,
 }
 
 const SCHEMA: &str = "
@@ -136,6 +144,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
         let (map, seen) = init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
+        let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
         let mut store = Store {
             path,
             db: Arc::new(Mutex::new(db)),
@@ -144,6 +153,8 @@ impl Store {
             history_limit: history,
             recorder: Mutex::new(None),
             imported: None,
+            next_id: AtomicI64::new(max_id + 1),
+            events: broadcast::channel(EVENT_BACKLOG).0,
         };
         store.imported = store.import_json(dir)?;
         let (tx, rx) = sync_channel(64 * 1024);
@@ -251,12 +262,32 @@ impl Store {
         !fresh
     }
 
-    /// Queues a request for the history (a no-op with `--history 0`). Written within milliseconds
-    /// by the recorder thread, in batches; the oldest rows beyond the bound are dropped.
-    pub fn record(&self, entry: HistoryEntry) {
-        if self.history_limit > 0 {
-            self.offer(Record::History(Box::new(entry)));
+    /// Queues a request for the history and returns its id (0, and nothing recorded, with
+    /// `--history 0`). The id is assigned here, from a counter that continues the stored ids, so
+    /// that it is known before the row is written: subscribers ([`Store::subscribe`]) get the entry
+    /// (without its bytes) at once. Written within milliseconds by the recorder thread, in batches;
+    /// the oldest rows beyond the bound are dropped.
+    pub fn record(&self, mut entry: HistoryEntry) -> i64 {
+        if self.history_limit == 0 {
+            return 0;
         }
+        entry.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = entry.id;
+        // Only pay for the copy when an inspector page is listening.
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(HistoryEntry { request: None, ..entry.clone() });
+        }
+        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped and its
+        // id stays unused.
+        self.offer(Record::History(Box::new(entry)));
+        id
+    }
+
+    /// Every entry recorded from now on, as it is recorded (without its request bytes). A
+    /// subscriber that falls more than a few hundred entries behind misses the oldest of them
+    /// (`RecvError::Lagged`) and should reload the list.
+    pub fn subscribe(&self) -> broadcast::Receiver<HistoryEntry> {
+        self.events.subscribe()
     }
 
     /// The history rows `q` selects, newest first, without their request bytes (see
@@ -665,6 +696,7 @@ mod tests {
             trace: None,
             retry: false,
             request: Some(b"POST / HTTP/1.1\r\n\r\n".to_vec()),
+            ..Default::default()
         }
     }
 
@@ -731,9 +763,18 @@ mod tests {
         let one = s.history_entry(4).unwrap().unwrap();
         assert_eq!(one.request.as_deref(), Some(&b"POST / HTTP/1.1\r\n\r\n"[..]));
         assert_eq!(s.history_entry(1).unwrap(), None);
+        drop(s);
+        let s = Store::open_with(dir.path(), 3).unwrap();
+        let mut events = s.subscribe();
+        assert_eq!(s.record(entry("c", "ok")), 6, "ids continue after a reopen");
+        assert_eq!(events.try_recv().unwrap().id, 6, "subscribers see the entry at once");
+        let fwd = Forwarded { url: "http://a/".into(), status: Some(201), body: b"hi".to_vec(), ..Default::default() };
+        let id = s.record(HistoryEntry { replay_of: Some(6), forwarded: Some(fwd.clone()), ..entry("c", "ok") });
+        let back = s.history_entry(id).unwrap().unwrap();
+        assert_eq!((back.replay_of, back.forwarded), (Some(6), Some(fwd)));
         let off = tempfile::tempdir().unwrap();
         let s = Store::open_with(off.path(), 0).unwrap();
-        s.record(entry("a", "ok"));
+        assert_eq!(s.record(entry("a", "ok")), 0);
         assert!(s.history(&HistoryQuery::default()).unwrap().is_empty(), "--history 0 records nothing");
     }
 

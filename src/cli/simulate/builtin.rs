@@ -11,13 +11,18 @@ use crate::send::delivery::{Url, parse_url};
 /// A running built-in receiver; it stops when dropped.
 pub(crate) struct Builtin {
     config_url: Url,
-    _receiver: Receiver,
+    receiver: Receiver,
 }
 
 impl Builtin {
     /// Its config URL (`http://127.0.0.1:PORT/integration`).
     pub fn config_url(&self) -> &Url {
         &self.config_url
+    }
+
+    /// The receiver itself.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 
     /// Its legacy (v0) endpoint, `POST /legacy`.
@@ -37,5 +42,11 @@ pub(crate) fn builtin_target(integration_secret: &Secret, legacy_secret: Option<
     let config_url = parse_url(&receiver.config_url())
         .map_err(|e| Error::input(format!("the built-in receiver's config URL is unusable: {e}")))?;
     output::note(format!("no --url: running against the built-in receiver at {config_url}"));
-    Ok(Builtin { config_url, _receiver: receiver })
+    Ok(Builtin { config_url, receiver })
+}
+
+/// `--inspect`: prints the inspector's URL and keeps the receiver up until Ctrl-C.
+pub(crate) fn hold_for_inspection(receiver: &Receiver) {
+    output::note(format!("inspector {}  (the built-in receiver stays up: Ctrl-C stops it)", receiver.inspector_url()));
+    crate::cli::interrupt::wait();
 }

@@ -227,10 +227,19 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
 /// webhook URL signed with the connection's secret, then delete.
 pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
-    let (config_url, integration, _builtin) = config_target(&s, s.url.clone(), &a.integration)?;
+    let (config_url, integration, builtin) = config_target(&s, s.url.clone(), &a.integration)?;
+    let outcome = run_flow(&s, &config_url, &integration);
+    // --inspect (which rules out --url): the run's verdict stands once Ctrl-C ends the look.
+    if let (true, Some(b)) = (a.inspect, &builtin) {
+        super::builtin::hold_for_inspection(b.receiver());
+    }
+    outcome
+}
+
+fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outcome> {
     let no_payload = PayloadArgs::default();
     let mut tally = Tally::default();
-    let connected = fresh_connection(&s, &config_url, &integration, &mut tally)?;
+    let connected = fresh_connection(s, config_url, integration, &mut tally)?;
     if s.dry_run {
         output::note("note: flow --dry-run shows the first request only; the others depend on its answer");
         return Ok(Outcome::Success);
@@ -245,7 +254,7 @@ pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
         tally.fail();
         return tally.finish();
     };
-    announce_secret(&s, "webhook secret", &c.webhook_secret, &Source::Handshake);
+    announce_secret(s, "webhook secret", &c.webhook_secret, &Source::Handshake);
     let steps = [("webhook.test", Shape::Test), ("vote.create", Shape::Vote { weight: None, query: Vec::new() })];
     for (step, shape) in steps {
         if step != "webhook.test" && !c.routes.iter().any(|r| r == step) {
@@ -263,7 +272,7 @@ pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
             }
         }
     }
-    delete_step(&s, &config_url, &integration, &c.connection_id, &mut tally)?;
+    delete_step(s, config_url, integration, &c.connection_id, &mut tally)?;
     if !s.json {
         let verdict = if tally.all_ok() { style::ok("flow complete:") } else { style::fail("flow failed:") };
         with_stdout(|w| writeln!(w, "{verdict} handshake ok, {}", tally.summary()))?;

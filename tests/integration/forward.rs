@@ -1,0 +1,197 @@
+//! Forward mode (`serve --forward-to`) against a test app on 127.0.0.1:0 that records the bytes
+//! it gets and answers the handshake: bytes identical both ways, signatures still verify, the
+//! handshake judged, 502 for a dead app and 504 for a slow one.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::inspector::{
+    INTEGRATION_SECRET, WEBHOOK_SECRET, create_body, get, list, post_signed, serve, verifies, vote_body,
+};
+
+/// One request the app received: the head's lines and the exact body.
+#[derive(Debug, Clone)]
+struct Got {
+    line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Got {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A developer's app on 127.0.0.1:0: answers the handshake with a webhook URL on the `Host` it was
+/// reached for (so deliveries come back through `serve`), 202 with a header and a body otherwise,
+/// and sleeps `delay` first when the body mentions "slow".
+fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let g = g.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    let h = h.trim_end();
+                    if h.is_empty() {
+                        break;
+                    }
+                    let (n, v) = h.split_once(':').unwrap();
+                    headers.push((n.to_string(), v.trim().to_string()));
+                }
+                let len = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                let got = Got { line: line.trim_end().to_string(), headers, body };
+                g.lock().unwrap().push(got.clone());
+                if String::from_utf8_lossy(&got.body).contains("slow") {
+                    std::thread::sleep(delay);
+                }
+                let answer = if got.line.starts_with("POST /app/integration ") {
+                    let id = serde_json::from_slice::<Value>(&got.body).unwrap()["data"]["connection_id"].clone();
+                    let host = got.header("host").unwrap_or("");
+                    let b = json!({"webhook_url": format!("http://{host}/webhooks/{}", id.as_str().unwrap()),
+                                   "routes": ["vote.create", "webhook.test"]})
+                    .to_string();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                        b.len()
+                    )
+                } else {
+                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nContent-Length: 11\r\n\r\napp says hi".to_string()
+                };
+                let mut s = stream;
+                let _ = s.write_all(answer.as_bytes());
+            });
+        }
+    });
+    (addr, got)
+}
+
+#[test]
+fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
+    let (app_addr, got) = app(Duration::from_millis(600));
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("http://{app_addr}/app");
+    let s = serve(dir.path(), &["--forward-to", &base, "--forward-timeout", "300ms", "--show-secrets"]);
+    assert_eq!(s.ready["forward_to"], base.as_str());
+
+    // simulate flow against serve: the handshake, a test, a vote and a delete, all through to the app.
+    let out = crate::common::cmd()
+        .args(["simulate", "flow", "--url", &format!("http://{}/integration", s.addr)])
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("handshake ok"), "{stdout}");
+
+    let seen = got.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "create, test, vote and delete reached the app: {seen:?}");
+    let create_got = seen.iter().find(|g| String::from_utf8_lossy(&g.body).contains("integration.create")).unwrap();
+    let webhook_secret = serde_json::from_slice::<Value>(&create_got.body).unwrap()["data"]["webhook_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let history = list(s.addr, "");
+    let raws: Vec<Vec<u8>> = history["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| get(s.addr, &format!("/_/api/requests/{}/raw", i["id"])).body)
+        .collect();
+    for g in &seen {
+        // What the app got is what serve recorded, byte for byte, and its signature still verifies.
+        let sig = g.header("x-topgg-signature").unwrap();
+        let raw = raws.iter().find(|r| r.windows(sig.len()).any(|w| w == sig.as_bytes())).expect("recorded");
+        assert!(raw.ends_with(&g.body), "{}: the exact body", g.line);
+        let head = String::from_utf8_lossy(&raw[..raw.len() - g.body.len()]).to_string();
+        for line in head.lines().skip(1).filter(|l| !l.is_empty()) {
+            let (n, v) = line.split_once(": ").unwrap();
+            if !["content-length", "connection"].contains(&n.to_ascii_lowercase().as_str()) {
+                assert_eq!(g.header(n), Some(v), "{}: header {n} passed on unchanged", g.line);
+            }
+        }
+        let secret = if g.line.contains("/integration") { INTEGRATION_SECRET } else { webhook_secret.as_str() };
+        assert!(verifies(secret, sig, &g.body), "{}: the signature still verifies", g.line);
+    }
+    let create = history["requests"].as_array().unwrap().iter().find(|i| i["type"] == "integration.create").unwrap();
+    let d = get(s.addr, &format!("/_/api/requests/{}", create["id"])).json();
+    assert_eq!(d["forwarded"]["status"], 200);
+    assert_eq!(d["forwarded"]["handshake"]["ok"], true);
+    assert_eq!(
+        d["forwarded"]["handshake"]["webhook_url"].as_str().unwrap(),
+        format!("http://{}/webhooks/{}", s.addr, create["connection"].as_str().unwrap())
+    );
+
+    // The sender gets the app's answer unchanged.
+    let vote = vote_body("9");
+    let r = post_signed(s.addr, "/webhooks/424242", WEBHOOK_SECRET, &vote);
+    assert_eq!((r.status, r.header("x-app").as_deref(), r.body.as_slice()), (202, Some("yes"), &b"app says hi"[..]));
+    let item = list(s.addr, "")["requests"][0].clone();
+    assert_eq!((item["verdict"].as_str(), item["status"].as_u64()), (Some("unknown-connection"), Some(202)));
+    assert_eq!(item["forwarded"]["status"], 202);
+    let d = get(s.addr, &format!("/_/api/requests/{}", item["id"])).json();
+    assert_eq!(d["forwarded"]["body"]["text"], "app says hi");
+
+    // A replay from the inspector goes to the app too, and records the app's answer.
+    let before = got.lock().unwrap().len();
+    let r = super::inspector::request(
+        s.addr,
+        "POST",
+        &format!("/_/api/requests/{}/replay", item["id"]),
+        &[("Content-Type", "application/json")],
+        br#"{"mode":"verbatim"}"#,
+    );
+    assert_eq!((r.status, r.json()["status"].as_u64()), (200, Some(202)), "{r:?}");
+    let again = got.lock().unwrap().clone();
+    assert_eq!(again.len(), before + 1);
+    assert_eq!(again.last().unwrap().body, vote, "the replay reached the app byte for byte");
+    let replayed = get(s.addr, &format!("/_/api/requests/{}", r.json()["id"])).json();
+    assert_eq!(
+        (replayed["replay_of"].clone(), replayed["forwarded"]["status"].clone()),
+        (item["id"].clone(), json!(202))
+    );
+
+    // A slow app: 504 for the sender, one sentence in the history.
+    let slow = br#"{"type":"webhook.test","slow":true}"#;
+    let r = post_signed(s.addr, "/webhooks/1", WEBHOOK_SECRET, slow);
+    assert_eq!(r.status, 504, "{r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("did not answer within"));
+    let e = &list(s.addr, "")["requests"][0]["forwarded"];
+    assert!(e["status"].is_null() && e["error"].as_str().unwrap().contains("did not answer within 300ms"), "{e}");
+}
+
+#[test]
+fn forward_to_a_dead_app_is_502_with_one_clear_line() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let s =
+        serve(dir.path(), &["--forward-to", &format!("http://127.0.0.1:{port}"), "--forward-config-path", "/config"]);
+    let r = post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("3"));
+    assert_eq!(r.status, 502);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/config")), "{msg}");
+    let item = &list(s.addr, "")["requests"][0];
+    assert_eq!(
+        (item["verdict"].as_str(), item["status"].as_u64()),
+        (Some("ok"), Some(502)),
+        "verified, then not delivered"
+    );
+}

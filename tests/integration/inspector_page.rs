@@ -1,0 +1,189 @@
+//! The inspector page in headless Chromium over WebDriver: the list fills live, the bad vote's
+//! detail gives verify's reason and hint, replay adds an entry, and a body holding `<script>` is
+//! shown as text. Writes docs/inspector.png, the screenshot the README shows.
+//!
+//! Needs `chromium` and `chromedriver` (Debian's chromium and chromium-driver; `.ci/run` installs
+//! them): without them this test fails and says so, it never skips.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::inspector::{INTEGRATION_SECRET, list, post_signed, serve};
+use crate::common::{cmd, repo_path};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PAGE_SECRET: &str = "whs_page_test_secret_0123456789abcdef";
+const SCRIPT: &str = "<script>window.pwned=1</script>";
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(name: &str, fallback: &str) -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .or_else(|| std::path::Path::new(fallback).is_file().then(|| fallback.to_string()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is not installed: this test drives headless Chromium; install Debian's chromium and \
+                 chromium-driver (apt-get install chromium chromium-driver, as .ci/run does)"
+            )
+        })
+}
+
+fn start_driver() -> Driver {
+    let bin = find("chromedriver", "/usr/bin/chromedriver");
+    let mut child = Command::new(bin)
+        .args(["--port=0", "--allowed-ips=127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let until = Instant::now() + Duration::from_secs(20);
+    let mut line = String::new();
+    let port = loop {
+        line.clear();
+        assert!(Instant::now() < until, "chromedriver did not say which port it chose");
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("chromedriver exited before it started");
+        }
+        // "ChromeDriver was started successfully on port 33437."
+        if let Some(rest) = line.split("successfully on port ").nth(1) {
+            break rest.trim().trim_end_matches('.').parse::<u16>().expect("a port number");
+        }
+    };
+    std::thread::spawn(move || for _ in out.lines() {});
+    Driver { child, url: format!("http://127.0.0.1:{port}") }
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let binary = find("chromium", CHROMIUM);
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": binary,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,900", "--no-first-run", "--no-proxy-server"],
+        }
+    });
+    let Value::Object(caps) = caps else { unreachable!() };
+    // Plain HTTP to chromedriver on loopback: no TLS stack (and no choosing between the two rustls
+    // crypto providers the dependency tree enables).
+    let http = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(http).capabilities(caps).connect(&driver.url).await.expect("a WebDriver session")
+}
+
+/// Runs `script` (an expression) in the page until it returns `want`, for up to 10 s.
+async fn wait_js(c: &Client, script: &str, want: Value) -> Value {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = c.execute(&format!("return {script};"), vec![]).await.expect("the script runs");
+        if got == want {
+            return got;
+        }
+        assert!(Instant::now() < until, "{script} is {got}, not {want}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}")).text().await.unwrap()
+}
+
+fn simulate(args: &[&str]) -> std::process::Output {
+    cmd().arg("simulate").args(args).args(["--integration-secret", INTEGRATION_SECRET]).output().unwrap()
+}
+
+#[test]
+fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    let a: SocketAddr = s.addr;
+    let config_url = format!("http://{a}/integration");
+    assert_eq!(simulate(&["flow", "--url", &config_url]).status.code(), Some(0));
+    let create =
+        simulate(&["create", "--url", &config_url, "--connection-id", "4242", "--webhook-secret", PAGE_SECRET]);
+    assert_eq!(create.status.code(), Some(0), "{}", String::from_utf8_lossy(&create.stderr));
+    // A vote signed with the secret minus its whs_ prefix, carrying a script in a user name.
+    let bad = cmd()
+        .args(["simulate", "vote", "--url", &format!("http://{a}/webhooks/4242")])
+        .args(["--secret", PAGE_SECRET.strip_prefix("whs_").unwrap(), "--retries", "0"])
+        .args(["--set", &format!("data.user.name={SCRIPT}")])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
+    let listed = list(a, "");
+    let before = listed["requests"].as_array().unwrap().len();
+    assert_eq!(before, 6, "flow (4), create, the bad vote: {listed}");
+    let bad_id = listed["requests"][0]["id"].as_i64().unwrap();
+    assert_eq!(listed["requests"][0]["verdict"], "signature-mismatch");
+
+    let driver = start_driver();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let c = connect(&driver).await;
+        c.goto(&format!("http://{a}/_/")).await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before)).await;
+        wait_js(&c, "document.getElementById('live').textContent", json!("live")).await;
+
+        // One more request while the page is open: it appears without a reload.
+        let test = serde_json::to_vec(&json!({"type": "webhook.test", "data": {}})).unwrap();
+        post_signed(a, "/webhooks/4242", PAGE_SECRET, &test);
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before + 1)).await;
+
+        // The bad vote's detail: verify's reason and hint.
+        c.find(Locator::Css(&format!("#requests tr[data-id='{bad_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('verdict-reason').textContent", json!("✗ signature-mismatch")).await;
+        let hints = text(&c, "#hints").await;
+        assert!(
+            hints.contains("secret-prefix") && hints.contains("sign with the whole secret, whs_ included"),
+            "{hints}"
+        );
+
+        // The script in the body is text: shown, never run, no element made of it.
+        let body = text(&c, "#body").await;
+        assert!(body.contains(SCRIPT), "{body}");
+        wait_js(&c, "document.querySelectorAll('#detail script, #requests script').length", json!(0)).await;
+        wait_js(&c, "typeof window.pwned", json!("undefined")).await;
+
+        let shot = c.screenshot().await.unwrap();
+        assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::create_dir_all(repo_path("docs")).unwrap();
+        std::fs::write(repo_path("docs/inspector.png"), &shot).unwrap();
+
+        // A payload problem is marked on its line: the webhook.test above has no user or project.
+        let test_id = list(a, "")["requests"][0]["id"].as_i64().unwrap();
+        c.find(Locator::Css(&format!("#requests tr[data-id='{test_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.querySelector('#body mark.problem') !== null", json!(true)).await;
+        let mark = text(&c, "#body mark.problem").await;
+        assert!(mark.contains("\"data\""), "the data object is where user and project are missing: {mark}");
+        c.find(Locator::Css(&format!("#requests tr[data-id='{bad_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('verdict-reason').textContent", json!("✗ signature-mismatch")).await;
+
+        // Replay: a new entry, live in the list, and the answer names it.
+        c.find(Locator::Css("#replay-verbatim")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before + 2)).await;
+        let status = text(&c, "#action-status").await;
+        assert!(status.starts_with("replayed as #"), "{status}");
+        c.close().await.unwrap();
+    });
+    let newest = &list(a, "")["requests"][0];
+    assert_eq!(newest["replay_of"], bad_id, "{newest}");
+}
