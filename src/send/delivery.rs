@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub use reqwest::Url;
 
+use super::direct::BODY_READ_MAX;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
 use crate::protocol::time::{format_duration, now_unix};
@@ -89,7 +90,7 @@ pub struct Response {
     pub status: u16,
     /// Headers in arrival order (values decoded lossily).
     pub headers: Vec<(String, String)>,
-    /// The whole body.
+    /// The body, up to [`super::direct::BODY_READ_MAX`] bytes of it.
     pub body: Vec<u8>,
     /// From sending the request to the last byte of the answer.
     pub latency: Duration,
@@ -218,7 +219,23 @@ impl Client {
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().map_err(|e| self.classify(&e, &req.url))?.to_vec();
+        // Bounded like load mode's reader: an endless body costs at most BODY_READ_MAX, then the
+        // answer stands as read so far.
+        let mut body = Vec::new();
+        let mut resp = resp;
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&mut resp, BODY_READ_MAX), &mut body) {
+            return Err(match e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()) {
+                Some(inner) => self.classify(inner, &req.url),
+                None if e.kind() == std::io::ErrorKind::TimedOut => {
+                    AttemptError::Timeout { after: self.timeout, target: host_port(&req.url) }
+                }
+                None => AttemptError::Other(format!(
+                    "reading the answer from {} failed: {}",
+                    host_port(&req.url),
+                    crate::error::io_reason(&e)
+                )),
+            });
+        }
         Ok(Response { status, headers, body, latency: started.elapsed() })
     }
 

@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod completions;
 mod inspect;
+mod load_answers;
 mod readme;
 mod serve;
 mod simulate;

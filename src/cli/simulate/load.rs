@@ -6,7 +6,8 @@
 //!
 //! `--json` prints one summary object: `{"step", "url", "count", "sent", "acknowledged",
 //! "elapsed_ms", "throughput_per_s", "concurrency", "statuses": {"204": n, "timeout": n, …},
-//! "latency_ms": {"p50", "p90", "p99", "max"}}`.
+//! "answers_cut", "latency_ms": {"p50", "p90", "p99", "max"}}`; `answers_cut` counts answers whose
+//! body was longer than load mode reads.
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::generate;
 use crate::protocol::time::now_unix_nanos;
 use crate::send::delivery::{AttemptError, Auth, Delivery, Signer};
+use crate::send::direct;
 use crate::send::load::{self as loadgen, LoadConfig, Sample};
 
 /// What to send.
@@ -159,6 +161,7 @@ fn summarise(
     let max = lat.last().copied().unwrap_or_default();
     let sent = samples.len() as u64;
     let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
+    let cut = samples.iter().filter(|x| x.cut).count() as u64;
     let throughput = if elapsed.is_zero() { 0.0 } else { sent as f64 / elapsed.as_secs_f64() };
     if s.json {
         render::print_json(&json!({
@@ -171,6 +174,7 @@ fn summarise(
             "throughput_per_s": (throughput * 10.0).round() / 10.0,
             "concurrency": plan.concurrency,
             "statuses": statuses,
+            "answers_cut": cut,
             "latency_ms": {"p50": millis(p50), "p90": millis(p90), "p99": millis(p99), "max": millis(max)},
         }))?;
     } else {
@@ -193,6 +197,14 @@ fn summarise(
                 .collect();
             writeln!(w, "  statuses  {}", counts.join("  "))?;
             writeln!(w, "  latency   p50 {}  p90 {}  p99 {}  max {}", ms(p50), ms(p90), ms(p99), ms(max))?;
+            if cut > 0 {
+                writeln!(
+                    w,
+                    "  {cut} answers had a body over {} KiB: cut there (and not read past {} MiB)",
+                    direct::BODY_KEPT / 1024,
+                    direct::BODY_READ_MAX / (1024 * 1024)
+                )?;
+            }
             let verdict = if acked == plan.count { style::ok("acknowledged") } else { style::fail("acknowledged") };
             writeln!(w, "  {verdict} {acked}/{}", plan.count)
         })?;
