@@ -425,7 +425,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --history --tolerance --legacy-secret --read-timeout --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,6 +459,10 @@ _topgg__int() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --capture-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -468,6 +472,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --legacy-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -65,14 +65,17 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integratio
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l public-url -d 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 'Routes to subscribe to in the handshake answer' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-dir -d 'Write every request as a raw .http file here, named to sort by arrival' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-dir -d 'Write every accepted request as a raw .http file here (0600), named to sort by arrival. Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-keep -d 'How many captures --capture-dir keeps; the oldest are deleted as new ones arrive' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-refused -d 'With --capture-dir, capture refused requests (4xx, 5xx) too: anyone who can reach the port can send those, so they are not written by default'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -s V -l version -d 'Print version'

@@ -37,6 +37,9 @@ pub enum Outcome {
     Success,
     /// Exit 1: the command worked, and its verdict is negative.
     Negative,
+    /// Exit 130: stopped by Ctrl-C after finishing cleanly and saying so itself (a server), so
+    /// there is no error to print.
+    Interrupted,
 }
 
 impl Outcome {
@@ -50,6 +53,7 @@ impl Outcome {
         match self {
             Outcome::Success => exit::SUCCESS,
             Outcome::Negative => exit::NEGATIVE,
+            Outcome::Interrupted => exit::INTERRUPTED,
         }
     }
 }

@@ -237,9 +237,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Write every request as a raw .http file here, named to sort by arrival.
+    /// Write every accepted request as a raw .http file here (0600), named to sort by arrival.
+    /// Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted.
     #[arg(long, value_name = "DIR")]
     pub capture_dir: Option<PathBuf>,
+
+    /// With --capture-dir, capture refused requests (4xx, 5xx) too: anyone who can reach the port
+    /// can send those, so they are not written by default.
+    #[arg(long, requires = "capture_dir")]
+    pub capture_refused: bool,
+
+    /// How many captures --capture-dir keeps; the oldest are deleted as new ones arrive.
+    #[arg(long, default_value_t = 1_000, value_name = "N", requires = "capture_dir")]
+    pub capture_keep: usize,
 
     /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
     /// database for later inspection; 0 keeps none.
@@ -253,6 +263,11 @@ pub struct ServeArgs {
     /// Accept legacy (v0) votes on POST /legacy with this Authorization value.
     #[arg(long, value_name = "SECRET")]
     pub legacy_secret: Option<String>,
+
+    /// Connections served at once; past it new ones are accepted and closed at once, so idle
+    /// clients cannot queue up deliveries. Above the open-files limit, serve says so at start.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_connections: usize,
 
     /// How long a client may take to send a whole request before it gets 408 (tests shorten it).
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "DURATION", hide = true)]

@@ -1,5 +1,6 @@
 //! Ctrl-C: the first one asks long-running work to stop cleanly (commands poll [`requested`]);
-//! a second one exits at once with 130.
+//! a second one exits at once with 130. A server can also tell SIGTERM apart
+//! ([`install_terminate`], [`terminated`]): a service manager's stop, which ends with 0.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -26,4 +27,27 @@ pub fn install() -> Arc<AtomicBool> {
 /// Whether Ctrl-C has been pressed since [`install`].
 pub fn requested() -> bool {
     FLAG.get().is_some_and(|f| f.load(Ordering::SeqCst))
+}
+
+static TERMINATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(unix)]
+extern "C" fn on_terminate(_: libc::c_int) {
+    // Only an atomic store: nothing else is async-signal-safe here.
+    TERMINATED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGTERM set [`terminated`] instead of counting as Ctrl-C. Call after [`install`]: it
+/// replaces that handler for SIGTERM alone.
+pub fn install_terminate() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, on_terminate as *const () as libc::sighandler_t);
+    }
+}
+
+/// Whether SIGTERM arrived since [`install_terminate`].
+pub fn terminated() -> bool {
+    TERMINATED.load(Ordering::SeqCst)
 }

@@ -4,12 +4,15 @@
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
 //! "store":…,"integration_secret_fingerprint":…,"connections":N}`), printed only once the socket is bound, then one line per
 //! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
-//! integration secret go to stderr. Ctrl-C (or SIGTERM) stops accepting, lets in-flight requests
-//! finish and exits 130, as the exit-code table says for an interruption.
+//! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
+//! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
+//! table says), SIGTERM 0 (a service manager's normal stop). Log lines never hold up the receiver:
+//! when stdout stops taking them, those past a queue of 8,192 are dropped and counted on stderr.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -18,11 +21,14 @@ use super::args::ServeArgs;
 use super::input::resolve_secret;
 use super::interrupt;
 use crate::error::{Error, Outcome, Result};
-use crate::output::{self, style};
+use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
-use crate::receiver::store;
 use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
+use crate::receiver::{limits, store};
+
+/// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
+const LOG_QUEUE: usize = 8 * 1024;
 
 const INTEGRATION_SECRET_HOW: &str =
     "pass --integration-secret or set TOPGG_INTEGRATION_SECRET, or give neither to use the one kept in the data dir";
@@ -54,19 +60,38 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.public_url = args.public_url;
     config.routes = args.routes;
     config.capture_dir = args.capture_dir;
+    config.capture_refused = args.capture_refused;
+    if args.capture_keep == 0 {
+        return Err(Error::input("--capture-keep 0 would keep no capture; leave out --capture-dir instead"));
+    }
+    config.capture_keep = args.capture_keep;
     config.history = args.history;
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
+    if args.max_connections == 0 {
+        return Err(Error::input("--max-connections 0 would refuse every connection; give 1 or more"));
+    }
+    config.max_connections = args.max_connections;
+    // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
+    limits::ignore_file_size_signal();
 
     let stop = interrupt::install();
+    interrupt::install_terminate();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
-    let (lines, queue) = mpsc::sync_channel::<Option<String>>(64 * 1024);
+    let (lines, queue) = mpsc::sync_channel::<Option<String>>(LOG_QUEUE);
     let sender = lines.clone();
+    let dropped = Arc::new(AtomicU64::new(0));
+    let dropping = dropped.clone();
+    // Never wait for stdout: a stalled reader (a paused terminal, a stuck pipe) must not stop
+    // the receiver from answering. Past the queue, lines are counted and said to be dropped.
     let log = move |log: &RequestLog| {
-        let _ = sender.send(Some(if json { log.to_json_line() } else { human(log) }));
+        let line = if json { log.to_json_line() } else { human(log) };
+        if let Err(mpsc::TrySendError::Full(_)) = sender.try_send(Some(line)) {
+            dropping.fetch_add(1, Ordering::Relaxed);
+        }
     };
     let receiver = Receiver::start(config, Box::new(log))?;
     if let Some(i) = receiver.imported() {
@@ -97,22 +122,40 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         output::with_stdout(|w| writeln!(w, "config URL {}", style::accent(&receiver.config_url())))?;
     }
     banner(&receiver, &data_dir, &integration_secret, generated);
-    let writer = std::thread::spawn(move || write_lines(&queue));
+    if let Some(limit) = receiver.open_files_limit()
+        && receiver.max_connections() as u64 > limit
+    {
+        output::note(format!(
+            "{} --max-connections {} is over the open-files limit of {limit}: past about that many \
+             connections new ones cannot be accepted (raise it with ulimit -n)",
+            style::warn("note:"),
+            receiver.max_connections()
+        ));
+    }
+    let (done, written) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        write_lines(&queue, &dropped);
+        let _ = done.send(());
+    });
 
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
+    while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
+        std::thread::sleep(Duration::from_millis(50));
     }
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
-    let _ = lines.send(None);
-    let _ = writer.join();
-    Err(Error::Interrupted)
+    // With the receiver stopped its sender is gone too; once this one is, the writer ends after
+    // what is queued. A stdout that never takes it must not keep serve from exiting.
+    let _ = lines.try_send(None);
+    drop(lines);
+    let _ = written.recv_timeout(Duration::from_secs(2));
+    output::note("stopped");
+    Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
 }
 
 /// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
 /// the queue every couple of milliseconds, so workers do not have to wake it for every line and
 /// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
-fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
+fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
     let stdout = std::io::stdout();
     let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
     'idle: while let Ok(mut next) = queue.recv() {
@@ -131,6 +174,7 @@ fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
                 }
             }
             let _ = w.flush();
+            say_dropped(dropped);
             std::thread::sleep(Duration::from_millis(2));
             match queue.try_recv() {
                 Ok(item) => next = item,
@@ -140,6 +184,19 @@ fn write_lines(queue: &mpsc::Receiver<Option<String>>) {
         }
     }
     let _ = w.flush();
+    say_dropped(dropped);
+}
+
+/// Says on stderr how many log lines were dropped since last said.
+fn say_dropped(dropped: &AtomicU64) {
+    let n = dropped.swap(0, Ordering::Relaxed);
+    if n > 0 {
+        output::note(format!(
+            "{} {n} log line{} dropped: standard output is not keeping up",
+            style::warn("note:"),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
 }
 
 fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
@@ -166,6 +223,11 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     output::note(style::dim("Ctrl-C stops the server"));
 }
 
+/// Longest path shown in a human log line; the JSON log keeps 256 characters.
+const MAX_PATH: usize = 200;
+/// Longest detail or warning shown in a human log line.
+const MAX_DETAIL: usize = 300;
+
 /// One request as a line: `time method path type conn verdict status latency trace …`.
 fn human(log: &RequestLog) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
@@ -179,28 +241,30 @@ fn human(log: &RequestLog) -> String {
     } else {
         style::ok(log.verdict)
     };
+    // Everything but the status and timing came from the client: escaped and bounded.
+    let safe = |s: &str, max: usize| escape::for_terminal(s, max);
     let mut line = format!(
         "{} {} {} {} {} {} {} {}",
         style::dim(&format!("{clock}.{millis:03}")),
-        log.method,
-        style::accent(&log.path),
-        log.event.as_deref().unwrap_or("-"),
-        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={c}")),
+        safe(&log.method, 32),
+        style::accent(&safe(&log.path, MAX_PATH)),
+        log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
+        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
         verdict,
         style::status(log.status),
         style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
     );
     if let Some(t) = &log.trace {
-        line.push_str(&format!(" {}", style::dim(&format!("trace={t}"))));
+        line.push_str(&format!(" {}", style::dim(&format!("trace={}", safe(t, 128)))));
     }
     if log.retry {
         line.push_str(&format!(" {}", style::warn("retry")));
     }
     if let Some(d) = &log.detail {
-        line.push_str(&format!(" {}", style::dim(&format!("({d})"))));
+        line.push_str(&format!(" {}", style::dim(&format!("({})", safe(d, MAX_DETAIL)))));
     }
     if let Some(w) = &log.warning {
-        line.push_str(&format!(" {} {w}", style::warn("warning:")));
+        line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
     }
     line
 }

@@ -2,6 +2,7 @@
 //! a closed pipe as a quiet end. Protocol code never comes here.
 
 pub mod color;
+pub mod escape;
 pub mod junit;
 pub mod progress;
 pub mod style;

@@ -3,33 +3,37 @@
 //!
 //! Endpoints: `POST /integration` (the config URL, integration secret), `POST /webhooks/<id>`
 //! (deliveries, that connection's webhook secret), `POST /legacy` (v0 votes, `Authorization`),
-//! `GET /health`, `GET /connections` (secrets redacted). Statuses follow protocol.md §7. Each
-//! connection is served by its own thread, so a slow client never holds up another. The receiver
-//! never prints: every request ends in one [`RequestLog`] handed to the caller's callback.
+//! `GET /health`, `GET /connections` (secrets redacted). Statuses follow protocol.md §7.
+//!
+//! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
+//! plain blocking API. Each connection is a task (`conn.rs`) under per-connection deadlines and a
+//! connection cap ([`limits`]), so idle or trickling clients cannot starve real deliveries;
+//! [`service`] routes and answers, `routes.rs` holds the endpoints, [`store`] the SQLite store.
+//! The receiver never prints: every request ends in one [`RequestLog`] handed to the caller's
+//! callback.
 
+pub mod captures;
+mod conn;
 pub mod history;
-pub mod http;
+pub mod limits;
+pub mod replay;
+mod routes;
+pub mod service;
 pub mod store;
 
-use serde_json::{Value, json};
 use std::fs;
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use self::history::HistoryEntry;
-use self::http::{Conn, Limits, Next, Refusal, Request, Response};
 use self::store::{Connection, Imported, Store};
 use crate::error::{Error, Result};
-use crate::protocol::capture::Capture;
 use crate::protocol::generate;
-use crate::protocol::payload::{Event, KNOWN_ROUTES};
+use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::{self, DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
-use crate::protocol::time::{now_unix, now_unix_nanos};
+use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
 
 /// The body cap of the SDKs (protocol.md §3).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -51,8 +55,13 @@ pub struct ReceiverConfig {
     pub routes: Vec<String>,
     /// Where the connection store lives.
     pub data_dir: PathBuf,
-    /// Where each request is written as a raw `.http` file, when set.
+    /// Where each accepted request is written as a raw `.http` file, when set.
     pub capture_dir: Option<PathBuf>,
+    /// Capture refused requests (4xx, 5xx) too; off by default, since anyone who can reach the
+    /// port can send those.
+    pub capture_refused: bool,
+    /// Captures kept in `capture_dir` (the oldest are deleted); see [`captures::MAX_BYTES`].
+    pub capture_keep: usize,
     /// Replay window in seconds; 0 disables it.
     pub tolerance: u64,
     /// Authorization value accepted on `POST /legacy`; the endpoint answers 404 without it.
@@ -61,8 +70,11 @@ pub struct ReceiverConfig {
     pub read_timeout: Duration,
     /// Bodies over this many bytes get 413.
     pub max_body: usize,
-    /// Connections served at once; more get 503.
+    /// Connections served at once; past it new ones are accepted and closed at once.
     pub max_connections: usize,
+    /// Bytes all connections together may hold in bodies over [`limits::SMALL_BODY`]; a large
+    /// body that does not fit gets 503.
+    pub body_budget: usize,
     /// Remove `data_dir` when the receiver stops (set by [`ReceiverConfig::ephemeral`]).
     pub remove_data_dir: bool,
     /// Requests kept in the store's history (`serve --history`); 0 records none.
@@ -90,11 +102,14 @@ impl ReceiverConfig {
             routes: KNOWN_ROUTES.iter().map(|r| r.to_string()).collect(),
             data_dir,
             capture_dir: None,
+            capture_refused: false,
+            capture_keep: captures::DEFAULT_KEEP,
             tolerance: DEFAULT_TOLERANCE_SECS,
             legacy_secret: None,
             read_timeout: READ_TIMEOUT,
             max_body: MAX_BODY,
-            max_connections: 512,
+            max_connections: limits::DEFAULT_MAX_CONNECTIONS,
+            body_budget: limits::DEFAULT_BODY_BUDGET,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
         }
@@ -185,60 +200,100 @@ impl RequestLog {
 /// The callback that receives every [`RequestLog`].
 pub type LogFn = Box<dyn Fn(&RequestLog) + Send + Sync>;
 
+/// What the connection tasks share.
 struct Shared {
     config: ReceiverConfig,
     base_url: String,
     store: Store,
-    capture_seq: AtomicU64,
+    captures: Option<captures::Captures>,
+    replay: replay::ReplayGuard,
     log: LogFn,
+    /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
     stop: AtomicBool,
+    stop_tx: tokio::sync::watch::Sender<bool>,
     active: Mutex<usize>,
     idle: Condvar,
+    body_budget: limits::BodyBudget,
+    http: hyper::server::conn::http1::Builder,
 }
 
 /// A running receiver. Dropping it shuts it down like [`Receiver::shutdown`].
 pub struct Receiver {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    accept: Option<JoinHandle<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    accept: Option<tokio::task::JoinHandle<()>>,
+    open_files: Option<u64>,
 }
 
 impl Receiver {
-    /// Binds, loads the store (refusing a corrupt one), starts the accept thread; returns once the
-    /// socket is bound.
+    /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
+    /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
+    /// limit on the way ([`limits::raise_open_files_limit`]), so the connection cap can be used.
     pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
                 return Err(Error::input(format!("unknown route {r:?}; known routes: {}", KNOWN_ROUTES.join(", "))));
             }
         }
+        let open_files = limits::raise_open_files_limit();
         let store = Store::open_with(&config.data_dir, config.history)?;
-        let capture_seq = match &config.capture_dir {
-            Some(dir) => next_capture_seq(dir)?,
-            None => 1,
+        let captures = match &config.capture_dir {
+            Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
+            None => None,
         };
-        let listener = bind(&config.bind, config.port)?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("topgg-int-receiver")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::input(format!("could not start the receiver's runtime: {e}")))?;
+        let listener = {
+            let _enter = runtime.enter();
+            bind(&config.bind, config.port)?
+        };
         let addr = listener.local_addr().map_err(|e| Error::input(format!("could not read the bound address: {e}")))?;
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{}", display_addr(addr)),
         };
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.max_header_size(limits::MAX_HEAD)
+            // Our own deadlines answer 408 (limits.rs); hyper's would only close.
+            .header_read_timeout(None)
+            // A client may send its request and shut down its side while it waits for the answer.
+            .half_close(true)
+            .title_case_headers(true);
+        let (stop_tx, _) = tokio::sync::watch::channel(false);
+        let body_budget = limits::BodyBudget::new(config.body_budget);
         let shared = Arc::new(Shared {
             config,
             base_url,
             store,
-            capture_seq: AtomicU64::new(capture_seq),
+            captures,
+            replay: replay::ReplayGuard::default(),
             log,
             stop: AtomicBool::new(false),
+            stop_tx,
             active: Mutex::new(0),
             idle: Condvar::new(),
+            body_budget,
+            http,
         });
-        let s = shared.clone();
-        let accept = std::thread::Builder::new()
-            .name("topgg-int-accept".into())
-            .spawn(move || accept_loop(listener, s))
-            .map_err(|e| Error::input(format!("could not start the accept thread: {e}")))?;
-        Ok(Receiver { shared, addr, accept: Some(accept) })
+        let accept = runtime.spawn(conn::accept_loop(listener, shared.clone()));
+        Ok(Receiver { shared, addr, runtime: Some(runtime), accept: Some(accept), open_files })
+    }
+
+    /// The soft limit on open files after [`limits::raise_open_files_limit`], when known; a
+    /// connection cap above it cannot be reached.
+    pub fn open_files_limit(&self) -> Option<u64> {
+        self.open_files
+    }
+
+    /// The connection cap in force.
+    pub fn max_connections(&self) -> usize {
+        self.shared.config.max_connections
     }
 
     /// The config URL, e.g. `http://127.0.0.1:PORT/integration` (built on `--public-url` if given).
@@ -287,23 +342,20 @@ impl Receiver {
     }
 
     fn stop(&mut self) {
-        let Some(accept) = self.accept.take() else { return };
+        let Some(runtime) = self.runtime.take() else { return };
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept with a connection of our own.
-        let wake = if self.addr.ip().is_unspecified() {
-            let ip: std::net::IpAddr = if self.addr.is_ipv4() {
-                std::net::Ipv4Addr::LOCALHOST.into()
-            } else {
-                std::net::Ipv6Addr::LOCALHOST.into()
-            };
-            SocketAddr::new(ip, self.addr.port())
-        } else {
-            self.addr
-        };
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
-        let _ = accept.join();
-        // Idle connections notice the stop flag within one poll slice; busy ones finish their request.
-        let limit = Instant::now() + self.shared.config.read_timeout + Duration::from_secs(1);
+        self.shared.stop_tx.send_replace(true);
+        // Inside another runtime (a caller's async code) blocking on ours would panic: the
+        // listener then closes when the runtime is shut down in the background below.
+        let nested = tokio::runtime::Handle::try_current().is_ok();
+        if let Some(accept) = self.accept.take()
+            && !nested
+        {
+            // The listener closes when the accept task ends.
+            let _ = runtime.block_on(accept);
+        }
+        // Idle connections close at once; busy ones finish their request (bounded by its deadline).
+        let limit = Instant::now() + self.shared.config.read_timeout + limits::LINGER + Duration::from_secs(1);
         let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
         while *active > 0 {
             let left = limit.saturating_duration_since(Instant::now());
@@ -313,6 +365,11 @@ impl Receiver {
             active = self.shared.idle.wait_timeout(active, left).unwrap_or_else(|e| e.into_inner()).0;
         }
         drop(active);
+        if nested {
+            runtime.shutdown_background();
+        } else {
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        }
         self.shared.store.close();
         if self.shared.config.remove_data_dir {
             let _ = fs::remove_dir_all(&self.shared.config.data_dir);
@@ -326,14 +383,23 @@ impl Drop for Receiver {
     }
 }
 
-fn bind(host: &str, port: u16) -> Result<TcpListener> {
+/// Binds the first address `host` resolves to that accepts us, with a backlog deep enough for
+/// bursts of new connections (std's is 128).
+fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| Error::input(format!("could not resolve the bind address {host:?}: {e}")))?
         .collect();
     let mut last = None;
     for a in &addrs {
-        match TcpListener::bind(a) {
+        let socket = if a.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() };
+        let listened = socket.and_then(|s| {
+            #[cfg(unix)]
+            s.set_reuseaddr(true)?;
+            s.bind(*a)?;
+            s.listen(4096)
+        });
+        match listened {
             Ok(l) => return Ok(l),
             Err(e) => last = Some((*a, e)),
         }
@@ -353,517 +419,5 @@ fn display_addr(addr: SocketAddr) -> String {
         format!("{ip}:{}", addr.port())
     } else {
         addr.to_string()
-    }
-}
-
-/// The sequence number after the highest `NNNNNN-…` file already in the capture dir.
-fn next_capture_seq(dir: &Path) -> Result<u64> {
-    store::create_private_dir(dir).map_err(|e| Error::io("create the capture directory", dir, &e))?;
-    let entries = fs::read_dir(dir).map_err(|e| Error::io("read the capture directory", dir, &e))?;
-    let mut max = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if let Ok(n) = digits.parse::<u64>() {
-            max = max.max(n);
-        }
-    }
-    Ok(max + 1)
-}
-
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        let accepted = listener.accept();
-        let stopping = shared.stop.load(Ordering::SeqCst);
-        match accepted {
-            Ok((stream, peer)) => admit(stream, Some(peer), &shared),
-            // Out of file descriptors or a reset before accept: back off and keep serving.
-            Err(_) if !stopping => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => {}
-        }
-        if stopping {
-            // Clients already queued in the backlog connected before the stop: serve what they
-            // have sent rather than reset them.
-            if listener.set_nonblocking(true).is_ok() {
-                while let Ok((stream, peer)) = listener.accept() {
-                    if stream.set_nonblocking(false).is_ok() {
-                        admit(stream, Some(peer), &shared);
-                    }
-                }
-            }
-            return;
-        }
-    }
-}
-
-/// Serves a new connection on its own thread, or answers 503 when too many are open.
-fn admit(stream: TcpStream, peer: Option<SocketAddr>, shared: &Arc<Shared>) {
-    {
-        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        if *active >= shared.config.max_connections {
-            drop(active);
-            let mut s = stream;
-            let _ = s.set_write_timeout(Some(Duration::from_millis(100)));
-            let _ =
-                std::io::Write::write_all(&mut s, &Response::error(503, "busy", "too many connections").to_bytes(true));
-            return;
-        }
-        *active += 1;
-    }
-    let s = shared.clone();
-    // The default 2 MiB stack (reserved, not committed): JSON nested to serde_json's depth limit
-    // overflows 256 KiB in a debug build.
-    let spawned =
-        std::thread::Builder::new().name("topgg-int-conn".into()).stack_size(2 * 1024 * 1024).spawn(move || {
-            serve_connection(stream, peer, &s);
-            let mut active = s.active.lock().unwrap_or_else(|e| e.into_inner());
-            *active -= 1;
-            s.idle.notify_all();
-        });
-    if spawned.is_err() {
-        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        *active -= 1;
-        shared.idle.notify_all();
-    }
-}
-
-fn serve_connection(stream: TcpStream, peer: Option<SocketAddr>, shared: &Shared) {
-    let limits =
-        Limits { max_body: shared.config.max_body, max_head: 64 * 1024, read_timeout: shared.config.read_timeout };
-    let Ok(mut conn) = Conn::new(stream, limits) else { return };
-    loop {
-        match conn.next_request(&shared.stop) {
-            Next::Closed => return,
-            Next::Refused(r) => {
-                let resp = Response::error(r.status, r.verdict, &r.detail);
-                let _ = std::io::Write::write_all(conn.stream(), &resp.to_bytes(true));
-                let log = refusal_log(&r, peer);
-                (shared.log)(&log);
-                record(shared, &log, None);
-                if r.unread_body {
-                    conn.linger(Duration::from_millis(500));
-                }
-                return;
-            }
-            Next::Request(req) => {
-                let close = !req.keep_alive || shared.stop.load(Ordering::Relaxed);
-                let (resp, mut log) = handle(shared, &req, peer);
-                let written = std::io::Write::write_all(conn.stream(), &resp.to_bytes(close));
-                log.latency = req.started.elapsed();
-                (shared.log)(&log);
-                record(shared, &log, Some(&req));
-                if close || written.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Queues a request for the store's history: the log line's fields and the raw request (in the
-/// capture format), when it was read.
-fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) {
-    if shared.config.history == 0 {
-        return;
-    }
-    let request = req.map(|r| {
-        Capture { method: r.method.clone(), path: r.target.clone(), headers: r.headers.clone(), body: r.body.clone() }
-            .to_http()
-    });
-    shared.store.record(HistoryEntry {
-        id: 0,
-        time_unix_nanos: log.time_unix_nanos as i64,
-        method: log.method.clone(),
-        path: log.path.chars().take(256).collect(),
-        event: log.event.clone(),
-        connection: log.connection.clone(),
-        verdict: log.verdict.to_string(),
-        detail: log.detail.clone(),
-        status: log.status,
-        latency_us: log.latency.as_micros() as i64,
-        trace: log.trace.clone(),
-        retry: log.retry,
-        request,
-    });
-}
-
-fn refusal_log(r: &Refusal, peer: Option<SocketAddr>) -> RequestLog {
-    RequestLog {
-        time_unix_nanos: now_unix_nanos() - r.started.elapsed().as_nanos() as i128,
-        peer,
-        method: r.method.clone().unwrap_or_else(|| "-".into()),
-        path: r.target.clone().unwrap_or_else(|| "-".into()),
-        event: None,
-        connection: None,
-        verdict: r.verdict,
-        detail: Some(r.detail.clone()),
-        status: r.status,
-        latency: r.started.elapsed(),
-        trace: None,
-        retry: false,
-        warning: None,
-        capture: None,
-    }
-}
-
-/// What handling a request decided, before it becomes a response and a log line.
-struct Outcome {
-    status: u16,
-    verdict: &'static str,
-    detail: Option<String>,
-    body: Option<Value>,
-    allow: Option<&'static str>,
-    event: Option<String>,
-    connection: Option<String>,
-    retry: bool,
-    warning: Option<String>,
-}
-
-impl Outcome {
-    fn ok(status: u16) -> Outcome {
-        Outcome {
-            status,
-            verdict: "ok",
-            detail: None,
-            body: None,
-            allow: None,
-            event: None,
-            connection: None,
-            retry: false,
-            warning: None,
-        }
-    }
-
-    fn refuse(status: u16, verdict: &'static str, detail: impl Into<String>) -> Outcome {
-        Outcome { verdict, detail: Some(detail.into()), ..Outcome::ok(status) }
-    }
-
-    fn warn(mut self, w: impl Into<String>) -> Outcome {
-        self.warning = Some(w.into());
-        self
-    }
-}
-
-fn handle(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (Response, RequestLog) {
-    let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
-    let seq = shared.config.capture_dir.as_ref().map(|_| shared.capture_seq.fetch_add(1, Ordering::SeqCst));
-    let path = req.path();
-    let method = req.method.as_str();
-    let out = if path == "/health" {
-        match method {
-            "GET" | "HEAD" => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
-            _ => not_allowed("GET"),
-        }
-    } else if path == "/connections" {
-        match method {
-            "GET" | "HEAD" => Outcome { body: Some(connections_json(shared)), ..Outcome::ok(200) },
-            _ => not_allowed("GET"),
-        }
-    } else if path == "/integration" {
-        match method {
-            "POST" => config_url(shared, req),
-            _ => not_allowed("POST"),
-        }
-    } else if let Some(id) = path.strip_prefix("/webhooks/") {
-        if id.is_empty() || id.contains('/') {
-            Outcome::refuse(404, "not-found", format!("{path} is not a webhook URL (POST /webhooks/<connection_id>)"))
-        } else if method != "POST" {
-            not_allowed("POST")
-        } else {
-            webhook(shared, req, id)
-        }
-    } else if path == "/legacy" {
-        match method {
-            "POST" => legacy(shared, req),
-            _ => not_allowed("POST"),
-        }
-    } else {
-        Outcome::refuse(
-            404,
-            "not-found",
-            format!(
-                "nothing at {path}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, /connections"
-            ),
-        )
-    };
-
-    let mut warning = out.warning;
-    let capture = match (seq, &shared.config.capture_dir) {
-        (Some(seq), Some(dir)) => {
-            let label = out.event.clone().unwrap_or_else(|| "request".into());
-            let file = dir.join(format!("{seq:06}-{}.http", sanitize(&label)));
-            let c = Capture {
-                method: req.method.clone(),
-                path: req.target.clone(),
-                headers: req.headers.clone(),
-                body: req.body.clone(),
-            };
-            match write_private(&file, &c.to_http()) {
-                Ok(()) => Some(file),
-                Err(e) => {
-                    warning.get_or_insert_with(|| format!("could not write the capture {}: {e}", file.display()));
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-
-    let mut resp = match &out.body {
-        Some(v) if out.status == 200 => Response::json(200, v),
-        _ if out.status >= 400 => Response::error(out.status, out.verdict, out.detail.as_deref().unwrap_or("")),
-        _ => Response::empty(out.status),
-    };
-    resp.head_only = method == "HEAD";
-    if let Some(allow) = out.allow {
-        resp.headers.push(("Allow", allow.into()));
-    }
-    let log = RequestLog {
-        time_unix_nanos,
-        peer,
-        method: req.method.clone(),
-        path: req.target.chars().take(256).collect(),
-        event: out.event,
-        connection: out.connection,
-        verdict: out.verdict,
-        detail: out.detail,
-        status: out.status,
-        latency: Duration::ZERO,
-        trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
-        retry: out.retry,
-        warning,
-        capture,
-    };
-    (resp, log)
-}
-
-/// Writes a new file 0600: a capture of `integration.create` holds a webhook secret.
-fn write_private(path: &Path, raw: &[u8]) -> std::io::Result<()> {
-    let mut o = fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    store::private_mode(&mut o);
-    std::io::Write::write_all(&mut o.open(path)?, raw)
-}
-
-fn sanitize(label: &str) -> String {
-    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
-}
-
-fn not_allowed(allow: &'static str) -> Outcome {
-    Outcome {
-        allow: Some(allow),
-        ..Outcome::refuse(405, "method-not-allowed", format!("only {allow} is allowed here"))
-    }
-}
-
-fn connections_json(shared: &Shared) -> Value {
-    let list: Vec<Value> = shared
-        .store
-        .list()
-        .into_iter()
-        .map(|c| {
-            json!({
-                "connection_id": c.connection_id,
-                "webhook_url": format!("{}/webhooks/{}", shared.base_url, c.connection_id),
-                "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
-                "project": c.project,
-                "user": c.user,
-                "created_at": crate::protocol::time::format_utc(c.created_at),
-            })
-        })
-        .collect();
-    json!({ "connections": list })
-}
-
-/// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7): the
-/// refusal, or `None` when the request is verified.
-fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Outcome> {
-    let sig = req.header(SIGNATURE_HEADER);
-    if sig.is_none() {
-        return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
-    }
-    if req.header(TRACE_HEADER).is_none() {
-        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
-    }
-    signature::verify(secret, sig, &req.body, now_unix(), tolerance)
-        .err()
-        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
-}
-
-/// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
-fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return Outcome::ok(204).warn("verified, but the body is not UTF-8");
-    };
-    match serde_json::from_str::<Value>(text) {
-        Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {err}")),
-        Ok(v) => {
-            // The type reaches terminals through the log: no control characters, bounded length.
-            let t = v
-                .get("type")
-                .and_then(Value::as_str)
-                .map(|t| t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect::<String>());
-            let w = match &t {
-                Some(t) if !crate::protocol::payload::EVENT_TYPES.contains(&t.as_str()) => {
-                    format!("verified, unknown event type {t:?}")
-                }
-                Some(t) => format!("verified, but the {t} payload does not match the model: {err}"),
-                None => "verified, but the body has no \"type\"".to_string(),
-            };
-            Outcome { event: t, ..Outcome::ok(204).warn(w) }
-        }
-    }
-}
-
-fn config_url(shared: &Shared, req: &Request) -> Outcome {
-    if let Some(o) = refuse_unsigned(&shared.config.integration_secret, req, shared.config.tolerance) {
-        return o;
-    }
-    let event = match serde_json::from_slice::<Event>(&req.body) {
-        Ok(e) => e,
-        Err(e) => return unparseable(&req.body, e),
-    };
-    let name = event.type_name().to_string();
-    match event {
-        Event::IntegrationCreate(c) => {
-            let id = c.connection_id.clone();
-            if !valid_id(&id) {
-                return Outcome {
-                    event: Some(name),
-                    ..Outcome::ok(204).warn(format!(
-                        "verified, but connection_id {:?} cannot be part of a URL; nothing stored",
-                        id.chars().take(40).collect::<String>()
-                    ))
-                };
-            }
-            let conn = Connection {
-                connection_id: id.clone(),
-                webhook_secret: Secret::new(c.webhook_secret),
-                project: c.project,
-                user: c.user,
-                created_at: now_unix(),
-            };
-            match shared.store.put(conn) {
-                Ok(replaced) => Outcome {
-                    body: Some(json!({
-                        "webhook_url": format!("{}/webhooks/{id}", shared.base_url),
-                        "routes": shared.config.routes,
-                    })),
-                    event: Some(name),
-                    connection: Some(id),
-                    retry: replaced,
-                    ..Outcome::ok(200)
-                },
-                Err(e) => store_failed(shared, name, id, &e),
-            }
-        }
-        Event::IntegrationDelete(d) => {
-            let id = d.connection_id;
-            match shared.store.remove(&id) {
-                Ok(true) => Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(204) },
-                Ok(false) => Outcome {
-                    event: Some(name),
-                    connection: Some(id),
-                    detail: Some("unknown connection (already deleted?)".into()),
-                    ..Outcome::ok(204)
-                },
-                Err(e) => store_failed(shared, name, id, &e),
-            }
-        }
-        other => Outcome {
-            event: Some(name),
-            ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
-        },
-    }
-}
-
-/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry).
-fn store_failed(shared: &Shared, event: String, id: String, e: &std::io::Error) -> Outcome {
-    Outcome {
-        event: Some(event),
-        connection: Some(id),
-        ..Outcome::refuse(
-            500,
-            "store-failed",
-            format!("could not write the connection store {}: {e}", shared.store.path().display()),
-        )
-    }
-}
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
-    let Some(secret) = shared.store.secret_of(id) else {
-        return Outcome {
-            connection: Some(id.chars().take(128).collect()),
-            ..Outcome::refuse(
-                404,
-                "unknown-connection",
-                format!("no connection {id:?} (create it with integration.create first)"),
-            )
-        };
-    };
-    let connection = Some(id.to_string());
-    if let Some(o) = refuse_unsigned(&secret, req, shared.config.tolerance) {
-        return Outcome { connection, ..o };
-    }
-    let event = match serde_json::from_slice::<Event>(&req.body) {
-        Ok(e) => e,
-        Err(e) => return Outcome { connection, ..unparseable(&req.body, e) },
-    };
-    let name = Some(event.type_name().to_string());
-    match event {
-        Event::VoteCreate(v) => {
-            let retry = shared.store.see_vote(&v.id);
-            Outcome { event: name, connection, retry, ..Outcome::ok(204) }
-        }
-        Event::WebhookTest(_) => Outcome { event: name, connection, ..Outcome::ok(204) },
-        other => Outcome {
-            event: name,
-            connection,
-            ..Outcome::ok(204).warn(format!("{} belongs at the config URL, not a webhook URL", other.type_name()))
-        },
-    }
-}
-
-fn legacy(shared: &Shared, req: &Request) -> Outcome {
-    let Some(expected) = &shared.config.legacy_secret else {
-        return Outcome::refuse(404, "not-found", "legacy webhooks are off (start serve with --legacy-secret)");
-    };
-    let Some(given) = req.header("authorization") else {
-        return Outcome::refuse(401, "missing-header", "no Authorization header");
-    };
-    if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
-        return Outcome::refuse(401, "unauthorized", "the Authorization header does not match --legacy-secret");
-    }
-    let kind = serde_json::from_slice::<Value>(&req.body).ok().map(|v| crate::protocol::payload::classify(&v));
-    match kind {
-        Some(
-            k
-            @ (crate::protocol::payload::PayloadKind::LegacyBot | crate::protocol::payload::PayloadKind::LegacyServer),
-        ) => Outcome { event: Some(k.name().to_string()), ..Outcome::ok(200) },
-        Some(_) => Outcome::ok(200).warn("authorized, but the body is not a legacy bot or server vote"),
-        None => Outcome::ok(200).warn("authorized, but the body is not JSON"),
-    }
-}
-
-/// Compares the SHA-256 of both sides in constant time, so neither content nor length leaks.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use sha2::{Digest, Sha256};
-    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constant_time_eq_compares_whole_values() {
-        assert!(constant_time_eq(b"x", b"x"));
-        assert!(!constant_time_eq(b"x", b"xy"));
     }
 }

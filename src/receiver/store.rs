@@ -6,7 +6,9 @@
 //! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
 //! request history are written by a recorder thread in batches at `synchronous=NORMAL`: they are
 //! recorded after the fact, an fsync per delivery would cap throughput, and a WAL commit at NORMAL
-//! already survives the process being killed (only a power cut can lose the last batch).
+//! already survives the process being killed (only a power cut can lose the last batch). They are
+//! queued without waiting: a recorder 64k records behind (a stalled disk) drops them rather than
+//! holding up the receiver's async workers.
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. A `connections.json` of the old JSON store is imported on
 //! start and renamed aside. Nothing here prints: [`Store::imported`] says what happened.
@@ -122,7 +124,14 @@ impl Store {
             let mut o = fs::OpenOptions::new();
             o.write(true).create_new(true);
             private_mode(&mut o);
-            o.open(&path).map_err(|e| refuse(io_reason(&e)))?;
+            o.open(&path).map_err(|e| {
+                Error::input(format!(
+                    "the data directory {} is not usable: could not create {} ({})",
+                    dir.display(),
+                    path.display(),
+                    io_reason(&e)
+                ))
+            })?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
@@ -237,7 +246,7 @@ impl Store {
         }
         let fresh = self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
         if fresh {
-            self.send(Record::Vote(id.to_string()));
+            self.offer(Record::Vote(id.to_string()));
         }
         !fresh
     }
@@ -246,7 +255,7 @@ impl Store {
     /// by the recorder thread, in batches; the oldest rows beyond the bound are dropped.
     pub fn record(&self, entry: HistoryEntry) {
         if self.history_limit > 0 {
-            self.send(Record::History(Box::new(entry)));
+            self.offer(Record::History(Box::new(entry)));
         }
     }
 
@@ -287,6 +296,16 @@ impl Store {
         let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
         if let Some(tx) = tx {
             let _ = tx.send(r);
+        }
+    }
+
+    /// Queues a record without waiting: when the recorder is this far behind (a stalled disk),
+    /// the record is dropped rather than holding up the request that made it. Both kinds are
+    /// written after the answer anyway, and seen vote ids stay in memory.
+    fn offer(&self, r: Record) {
+        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.try_send(r);
         }
     }
 
@@ -672,6 +691,28 @@ mod tests {
         fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
+    }
+
+    #[test]
+    fn a_stalled_recorder_never_holds_up_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+        // Holding the database lock stalls the recorder as a hung disk would.
+        let held = s.db.clone();
+        let guard = held.lock().unwrap();
+        let (done, finished) = sync_channel(1);
+        let s2 = s.clone();
+        std::thread::spawn(move || {
+            for i in 0..70_000 {
+                s2.record(entry("vote.create", "ok"));
+                s2.see_vote(&format!("v{i}"));
+            }
+            let _ = done.send(());
+        });
+        let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
+        drop(guard);
+        assert!(returned, "recording waited for the stalled recorder");
+        assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod completions;
 mod inspect;
 mod load_answers;
 mod readme;
+mod receiver_limits;
 mod serve;
 mod simulate;
 mod vectors;

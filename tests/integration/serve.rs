@@ -15,21 +15,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use topgg_int::protocol::secret::Secret;
 use topgg_int::receiver::{Receiver, ReceiverConfig, RequestLog};
 
-const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
+pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// The header Top.gg would send, computed independently of the crate.
-fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
+pub(crate) fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(format!("{t}.").as_bytes());
     m.update(body);
     format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
     sign_at(secret, now(), body)
 }
 
@@ -42,17 +42,17 @@ fn user() -> Value {
            "avatar_url": "https://cdn.discordapp.com/avatars/1/a.png"})
 }
 
-fn create_body(id: &str, secret: &str) -> Vec<u8> {
+pub(crate) fn create_body(id: &str, secret: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "integration.create", "data": {
         "connection_id": id, "webhook_secret": secret, "project": project(), "user": user()}}))
     .unwrap()
 }
 
-fn delete_body(id: &str) -> Vec<u8> {
+pub(crate) fn delete_body(id: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "integration.delete", "data": {"connection_id": id}})).unwrap()
 }
 
-fn vote_body(id: &str) -> Vec<u8> {
+pub(crate) fn vote_body(id: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "vote.create", "data": {
         "id": id, "weight": 1, "created_at": "2026-02-09T00:47:14.2510149+00:00",
         "expires_at": "2026-02-09T12:47:14.2510149+00:00", "project": project(), "user": user()}}))
@@ -64,20 +64,20 @@ fn test_body() -> Vec<u8> {
 }
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// Sends raw bytes on a fresh connection and reads until the server closes it.
-fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     s.write_all(bytes)?;
@@ -86,7 +86,7 @@ fn raw(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<Resp> {
     parse_response(&out)
 }
 
-fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
     let bad = || std::io::Error::other(format!("not an HTTP response: {:?}", String::from_utf8_lossy(out)));
     let end = out.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(bad)?;
     let head = String::from_utf8_lossy(&out[..end]).to_string();
@@ -94,7 +94,13 @@ fn parse_response(out: &[u8]) -> std::io::Result<Resp> {
     Ok(Resp { status, head, body: out[end + 4..].to_vec() })
 }
 
-fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Resp> {
     let mut r =
         format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (n, v) in headers {
@@ -107,7 +113,7 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)],
 }
 
 /// POSTs `body` signed with `secret` and a trace id.
-fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
+pub(crate) fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp {
     let sig = sign(secret, body);
     request(
         addr,
@@ -122,15 +128,15 @@ fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8]) -> Resp 
 // ---------------------------------------------------------------------------------------------
 // The CLI, as a child process.
 
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    ready: Value,
-    lines: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<String>>,
+pub(crate) struct Served {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub ready: Value,
+    pub lines: Arc<Mutex<Vec<String>>>,
+    pub stderr: Arc<Mutex<String>>,
 }
 
-fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
+pub(crate) fn serve_command(data_dir: &Path, extra: &[&str]) -> Command {
     serve_on_port("0", data_dir, extra)
 }
 
@@ -141,7 +147,7 @@ fn serve_on_port(port: &str, data_dir: &Path, extra: &[&str]) -> Command {
 }
 
 /// `topgg-int` with the clean environment of `common::cmd()`, as a std Command that can be spawned.
-fn hermetic() -> Command {
+pub(crate) fn hermetic() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"));
     c.env_clear()
         .env("NO_COLOR", "1")
@@ -150,13 +156,17 @@ fn hermetic() -> Command {
     c
 }
 
-fn start(data_dir: &Path, extra: &[&str]) -> Served {
-    let mut child = serve_command(data_dir, extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+pub(crate) fn start(data_dir: &Path, extra: &[&str]) -> Served {
+    let served = start_with(serve_command(data_dir, extra));
+    if !extra.contains(&"--public-url") {
+        assert_eq!(served.ready["config_url"], format!("http://{}/integration", served.addr));
+    }
+    served
+}
+
+/// Spawns a `serve --json` command and waits for its ready line.
+pub(crate) fn start_with(mut command: Command) -> Served {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = Arc::new(Mutex::new(String::new()));
     let mut err_pipe = child.stderr.take().unwrap();
     let e = stderr.clone();
@@ -176,9 +186,6 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
         .unwrap_or_else(|_| panic!("ready line {first:?}; stderr: {}", stderr.lock().unwrap()));
     assert_eq!(ready["event"], "ready");
     let addr: SocketAddr = ready["listen"].as_str().unwrap().parse().unwrap();
-    if !extra.contains(&"--public-url") {
-        assert_eq!(ready["config_url"], format!("http://{addr}/integration"));
-    }
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
     // Drain stdout so the server never blocks on a full pipe.
@@ -195,7 +202,7 @@ fn start(data_dir: &Path, extra: &[&str]) -> Served {
 
 impl Served {
     /// The JSON log lines printed so far, waiting until at least `n` are there.
-    fn logs(&self, n: usize) -> Vec<Value> {
+    pub fn logs(&self, n: usize) -> Vec<Value> {
         let until = Instant::now() + Duration::from_secs(5);
         loop {
             let lines = self.lines.lock().unwrap().clone();
@@ -268,13 +275,22 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(r.json()["connections"][0]["connection_id"], "111");
     assert_eq!(r.json()["connections"][0]["webhook_secret_fingerprint"].as_str().unwrap().len(), 8);
 
-    // Delete, twice (idempotent); deliveries then 404.
-    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
-    assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &delete_body("111")).status, 204);
+    // Delete, twice (idempotent: the second, signed afresh as a retry is, still gets 204); the
+    // first one replayed byte for byte is refused; deliveries then 404.
+    let del = delete_body("111");
+    let first_sig = sign(INTEGRATION_SECRET, &del);
+    let signed = |sig: &str| {
+        request(a, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "trace-1")], &del).unwrap()
+    };
+    assert_eq!(signed(&first_sig).status, 204);
+    assert_eq!(signed(&sign_at(INTEGRATION_SECRET, now() - 1, &del)).status, 204);
+    let replayed = signed(&first_sig);
+    assert_eq!(replayed.status, 409);
+    assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(21);
-    assert_eq!(logs.len(), 21, "one log line per request");
+    let logs = s.logs(22);
+    assert_eq!(logs.len(), 22, "one log line per request");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -285,6 +301,28 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let all = s.lines.lock().unwrap().join("\n") + &s.stderr.lock().unwrap();
     assert!(!all.contains(webhook_secret) && !all.contains(INTEGRATION_SECRET), "secrets leaked into output");
     assert!(!all.contains(&sig[sig.len() - 64..]), "a full signature leaked into the log");
+}
+
+#[test]
+fn a_captured_create_replayed_after_its_delete_does_not_bring_the_connection_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let create = create_body("31", "whs_replay");
+    let sig = sign(INTEGRATION_SECRET, &create);
+    let send = |body: &[u8], sig: &str| {
+        request(s.addr, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "t")], body).unwrap()
+    };
+    assert_eq!(send(&create, &sig).status, 200);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &delete_body("31")).status, 204);
+    let replayed = send(&create, &sig);
+    assert_eq!(replayed.status, 409, "{:?}", String::from_utf8_lossy(&replayed.body));
+    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    assert_eq!(listed["connections"], json!([]), "the connection stays deleted");
+    // Top.gg's retry of the create is signed afresh, and accepted.
+    assert_eq!(send(&create, &sign_at(INTEGRATION_SECRET, now() - 1, &create)).status, 200);
+    let logs = s.logs(4);
+    assert_eq!((logs[2]["verdict"].as_str(), logs[2]["status"].as_u64()), (Some("replayed-signature"), Some(409)));
+    assert_eq!(logs[2]["connection"], "31");
 }
 
 #[test]
@@ -461,6 +499,40 @@ fn captures_sort_by_arrival_and_verify() {
 }
 
 #[test]
+fn refused_requests_are_captured_only_when_asked_and_the_folder_is_bounded() {
+    let names = |dir: &Path| {
+        let mut n: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        n.sort();
+        n
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("default");
+    let s = start(
+        &dir.path().join("data1"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap(), "--capture-keep", "2"],
+    );
+    let big = vec![b' '; 1024 * 1024];
+    assert_eq!(request(s.addr, "POST", "/integration", &[], &big).unwrap().status, 401);
+    for id in ["1", "2", "3"] {
+        assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body(id, "whs_b")).status, 200);
+    }
+    s.logs(4);
+    // The refused one took number 1 but was not written; the oldest accepted one was deleted.
+    assert_eq!(names(&cap), ["000003-integration.create.http", "000004-integration.create.http"]);
+    drop(s);
+
+    let cap = dir.path().join("refused");
+    let s = start(
+        &dir.path().join("data2"),
+        &["--integration-secret", INTEGRATION_SECRET, "--capture-dir", cap.to_str().unwrap(), "--capture-refused"],
+    );
+    assert_eq!(request(s.addr, "POST", "/integration", &[], b"{}").unwrap().status, 401);
+    s.logs(1);
+    assert_eq!(names(&cap), ["000001-request.http"]);
+}
+
+#[test]
 fn human_log_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = hermetic()
@@ -493,6 +565,36 @@ fn human_log_lines() {
 }
 
 #[test]
+fn the_human_log_escapes_what_clients_send_and_cuts_long_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").unwrap();
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    // A one-byte CSI (U+009B) and a right-to-left override, as UTF-8 in a header, which HTTP allows.
+    let trace = "a\u{9b}31mb\u{202e}c";
+    let long = format!("/{}", "p".repeat(60 * 1024));
+    request(addr, "GET", &long, &[("x-topgg-trace", trace)], b"").unwrap();
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("trace=a\\u{9b}31mb\\u{202e}c"), "{line}");
+    assert!(!line.contains('\u{9b}') && !line.contains('\u{202e}'), "{line:?}");
+    assert!(line.contains(&format!("/{}… ", "p".repeat(199))), "the target is cut: {}", &line[..300]);
+    assert!(line.len() < 1200, "a {} byte line", line.len());
+}
+
+#[test]
 fn public_url_is_handed_out() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(
@@ -521,7 +623,7 @@ fn legacy_votes_check_authorization() {
 // ---------------------------------------------------------------------------------------------
 // Library level: hostile input and load, with a short read timeout.
 
-fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
+pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.read_timeout = read_timeout;
     let logs = Arc::new(Mutex::new(Vec::new()));
@@ -530,7 +632,7 @@ fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
     (r, logs)
 }
 
-fn connect(r: &Receiver, id: &str, secret: &str) {
+pub(crate) fn connect(r: &Receiver, id: &str, secret: &str) {
     let resp = post_signed(r.local_addr(), "/integration", INTEGRATION_SECRET, &create_body(id, secret));
     assert_eq!(resp.status, 200);
 }
@@ -767,8 +869,10 @@ fn chunked_bodies_are_verified_and_capped() {
     req.extend_from_slice(b"0\r\n\r\n");
     assert_eq!(raw(a, &req).unwrap().status, 204, "the chunks are joined into the signed bytes");
 
-    let big = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n300000\r\n";
-    assert_eq!(raw(a, big).unwrap().status, 413);
+    // A chunked body is refused as soon as what arrived passes the cap (here one 3 MiB chunk).
+    let mut big = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n300000\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 0x300000));
+    assert_eq!(raw(a, &big).unwrap().status, 413);
     let smuggle = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n";
     assert_eq!(raw(a, smuggle).unwrap().status, 400);
 
@@ -809,7 +913,7 @@ fn shutdown_finishes_the_request_in_flight() {
 // The SQLite store: restarts, the old JSON store, the history, file modes.
 
 #[cfg(unix)]
-fn interrupt(s: &mut Served) {
+pub(crate) fn interrupt(s: &mut Served) {
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let until = Instant::now() + Duration::from_secs(5);

@@ -1,0 +1,459 @@
+//! The receiver's limits, kept out of the routes: per-connection deadlines, the body cap, the
+//! closing handshake after a refusal, and the process limits `serve` adjusts at start.
+//!
+//! hyper parses and frames; what hyper does not do for us lives here. Its `header_read_timeout`
+//! only closes the connection, while protocol.md §7 wants a client that is too slow to get 408, so
+//! every connection carries a [`ConnState`] that its I/O wrapper ([`Tracked`]) and the service
+//! update, and the connection task turns into one deadline at a time ([`ConnState::deadline`]).
+//! Nothing here prints.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+/// The largest request head (request line and headers) accepted; larger ones get 431.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Connections served at once unless configured otherwise (`serve --max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// After a refusal, how long the receiver keeps reading (and discarding) what the client still
+/// sends, so that closing does not reset the connection before the client has read the answer.
+pub const LINGER: Duration = Duration::from_millis(500);
+/// At most this much is discarded while lingering.
+const LINGER_BYTES: usize = 8 * 1024 * 1024;
+/// A connection whose first request has sent nothing is closed this soon after a stop begins:
+/// long enough for a client queued in the backlog to have its request read.
+const STOP_GRACE: Duration = Duration::from_millis(50);
+/// A request still being handled this long after its deadline is abandoned (the store is stuck).
+const BUSY_GRACE: Duration = Duration::from_secs(30);
+
+/// Where one connection stands, shared by its I/O wrapper, its service and its task.
+#[derive(Debug)]
+pub struct ConnState {
+    inner: Mutex<Phase>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Phase {
+    /// A request is in the service (its body being read, or being handled).
+    busy: bool,
+    /// Requests answered so far.
+    served: u64,
+    /// When the connection was accepted, or the last request answered.
+    since: Instant,
+    /// When the first byte after `since` arrived (the start of the next request).
+    first_byte: Option<Instant>,
+    /// When the request now in the service started.
+    started: Instant,
+    /// Watches the head now arriving for a Content-Length (hyper drops it when Transfer-Encoding
+    /// is also there, and the request must then be refused).
+    scan: HeadScan,
+}
+
+/// A byte-at-a-time look at header names, until the blank line that ends the head.
+#[derive(Debug, Clone, Copy, Default)]
+struct HeadScan {
+    done: bool,
+    collecting: bool,
+    line_empty: bool,
+    name: [u8; 16],
+    len: usize,
+    content_length: bool,
+}
+
+impl HeadScan {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.done {
+                return;
+            }
+            if b == b'\n' {
+                // The request line is not a header; the first empty line after it ends the head.
+                if self.line_empty && self.collecting {
+                    self.done = true;
+                }
+                self.collecting = true;
+                self.line_empty = true;
+                self.len = 0;
+                continue;
+            }
+            if b != b'\r' {
+                self.line_empty = false;
+            }
+            if !self.collecting {
+                continue;
+            }
+            if b == b':' {
+                self.content_length |= self.name[..self.len].eq_ignore_ascii_case(b"content-length");
+                self.collecting = false;
+            } else if self.len < self.name.len() {
+                self.name[self.len] = b;
+                self.len += 1;
+            } else {
+                self.collecting = false;
+            }
+        }
+    }
+}
+
+/// What the connection task must do when a deadline passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The request head did not arrive in time: answer 408 and close.
+    Head,
+    /// An idle keep-alive connection, or an idle one during a stop: close quietly.
+    Idle,
+    /// A request outlived its deadline by far: drop the connection.
+    Stuck,
+}
+
+impl ConnState {
+    /// A connection accepted now.
+    pub fn new() -> ConnState {
+        let now = Instant::now();
+        ConnState {
+            inner: Mutex::new(Phase {
+                busy: false,
+                served: 0,
+                since: now,
+                first_byte: None,
+                started: now,
+                scan: HeadScan::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes arrived from the client.
+    fn saw_bytes(&self, bytes: &[u8]) {
+        let mut p = self.lock();
+        if !p.busy {
+            if p.first_byte.is_none() {
+                p.first_byte = Some(Instant::now());
+            }
+            p.scan.feed(bytes);
+        }
+    }
+
+    /// Whether the head of the request now in the service had a Content-Length header.
+    pub fn head_had_content_length(&self) -> bool {
+        self.lock().scan.content_length
+    }
+
+    /// A request reached the service; returns when it started: the first request of a connection
+    /// starts when the connection was accepted, later ones at their first byte.
+    pub fn begin(&self) -> Instant {
+        let mut p = self.lock();
+        let started = if p.served == 0 { p.since } else { p.first_byte.unwrap_or_else(Instant::now) };
+        p.busy = true;
+        p.started = started;
+        started
+    }
+
+    /// The service answered the request.
+    pub fn end(&self) {
+        let mut p = self.lock();
+        p.busy = false;
+        p.served += 1;
+        p.since = Instant::now();
+        p.first_byte = None;
+        p.scan = HeadScan::default();
+    }
+
+    /// When the request now arriving started: its first byte, or the accept or last answer.
+    pub fn pending_since(&self) -> Instant {
+        let p = self.lock();
+        p.first_byte.unwrap_or(p.since)
+    }
+
+    /// Nothing is in progress: no request in the service and no byte of a next one.
+    pub fn idle(&self) -> bool {
+        let p = self.lock();
+        !p.busy && p.first_byte.is_none()
+    }
+
+    /// The next deadline and what it means. `stopping` shortens an idle connection's wait.
+    pub fn deadline(&self, read_timeout: Duration, stopping: bool) -> (Instant, Expiry) {
+        let p = self.lock();
+        if p.busy {
+            return (p.started + read_timeout + BUSY_GRACE, Expiry::Stuck);
+        }
+        match (p.first_byte, p.served) {
+            (None, 0) if stopping => (p.since + STOP_GRACE, Expiry::Idle),
+            (None, 0) => (p.since + read_timeout, Expiry::Head),
+            (None, _) if stopping => (Instant::now(), Expiry::Idle),
+            (None, _) => (p.since + read_timeout, Expiry::Idle),
+            (Some(first), 0) => (p.since.min(first) + read_timeout, Expiry::Head),
+            (Some(first), _) => (first + read_timeout, Expiry::Head),
+        }
+    }
+}
+
+impl Default for ConnState {
+    fn default() -> Self {
+        ConnState::new()
+    }
+}
+
+/// The client's socket, telling its [`ConnState`] when bytes arrive.
+pub struct Tracked {
+    /// The socket.
+    pub stream: TcpStream,
+    state: std::sync::Arc<ConnState>,
+}
+
+impl Tracked {
+    /// Wraps an accepted socket.
+    pub fn new(stream: TcpStream, state: std::sync::Arc<ConnState>) -> Tracked {
+        Tracked { stream, state }
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.state.saw_bytes(&buf.filled()[before..]);
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the cap (413).
+    TooLarge,
+    /// The deadline passed with this many bytes read (408).
+    Timeout(usize),
+    /// The client closed the connection after this many bytes (400).
+    Closed(usize),
+    /// The framing was wrong (400): a malformed chunk, a bad trailer.
+    Malformed,
+    /// A large body that does not fit in the [`BodyBudget`] now (503).
+    Busy,
+}
+
+/// Bodies up to this size are read without touching the [`BodyBudget`]: a delivery is a few
+/// KB, so an attacker holding the budget with big bodies cannot make real deliveries wait.
+pub const SMALL_BODY: usize = 64 * 1024;
+/// The most bytes of large bodies held in memory at once, unless configured otherwise.
+pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// The memory all connections together may hold in large bodies: 10,000 connections each
+/// sending 2 MiB would otherwise hold 20 GB.
+#[derive(Debug)]
+pub struct BodyBudget {
+    left: AtomicUsize,
+}
+
+impl BodyBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> BodyBudget {
+        BodyBudget { left: AtomicUsize::new(bytes) }
+    }
+
+    fn take(&self, n: usize) -> bool {
+        self.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n)).is_ok()
+    }
+}
+
+/// Bytes of one body held against the [`BodyBudget`], given back when dropped (after the request
+/// is handled, when its body is no longer held).
+#[derive(Debug)]
+pub struct Held<'a> {
+    budget: &'a BodyBudget,
+    bytes: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.left.fetch_add(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// Reads a whole body, refusing it as soon as it passes `cap` bytes or `deadline` passes, or
+/// when a large one does not fit in the budget (reserved up front when `declared`).
+/// Trailers are read (so their framing is checked) and dropped.
+pub async fn read_body<'a>(
+    mut body: Incoming,
+    cap: usize,
+    deadline: Instant,
+    budget: &'a BodyBudget,
+    declared: Option<u64>,
+) -> Result<(Bytes, Held<'a>), BodyError> {
+    let mut held = Held { budget, bytes: 0 };
+    if let Some(n) = declared.map(|n| n as usize).filter(|&n| n > SMALL_BODY) {
+        if !budget.take(n) {
+            return Err(BodyError::Busy);
+        }
+        held.bytes = n;
+    }
+    let mut out = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout_at(deadline.into(), body.frame()).await {
+            Err(_) => return Err(BodyError::Timeout(out.len())),
+            Ok(None) => return Ok((out.freeze(), held)),
+            Ok(Some(Err(e))) if e.is_incomplete_message() => return Err(BodyError::Closed(out.len())),
+            Ok(Some(Err(_))) => return Err(BodyError::Malformed),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            let total = out.len().saturating_add(data.len());
+            if total > cap {
+                return Err(BodyError::TooLarge);
+            }
+            if total > SMALL_BODY && total > held.bytes {
+                if !budget.take(total - held.bytes) {
+                    return Err(BodyError::Busy);
+                }
+                held.bytes = total;
+            }
+            if out.is_empty() && body_is_done(&body) {
+                // One frame is the whole body (the usual Content-Length case): no copy.
+                return Ok((data, held));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+}
+
+fn body_is_done(body: &Incoming) -> bool {
+    hyper::body::Body::is_end_stream(body)
+}
+
+/// Ends a connection politely: stop sending (the client sees the end of the answer), then read and
+/// discard what it still sends for a short while, so closing does not reset the connection before
+/// the client has read the answer.
+pub async fn linger(mut stream: TcpStream, first: &[u8]) {
+    if !first.is_empty() {
+        let write = tokio::time::timeout(LINGER, stream.write_all(first));
+        if !matches!(write.await, Ok(Ok(()))) {
+            return;
+        }
+    }
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let until = tokio::time::Instant::now() + LINGER;
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut total = 0usize;
+    while total < LINGER_BYTES {
+        match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => total += n,
+            _ => break,
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit (many systems start at 1,024, which a
+/// connection cap of 10,000 cannot use); returns the soft limit now in force, when known.
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return None;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim = raised;
+                }
+            }
+        }
+        // rlim_t is u64 on Linux and macOS but not on every Unix.
+        #[allow(clippy::unnecessary_cast)]
+        if lim.rlim_cur == libc::RLIM_INFINITY { None } else { Some(lim.rlim_cur as u64) }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Ignores SIGXFSZ, so that a file-size limit (RLIMIT_FSIZE) makes a write fail (and the request
+/// get 500) instead of killing the process mid-write.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_budget_is_given_back() {
+        let b = BodyBudget::new(10);
+        assert!(b.take(6));
+        let held = Held { budget: &b, bytes: 6 };
+        assert!(!b.take(6), "only 4 left");
+        drop(held);
+        assert!(b.take(10));
+    }
+
+    #[test]
+    fn deadlines_follow_the_phase() {
+        let t = Duration::from_secs(5);
+        let s = ConnState::new();
+        assert_eq!(s.deadline(t, false).1, Expiry::Head, "a first request must arrive in time");
+        assert_eq!(s.deadline(t, true).1, Expiry::Idle);
+        let started = s.begin();
+        assert_eq!(s.deadline(t, false), (started + t + BUSY_GRACE, Expiry::Stuck));
+        s.end();
+        assert!(s.idle());
+        assert_eq!(s.deadline(t, false).1, Expiry::Idle, "keep-alive waits close quietly");
+        s.saw_bytes(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n");
+        assert!(!s.idle());
+        assert!(!s.head_had_content_length());
+        s.saw_bytes(b"cOntent-LENGTH: 5\r\n\r\n");
+        assert!(s.head_had_content_length(), "found across reads, any case");
+        assert_eq!(s.deadline(t, false).1, Expiry::Head);
+        s.end();
+        s.saw_bytes(b"POST / HTTP/1.1\r\nX: 1\r\n\r\nContent-Length: 5\r\n");
+        assert!(!s.head_had_content_length(), "the body is not the head");
+    }
+}

@@ -1,0 +1,337 @@
+//! The endpoints behind the routing `match` of [`super::service`]: the config URL, webhook URLs,
+//! the legacy endpoint and `/connections`. Plain functions from a whole [`Request`] to an
+//! [`Outcome`]; they may block on the store (the service runs the config URL off the async
+//! workers) and never print.
+
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::service::{Outcome, Request};
+use super::store::Connection;
+use crate::protocol::payload::Event;
+use crate::protocol::secret::Secret;
+use crate::protocol::signature::{self, SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::time::now_unix;
+
+/// 405 with the method that is allowed.
+pub(super) fn not_allowed(allow: &'static str) -> Outcome {
+    Outcome {
+        allow: Some(allow),
+        ..Outcome::refuse(405, "method-not-allowed", format!("only {allow} is allowed here"))
+    }
+}
+pub(super) fn connections_json(shared: &Shared) -> Value {
+    let list: Vec<Value> = shared
+        .store
+        .list()
+        .into_iter()
+        .map(|c| {
+            json!({
+                "connection_id": c.connection_id,
+                "webhook_url": format!("{}/webhooks/{}", shared.base_url, c.connection_id),
+                "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
+                "project": c.project,
+                "user": c.user,
+                "created_at": crate::protocol::time::format_utc(c.created_at),
+            })
+        })
+        .collect();
+    json!({ "connections": list })
+}
+
+/// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7): the
+/// refusal, or `None` when the request is verified.
+fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Outcome> {
+    let sig = req.header(SIGNATURE_HEADER);
+    if sig.is_none() {
+        return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
+    }
+    if req.header(TRACE_HEADER).is_none() {
+        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
+    }
+    signature::verify(secret, sig, &req.body, now_unix(), tolerance)
+        .err()
+        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
+}
+
+/// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
+fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Outcome::ok(204).warn("verified, but the body is not UTF-8");
+    };
+    match serde_json::from_str::<Value>(text) {
+        Err(_) => Outcome::ok(204).warn(format!("verified, but the body is not JSON: {}", without_values(&err))),
+        Ok(v) => {
+            // The type reaches terminals through the log: no control characters, bounded length.
+            let t = v
+                .get("type")
+                .and_then(Value::as_str)
+                .map(|t| t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect::<String>());
+            let w = match &t {
+                Some(t) if !crate::protocol::payload::EVENT_TYPES.contains(&t.as_str()) => {
+                    format!("verified, unknown event type {t:?}")
+                }
+                Some(t) => format!("verified, but the {t} payload does not match the model: {}", mismatch(&v, &err)),
+                None => "verified, but the body has no \"type\"".to_string(),
+            };
+            Outcome { event: t, ..Outcome::ok(204).warn(w) }
+        }
+    }
+}
+
+/// Where and how a verified body misses the model, without quoting it: the field (from the
+/// payload checker's path) and serde's type complaint with the value taken out, since a secret
+/// pasted into a mistyped field must not reach the log.
+fn mismatch(v: &Value, err: &serde_json::Error) -> String {
+    let (_, problems) = crate::protocol::payload::validate(v);
+    match problems.first() {
+        Some(p) => format!("{}: {}", p.path, without_values(err)),
+        None => without_values(err),
+    }
+}
+
+/// serde_json's message with every quoted value removed: `invalid type: string "whs_…", expected
+/// u32 at line 1 column 9` becomes `invalid type: string, expected u32 at line 1 column 9`. Names
+/// after `field` and everything after `expected` (the model's own words) stay.
+fn without_values(err: &serde_json::Error) -> String {
+    let msg = err.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut chars = msg.chars().peekable();
+    let mut expected = false;
+    while let Some(c) = chars.next() {
+        let quote = match c {
+            '"' | '`' if !expected && !out.ends_with("field ") => c,
+            _ => {
+                out.push(c);
+                expected |= out.ends_with("expected");
+                continue;
+            }
+        };
+        // Skip the quoted value (with its escapes) and the space before it.
+        let mut escaped = false;
+        for d in chars.by_ref() {
+            match d {
+                '\\' if !escaped => escaped = true,
+                d if d == quote && !escaped => break,
+                _ => escaped = false,
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
+}
+
+pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
+    if let Some(o) = refuse_unsigned(&shared.config.integration_secret, req, shared.config.tolerance) {
+        return o;
+    }
+    let event = match serde_json::from_slice::<Event>(&req.body) {
+        Ok(e) => e,
+        Err(e) => return unparseable(&req.body, e),
+    };
+    let name = event.type_name().to_string();
+    match event {
+        Event::IntegrationCreate(c) => {
+            let id = c.connection_id.clone();
+            if !valid_id(&id) {
+                return Outcome {
+                    event: Some(name),
+                    ..Outcome::ok(204).warn(format!(
+                        "verified, but connection_id {:?} cannot be part of a URL; nothing stored",
+                        id.chars().take(40).collect::<String>()
+                    ))
+                };
+            }
+            if let Some(o) = refuse_replay(shared, req, &name, &id) {
+                return o;
+            }
+            let conn = Connection {
+                connection_id: id.clone(),
+                webhook_secret: Secret::new(c.webhook_secret),
+                project: c.project,
+                user: c.user,
+                created_at: now_unix(),
+            };
+            match shared.store.put(conn) {
+                Ok(replaced) => Outcome {
+                    body: Some(json!({
+                        "webhook_url": format!("{}/webhooks/{id}", shared.base_url),
+                        "routes": shared.config.routes,
+                    })),
+                    event: Some(name),
+                    connection: Some(id),
+                    retry: replaced,
+                    ..Outcome::ok(200)
+                },
+                Err(e) => store_failed(shared, req, name, id, &e),
+            }
+        }
+        Event::IntegrationDelete(d) => {
+            let id = d.connection_id;
+            if let Some(o) = refuse_replay(shared, req, &name, &id) {
+                return o;
+            }
+            match shared.store.remove(&id) {
+                Ok(true) => Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(204) },
+                Ok(false) => Outcome {
+                    event: Some(name),
+                    connection: Some(id),
+                    detail: Some("unknown connection (already deleted?)".into()),
+                    ..Outcome::ok(204)
+                },
+                Err(e) => store_failed(shared, req, name, id, &e),
+            }
+        }
+        other => Outcome {
+            event: Some(name),
+            ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
+        },
+    }
+}
+
+/// The signed `(t, v1)` of a verified request.
+fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
+    let h = signature::parse_header(req.header(SIGNATURE_HEADER)?).ok()?;
+    Some((h.timestamp, h.v1))
+}
+
+/// 409 for a state change whose exact signature was already accepted (see [`super::replay`]);
+/// otherwise the signature is claimed and `None` returned.
+fn refuse_replay(shared: &Shared, req: &Request, event: &str, id: &str) -> Option<Outcome> {
+    let (t, v1) = signed_pair(req)?;
+    if shared.replay.claim(t, v1, now_unix(), shared.config.tolerance) {
+        return None;
+    }
+    Some(Outcome {
+        event: Some(event.to_string()),
+        connection: Some(id.chars().take(128).collect()),
+        ..Outcome::refuse(
+            409,
+            "replayed-signature",
+            format!(
+                "this {event} (t={t}) was already accepted with this exact signature: a replay; Top.gg signs \
+                 each retry afresh"
+            ),
+        )
+    })
+}
+
+/// 500: the change could not be made durable, so it is not acknowledged (Top.gg will retry), and
+/// the same signed request may come again.
+fn store_failed(shared: &Shared, req: &Request, event: String, id: String, e: &std::io::Error) -> Outcome {
+    if let Some((t, v1)) = signed_pair(req) {
+        shared.replay.release(t, v1);
+    }
+    Outcome {
+        event: Some(event),
+        connection: Some(id),
+        ..Outcome::refuse(
+            500,
+            "store-failed",
+            format!("could not write the connection store {}: {e}", shared.store.path().display()),
+        )
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub(super) fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
+    let Some(secret) = shared.store.secret_of(id) else {
+        return Outcome {
+            connection: Some(id.chars().take(128).collect()),
+            ..Outcome::refuse(
+                404,
+                "unknown-connection",
+                format!("no connection {id:?} (create it with integration.create first)"),
+            )
+        };
+    };
+    let connection = Some(id.to_string());
+    if let Some(o) = refuse_unsigned(&secret, req, shared.config.tolerance) {
+        return Outcome { connection, ..o };
+    }
+    let event = match serde_json::from_slice::<Event>(&req.body) {
+        Ok(e) => e,
+        Err(e) => return Outcome { connection, ..unparseable(&req.body, e) },
+    };
+    let name = Some(event.type_name().to_string());
+    match event {
+        Event::VoteCreate(v) => {
+            let retry = shared.store.see_vote(&v.id);
+            Outcome { event: name, connection, retry, ..Outcome::ok(204) }
+        }
+        Event::WebhookTest(_) => Outcome { event: name, connection, ..Outcome::ok(204) },
+        other => Outcome {
+            event: name,
+            connection,
+            ..Outcome::ok(204).warn(format!("{} belongs at the config URL, not a webhook URL", other.type_name()))
+        },
+    }
+}
+
+pub(super) fn legacy(shared: &Shared, req: &Request) -> Outcome {
+    let Some(expected) = &shared.config.legacy_secret else {
+        return Outcome::refuse(404, "not-found", "legacy webhooks are off (start serve with --legacy-secret)");
+    };
+    let Some(given) = req.header("authorization") else {
+        return Outcome::refuse(401, "missing-header", "no Authorization header");
+    };
+    if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
+        return Outcome::refuse(401, "unauthorized", "the Authorization header does not match --legacy-secret");
+    }
+    let kind = serde_json::from_slice::<Value>(&req.body).ok().map(|v| crate::protocol::payload::classify(&v));
+    match kind {
+        Some(
+            k
+            @ (crate::protocol::payload::PayloadKind::LegacyBot | crate::protocol::payload::PayloadKind::LegacyServer),
+        ) => Outcome { event: Some(k.name().to_string()), ..Outcome::ok(200) },
+        Some(_) => Outcome::ok(200).warn("authorized, but the body is not a legacy bot or server vote"),
+        None => Outcome::ok(200).warn("authorized, but the body is not JSON"),
+    }
+}
+
+/// Compares the SHA-256 of both sides in constant time, so neither content nor length leaks.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
+    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_complaints_name_the_field_and_type_but_never_the_value() {
+        let secret = "whs_pasted_secret_0123456789";
+        let bodies = [
+            format!(r#"{{"type":"vote.create","data":{{"id":"1","weight":"{secret}","project":{{}},"user":{{}}}}}}"#),
+            format!(r#"{{"type":"integration.delete","data":{{"connection_id":{{"x":"{secret}"}}}}}}"#),
+            format!(r#"{{"type":"vote.create","data":{{"id":true,"weight":1,"x":"{secret}"}}}}"#),
+            format!(r#"{{"type":"webhook.test","data":"{secret}"}}"#),
+        ];
+        for body in &bodies {
+            let err = serde_json::from_str::<Event>(body).unwrap_err();
+            let v: Value = serde_json::from_str(body).unwrap();
+            let said = mismatch(&v, &err);
+            assert!(!said.contains("pasted"), "{said}");
+            assert!(said.contains("expected") || said.contains("missing field"), "{said}");
+        }
+        let err = serde_json::from_str::<Event>(&bodies[0]).unwrap_err();
+        let v: Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(
+            mismatch(&v, &err).split(" at line").next().unwrap(),
+            "$.data.weight: invalid type: string, expected i64"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"x", b"x"));
+        assert!(!constant_time_eq(b"x", b"xy"));
+    }
+}
