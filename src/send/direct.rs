@@ -1,12 +1,15 @@
 //! Plain HTTP/1.1 without a client library, for load mode: encode a [`Request`] as bytes, and
-//! parse an answer from whatever bytes have arrived so far (sans-IO, so the load engine can drive
-//! it from an event loop).
+//! read an answer from bytes as they arrive ([`AnswerReader`], sans-IO, so the load engine can
+//! drive it from an event loop). Heads and chunk sizes are parsed by httparse, the parser hyper
+//! uses, so what load mode accepts is what a hyper client accepts.
 //!
 //! reqwest's blocking client hands every request to a background runtime thread and back, which
 //! costs more CPU than the receiver under test spends answering it; load mode exists to measure
 //! the receiver. Only `http://` URLs with no proxy in the environment go this way (see
 //! [`eligible`]); everything else uses [`super::delivery::Client`]. Answers may use
-//! `Content-Length`, chunked encoding, or end at close. Nothing here prints.
+//! `Content-Length`, chunked encoding, or end at close; interim 1xx answers are skipped; heads
+//! are capped at [`HEAD_MAX`] and bodies are read only up to [`BODY_READ_MAX`], so a peer that
+//! never stops sending costs bounded memory and time. Nothing here prints.
 
 use std::io::Write;
 
@@ -39,15 +42,29 @@ pub fn encode(req: &Request, out: &mut Vec<u8>) {
     out.extend_from_slice(&req.body);
 }
 
-/// An answer parsed from a buffer.
+/// At most this much of an answer's head (status line, headers, and any trailers) is read.
+pub const HEAD_MAX: usize = 64 * 1024;
+/// At most this much of an answer's body is kept; the rest is read and discarded.
+pub const BODY_KEPT: usize = 8 * 1024;
+/// After this much body the answer is cut: its status stands and the connection is dropped, so an
+/// endless body costs neither memory nor the whole timeout.
+pub const BODY_READ_MAX: u64 = 1024 * 1024;
+/// A chunk-size line (size and extensions) longer than this is refused.
+const CHUNK_LINE_MAX: usize = 4 * 1024;
+/// Headers parsed per answer head.
+const HEADERS_MAX: usize = 128;
+
+/// A final answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
-    /// The status code.
+    /// The status code (never 1xx: interim answers are skipped).
     pub status: u16,
     /// Headers, names lower-cased.
     pub headers: Vec<(String, String)>,
-    /// The decoded body.
+    /// The decoded body, at most [`BODY_KEPT`] bytes of it.
     pub body: Vec<u8>,
+    /// Whether the body was longer than what was kept or read ([`BODY_KEPT`], [`BODY_READ_MAX`]).
+    pub cut: bool,
     /// Whether the connection may carry another request.
     pub keep_alive: bool,
 }
@@ -59,108 +76,426 @@ pub enum Progress {
     Incomplete,
     /// A whole answer.
     Done(Parsed),
-    /// Not an HTTP answer.
+    /// Not an HTTP answer; the sentence says why.
     Invalid(String),
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Head,
+    Length(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkEnd,
+    Trailers,
+    UntilClose,
+    Done,
 }
 
-/// Parses an answer from `buf`; `eof` says the peer closed, which ends a body without a length.
-pub fn parse_response(buf: &[u8], eof: bool) -> Progress {
-    let Some(head_end) = find(buf, b"\r\n\r\n") else {
-        return Progress::Incomplete;
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let Some(status) = status_line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok()) else {
-        return Progress::Invalid(format!(
-            "{:?} is not an HTTP status line",
-            status_line.chars().take(60).collect::<String>()
-        ));
-    };
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string())).collect();
-    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let mut keep_alive =
-        !status_line.starts_with("HTTP/1.0") && !get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
-    let rest = &buf[head_end + 4..];
-    let body = if status == 204 || status == 304 || (100..200).contains(&status) {
-        Vec::new()
-    } else if get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
-        match dechunk(rest) {
-            Ok(Some(b)) => b,
-            Ok(None) => return Progress::Incomplete,
-            Err(e) => return Progress::Invalid(e),
-        }
-    } else if let Some(len) = get("content-length") {
-        let Ok(len) = len.parse::<usize>() else {
-            return Progress::Invalid(format!("Content-Length {len:?} is not a number"));
-        };
-        if rest.len() < len {
-            return Progress::Incomplete;
-        }
-        rest[..len].to_vec()
-    } else if eof {
-        keep_alive = false;
-        rest.to_vec()
-    } else {
-        return Progress::Incomplete;
-    };
-    Progress::Done(Parsed { status, headers, body, keep_alive })
+/// Reads one answer from bytes as they arrive, in bounded memory: the head is parsed by httparse
+/// once whole (at most [`HEAD_MAX`]), interim 1xx answers are skipped, and the body is decoded
+/// (Content-Length, chunked via `httparse::parse_chunk_size`, or until close) keeping only its
+/// first [`BODY_KEPT`] bytes.
+#[derive(Debug)]
+pub struct AnswerReader {
+    pending: Vec<u8>,
+    state: State,
+    received: u64,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    body_seen: u64,
+    cut: bool,
+    keep_alive: bool,
 }
 
-/// Decodes a chunked body: `Ok(None)` until the last chunk and its empty line have arrived.
-fn dechunk(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let mut body = Vec::new();
-    loop {
-        let Some(line_end) = find(rest, b"\r\n") else { return Ok(None) };
-        let line = String::from_utf8_lossy(&rest[..line_end]);
-        let size_hex = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("chunk size {size_hex:?} is not hex"))?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            // Trailers, if any, end with an empty line.
-            return Ok(if rest.starts_with(b"\r\n") || find(rest, b"\r\n\r\n").is_some() { Some(body) } else { None });
-        }
-        if rest.len() < size + 2 {
-            return Ok(None);
-        }
-        body.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
+impl Default for AnswerReader {
+    fn default() -> Self {
+        Self::new()
     }
+}
+
+impl AnswerReader {
+    /// A reader waiting for a status line.
+    pub fn new() -> Self {
+        AnswerReader {
+            pending: Vec::with_capacity(1024),
+            state: State::Head,
+            received: 0,
+            status: 0,
+            headers: Vec::new(),
+            body: Vec::new(),
+            body_seen: 0,
+            cut: false,
+            keep_alive: true,
+        }
+    }
+
+    /// Starts over for the next answer, keeping the allocations.
+    pub fn reset(&mut self) {
+        self.pending.clear();
+        self.state = State::Head;
+        self.received = 0;
+        self.status = 0;
+        self.headers.clear();
+        self.body.clear();
+        self.body_seen = 0;
+        self.cut = false;
+        self.keep_alive = true;
+    }
+
+    /// Whether no byte at all has arrived (a kept-alive socket closed by the peer looks like this).
+    pub fn untouched(&self) -> bool {
+        self.received == 0
+    }
+
+    /// Feeds the bytes that arrived; `eof` says the peer closed (which ends a body without a
+    /// length). Once `Done` or `Invalid`, the reader must be [`reset`](Self::reset) before reuse.
+    pub fn push(&mut self, bytes: &[u8], eof: bool) -> Progress {
+        self.received += bytes.len() as u64;
+        self.pending.extend_from_slice(bytes);
+        match self.advance() {
+            Err(e) => Progress::Invalid(e),
+            Ok(()) if self.state == State::Done => self.finish(),
+            Ok(()) if eof && self.state == State::UntilClose => {
+                self.keep_alive = false;
+                self.finish()
+            }
+            Ok(()) if eof => Progress::Invalid(if self.received == 0 {
+                "closed the connection without answering".into()
+            } else {
+                "closed the connection before a whole answer".into()
+            }),
+            Ok(()) => Progress::Incomplete,
+        }
+    }
+
+    fn finish(&mut self) -> Progress {
+        // Bytes after the answer were never asked for: the socket is not safe to reuse.
+        if !self.pending.is_empty() {
+            self.keep_alive = false;
+        }
+        Progress::Done(Parsed {
+            status: self.status,
+            headers: std::mem::take(&mut self.headers),
+            body: std::mem::take(&mut self.body),
+            cut: self.cut,
+            keep_alive: self.keep_alive,
+        })
+    }
+
+    /// Consumes as much of `pending` as the state allows.
+    fn advance(&mut self) -> Result<(), String> {
+        loop {
+            match self.state {
+                State::Done => return Ok(()),
+                State::Head => {
+                    if !self.head()? {
+                        return Ok(());
+                    }
+                }
+                State::Length(left) | State::ChunkData(left) => {
+                    let chunked = matches!(self.state, State::ChunkData(_));
+                    let n = left.min(self.pending.len() as u64) as usize;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.take_body(n);
+                    if self.state == State::Done {
+                        continue;
+                    }
+                    self.state = match (chunked, left - n as u64) {
+                        (false, 0) => State::Done,
+                        (false, left) => State::Length(left),
+                        (true, 0) => State::ChunkEnd,
+                        (true, left) => State::ChunkData(left),
+                    };
+                }
+                State::UntilClose => {
+                    self.take_body(self.pending.len());
+                    return Ok(());
+                }
+                State::ChunkEnd => {
+                    if self.pending.len() < 2 {
+                        return Ok(());
+                    }
+                    if &self.pending[..2] != b"\r\n" {
+                        return Err("sent a chunk not followed by CRLF".into());
+                    }
+                    self.pending.drain(..2);
+                    self.state = State::ChunkSize;
+                }
+                State::ChunkSize => {
+                    // httparse reads an empty size as 0; a size must have a digit.
+                    if self.pending.first().is_some_and(|b| !b.is_ascii_hexdigit()) {
+                        return Err("sent a chunk size that is not hex".into());
+                    }
+                    match httparse::parse_chunk_size(&self.pending) {
+                        Ok(httparse::Status::Complete((used, size))) => {
+                            self.pending.drain(..used);
+                            self.state = if size == 0 { State::Trailers } else { State::ChunkData(size) };
+                        }
+                        Ok(httparse::Status::Partial) if self.pending.len() > CHUNK_LINE_MAX => {
+                            return Err(format!("sent a chunk-size line over {} KiB", CHUNK_LINE_MAX / 1024));
+                        }
+                        Ok(httparse::Status::Partial) => return Ok(()),
+                        Err(_) => return Err("sent a chunk size that is not hex".into()),
+                    }
+                }
+                State::Trailers => {
+                    let mut slots = [httparse::EMPTY_HEADER; HEADERS_MAX];
+                    match httparse::parse_headers(&self.pending, &mut slots) {
+                        Ok(httparse::Status::Complete((used, _))) => {
+                            self.pending.drain(..used);
+                            self.state = State::Done;
+                        }
+                        Ok(httparse::Status::Partial) if self.pending.len() > HEAD_MAX => {
+                            return Err(format!("sent trailers over {} KiB", HEAD_MAX / 1024));
+                        }
+                        Ok(httparse::Status::Partial) => return Ok(()),
+                        Err(e) => return Err(format!("sent malformed trailers ({e})")),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts `n` body bytes off the front of `pending`, keeping the first [`BODY_KEPT`].
+    fn take_body(&mut self, n: usize) {
+        let room = BODY_KEPT.saturating_sub(self.body.len()).min(n);
+        self.body.extend_from_slice(&self.pending[..room]);
+        self.body_seen += n as u64;
+        self.pending.drain(..n);
+        if self.body_seen > BODY_KEPT as u64 {
+            self.cut = true;
+        }
+        if self.body_seen >= BODY_READ_MAX {
+            // Stop reading: the rest would only be discarded, and may never end.
+            self.keep_alive = false;
+            self.state = State::Done;
+        }
+    }
+
+    /// Parses the head if it is whole; `Ok(false)` when more bytes are needed.
+    fn head(&mut self) -> Result<bool, String> {
+        let mut slots = [httparse::EMPTY_HEADER; HEADERS_MAX];
+        let mut resp = httparse::Response::new(&mut slots);
+        let used = match resp.parse(&self.pending) {
+            Ok(httparse::Status::Complete(used)) if used <= HEAD_MAX => used,
+            Ok(_) if self.pending.len() > HEAD_MAX => {
+                return Err(format!("sent an answer head over {} KiB", HEAD_MAX / 1024));
+            }
+            Ok(_) => return Ok(false),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(format!("sent an answer with more than {HEADERS_MAX} headers"));
+            }
+            Err(e) => {
+                let first = self.pending.split(|&b| b == b'\n').next().unwrap_or_default();
+                let shown: String = String::from_utf8_lossy(first).trim_end().chars().take(60).collect();
+                return Err(format!("sent {shown:?}, which is not an HTTP answer ({e})"));
+            }
+        };
+        let status = resp.code.unwrap_or_default();
+        let http10 = resp.version == Some(0);
+        let headers: Vec<(String, String)> = resp
+            .headers
+            .iter()
+            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).trim().to_string()))
+            .collect();
+        self.pending.drain(..used);
+        if status == 101 {
+            return Err("switched protocols (101) although no upgrade was asked for".into());
+        }
+        if (100..200).contains(&status) {
+            // 100 Continue, 102 Processing, 103 Early Hints: the final answer follows.
+            return Ok(true);
+        }
+        let get = |name: &'static str| headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str());
+        let close = get("connection").any(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
+        self.keep_alive = !http10 && !close;
+        self.status = status;
+        let codings: Vec<&str> = get("transfer-encoding").flat_map(|v| v.split(',')).map(str::trim).collect();
+        let lengths: Vec<&str> = get("content-length").collect();
+        self.state = if status == 204 || status == 304 {
+            State::Done
+        } else if let Some(last) = codings.last() {
+            if last.eq_ignore_ascii_case("chunked") {
+                State::ChunkSize
+            } else {
+                // Not chunked last: the body runs to the close (RFC 9112 §6.3).
+                self.keep_alive = false;
+                State::UntilClose
+            }
+        } else if let Some(first) = lengths.first() {
+            let parse = |v: &str| v.parse::<u64>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit()));
+            let Some(len) = parse(first) else {
+                return Err(format!("sent Content-Length {:?}, which is not a number", clip(first)));
+            };
+            if lengths.iter().any(|v| parse(v) != Some(len)) {
+                return Err("sent Content-Length headers that disagree".into());
+            }
+            if len == 0 { State::Done } else { State::Length(len) }
+        } else {
+            self.keep_alive = false;
+            State::UntilClose
+        };
+        self.headers = headers;
+        Ok(true)
+    }
+}
+
+/// The first 40 characters of a header value, for a message.
+fn clip(v: &str) -> String {
+    v.chars().take(40).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Feeds `bytes` in one go, as if the peer then closed when `eof`.
+    fn parse(bytes: &[u8], eof: bool) -> Progress {
+        AnswerReader::new().push(bytes, eof)
+    }
+
+    /// Feeds `bytes` one byte at a time and returns the first progress that is not `Incomplete`.
+    fn parse_bytewise(bytes: &[u8]) -> Progress {
+        let mut r = AnswerReader::new();
+        for b in bytes {
+            match r.push(std::slice::from_ref(b), false) {
+                Progress::Incomplete => {}
+                other => return other,
+            }
+        }
+        Progress::Incomplete
+    }
+
+    fn done(p: Progress) -> Parsed {
+        match p {
+            Progress::Done(p) => p,
+            other => panic!("expected a whole answer, got {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_lengths_chunks_and_close() {
         let full = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
         for cut in 0..full.len() {
-            assert_eq!(parse_response(&full[..cut], false), Progress::Incomplete, "cut at {cut}");
+            assert_eq!(parse(&full[..cut], false), Progress::Incomplete, "cut at {cut}");
         }
-        let Progress::Done(p) = parse_response(full, false) else { panic!() };
-        assert_eq!((p.status, p.body.as_slice(), p.keep_alive), (200, &b"hello"[..], true));
+        let p = done(parse(full, false));
+        assert_eq!((p.status, p.body.as_slice(), p.keep_alive, p.cut), (200, &b"hello"[..], true, false));
+        assert_eq!(done(parse_bytewise(full)), p);
 
         let chunked = b"HTTP/1.1 401 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
-        assert_eq!(parse_response(&chunked[..chunked.len() - 2], false), Progress::Incomplete);
-        let Progress::Done(p) = parse_response(chunked, false) else { panic!() };
-        assert_eq!((p.status, p.body.as_slice()), (401, &b"abcde"[..]));
+        assert_eq!(parse(&chunked[..chunked.len() - 2], false), Progress::Incomplete);
+        let p = done(parse(chunked, false));
+        assert_eq!((p.status, p.body.as_slice(), p.keep_alive), (401, &b"abcde"[..], true));
+        assert_eq!(done(parse_bytewise(chunked)), p);
+        let trailers = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nx-t: 1\r\n\r\n";
+        assert_eq!(done(parse_bytewise(trailers)).body, b"a");
 
         let close = b"HTTP/1.0 500 X\r\n\r\nboom";
-        assert_eq!(parse_response(close, false), Progress::Incomplete);
-        let Progress::Done(p) = parse_response(close, true) else { panic!() };
+        assert_eq!(parse(close, false), Progress::Incomplete);
+        let p = done(parse(close, true));
         assert_eq!((p.body.as_slice(), p.keep_alive), (&b"boom"[..], false));
 
-        let Progress::Done(p) = parse_response(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", false) else {
-            panic!()
-        };
+        let p = done(parse(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", false));
         assert!(p.body.is_empty() && !p.keep_alive);
-        assert!(matches!(parse_response(b"SSH-2.0\r\n\r\n", false), Progress::Invalid(_)));
+    }
+
+    #[test]
+    fn skips_interim_answers() {
+        let p = done(parse(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            false,
+        ));
+        assert_eq!((p.status, p.keep_alive), (204, true));
+        assert_eq!(
+            done(parse_bytewise(
+                b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            ))
+            .body,
+            b"ok"
+        );
+        assert_eq!(parse(b"HTTP/1.1 100 Continue\r\n\r\n", false), Progress::Incomplete);
+        assert!(matches!(parse(b"HTTP/1.1 101 Switching Protocols\r\n\r\n", false), Progress::Invalid(_)));
+    }
+
+    #[test]
+    fn refuses_what_is_not_http() {
+        let invalid = |bytes: &[u8], eof: bool| match parse(bytes, eof) {
+            Progress::Invalid(e) => e,
+            other => panic!("{:?} gave {other:?}", String::from_utf8_lossy(bytes)),
+        };
+        assert!(invalid(b"SSH-2.0-OpenSSH\r\n\r\n", false).contains("not an HTTP answer"));
+        assert!(invalid(b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", false).contains("not a number"));
+        assert!(
+            invalid(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", false).contains("disagree")
+        );
+        for bad in [&b"+2\r\nab\r\n0\r\n\r\n"[..], b" 2\r\nab\r\n0\r\n\r\n", b"\r\n", b"2\r\nabXY0\r\n\r\n", b"zz\r\n"]
+        {
+            let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            answer.extend_from_slice(bad);
+            assert!(matches!(parse(&answer, false), Progress::Invalid(_)), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(invalid(b"", true), "closed the connection without answering");
+        assert_eq!(
+            invalid(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", true),
+            "closed the connection before a whole answer"
+        );
+    }
+
+    #[test]
+    fn bounds_heads_and_bodies() {
+        // Endless headers: refused once the head passes the cap, holding no more than cap + one read.
+        let mut r = AnswerReader::new();
+        let line = [b'a'; 1024];
+        let mut fed = r.push(b"HTTP/1.1 200 OK\r\nx-endless: ", false);
+        for _ in 0..2000 {
+            if fed != Progress::Incomplete {
+                break;
+            }
+            fed = r.push(&line, false);
+        }
+        assert!(matches!(&fed, Progress::Invalid(e) if e.contains("head over 64 KiB")), "{fed:?}");
+        assert!(r.pending.len() <= HEAD_MAX + line.len());
+        let many = format!("HTTP/1.1 200 OK\r\n{}\r\n", "x-a: 1\r\n".repeat(200));
+        assert!(matches!(parse(many.as_bytes(), false), Progress::Invalid(e) if e.contains("more than 128 headers")));
+
+        // A long body: the first BODY_KEPT bytes are kept, the rest discarded.
+        let mut r = AnswerReader::new();
+        assert_eq!(r.push(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", false), Progress::Incomplete);
+        let kib = [b'a'; 1024];
+        let mut p = Progress::Incomplete;
+        for _ in 0..97 {
+            p = r.push(&kib, false);
+            assert!(r.pending.is_empty() && r.body.len() <= BODY_KEPT);
+        }
+        assert_eq!(p, Progress::Incomplete);
+        let p = done(r.push(&kib[..100_000 - 97 * 1024], false));
+        assert_eq!((p.body.len(), p.cut, p.keep_alive), (BODY_KEPT, true, true));
+
+        // An endless body: cut after BODY_READ_MAX, status kept, connection not reused.
+        for head in [&b"HTTP/1.1 200 OK\r\n\r\n"[..], b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"] {
+            let mut r = AnswerReader::new();
+            assert_eq!(r.push(head, false), Progress::Incomplete);
+            let chunk: Vec<u8> = if head.ends_with(b"chunked\r\n\r\n") {
+                [&b"400\r\n"[..], &kib, b"\r\n"].concat()
+            } else {
+                kib.to_vec()
+            };
+            let mut sent = 0u64;
+            let p = loop {
+                sent += 1024;
+                assert!(sent <= BODY_READ_MAX + 2048, "never cut");
+                match r.push(&chunk, false) {
+                    Progress::Incomplete => assert!(r.body.len() <= BODY_KEPT && r.pending.len() <= chunk.len()),
+                    other => break done(other),
+                }
+            };
+            assert_eq!((p.status, p.body.len(), p.cut, p.keep_alive), (200, BODY_KEPT, true, false));
+        }
     }
 
     #[test]

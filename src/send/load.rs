@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use super::delivery::{
     AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, Url, deliver, describe_target,
 };
-use super::direct::{self, Progress};
+use super::direct::{self, AnswerReader, Progress};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -46,6 +46,9 @@ pub struct Sample {
     /// end. A receiver that stalls delays the deliveries queued behind it; measuring from the
     /// actual start would leave that wait out (coordinated omission).
     pub from_schedule: Option<Duration>,
+    /// Whether the last answer's body was longer than load mode reads (see [`direct::BODY_KEPT`]
+    /// and [`direct::BODY_READ_MAX`]).
+    pub cut: bool,
 }
 
 impl Sample {
@@ -203,7 +206,13 @@ fn blocking_worker(sh: &Shared) -> Vec<Sample> {
             Err(e) => Err(e.clone()),
         };
         let from_schedule = due.map(|d| d.elapsed());
-        out.push(Sample { result, attempts: report.attempts.len() as u32, elapsed: report.elapsed, from_schedule });
+        out.push(Sample {
+            result,
+            attempts: report.attempts.len() as u32,
+            elapsed: report.elapsed,
+            from_schedule,
+            cut: false,
+        });
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     out
@@ -229,7 +238,7 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
 
 async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     let mut conn: Option<TcpStream> = None;
-    let (mut out, mut buf) = (Vec::with_capacity(2048), Vec::with_capacity(4096));
+    let (mut out, mut reader, mut chunk) = (Vec::with_capacity(2048), AnswerReader::new(), vec![0; 16 * 1024]);
     let timeout = sh.client.timeout();
     let mut samples = Vec::new();
     while let Some((i, due)) = sh.claim() {
@@ -240,13 +249,19 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         let started = Instant::now();
         let first_t = d.first_timestamp();
         let mut attempts = 0;
+        let mut cut;
         // The same schedule as delivery::deliver: fresh t per attempt, same body and trace.
         let result = loop {
             attempts += 1;
+            cut = false;
             let req = d.request_at(first_t + started.elapsed().as_secs() as i64);
             direct::encode(&req, &mut out);
-            let res = match tokio::time::timeout(timeout, exchange(&mut conn, &req.url, &out, &mut buf)).await {
-                Ok(r) => r,
+            let exchanged = exchange(&mut conn, &req.url, &out, &mut reader, &mut chunk);
+            let res = match tokio::time::timeout(timeout, exchanged).await {
+                Ok(r) => r.map(|a| {
+                    cut = a.cut;
+                    a.response
+                }),
                 Err(_) => {
                     conn = None;
                     Err(AttemptError::Timeout { after: timeout, target: host_port(&req.url) })
@@ -261,7 +276,7 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         };
         let result = result.map(|r| r.status);
         let from_schedule = due.map(|d| d.elapsed());
-        samples.push(Sample { result, attempts, elapsed: started.elapsed(), from_schedule });
+        samples.push(Sample { result, attempts, elapsed: started.elapsed(), from_schedule, cut });
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     samples
@@ -281,14 +296,22 @@ async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
     Ok(stream)
 }
 
-/// Sends the encoded request `out` and reads one answer. A kept-alive socket the server closed
-/// meanwhile gets one retry on a fresh socket, as browsers do.
+/// An answer as load mode keeps it: the response, and whether its body was cut
+/// (see [`direct::AnswerReader`]).
+struct Answer {
+    response: Response,
+    cut: bool,
+}
+
+/// Sends the encoded request `out` and reads one answer, skipping interim 1xx answers. A
+/// kept-alive socket the server closed meanwhile gets one retry on a fresh socket, as browsers do.
 async fn exchange(
     conn: &mut Option<TcpStream>,
     url: &Url,
     out: &[u8],
-    buf: &mut Vec<u8>,
-) -> Result<Response, AttemptError> {
+    reader: &mut AnswerReader,
+    chunk: &mut [u8],
+) -> Result<Answer, AttemptError> {
     let failed = |what: &str, e: &std::io::Error| {
         AttemptError::Other(format!("{what} {} failed: {}", describe_target(url), crate::error::io_reason(e)))
     };
@@ -305,37 +328,32 @@ async fn exchange(
             }
             return Err(failed("sending to", &e));
         }
-        buf.clear();
+        reader.reset();
         loop {
-            let n = match stream.read_buf(buf).await {
+            let n = match stream.read(chunk).await {
                 Ok(n) => n,
-                Err(_) if reused && buf.is_empty() => continue 'fresh,
+                Err(_) if reused && reader.untouched() => continue 'fresh,
                 Err(e) => return Err(failed("reading the answer from", &e)),
             };
-            match direct::parse_response(buf, n == 0) {
+            if n == 0 && reused && reader.untouched() {
+                continue 'fresh;
+            }
+            match reader.push(&chunk[..n], n == 0) {
+                Progress::Incomplete => {}
                 Progress::Done(p) => {
                     if p.keep_alive {
                         *conn = Some(stream);
                     }
-                    return Ok(Response {
+                    let response = Response {
                         status: p.status,
                         headers: p.headers,
                         body: p.body,
-                        truncated: false,
+                        truncated: p.cut,
                         latency: started.elapsed(),
-                    });
+                    };
+                    return Ok(Answer { response, cut: p.cut });
                 }
-                Progress::Incomplete if n > 0 => {}
-                Progress::Incomplete if reused && buf.is_empty() => continue 'fresh,
-                Progress::Incomplete => {
-                    return Err(AttemptError::Other(format!(
-                        "{} closed the connection before a whole answer",
-                        describe_target(url)
-                    )));
-                }
-                Progress::Invalid(e) => {
-                    return Err(AttemptError::Other(format!("{} answered: {e}", describe_target(url))));
-                }
+                Progress::Invalid(e) => return Err(AttemptError::Other(format!("{} {e}", describe_target(url)))),
             }
         }
     }

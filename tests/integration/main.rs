@@ -9,6 +9,7 @@ mod forward;
 mod inspect;
 mod inspector;
 mod inspector_page;
+mod load_answers;
 mod man;
 mod readme;
 mod receiver_limits;

@@ -6,7 +6,8 @@
 //!
 //! `--json` prints one summary object: `{"step", "url", "count", "sent", "acknowledged",
 //! "elapsed_ms", "throughput_per_s", "concurrency", "statuses": {"204": n, "timeout": n, …},
-//! "latency_ms": {"p50", "p90", "p99", "max"}, "latency_from_schedule_ms": null|{…}, "duration_ms"}`.
+//! "answers_cut", "latency_ms": {"p50", "p90", "p99", "max"}, "latency_from_schedule_ms": null|{…},
+//! "duration_ms"}`. `answers_cut` counts answers whose body was longer than load mode reads.
 //! `count` is null when only `--duration` bounds the run. With `--rate`, `latency_from_schedule_ms`
 //! times each delivery from its slot in the schedule instead of its actual start, so a stalled
 //! receiver's backlog counts (coordinated omission; oha's `--latency-correction`).
@@ -25,6 +26,7 @@ use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::generate;
 use crate::protocol::time::{format_duration, now_unix_nanos};
 use crate::send::delivery::{AttemptError, Auth, Delivery, Signer};
+use crate::send::direct;
 use crate::send::load::{self as loadgen, LoadConfig, Sample};
 
 /// What to send.
@@ -191,6 +193,7 @@ fn summarise(
     let expected = if plan.duration.is_some() { samples.len() as u64 } else { plan.count };
     let sent = samples.len() as u64;
     let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
+    let cut = samples.iter().filter(|x| x.cut).count() as u64;
     let throughput = if elapsed.is_zero() { 0.0 } else { sent as f64 / elapsed.as_secs_f64() };
     if s.json {
         render::print_json(&json!({
@@ -204,6 +207,7 @@ fn summarise(
             "throughput_per_s": (throughput * 10.0).round() / 10.0,
             "concurrency": plan.concurrency,
             "statuses": statuses,
+            "answers_cut": cut,
             "latency_ms": {"p50": millis(p50), "p90": millis(p90), "p99": millis(p99), "max": millis(max)},
             "latency_from_schedule_ms": corrected.map(|(a, b, c, d)| {
                 json!({"p50": millis(a), "p90": millis(b), "p99": millis(c), "max": millis(d)})
@@ -238,6 +242,14 @@ fn summarise(
                     ms(c),
                     ms(d),
                     style::dim("(timed from each delivery's slot at --rate: waits behind a slow answer count)")
+                )?;
+            }
+            if cut > 0 {
+                writeln!(
+                    w,
+                    "  {cut} answers had a body over {} KiB: cut there (and not read past {} MiB)",
+                    direct::BODY_KEPT / 1024,
+                    direct::BODY_READ_MAX / (1024 * 1024)
                 )?;
             }
             let verdict = if acked == expected { style::ok("acknowledged") } else { style::fail("acknowledged") };
