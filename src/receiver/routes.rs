@@ -196,7 +196,7 @@ pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
 
 /// The signed `(t, v1)` of a verified request.
 fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
-    let h = signature::parse_header(req.header(SIGNATURE_HEADER)?).ok()?;
+    let h = signature::parse_signature_header(req.header(SIGNATURE_HEADER)?).ok()?;
     Some((h.timestamp, h.v1))
 }
 

@@ -180,7 +180,7 @@ pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
 
 fn signature_json(header: Option<&str>, arrival: i64) -> Value {
     let Some(raw) = header else { return Value::Null };
-    match signature::parse_header(raw) {
+    match signature::parse_signature_header(raw) {
         Ok(h) => json!({
             "header": raw,
             "t": h.timestamp,
