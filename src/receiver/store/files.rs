@@ -46,11 +46,7 @@ pub fn write_durably(dir: &Path, path: &Path, raw: &[u8]) -> std::io::Result<()>
     {
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
+        private_mode(&mut opts);
         let mut f = opts.open(&tmp)?;
         f.write_all(raw)?;
         f.sync_all()?;
