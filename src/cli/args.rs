@@ -1,11 +1,12 @@
 //! Every clap type. Doc comments here are the `--help` text, so they teach: what a flag is for,
 //! its default, and where a value can come from. Only this file names clap.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::help::{INSPECT_HELP, VECTORS_HELP, VERIFY_HELP};
+use super::help::*;
+use super::values::{parse_duration, parse_rate};
 use crate::error::EXIT_CODES_HELP;
 
 /// Simulate, verify, inspect, serve and conformance-check Top.gg integration webhooks.
@@ -67,77 +68,9 @@ pub enum Command {
     #[command(after_help = VECTORS_HELP)]
     Vectors(VectorsArgs),
     /// Print a shell completion script.
-    #[command(
-        after_help = "Example:\n  topgg-int completions bash > ~/.local/share/bash-completion/completions/topgg-int"
-    )]
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
-
-const SERVE_HELP: &str = "\
-Endpoints:
-  POST /integration            config URL: integration.create / integration.delete
-  POST /webhooks/<connection>  vote.create / webhook.test, signed with that connection's secret
-  POST /legacy                 v0 votes, Authorization: <--legacy-secret>
-  GET  /health                 200
-  GET  /connections            connections as JSON, secrets redacted
-  GET  /_/                     the inspector: every request live, its verdict, replay, copy as curl
-  GET  /_/api/…                the inspector's API (requests, requests/ID, …/raw, …/replay, events)
-
-The inspector and /connections answer only on loopback; with a non-loopback --bind they need the
-token printed at start (x-topgg-int-token header or ?token=). With --forward-to URL each request is
-verified, recorded and passed on to your app, and the app's answer goes back to the sender.
-
-The first line printed gives the config URL once the socket is bound (with --json:
-{\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per
-request: time, method, path, event type, connection, verdict, status, latency, trace id.
-Connections are stored durably in the data dir (a 200 to integration.create means it is on disk).
-
-Examples:
-  topgg-int serve --port 8080
-  topgg-int serve --port 0 --json --data-dir ./data | tee serve.log
-  topgg-int serve --public-url https://my-tunnel.example --capture-dir captures/
-  topgg-int serve --forward-to http://localhost:3000/topgg
-
-Exit codes:
-  2    usage error or unusable input (port in use, corrupt or unreadable store)
-  130  stopped by Ctrl-C or SIGTERM, after finishing the requests in flight";
-
-const SIMULATE_HELP: &str = "\
-With no --url, the built-in reference receiver is started on 127.0.0.1 and used as the target.
-
-Examples:
-  topgg-int simulate flow
-  topgg-int simulate create --url https://example.com/topgg/config --save conn.json
-  topgg-int simulate vote --from conn.json --set data.user.name=alice --weight 2
-  topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret-file s.txt --count 1000
-
-Secrets come from the command line (--secret-file FILE is best: --secret VALUE stays in ps and
-shell history), then --from FILE, then TOPGG_WEBHOOK_SECRET / TOPGG_INTEGRATION_SECRET; each run
-says which one signs and with which fingerprint.
-
-Exit codes:
-  0    every delivery was acknowledged (2xx)
-  1    some delivery was not acknowledged, or the handshake answer was wrong
-  2    usage error or unusable input
-  3    could not connect, or timed out after the last retry
-  130  interrupted";
-
-const CHECK_HELP: &str = "\
-Cases are required (a failure fails the run), recommended (a warning; --strict makes them
-required) or info; --list shows them all. The run makes its own connection and always deletes it.
-
-Examples:
-  topgg-int check                     # checks the built-in reference receiver
-  topgg-int check --url https://staging.example.com/topgg --integration-secret-file secret.txt
-  topgg-int check --url \"$CONFIG_URL\" --strict --junit check.xml   # CI shows the XML as tests
-  topgg-int check --url \"$CONFIG_URL\" --only handshake,delivery --timeout 2
-
-Exit codes:
-  0    every required case passed
-  1    a required case failed (or a recommended one, with --strict)
-  2    usage error or unusable input
-  3    could not reach the URL
-  130  interrupted";
 
 /// A secret given on the command line, from the environment or from a file.
 #[derive(Debug, Clone, Args)]
@@ -327,43 +260,6 @@ pub enum SimulateCommand {
     #[command(after_help = REPLAY_HELP)]
     Replay(ReplayArgs),
 }
-
-// The examples of each simulate subcommand; exit codes are simulate's (see `simulate --help`).
-const CREATE_HELP: &str = "\
-Examples:
-  topgg-int simulate create                  # against the built-in receiver
-  export TOPGG_INTEGRATION_SECRET=whs_…      # the secret your config URL verifies with
-  topgg-int simulate create --url https://staging.example.com/topgg/config --save conn.json
-  topgg-int simulate create --url http://127.0.0.1:8080/integration --dry-run";
-
-const DELETE_HELP: &str = "\
-Examples:
-  topgg-int simulate delete --from conn.json
-  topgg-int simulate delete --url http://127.0.0.1:8080/integration --connection-id 1234";
-
-const VOTE_HELP: &str = "\
-Examples:
-  topgg-int simulate vote                    # a fresh connection on the built-in receiver
-  topgg-int simulate vote --from conn.json --weight 2 --query ref=discord --set data.user.name=alice
-  topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret-file s.txt --count 1000
-  topgg-int simulate vote --url http://127.0.0.1:8080/legacy --legacy --secret-file legacy.txt";
-
-const TEST_HELP: &str = "\
-Examples:
-  topgg-int simulate test
-  topgg-int simulate test --from conn.json
-  topgg-int simulate test --url http://127.0.0.1:8080/webhooks/1 --secret-file secret.txt --dry-run";
-
-const FLOW_HELP: &str = "\
-Examples:
-  topgg-int simulate flow                    # the whole lifecycle against the built-in receiver
-  topgg-int simulate flow --url https://staging.example.com/topgg/config --integration-secret-file i.txt";
-
-const REPLAY_HELP: &str = "\
-Examples:
-  topgg-int simulate replay captures/000003-vote.create.http --url http://127.0.0.1:8080 --verbatim
-  topgg-int simulate replay captures/000003-vote.create.http --url http://127.0.0.1:8080 --resign \\
-      --secret-file s.txt";
 
 /// Options for every delivery: target, timing, retries, TLS.
 #[derive(Debug, Clone, Args)]
@@ -579,10 +475,7 @@ pub struct FlowArgs {
 
 /// `simulate replay`.
 #[derive(Debug, Args)]
-#[command(mut_arg("url", |a| a.help(
-    "The receiver to send the captured request to (or --from); a bare origin keeps the captured path. \
-     Replay has no built-in receiver: it would not know the captured connection"
-)))]
+#[command(mut_arg("url", |a| a.help(REPLAY_URL_HELP)))]
 pub struct ReplayArgs {
     /// The captured request (.http) to send again.
     #[arg(value_name = "FILE.http")]
@@ -590,7 +483,6 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub delivery: DeliveryArgs,
-
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
 
@@ -689,7 +581,6 @@ pub struct CompletionsArgs {
 /// decided first (`output::color`), so `--help` and usage errors obey the same `--color`,
 /// `NO_COLOR` and `CLICOLOR*` rules as everything else topgg-int prints.
 pub fn parse() -> Cli {
-    use clap::{CommandFactory, FromArgMatches};
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let on = crate::output::color::init(crate::output::color::choice_from_args(&args));
     let mut cmd = Cli::command().color(if on { clap::ColorChoice::Always } else { clap::ColorChoice::Never });
@@ -697,49 +588,12 @@ pub fn parse() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
-/// Parses `5`, `0.5`, `2s` or `500ms` into a duration.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, scale) = if let Some(ms) = s.strip_suffix("ms") {
-        (ms, 0.001)
-    } else if let Some(secs) = s.strip_suffix('s') {
-        (secs, 1.0)
-    } else {
-        (s, 1.0)
-    };
-    let value: f64 = num.trim().parse().map_err(|_| format!("{s:?} is not a duration (try 5, 0.5, 2s or 500ms)"))?;
-    if !value.is_finite() || value < 0.0 || value * scale > 86_400.0 {
-        return Err(format!("{s:?} is not a duration between 0 and 1 day"));
-    }
-    Ok(Duration::from_secs_f64(value * scale))
-}
-
-/// Parses `500` or `500/s` into deliveries per second.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let n = s.strip_suffix("/s").unwrap_or(s);
-    match n.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!("{s:?} is not a rate (try 500 or 500/s)")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("0.25s").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1").is_err());
-        assert_eq!(parse_rate("500/s").unwrap(), 500.0);
-        assert!(parse_rate("0").is_err());
     }
 }

@@ -20,7 +20,7 @@ use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
 use crate::protocol::payload::{Problem, validate};
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_header};
+use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_signature_header};
 use crate::protocol::time::{format_age, format_utc, now_unix};
 
 /// What inspect learned about one payload.
@@ -228,7 +228,7 @@ fn from_capture(source: &str, line: Option<u64>, capture: Capture, now: i64) -> 
             header_problems.push(problem(SIGNATURE_HEADER, "is missing: every Top.gg request is signed"));
             None
         }
-        Some(h) => match parse_header(h) {
+        Some(h) => match parse_signature_header(h) {
             Ok(p) => Some(SignatureInfo {
                 t: p.timestamp,
                 signed_at: format_utc(p.timestamp),

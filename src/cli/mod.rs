@@ -12,6 +12,7 @@ pub mod manpages;
 mod secrets;
 mod serve;
 mod simulate;
+mod values;
 mod vectors;
 mod verify;
 

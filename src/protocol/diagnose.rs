@@ -327,9 +327,9 @@ fn for_each_body_variant<T>(body: &[u8], mut f: impl FnMut(&Hint, &[u8]) -> Opti
         }
     }
     let converted = if contains(body, b"\r\n") {
-        Some((Hint::LineEndings { signed_crlf: false }, replace(body, b"\r\n", b"\n")))
+        Some((Hint::LineEndings { signed_crlf: false }, replace_bytes(body, b"\r\n", b"\n")))
     } else if body.contains(&b'\n') {
-        Some((Hint::LineEndings { signed_crlf: true }, replace(body, b"\n", b"\r\n")))
+        Some((Hint::LineEndings { signed_crlf: true }, replace_bytes(body, b"\n", b"\r\n")))
     } else {
         None
     };
@@ -358,7 +358,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+/// `haystack` with every non-overlapping `from` replaced by `to`, left to right (`from` must not
+/// be empty). Used here for line endings and by the inspector to mask secrets in raw requests.
+pub fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(haystack.len() + haystack.len() / 16);
     let mut i = 0;
     while i < haystack.len() {

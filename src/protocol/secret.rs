@@ -90,9 +90,23 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Whether `a` and `b` are equal, comparing their SHA-256 digests in constant time so that neither
+/// the content nor the length of a secret leaks through timing. For checking a given token or
+/// Authorization value against the expected one.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
+    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"x", b"x"));
+        assert!(!constant_time_eq(b"x", b"xy"));
+    }
 
     #[test]
     fn masks_and_fingerprints() {

@@ -112,7 +112,7 @@ impl std::error::Error for HeaderError {}
 
 /// Parses a header value as protocol.md §3 says: split on `,`, then on the first `=`; no trimming;
 /// order free; unknown keys ignored; the last duplicate wins.
-pub fn parse_header(value: &str) -> Result<SignatureHeader, HeaderError> {
+pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, HeaderError> {
     if value.is_empty() {
         return Err(HeaderError::Empty);
     }
@@ -230,7 +230,7 @@ pub(crate) fn parse_present(header: Option<&str>) -> Result<SignatureHeader, Rej
     match header {
         None => Err(missing(format!("no {SIGNATURE_HEADER} header"))),
         Some("") => Err(missing(format!("the {SIGNATURE_HEADER} header is empty, which counts as missing"))),
-        Some(raw) => parse_header(raw).map_err(|e| Rejection {
+        Some(raw) => parse_signature_header(raw).map_err(|e| Rejection {
             reason: Reason::MalformedHeader,
             detail: format!("malformed {SIGNATURE_HEADER}: {e}"),
         }),
@@ -272,12 +272,12 @@ mod tests {
     #[test]
     fn parser_follows_the_rules() {
         let v1 = "a".repeat(64);
-        assert_eq!(parse_header(&format!("t=1,v1={v1},t=2")).unwrap().timestamp, 2);
-        assert_eq!(parse_header(&format!("v1={v1},x,t=5")).unwrap().timestamp, 5);
-        assert_eq!(parse_header(&format!("t= 1,v1={v1}")), Err(HeaderError::BadTimestamp(" 1".into())));
-        assert!(matches!(parse_header(&format!("t=1, v1={v1}")), Err(HeaderError::MissingV1)));
-        assert!(matches!(parse_header(&format!("t=1,v1={v1}=")), Err(HeaderError::BadV1(_))));
-        assert_eq!(parse_header("t=1"), Err(HeaderError::MissingV1));
+        assert_eq!(parse_signature_header(&format!("t=1,v1={v1},t=2")).unwrap().timestamp, 2);
+        assert_eq!(parse_signature_header(&format!("v1={v1},x,t=5")).unwrap().timestamp, 5);
+        assert_eq!(parse_signature_header(&format!("t= 1,v1={v1}")), Err(HeaderError::BadTimestamp(" 1".into())));
+        assert!(matches!(parse_signature_header(&format!("t=1, v1={v1}")), Err(HeaderError::MissingV1)));
+        assert!(matches!(parse_signature_header(&format!("t=1,v1={v1}=")), Err(HeaderError::BadV1(_))));
+        assert_eq!(parse_signature_header("t=1"), Err(HeaderError::MissingV1));
     }
 
     #[test]

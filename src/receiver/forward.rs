@@ -208,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bad_urls_and_names_a_dead_app() {
+    fn refuses_bad_urls() {
         let bad = ForwardConfig {
             base: "localhost:3000".into(),
             config_path: None,
@@ -216,22 +216,5 @@ mod tests {
             timeout: DEFAULT_TIMEOUT,
         };
         assert!(Forwarder::new(bad).err().unwrap().to_string().contains("--forward-to \"localhost:3000\""));
-        // A port nobody listens on: bind, note the port, close.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let f = Forwarder::new(ForwardConfig {
-            base: format!("http://127.0.0.1:{port}"),
-            config_path: None,
-            webhook_path: None,
-            timeout: DEFAULT_TIMEOUT,
-        })
-        .unwrap();
-        let a = f.send("POST", "/integration", &[], b"{}");
-        assert_eq!(a.status, 502);
-        assert!(
-            a.record
-                .error
-                .unwrap()
-                .starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/integration"))
-        );
     }
 }

@@ -12,25 +12,37 @@
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. A `connections.json` of the old JSON store is imported on
 //! start and renamed aside. Nothing here prints: [`Store::imported`] says what happened.
+//!
+//! Beside this file: `recorder` (the batch-writing thread), `seen` (the in-memory vote ids),
+//! `import` (the old JSON store) and `files` (0600/0700 files, the integration secret, the data dir).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+mod files;
+mod import;
+mod recorder;
+mod seen;
+
+use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{Receiver as Rx, SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{OpenFlags, TransactionBehavior, params};
-use serde::Deserialize;
 use tokio::sync::broadcast;
 
+pub use self::files::{
+    create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
+};
+use self::recorder::{Record, record_loop};
+use self::seen::SeenVotes;
 #[cfg(test)]
 use super::history::Forwarded;
 use super::history::{self, HistoryEntry, HistoryQuery};
 use crate::error::{Error, Result, io_reason};
+#[cfg(test)]
 use crate::protocol::generate;
 use crate::protocol::payload::{Project, User};
 use crate::protocol::secret::Secret;
@@ -74,12 +86,6 @@ pub struct Imported {
     pub connections: usize,
     /// Where the old file now is.
     pub moved_to: PathBuf,
-}
-
-enum Record {
-    Vote(String),
-    History(Box<HistoryEntry>),
-    Flush(SyncSender<()>),
 }
 
 /// The connections (in memory for lookups, in SQLite for durability), the seen vote ids and the
@@ -339,56 +345,6 @@ impl Store {
             let _ = tx.try_send(r);
         }
     }
-
-    /// Imports `connections.json` when present (a row already in the database wins), then renames
-    /// it aside. Importing again after a crash between the two steps changes nothing.
-    fn import_json(&self, dir: &Path) -> Result<Option<Imported>> {
-        let json = dir.join(STORE_FILE);
-        let raw = match fs::read(&json) {
-            Ok(raw) => raw,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::input(format!(
-                    "could not read the old connection store {}: {}; refusing to start",
-                    json.display(),
-                    io_reason(&e)
-                )));
-            }
-        };
-        let conns = parse_json_store(&raw).map_err(|why| {
-            Error::input(format!(
-                "the old connection store {} is corrupt ({why}); refusing to start rather than lose it: \
-                 repair the file or move it away",
-                json.display()
-            ))
-        })?;
-        let failed = |e: &dyn std::fmt::Display| {
-            Error::input(format!("could not import {} into {}: {e}", json.display(), self.path.display()))
-        };
-        {
-            let mut db = self.lock_db();
-            let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| failed(&e))?;
-            for c in &conns {
-                tx.execute(
-                    "INSERT OR IGNORE INTO connections (connection_id, webhook_secret, project, user, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![c.connection_id, c.webhook_secret, c.project.to_string(), c.user.to_string(), c.created_at],
-                )
-                .map_err(|e| failed(&e))?;
-            }
-            tx.commit().map_err(|e| failed(&e))?;
-            *self.map.write().unwrap_or_else(|e| e.into_inner()) = load_connections(&db).map_err(|e| failed(&e))?;
-        }
-        let mut moved_to = dir.join(format!("{STORE_FILE}.imported"));
-        let mut n = 2;
-        while moved_to.exists() {
-            moved_to = dir.join(format!("{STORE_FILE}.imported.{n}"));
-            n += 1;
-        }
-        fs::rename(&json, &moved_to).map_err(|e| failed(&io_reason(&e)))?;
-        let _ = sync_dir(dir);
-        Ok(Some(Imported { connections: conns.len(), moved_to }))
-    }
 }
 
 impl Drop for Store {
@@ -458,213 +414,6 @@ fn load_connections(db: &rusqlite::Connection) -> rusqlite::Result<HashMap<Strin
         map.insert(c.connection_id.clone(), c);
     }
     Ok(map)
-}
-
-/// Writes queued records in batches, one transaction each, until the store closes.
-fn record_loop(db: &Mutex<rusqlite::Connection>, rx: &Rx<Record>, history_limit: usize) {
-    let mut batch = Vec::new();
-    while let Ok(first) = rx.recv() {
-        batch.push(first);
-        while batch.len() < 1024 {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
-        let mut c = db.lock().unwrap_or_else(|e| e.into_inner());
-        // A failed batch (full disk) is dropped: the answers already went out.
-        let _ = write_batch(&mut c, &batch, history_limit);
-        drop(c);
-        for r in batch.drain(..) {
-            if let Record::Flush(done) = r {
-                let _ = done.send(());
-            }
-        }
-    }
-}
-
-fn write_batch(c: &mut rusqlite::Connection, batch: &[Record], history_limit: usize) -> rusqlite::Result<()> {
-    let (mut votes, mut hist) = (false, false);
-    c.pragma_update(None, "synchronous", "NORMAL")?;
-    let result = (|| {
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for r in batch {
-            match r {
-                Record::Vote(id) => {
-                    tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
-                    votes = true;
-                }
-                Record::History(e) => {
-                    history::insert(&tx, e)?;
-                    hist = true;
-                }
-                Record::Flush(_) => {}
-            }
-        }
-        if votes {
-            tx.prepare_cached("DELETE FROM seen_votes WHERE seq <= (SELECT max(seq) FROM seen_votes) - ?1")?
-                .execute([SEEN_VOTES as i64])?;
-        }
-        if hist {
-            history::trim(&tx, history_limit)?;
-        }
-        tx.commit()
-    })();
-    c.pragma_update(None, "synchronous", "FULL")?;
-    result
-}
-
-/// Recently seen vote ids, oldest forgotten first.
-#[derive(Default)]
-struct SeenVotes {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl SeenVotes {
-    /// Remembers `id`; false when it was already there.
-    fn insert(&mut self, id: String) -> bool {
-        if self.set.contains(&id) {
-            return false;
-        }
-        if self.order.len() >= SEEN_VOTES
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        self.order.push_back(id.clone());
-        self.set.insert(id);
-        true
-    }
-}
-
-#[derive(Deserialize)]
-struct JsonConnection {
-    connection_id: String,
-    webhook_secret: String,
-    project: serde_json::Value,
-    user: serde_json::Value,
-    created_at: i64,
-}
-
-#[derive(Deserialize)]
-struct JsonStore {
-    version: u32,
-    connections: Vec<JsonConnection>,
-}
-
-fn parse_json_store(raw: &[u8]) -> std::result::Result<Vec<JsonConnection>, String> {
-    let file: JsonStore = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
-    if file.version != 1 {
-        return Err(format!("unknown store version {}", file.version));
-    }
-    for c in &file.connections {
-        serde_json::from_value::<Project>(c.project.clone()).map_err(|e| format!("{}: {e}", c.connection_id))?;
-        serde_json::from_value::<User>(c.user.clone()).map_err(|e| format!("{}: {e}", c.connection_id))?;
-    }
-    Ok(file.connections)
-}
-
-/// Creates `dir` and its missing parents 0700: the store and captures hold secrets.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
-/// Makes files opened with `o` 0600 when created (on Unix).
-pub fn private_mode(o: &mut fs::OpenOptions) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = o;
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Writes `raw` to `path` so that a crash leaves the old or the new content: temporary file,
-/// fsync, rename, fsync of the directory.
-pub fn write_durably(dir: &Path, path: &Path, raw: &[u8]) -> std::io::Result<()> {
-    let tmp = tmp_path(path);
-    {
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(raw)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    // Windows cannot open a directory as a file; NTFS journals the rename itself.
-    Ok(())
-}
-
-/// The integration secret kept in `dir`, or a fresh one written there. Returns the secret and
-/// whether it was generated now (so the caller shows it once).
-pub fn load_or_create_integration_secret(dir: &Path) -> Result<(Secret, bool)> {
-    create_private_dir(dir).map_err(|e| Error::io("create the data directory", dir, &e))?;
-    let path = dir.join(SECRET_FILE);
-    match fs::read_to_string(&path) {
-        // The same rules as --secret-file: an edited file with a stray space or a second line
-        // would otherwise make every handshake answer 401 with no hint why.
-        Ok(raw) => match Secret::from_file_text(&raw) {
-            Ok((secret, _)) => Ok((secret, false)),
-            Err(why) => Err(Error::input(format!(
-                "the integration secret file {} {why} (or delete it to generate a new one)",
-                path.display()
-            ))),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let secret = generate::integration_secret()?;
-            write_durably(dir, &path, format!("{}\n", secret.expose()).as_bytes())
-                .map_err(|e| Error::io("write the integration secret to", &path, &e))?;
-            Ok((secret, true))
-        }
-        Err(e) => Err(Error::io("read the integration secret file", &path, &e)),
-    }
-}
-
-/// The platform's data directory for topgg-int: `$XDG_DATA_HOME/topgg-int` or
-/// `~/.local/share/topgg-int` on Linux, `~/Library/Application Support/topgg-int` on macOS,
-/// `%APPDATA%\topgg-int` on Windows. `None` when the needed variable is unset.
-pub fn default_data_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let set = |k: &str| env(k).filter(|v| !v.is_empty());
-    if cfg!(windows) {
-        return set("APPDATA").map(|a| PathBuf::from(a).join("topgg-int"));
-    }
-    if cfg!(target_os = "macos") {
-        return set("HOME").map(|h| PathBuf::from(h).join("Library/Application Support/topgg-int"));
-    }
-    if let Some(x) = set("XDG_DATA_HOME").filter(|x| Path::new(x).is_absolute()) {
-        return Some(PathBuf::from(x).join("topgg-int"));
-    }
-    set("HOME").map(|h| PathBuf::from(h).join(".local/share/topgg-int"))
 }
 
 #[cfg(test)]
@@ -794,29 +543,5 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         assert!(s.imported().is_none());
         assert_eq!(s.secret_of("9").unwrap().expose(), "whs_9");
-    }
-
-    #[test]
-    fn data_dir_per_platform() {
-        let env = |k: &str| match k {
-            "HOME" => Some("/home/u".to_string()),
-            "XDG_DATA_HOME" => Some("relative".to_string()),
-            _ => None,
-        };
-        if cfg!(target_os = "linux") {
-            assert_eq!(default_data_dir(env), Some(PathBuf::from("/home/u/.local/share/topgg-int")));
-            let xdg = |k: &str| (k == "XDG_DATA_HOME").then(|| "/x".to_string());
-            assert_eq!(default_data_dir(xdg), Some(PathBuf::from("/x/topgg-int")));
-        }
-    }
-
-    #[test]
-    fn integration_secret_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a, fresh) = load_or_create_integration_secret(dir.path()).unwrap();
-        assert!(fresh);
-        let (b, fresh) = load_or_create_integration_secret(dir.path()).unwrap();
-        assert!(!fresh);
-        assert_eq!(a, b);
     }
 }

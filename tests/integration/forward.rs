@@ -195,3 +195,24 @@ fn forward_to_a_dead_app_is_502_with_one_clear_line() {
         "verified, then not delivered"
     );
 }
+
+/// The forwarder on its own (no serve in between): the error it records for a dead app names the
+/// URL it tried.
+#[test]
+fn forwarder_names_a_dead_app() {
+    use topgg_int::receiver::forward::{DEFAULT_TIMEOUT, ForwardConfig, Forwarder};
+    // A port nobody listens on: bind, note the port, close.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let f = Forwarder::new(ForwardConfig {
+        base: format!("http://127.0.0.1:{port}"),
+        config_path: None,
+        webhook_path: None,
+        timeout: DEFAULT_TIMEOUT,
+    })
+    .unwrap();
+    let a = f.send("POST", "/integration", &[], b"{}");
+    assert_eq!(a.status, 502);
+    assert!(
+        a.record.error.unwrap().starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/integration"))
+    );
+}

@@ -31,8 +31,7 @@ pub(crate) fn save(path: &Path, c: &SavedConnection) -> Result<()> {
     text.push('\n');
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    crate::receiver::store::private_mode(&mut opts);
     use std::io::Write;
     opts.open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))

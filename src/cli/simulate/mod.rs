@@ -102,7 +102,7 @@ impl Settings {
             verbose: d.verbose,
             show_secrets: d.show_secrets,
             json: ctx.json,
-            headers: d.headers.iter().map(|h| parse_header_flag(h)).collect::<Result<_>>()?,
+            headers: d.headers.iter().map(|h| extra_header(h)).collect::<Result<_>>()?,
         })
     }
 
@@ -156,10 +156,9 @@ impl Settings {
     }
 }
 
-/// Whether a value would be refused in an HTTP header (control characters, non-ASCII).
 /// `--header NAME:VALUE` as a pair: a token for the name, printable text for the value (spaces
 /// after the colon are trimmed, as curl does).
-fn parse_header_flag(s: &str) -> Result<(String, String)> {
+fn extra_header(s: &str) -> Result<(String, String)> {
     let bad = || Error::input(format!("--header {s:?} is not NAME:VALUE (e.g. --header 'x-request-id: 42')"));
     let (name, value) = s.split_once(':').ok_or_else(bad)?;
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);

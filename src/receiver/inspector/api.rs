@@ -16,6 +16,7 @@
 use serde_json::{Value, json};
 
 use crate::protocol::capture::Capture;
+use crate::protocol::diagnose::replace_bytes;
 use crate::protocol::handshake;
 use crate::protocol::payload;
 use crate::protocol::secret::Secret;
@@ -180,7 +181,7 @@ pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
 
 fn signature_json(header: Option<&str>, arrival: i64) -> Value {
     let Some(raw) = header else { return Value::Null };
-    match signature::parse_header(raw) {
+    match signature::parse_signature_header(raw) {
         Ok(h) => json!({
             "header": raw,
             "t": h.timestamp,
@@ -279,21 +280,6 @@ pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     for s in capture_secrets(&c) {
         let masked = Secret::new(s.clone()).masked();
         out = replace_bytes(&out, s.as_bytes(), masked.as_bytes());
-    }
-    out
-}
-
-fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
     }
     out
 }

@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 use super::history::HistoryEntry;
 use super::store::Store;
 use crate::protocol::capture::Capture;
-use crate::protocol::secret::Secret;
+use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
 
 /// The header that carries the token.
@@ -342,12 +342,6 @@ fn replay(host: &dyn Host, ask: &Ask<'_>, e: &HistoryEntry) -> Reply {
     }
     let (id, status) = host.replay(capture, e.id);
     Reply::json(200, &json!({"id": id, "status": status, "replay_of": e.id, "mode": mode}))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use sha2::{Digest, Sha256};
-    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
 }
 
 #[cfg(test)]
