@@ -78,7 +78,9 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-to
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-config-path -d 'With --forward-to: the app\'s config path, instead of /integration' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-webhook-path -d 'With --forward-to: the app\'s webhook path, instead of /webhooks/<id>; {connection_id} in it becomes the id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-timeout -d 'With --forward-to: how long the app has to answer before the sender gets 504' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector requires when --bind is not a loopback address (generated and printed once if not given)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector\'s API requires, on every bind (generated and printed once, in the page\'s URL, if not given)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspect-port -d 'Port of the inspector\'s own listener (the page, its API and GET /connections); 0 picks a free one. Never the receiver\'s port, so a tunnel pointed at serve cannot reach it' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspect-bind -d 'Address of the inspector\'s own listener; loopback unless you need it elsewhere (its API always needs the token)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"

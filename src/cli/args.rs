@@ -225,10 +225,20 @@ pub struct ServeArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// The token the inspector requires when --bind is not a loopback address (generated and
-    /// printed once if not given).
+    /// The token the inspector's API requires, on every bind (generated and printed once, in the
+    /// page's URL, if not given).
     #[arg(long, env = "TOPGG_INT_INSPECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub inspector_token: Option<String>,
+
+    /// Port of the inspector's own listener (the page, its API and GET /connections); 0 picks a
+    /// free one. Never the receiver's port, so a tunnel pointed at serve cannot reach it.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
+    pub inspect_port: u16,
+
+    /// Address of the inspector's own listener; loopback unless you need it elsewhere (its API
+    /// always needs the token).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub inspect_bind: String,
 }
 
 /// `topgg-int simulate`.

@@ -2,7 +2,8 @@
 //!
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
-//! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,"forward_to":…}`),
+//! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,
+//! "inspect_listen":"127.0.0.1:PORT","forward_to":…}`; the inspector URL without its token),
 //! printed only once the socket is bound, then one line per
 //! request (`--json`: [`Record::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
@@ -72,6 +73,8 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
     config.show_secrets = args.show_secrets;
     config.inspector_token = args.inspector_token.filter(|t| !t.is_empty()).map(Secret::new);
+    config.inspect_bind = args.inspect_bind;
+    config.inspect_port = args.inspect_port;
     config.forward = args.forward_to.map(|base| ForwardConfig {
         base,
         config_path: args.forward_config_path,
@@ -117,6 +120,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             "integration_secret_fingerprint": integration_secret.fingerprint(),
             "connections": receiver.connections().len(),
             "inspector_url": inspector_url(&receiver),
+            "inspect_listen": receiver.inspector_addr().to_string(),
             "forward_to": forwarding,
         });
         output::with_stdout(|w| writeln!(w, "{ready}"))?;
@@ -221,15 +225,12 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     ));
     output::note(format!("{} {}", style::dim("listening on"), receiver.local_addr()));
     output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
-    match receiver.inspector_token() {
-        Some(_) => output::note(format!(
-            "{} {}  {}",
-            style::dim("inspector"),
-            receiver.inspector_url(),
-            style::warn("(non-local clients need the token in this URL; it is shown only this once)")
-        )),
-        None => output::note(format!("{} {}", style::dim("inspector"), receiver.inspector_url())),
-    }
+    output::note(format!(
+        "{} {}  {}",
+        style::dim("inspector"),
+        receiver.inspector_url(),
+        style::dim("(its own port; the token in this URL is shown only this once)")
+    ));
     if generated {
         output::note(format!(
             "{} generated an integration secret (kept in {}; shown only this once):\n  {}",

@@ -58,9 +58,12 @@ pub struct ReceiverConfig {
     pub history: usize,
     /// Forward mode: where the developer's app is (`serve --forward-to`).
     pub forward: Option<ForwardConfig>,
-    /// The token non-local inspector clients must give; generated at start when `bind` is not a
-    /// loopback address and none is set.
+    /// The token the inspector's API requires; generated at start when none is set.
     pub inspector_token: Option<Secret>,
+    /// Address of the inspector's own listener (`serve --inspect-bind`), loopback by default.
+    pub inspect_bind: String,
+    /// Port of the inspector's own listener (`serve --inspect-port`); 0 picks a free one.
+    pub inspect_port: u16,
     /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
     pub show_secrets: bool,
 }
@@ -98,6 +101,8 @@ impl ReceiverConfig {
             history: store::DEFAULT_HISTORY,
             forward: None,
             inspector_token: None,
+            inspect_bind: "127.0.0.1".into(),
+            inspect_port: 0,
             show_secrets: false,
         }
     }

@@ -24,48 +24,68 @@ use super::limits::{self, ConnState, Expiry, Tracked};
 use super::service::{self, ConnCtx};
 use super::state::Shared;
 
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    /// The receiver's port: Top.gg's routes and `/health`, under `--max-connections`.
+    Receiver,
+    /// The inspector's own port: the page, its API and `/connections`, under its own small cap
+    /// ([`INSPECTOR_CONNECTIONS`]), so its event streams never take a delivery's place.
+    Inspector,
+}
+
+/// Connections the inspector's listener serves at once (pages, API calls, event streams).
+pub(super) const INSPECTOR_CONNECTIONS: usize = 64;
+
 /// Accepts until the stop, then serves what is already queued in the backlog: those clients
 /// connected before the stop and get an answer rather than a reset.
-pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, side: Side) {
     let mut stop = shared.stop_tx.subscribe();
     // A stop sent before the subscription is not seen by `changed`, but it set the flag first.
     while !shared.stop.load(Ordering::SeqCst) {
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => admit(stream, peer, &shared),
+                Ok((stream, peer)) => admit(stream, peer, &shared, side),
                 // Out of file descriptors, or a reset before accept: back off and keep serving.
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
             },
         }
     }
     while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
-        admit(stream, peer, &shared);
+        admit(stream, peer, &shared, side);
     }
 }
 
-/// Starts a task for a new connection, or closes it at once past the cap.
-fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+/// Starts a task for a new connection, or closes it at once past its listener's cap.
+fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) {
     {
         let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        if *active >= shared.config.max_connections {
+        let (n, cap) = match side {
+            Side::Receiver => (&mut active.0, shared.config.max_connections),
+            Side::Inspector => (&mut active.1, INSPECTOR_CONNECTIONS),
+        };
+        if *n >= cap {
             return;
         }
-        *active += 1;
+        *n += 1;
     }
-    let slot = Slot(shared.clone());
+    let slot = Slot(shared.clone(), side);
     tokio::spawn(async move {
-        serve_connection(stream, peer, &slot.0).await;
+        serve_connection(stream, peer, &slot.0, side).await;
     });
 }
 
-/// A connection's place under the cap, given back when its task ends, even by a panic.
-struct Slot(Arc<Shared>);
+/// A connection's place under its cap, given back when its task ends, even by a panic.
+struct Slot(Arc<Shared>, Side);
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut active = self.0.active.lock().unwrap_or_else(|e| e.into_inner());
-        *active -= 1;
+        match self.1 {
+            Side::Receiver => active.0 -= 1,
+            Side::Inspector => active.1 -= 1,
+        }
         self.0.idle.notify_all();
     }
 }
@@ -77,10 +97,10 @@ enum End {
 
 type ServiceFuture = Pin<Box<dyn Future<Output = Result<hyper::Response<Body>, std::convert::Infallible>> + Send>>;
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) {
     let _ = stream.set_nodelay(true);
     let state = Arc::new(ConnState::new());
-    let ctx = Arc::new(ConnCtx { shared: shared.clone(), state: state.clone(), peer: Some(peer) });
+    let ctx = Arc::new(ConnCtx { shared: shared.clone(), state: state.clone(), peer: Some(peer), side });
     // Boxed so the service and its future are Unpin, which poll_without_shutdown needs.
     let svc = service_fn(move |req| Box::pin(service::serve(req, ctx.clone())) as ServiceFuture);
     let mut conn = shared.http.serve_connection(TokioIo::new(Tracked::new(stream, state.clone())), svc);
@@ -120,7 +140,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
     match end {
         End::Done(r) => {
             if let Err(e) = &r {
-                log_hyper_refusal(shared, e, &state, peer);
+                log_hyper_refusal(shared, e, &state, peer, side);
             }
             let stream = conn.into_parts().io.into_inner().stream;
             limits::linger(stream, b"").await;
@@ -129,7 +149,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
             let ms = read_timeout.as_millis();
             let detail = format!("no complete request head within {ms} ms");
             let raw = http::raw_refusal(408, "Request Timeout", "timeout", &detail);
-            service::refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer));
+            service::refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer), side);
             let stream = conn.into_parts().io.into_inner().stream;
             limits::linger(stream, &raw).await;
         }
@@ -144,7 +164,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
 
 /// hyper answered a malformed or oversized head itself (400, 431); a head cut short gets no
 /// answer. Either way the request gets its log line.
-fn log_hyper_refusal(shared: &Shared, e: &hyper::Error, state: &ConnState, peer: SocketAddr) {
+fn log_hyper_refusal(shared: &Shared, e: &hyper::Error, state: &ConnState, peer: SocketAddr, side: Side) {
     let (status, verdict, detail) = if e.is_parse_too_large() {
         (431, "head-too-large", "the request head is over the size limit".to_string())
     } else if e.is_parse() || e.is_parse_version_h2() {
@@ -154,5 +174,5 @@ fn log_hyper_refusal(shared: &Shared, e: &hyper::Error, state: &ConnState, peer:
     } else {
         return;
     };
-    service::refused_head(shared, status, verdict, detail, state.pending_since(), Some(peer));
+    service::refused_head(shared, status, verdict, detail, state.pending_since(), Some(peer), side);
 }

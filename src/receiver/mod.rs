@@ -3,8 +3,8 @@
 //!
 //! Endpoints: `POST /integration` (the config URL, integration secret), `POST /webhooks/<id>`
 //! (deliveries, that connection's webhook secret), `POST /legacy` (v0 votes, `Authorization`),
-//! `GET /health`, `GET /connections` (secrets redacted; loopback or token, like the inspector),
-//! and the inspector under `/_/` ([`inspector`]). Statuses follow protocol.md §7; in forward mode
+//! and `GET /health`. The inspector (`/_/`, its API and `GET /connections`, [`inspector`]) has a
+//! listener of its own, loopback by default, so a tunnel pointed at the receiver cannot reach it. Statuses follow protocol.md §7; in forward mode
 //! ([`forward`]) the developer's app answers instead.
 //!
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
@@ -51,8 +51,9 @@ use crate::protocol::secret::Secret;
 pub struct Receiver {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    inspect_addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
-    accept: Option<tokio::task::JoinHandle<()>>,
+    accept: Vec<tokio::task::JoinHandle<()>>,
     open_files: Option<u64>,
 }
 
@@ -84,18 +85,30 @@ impl Receiver {
             bind(&config.bind, config.port)?
         };
         let addr = listener.local_addr().map_err(|e| Error::input(format!("could not read the bound address: {e}")))?;
-        let local_url = format!("http://{}", display_addr(addr));
+        // The inspector has a listener of its own, so a tunnel pointed at the receiver's port
+        // cannot reach it.
+        let inspect_listener = {
+            let _enter = runtime.enter();
+            bind(&config.inspect_bind, config.inspect_port)
+                .map_err(|e| Error::input(format!("the inspector: {e} (choose another with --inspect-port)")))?
+        };
+        let inspect_addr = inspect_listener
+            .local_addr()
+            .map_err(|e| Error::input(format!("could not read the inspector's bound address: {e}")))?;
+        let local_url = format!("http://{}", display_addr(inspect_addr));
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => local_url.clone(),
+            None => format!("http://{}", display_addr(addr)),
         };
         let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
         let mut config = config;
-        if !addr.ip().is_loopback() && config.inspector_token.is_none() {
-            config.inspector_token = Some(Secret::new(hex::encode(generate::secret_bytes::<16>()?)));
-        }
+        let token = match config.inspector_token.clone() {
+            Some(t) => t,
+            None => Secret::new(hex::encode(generate::secret_bytes::<16>()?)),
+        };
+        config.inspector_token = Some(token.clone());
         let inspector = Arc::new(Inspector::new(
-            InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets },
+            InspectorConfig { token, show_secrets: config.show_secrets },
             store.clone(),
             config.integration_secret.clone(),
             config.tolerance,
@@ -122,13 +135,16 @@ impl Receiver {
             log,
             stop: AtomicBool::new(false),
             stop_tx,
-            active: Mutex::new(0),
+            active: Mutex::new((0, 0)),
             idle: Condvar::new(),
             body_budget,
             http,
         });
-        let accept = runtime.spawn(conn::accept_loop(listener, shared.clone()));
-        Ok(Receiver { shared, addr, runtime: Some(runtime), accept: Some(accept), open_files })
+        let accept = vec![
+            runtime.spawn(conn::accept_loop(listener, shared.clone(), conn::Side::Receiver)),
+            runtime.spawn(conn::accept_loop(inspect_listener, shared.clone(), conn::Side::Inspector)),
+        ];
+        Ok(Receiver { shared, addr, inspect_addr, runtime: Some(runtime), accept, open_files })
     }
 
     /// The soft limit on open files after [`limits::raise_open_files_limit`], when known; a
@@ -152,17 +168,19 @@ impl Receiver {
         format!("{}/webhooks/{connection_id}", self.shared.base_url)
     }
 
-    /// The inspector page's URL, on the bound address (with `?token=` when one is required).
+    /// The inspector page's URL on its own listener, with the token (`?token=`) its API needs.
     pub fn inspector_url(&self) -> String {
-        match &self.shared.inspector.config().token {
-            Some(t) => format!("{}/_/?token={}", self.shared.local_url, t.expose()),
-            None => format!("{}/_/", self.shared.local_url),
-        }
+        format!("{}/_/?token={}", self.shared.local_url, self.shared.inspector.config().token.expose())
     }
 
-    /// The token non-local inspector clients must give, when one is required.
-    pub fn inspector_token(&self) -> Option<&Secret> {
-        self.shared.inspector.config().token.as_ref()
+    /// The token the inspector's API requires (`--inspector-token`, or generated at start).
+    pub fn inspector_token(&self) -> &Secret {
+        &self.shared.inspector.config().token
+    }
+
+    /// The address the inspector's listener is bound to (`--inspect-bind`, `--inspect-port`).
+    pub fn inspector_addr(&self) -> SocketAddr {
+        self.inspect_addr
     }
 
     /// The address the socket is bound to.
@@ -202,16 +220,16 @@ impl Receiver {
         // Inside another runtime (a caller's async code) blocking on ours would panic: the
         // listener then closes when the runtime is shut down in the background below.
         let nested = tokio::runtime::Handle::try_current().is_ok();
-        if let Some(accept) = self.accept.take()
-            && !nested
-        {
-            // The listener closes when the accept task ends.
-            let _ = runtime.block_on(accept);
+        for accept in std::mem::take(&mut self.accept) {
+            if !nested {
+                // The listener closes when the accept task ends.
+                let _ = runtime.block_on(accept);
+            }
         }
         // Idle connections close at once; busy ones finish their request (bounded by its deadline).
         let limit = Instant::now() + self.shared.config.read_timeout + limits::LINGER + Duration::from_secs(1);
         let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        while *active > 0 {
+        while active.0 + active.1 > 0 {
             let left = limit.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;

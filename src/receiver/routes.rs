@@ -1,9 +1,7 @@
-//! The endpoints: `/health`, `/connections`, the config URL, webhook URLs and the legacy
-//! endpoint. [`outcome`] is the routing `match`; the others are plain functions from a whole
+//! The endpoints of the receiver's port: `/health`, the config URL, webhook URLs and the legacy
+//! endpoint (the inspector and `/connections` have their own listener). [`outcome`] is the routing `match`; the others are plain functions from a whole
 //! [`Request`] to an [`Outcome`]. They may block on the store (the service runs the config URL off
 //! the async workers) and never print.
-
-use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 
@@ -18,19 +16,13 @@ use crate::protocol::time::now_unix;
 /// The endpoint for the path and method. Endpoints that answer from a whole request belong here;
 /// one that must answer before the body is read, or stream its answer, belongs in the service
 /// ahead of reading the body.
-pub(super) fn outcome(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> Outcome {
+pub(super) fn outcome(shared: &Shared, req: &Request) -> Outcome {
     let path = req.path();
     let method = req.method.as_str();
     let get = matches!(method, "GET" | "HEAD");
     match path {
         "/health" if get => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
-        "/connections" if get => match shared.inspector.allow(req, peer) {
-            Ok(()) => Outcome { body: Some(shared.inspector.connections_json()), ..Outcome::ok(200) },
-            Err((status, why)) => {
-                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
-            }
-        },
-        "/health" | "/connections" => Outcome::not_allowed("GET"),
+        "/health" => Outcome::not_allowed("GET"),
         "/integration" if method == "POST" => config_url(shared, req),
         "/legacy" if method == "POST" => legacy(shared, req),
         "/integration" | "/legacy" => Outcome::not_allowed("POST"),
@@ -46,8 +38,8 @@ pub(super) fn outcome(shared: &Shared, req: &Request, peer: Option<SocketAddr>) 
                 404,
                 "not-found",
                 format!(
-                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, \
-                     /connections, and the inspector at /_/",
+                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy and /health \
+                     (the inspector and /connections are on the inspector's own port)",
                     shorten(path)
                 ),
             ),

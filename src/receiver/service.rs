@@ -14,6 +14,7 @@ use std::time::Instant;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::body::Incoming;
 
+use super::conn::Side;
 use super::http::{Body, Request};
 use super::inspector::{self, Handled};
 use super::limits::{BodyError, ConnState, read_body};
@@ -31,6 +32,8 @@ pub(super) struct ConnCtx {
     pub state: Arc<ConnState>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
+    /// The listener the connection came in on.
+    pub side: Side,
 }
 
 /// The hyper service: one request in, one answer out. Never fails: every problem is an answer.
@@ -53,7 +56,8 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     let method = parts.method.as_str().to_string();
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.to_string(), |p| p.as_str().to_string());
     let refuse = |status: u16, verdict: &'static str, detail: String| {
-        refused(shared, Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer))
+        let r = Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer);
+        refused(shared, r, ctx.side)
     };
     if parts.headers.contains_key(TRANSFER_ENCODING) && ctx.state.head_had_content_length() {
         // Both framings at once is how requests are smuggled past proxies. hyper lets
@@ -107,10 +111,16 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = Request { method, target, headers, body, started };
-    if inspector::owns(request.path()) {
-        // The inspector's own traffic is neither logged nor recorded: the page would watch itself.
-        return match shared.inspector.answer(request, ctx.peer, shared.stop_tx.subscribe()).await {
+    if ctx.side == Side::Inspector {
+        // The inspector's own traffic is not recorded (the page would watch itself); a request
+        // refused for want of the token is logged, without its query (which may hold a token).
+        let (method, path) = (request.method.clone(), request.path().to_string());
+        return match shared.inspector.answer(request, shared.stop_tx.subscribe()).await {
             Handled::Answer(resp) => resp,
+            Handled::Refused { status, verdict, detail } => {
+                let r = Record::refusal(status, verdict, detail, Some((&method, &path)), started, ctx.peer);
+                refused(shared, r, Side::Inspector)
+            }
             Handled::Replay { request, of, mode } => {
                 let (_, id, status) = handle(shared, request, None, Some(of)).await;
                 inspector::replayed(id, status, of, &mode)
@@ -161,7 +171,7 @@ async fn handle(
 fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
-    let out = routes::outcome(shared, req, peer);
+    let out = routes::outcome(shared, req);
     // The raw request, serialised once for the capture and the history.
     let raw = (shared.config.history > 0 || seq.is_some()).then(|| req.to_capture().to_http());
 
@@ -232,10 +242,16 @@ fn refusal_response(r: &Record) -> hyper::Response<Body> {
     resp
 }
 
-/// Logs and records a refusal made before the endpoints saw the request, and builds its answer.
-fn refused(shared: &Shared, r: Record) -> hyper::Response<Body> {
+/// Logs a refusal made before the endpoints saw the request, records it (on the receiver's port
+/// only: the inspector's traffic never enters the history), and builds its answer.
+fn refused(shared: &Shared, r: Record, side: Side) -> hyper::Response<Body> {
     let resp = refusal_response(&r);
-    finish(shared, r);
+    match side {
+        Side::Receiver => {
+            finish(shared, r);
+        }
+        Side::Inspector => (shared.log)(&r),
+    }
     resp
 }
 
@@ -248,8 +264,15 @@ pub(super) fn refused_head(
     detail: String,
     started: Instant,
     peer: Option<SocketAddr>,
+    side: Side,
 ) {
-    finish(shared, Record::refusal(status, verdict, detail, None, started, peer));
+    let r = Record::refusal(status, verdict, detail, None, started, peer);
+    match side {
+        Side::Receiver => {
+            finish(shared, r);
+        }
+        Side::Inspector => (shared.log)(&r),
+    }
 }
 
 /// The end of every request: the record gets its history id, goes to the log callback and the

@@ -34,8 +34,8 @@ pub(super) struct Shared {
     pub stop: AtomicBool,
     /// Wakes the tasks when a stop begins.
     pub stop_tx: tokio::sync::watch::Sender<bool>,
-    /// Connections open (under the cap); `idle` is told when one closes.
-    pub active: Mutex<usize>,
+    /// Connections open on the receiver's and the inspector's listener, each under its own cap.
+    pub active: Mutex<(usize, usize)>,
     /// Told when a connection closes.
     pub idle: Condvar,
     /// Memory for large bodies.

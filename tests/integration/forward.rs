@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::inspector::{
-    INTEGRATION_SECRET, WEBHOOK_SECRET, create_body, get, list, post_signed, serve, verifies, vote_body,
+    INTEGRATION_SECRET, WEBHOOK_SECRET, api, api_request, create_body, list, post_signed, serve, verifies, vote_body,
 };
 
 /// One request the app received: the head's lines and the exact body.
@@ -109,12 +109,12 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
         .as_str()
         .unwrap()
         .to_string();
-    let history = list(s.addr, "");
+    let history = list(&s.inspector, "");
     let raws: Vec<Vec<u8>> = history["requests"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| get(s.addr, &format!("/_/api/requests/{}/raw", i["id"])).body)
+        .map(|i| api(&s.inspector, &format!("/_/api/requests/{}/raw", i["id"])).body)
         .collect();
     for g in &seen {
         // What the app got is what serve recorded, byte for byte, and its signature still verifies.
@@ -132,7 +132,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
         assert!(verifies(secret, sig, &g.body), "{}: the signature still verifies", g.line);
     }
     let create = history["requests"].as_array().unwrap().iter().find(|i| i["type"] == "integration.create").unwrap();
-    let d = get(s.addr, &format!("/_/api/requests/{}", create["id"])).json();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", create["id"])).json();
     assert_eq!(d["forwarded"]["status"], 200);
     assert_eq!(d["forwarded"]["handshake"]["ok"], true);
     assert_eq!(
@@ -144,16 +144,16 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let vote = vote_body("9");
     let r = post_signed(s.addr, "/webhooks/424242", WEBHOOK_SECRET, &vote);
     assert_eq!((r.status, r.header("x-app").as_deref(), r.body.as_slice()), (202, Some("yes"), &b"app says hi"[..]));
-    let item = list(s.addr, "")["requests"][0].clone();
+    let item = list(&s.inspector, "")["requests"][0].clone();
     assert_eq!((item["verdict"].as_str(), item["status"].as_u64()), (Some("unknown-connection"), Some(202)));
     assert_eq!(item["forwarded"]["status"], 202);
-    let d = get(s.addr, &format!("/_/api/requests/{}", item["id"])).json();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json();
     assert_eq!(d["forwarded"]["body"]["text"], "app says hi");
 
     // A replay from the inspector goes to the app too, and records the app's answer.
     let before = got.lock().unwrap().len();
-    let r = super::inspector::request(
-        s.addr,
+    let r = api_request(
+        &s.inspector,
         "POST",
         &format!("/_/api/requests/{}/replay", item["id"]),
         &[("Content-Type", "application/json")],
@@ -163,7 +163,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let again = got.lock().unwrap().clone();
     assert_eq!(again.len(), before + 1);
     assert_eq!(again.last().unwrap().body, vote, "the replay reached the app byte for byte");
-    let replayed = get(s.addr, &format!("/_/api/requests/{}", r.json()["id"])).json();
+    let replayed = api(&s.inspector, &format!("/_/api/requests/{}", r.json()["id"])).json();
     assert_eq!(
         (replayed["replay_of"].clone(), replayed["forwarded"]["status"].clone()),
         (item["id"].clone(), json!(202))
@@ -174,7 +174,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let r = post_signed(s.addr, "/webhooks/1", WEBHOOK_SECRET, slow);
     assert_eq!(r.status, 504, "{r:?}");
     assert!(r.json()["message"].as_str().unwrap().contains("did not answer within"));
-    let e = &list(s.addr, "")["requests"][0]["forwarded"];
+    let e = &list(&s.inspector, "")["requests"][0]["forwarded"];
     assert!(e["status"].is_null() && e["error"].as_str().unwrap().contains("did not answer within 300ms"), "{e}");
 }
 
@@ -188,7 +188,7 @@ fn forward_to_a_dead_app_is_502_with_one_clear_line() {
     assert_eq!(r.status, 502);
     let msg = r.json()["message"].as_str().unwrap().to_string();
     assert!(msg.starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/config")), "{msg}");
-    let item = &list(s.addr, "")["requests"][0];
+    let item = &list(&s.inspector, "")["requests"][0];
     assert_eq!(
         (item["verdict"].as_str(), item["status"].as_u64()),
         (Some("ok"), Some(502)),

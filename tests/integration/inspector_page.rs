@@ -129,7 +129,7 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
-    let listed = list(a, "");
+    let listed = list(&s.inspector, "");
     let before = listed["requests"].as_array().unwrap().len();
     assert_eq!(before, 6, "flow (4), create, the bad vote: {listed}");
     let bad_id = listed["requests"][0]["id"].as_i64().unwrap();
@@ -139,7 +139,7 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let c = connect(&driver).await;
-        c.goto(&format!("http://{a}/_/")).await.unwrap();
+        c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
         wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before)).await;
         wait_js(&c, "document.getElementById('live').textContent", json!("live")).await;
 
@@ -169,7 +169,7 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
         std::fs::write(repo_path("docs/inspector.png"), &shot).unwrap();
 
         // A payload problem is marked on its line: the webhook.test above has no user or project.
-        let test_id = list(a, "")["requests"][0]["id"].as_i64().unwrap();
+        let test_id = list(&s.inspector, "")["requests"][0]["id"].as_i64().unwrap();
         c.find(Locator::Css(&format!("#requests tr[data-id='{test_id}']"))).await.unwrap().click().await.unwrap();
         wait_js(&c, "document.querySelector('#body mark.problem') !== null", json!(true)).await;
         let mark = text(&c, "#body mark.problem").await;
@@ -184,6 +184,6 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
         assert!(status.starts_with("replayed as #"), "{status}");
         c.close().await.unwrap();
     });
-    let newest = &list(a, "")["requests"][0];
+    let newest = &list(&s.inspector, "")["requests"][0];
     assert_eq!(newest["replay_of"], bad_id, "{newest}");
 }

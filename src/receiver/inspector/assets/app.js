@@ -3,7 +3,17 @@
 // page as text (textContent, text nodes, attribute values), never as HTML.
 "use strict";
 
-const token = new URLSearchParams(location.search).get("token");
+// The printed URL carries the API's token once: the page keeps it for this tab and takes it out
+// of the address bar (and so out of the browser's history), as Jupyter does.
+const token = (() => {
+  const given = new URLSearchParams(location.search).get("token");
+  if (given) {
+    try { sessionStorage.setItem("topgg-int-token", given); } catch (_) { /* storage off: URL only */ }
+    try { history.replaceState(null, "", location.pathname); } catch (_) { /* keep the URL */ }
+    return given;
+  }
+  try { return sessionStorage.getItem("topgg-int-token"); } catch (_) { return null; }
+})();
 const state = { rows: new Map(), selected: null, oldest: null, filters: { type: "", verdict: "" }, detail: null };
 const $ = (id) => document.getElementById(id);
 
