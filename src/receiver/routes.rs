@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::http::{Outcome, Request, shorten};
+use super::http::{Outcome, Request, shorten, valid_connection_id};
 use super::state::Shared;
 use super::store::Connection;
 use crate::protocol::payload::Event;
@@ -143,7 +143,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
     match event {
         Event::IntegrationCreate(c) => {
             let id = c.connection_id.clone();
-            if !valid_id(&id) {
+            if !valid_connection_id(&id) {
                 return Outcome {
                     event: Some(name),
                     ..Outcome::ok(204).warn(format!(
@@ -241,10 +241,6 @@ fn store_failed(shared: &Shared, req: &Request, event: String, id: String, e: &s
             format!("could not write the connection store {}: {e}", shared.store.path().display()),
         )
     }
-}
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {

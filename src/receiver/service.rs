@@ -15,7 +15,8 @@ use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::body::Incoming;
 
 use super::conn::Side;
-use super::http::{Body, Request};
+use super::forward;
+use super::http::{Body, Request, shorten};
 use super::inspector::{self, Handled};
 use super::limits::{BodyError, ConnState, read_body};
 use super::record::{Record, peek_type};
@@ -130,8 +131,8 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     handle(shared, request, ctx.peer, None).await.0
 }
 
-/// Routes a whole request (from the network, or a replay of history entry `replay_of`), then
-/// records it; returns the answer, the record's id and the status given.
+/// Routes a whole request (from the network, or a replay of history entry `replay_of`), forwards
+/// it in forward mode, then records it; returns the answer, the record's id and the status given.
 async fn handle(
     shared: &Arc<Shared>,
     request: Request,
@@ -139,16 +140,29 @@ async fn handle(
     replay_of: Option<i64>,
 ) -> (hyper::Response<Body>, i64, u16) {
     let started = request.started;
-    // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
-    // copies and sorts every connection: all of them run off the async workers so they never
-    // stall other connections. Deliveries only read memory and queue their history row. In
-    // forward mode every request waits on the developer's app.
-    let blocking = matches!(request.path(), "/integration" | "/connections")
-        || shared.captures.is_some()
-        || shared.forwarder.is_some();
-    let (resp, mut record) = if blocking {
+    let forward = shared.forwarder.as_ref().filter(|_| forward::forwardable(&request.method, request.path()));
+    if shared.forwarder.is_some()
+        && let Some(what) = forward::traversal(&request.target)
+    {
+        // Never forwarded: an app (or a proxy before it) could resolve it to another path.
+        let detail = format!("{} has {what}, which forward mode never passes on", shorten(request.path()));
+        let r = Record::refusal(400, "bad-request", detail, Some((&request.method, &request.target)), started, peer);
+        let status = r.status;
+        let (resp, id) = (refusal_response(&r), finish(shared, Record { replay_of, ..r }));
+        return (resp, id, status);
+    }
+    // The config URL commits to SQLite (an fsync), captures are file writes: both run off the
+    // async workers so they never stall other connections. Deliveries only read memory and queue
+    // their history row.
+    let blocking = request.path() == "/integration" || shared.captures.is_some();
+    let (mut resp, mut record, request) = if blocking {
         let s = shared.clone();
-        match tokio::task::spawn_blocking(move || route(&s, &request, peer)).await {
+        match tokio::task::spawn_blocking(move || {
+            let (resp, record) = route(&s, &request, peer);
+            (resp, record, request)
+        })
+        .await
+        {
             Ok(done) => done,
             Err(_) => {
                 let r =
@@ -159,15 +173,34 @@ async fn handle(
             }
         }
     } else {
-        route(shared, &request, peer)
+        let (resp, record) = route(shared, &request, peer);
+        (resp, record, request)
     };
+    // Forward mode: the app answers each Top.gg route, whatever the receiver's own verdict.
+    if let Some(f) = forward {
+        let a = f.send(&request.method, &request.target, &request.headers, &request.body).await;
+        if let Some(e) = &a.record.error {
+            record.warning = Some(format!("forward failed: {e}"));
+        } else if record.event.as_deref() == Some("integration.create") && a.status == 200 {
+            if let Some(w) = forward::bypass_warning(&a.body, &shared.base_url) {
+                record.warning = Some(w);
+            }
+        }
+        record.status = a.status;
+        resp = a.response();
+        record.forwarded = Some(a.record);
+    }
+    if shared.stop.load(Ordering::Relaxed) {
+        // Stopping: this is the connection's last answer.
+        resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
+    }
     record.latency = started.elapsed();
     record.replay_of = replay_of;
     let status = record.status;
     (resp, finish(shared, record), status)
 }
 
-/// The endpoint's answer, the capture, forward mode, and the record (with the raw request).
+/// The endpoint's answer, the capture, and the record (with the raw request).
 fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
@@ -190,26 +223,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         }
         _ => None,
     };
-
-    let mut resp = out.response();
-    // Forward mode: the app answers every Top.gg route, whatever the receiver's own verdict.
-    let mut status = out.status;
-    let mut forwarded = None;
-    let path = req.path();
-    let topgg_route = path == "/integration" || path.starts_with("/webhooks/") || path == "/legacy";
-    if let (Some(f), true) = (&shared.forwarder, topgg_route) {
-        let a = f.send(&req.method, &req.target, &req.headers, &req.body);
-        if let Some(e) = &a.record.error {
-            warning = Some(format!("forward failed: {e}"));
-        }
-        status = a.status;
-        resp = a.response();
-        forwarded = Some(a.record);
-    }
-    if shared.stop.load(Ordering::Relaxed) {
-        // Stopping: this is the connection's last answer.
-        resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
-    }
+    let resp = out.response();
     let record = Record {
         id: 0,
         time_unix_nanos,
@@ -221,7 +235,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         connection: out.connection,
         verdict: out.verdict.to_string(),
         detail: out.detail,
-        status,
+        status: out.status,
         latency: std::time::Duration::ZERO,
         trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
         retry: out.retry,
@@ -229,7 +243,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         capture,
         request: raw.filter(|_| shared.config.history > 0),
         replay_of: None,
-        forwarded,
+        forwarded: None,
     };
     (resp, record)
 }

@@ -174,7 +174,7 @@ pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
         fo.insert("headers".into(), json!(f.headers));
         fo.insert("body".into(), body_json(&f.body, &[], true));
         if e.event.as_deref() == Some("integration.create") && f.status.is_some() {
-            fo.insert("handshake".into(), handshake_json(f));
+            fo.insert("handshake".into(), handshake_json(f, &ctx.base_url));
         }
     }
     out
@@ -237,11 +237,16 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
     json!({ "text": text, "json": is_json, "bytes": body.len() })
 }
 
-fn handshake_json(f: &Forwarded) -> Value {
+/// The app's handshake answer judged as `simulate create` judges it; in forward mode a
+/// `webhook_url` that does not point at serve is not ok (Top.gg would bypass serve).
+fn handshake_json(f: &Forwarded, base_url: &str) -> Value {
     let ct = f.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-    let judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
+    let mut judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
+    let bypass = judged.handshake.as_ref().and_then(|_| crate::receiver::forward::bypass_warning(&f.body, base_url));
+    let ok = judged.handshake.is_some() && bypass.is_none();
+    judged.problems.extend(bypass);
     json!({
-        "ok": judged.handshake.is_some(),
+        "ok": ok,
         "webhook_url": judged.handshake.as_ref().map(|h| h.webhook_url.clone()),
         "routes": judged.handshake.as_ref().map(|h| h.routes.clone()),
         "problems": judged.problems,
