@@ -349,11 +349,30 @@ fn replay_verbatim_and_resigned_returns_the_new_entry() {
     let same = |id: i64| api(i, &format!("/_/api/requests/{id}/raw")).body;
     assert_eq!(same(new), same(bad), "verbatim: the same bytes");
 
-    let v = replay(i, bad, "resign").json();
+    // Re-signing is only for what verified: a forged entry is refused with one sentence.
+    let r = replay(i, bad, "resign");
+    assert_eq!((r.status, r.json()["error"].as_str()), (409, Some("cannot-resign")), "{r:?}");
+    let why = r.json()["message"].as_str().unwrap().to_string();
+    assert!(why.contains("was refused (signature-mismatch)") && why.contains("verbatim"), "{why}");
+
+    // A vote that verified: re-signed with the connection's secret, accepted again.
+    // Signed a few seconds ago, so the fresh signature (t = now) differs from it.
+    post_signed_at(a, "/webhooks/8", WEBHOOK_SECRET, 5, &vote_body("4"));
+    let good = list(i, "")["requests"][0]["id"].as_i64().unwrap();
+    let v = replay(i, good, "resign").json();
     assert_eq!(v["status"], 204, "re-signed with the connection's secret: accepted");
     let resigned = api(i, &format!("/_/api/requests/{}", v["id"])).json();
-    assert_eq!((resigned["verdict"].as_str(), resigned["replay_of"].as_i64()), (Some("ok"), Some(bad)));
+    assert_eq!((resigned["verdict"].as_str(), resigned["replay_of"].as_i64()), (Some("ok"), Some(good)));
     assert_eq!(list(i, "")["requests"][0]["id"], v["id"], "the replay is the newest entry");
+    // The fresh signature is in the replay's own entry only; the original's bytes are unchanged.
+    let fresh = resigned["signature"]["header"].as_str().unwrap().to_string();
+    let original =
+        api(i, &format!("/_/api/requests/{good}")).json()["signature"]["header"].as_str().unwrap().to_string();
+    assert_ne!(fresh, original);
+    for e in list(i, "")["requests"].as_array().unwrap() {
+        let raw = String::from_utf8_lossy(&api(i, &format!("/_/api/requests/{}/raw", e["id"])).body).to_string();
+        assert_eq!(raw.contains(&fresh), e["id"] == v["id"], "entry {}: {raw}", e["id"]);
+    }
 
     // POST only, JSON only (a cross-site form cannot send it), known modes only.
     let r = api(i, &format!("/_/api/requests/{bad}/replay"));
@@ -363,6 +382,47 @@ fn replay_verbatim_and_resigned_returns_the_new_entry() {
     assert_eq!(form.status, 415);
     assert_eq!(replay(i, bad, "twice").status, 400);
     assert_eq!(replay(i, 4242, "verbatim").status, 404);
+}
+
+/// A request signed `secs` seconds ago.
+fn post_signed_at(addr: SocketAddr, path: &str, secret: &str, secs: i64, body: &[u8]) -> Resp {
+    let t = now() - secs;
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(format!("{t}.").as_bytes());
+    m.update(body);
+    let sig = format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()));
+    let headers = [("x-topgg-signature", sig.as_str()), ("x-topgg-trace", "t"), ("Content-Type", "application/json")];
+    request(addr, "POST", path, &headers, body)
+}
+
+#[test]
+fn resign_only_what_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    let (a, i) = (s.addr, &s.inspector);
+    let newest = || list(i, "")["requests"][0]["id"].as_i64().unwrap();
+    // An unsigned integration.create carrying someone's own webhook secret: 401, and never re-signed.
+    let unsigned = request(a, "POST", "/integration", &[("x-topgg-trace", "t")], &create_body("66"));
+    assert_eq!(unsigned.status, 401);
+    let r = replay(i, newest(), "resign");
+    assert_eq!((r.status, r.json()["error"].as_str()), (409, Some("cannot-resign")), "{r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("was refused (missing-header)"));
+    assert_eq!(api(i, "/connections").json()["connections"], json!([]), "nothing was stored");
+    // An unsigned vote: the same.
+    post_signed(a, "/integration", INTEGRATION_SECRET, &create_body("67"));
+    assert_eq!(request(a, "POST", "/webhooks/67", &[("x-topgg-trace", "t")], &vote_body("1")).status, 401);
+    assert_eq!(replay(i, newest(), "resign").status, 409);
+    // Stale but genuinely signed: allowed (Top.gg would have signed it; only the clock is off).
+    assert_eq!(post_signed_at(a, "/webhooks/67", WEBHOOK_SECRET, 600, &vote_body("2")).status, 403);
+    let v = replay(i, newest(), "resign").json();
+    assert_eq!(v["status"], 204, "{v}");
+    // Stale and forged: the verdict says only "stale", but the body does not verify: refused.
+    assert_eq!(post_signed_at(a, "/webhooks/67", "whs_forged", 600, &vote_body("3")).status, 403);
+    let r = replay(i, newest(), "resign");
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("does not verify"), "{r:?}");
+    // Verbatim replay stays available for everything.
+    assert_eq!(replay(i, newest(), "verbatim").json()["status"], 403);
 }
 
 #[test]

@@ -360,6 +360,17 @@ impl Inspector {
                         format!("request {} cannot be re-signed: {why}", e.id),
                     )));
                 };
+                if let Some(why) = unverified(e, &capture, &secret) {
+                    return Err(Box::new(reply_error(
+                        409,
+                        "cannot-resign",
+                        format!(
+                            "request {} {why}, so it is not re-signed: a fresh signature would make valid a request \
+                             Top.gg never signed (replay it verbatim instead)",
+                            e.id
+                        ),
+                    )));
+                }
                 let value = signature::sign(&secret, crate::protocol::time::now_unix(), &capture.body);
                 match capture.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER)) {
                     Some((_, v)) => *v = value,
@@ -379,6 +390,29 @@ impl Inspector {
 }
 
 type SecretFor = (Option<(Secret, String)>, Option<String>);
+
+/// Why an entry may not be re-signed, or `None` when it may: its verdict was `ok`, or its only
+/// fault was a timestamp outside the window on a body its signature verifies.
+fn unverified(e: &Record, capture: &Capture, secret: &Secret) -> Option<String> {
+    match e.verdict.as_str() {
+        "ok" => None,
+        "timestamp-out-of-window" => {
+            let header = capture.header(SIGNATURE_HEADER);
+            let Some(t) = header.and_then(|h| signature::parse_signature_header(h).ok()).map(|h| h.timestamp) else {
+                return Some("had a stale timestamp and no readable signature".into());
+            };
+            // At its own timestamp the window does not matter: only whether the body verifies.
+            match signature::verify(secret, header, &capture.body, t, 0) {
+                Ok(_) => None,
+                Err(r) => Some(format!(
+                    "had a stale timestamp and its signature does not verify either ({})",
+                    r.reason.code()
+                )),
+            }
+        }
+        other => Some(format!("was refused ({other})")),
+    }
+}
 
 fn not_allowed(allow: &str) -> hyper::Response<Body> {
     let mut r = reply_error(405, "method-not-allowed", format!("only {allow} is allowed here"));
