@@ -32,7 +32,7 @@ use std::time::Duration;
 use rusqlite::{OpenFlags, TransactionBehavior, params};
 
 pub use self::files::{
-    create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
+    LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
 pub use self::history::HistoryQuery;
 use self::recorder::{Queued, record_loop};
@@ -84,6 +84,8 @@ pub struct Store {
     history_limit: usize,
     recorder: Mutex<Option<(SyncSender<Queued>, JoinHandle<()>)>>,
     next_id: AtomicI64,
+    /// Holds the data dir's lock while the store is open.
+    _lock: fs::File,
 }
 
 const SCHEMA: &str = "
@@ -109,6 +111,7 @@ impl Store {
     /// database that cannot be opened, is corrupt or has a newer schema is an error naming it.
     pub fn open_with(dir: &Path, history: usize) -> Result<Store> {
         create_private_dir(dir).map_err(|e| Error::io("create the data directory", dir, &e))?;
+        let lock = self::files::lock_data_dir(dir)?;
         let path = dir.join(DB_FILE);
         let refuse = |why: String| {
             Error::input(format!(
@@ -143,6 +146,7 @@ impl Store {
             history_limit: history,
             recorder: Mutex::new(None),
             next_id: AtomicI64::new(max_id + 1),
+            _lock: lock,
         };
         let (tx, rx) = sync_channel(64 * 1024);
         let db = store.db.clone();
@@ -217,18 +221,18 @@ impl Store {
     }
 
     /// Forgets a connection; returns once that is committed to disk. Returns whether it existed.
+    /// The delete runs against the database even when the id is not in memory, so a row the map
+    /// does not know of is never left behind to come back at the next start.
     pub fn remove(&self, id: &str) -> std::io::Result<bool> {
         let mut db = self.lock_db();
-        if !self.read_map().contains_key(id) {
-            return Ok(false);
-        }
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(io)?;
-        tx.prepare_cached("DELETE FROM connections WHERE connection_id = ?1")
+        let deleted = tx
+            .prepare_cached("DELETE FROM connections WHERE connection_id = ?1")
             .and_then(|mut s| s.execute([id]))
             .map_err(io)?;
         tx.commit().map_err(io)?;
-        self.map.write().unwrap_or_else(|e| e.into_inner()).remove(id);
-        Ok(true)
+        let known = self.map.write().unwrap_or_else(|e| e.into_inner()).remove(id).is_some();
+        Ok(known || deleted > 0)
     }
 
     /// Remembers a vote id; true when it was seen before (a Top.gg retry), also across restarts.
@@ -447,6 +451,34 @@ mod tests {
         fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
+    }
+
+    #[test]
+    fn one_store_per_data_dir_and_deletes_reach_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("in use"), "{err}");
+        // A row the map does not hold (written by another connection) is still deleted.
+        let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        other
+            .execute(
+                "INSERT INTO connections (connection_id, webhook_secret, project, user, created_at) \
+                 VALUES ('ghost', 'whs_g', ?1, ?2, 1)",
+                params![
+                    serde_json::to_string(&generate::project()).unwrap(),
+                    serde_json::to_string(&generate::user()).unwrap()
+                ],
+            )
+            .unwrap();
+        assert!(s.get("ghost").is_none());
+        assert!(s.remove("ghost").unwrap(), "it existed in the database");
+        let left: i64 = other
+            .query_row("SELECT count(*) FROM connections WHERE connection_id = 'ghost'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        drop(s);
+        assert!(Store::open(dir.path()).is_ok(), "the lock goes with the store");
     }
 
     #[test]

@@ -436,6 +436,22 @@ fn corrupt_store_is_refused_not_overwritten() {
 }
 
 #[test]
+fn a_second_serve_on_the_same_data_dir_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let out = serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&dir.path().display().to_string()) && err.contains("in use by another"), "{err}");
+    assert!(out.stdout.is_empty(), "no ready line");
+    // The first one is untouched, and once it is gone (even killed) the dir is free again.
+    assert_eq!(request(first.addr, "GET", "/health", &[], b"").unwrap().status, 200);
+    drop(first);
+    let again = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(request(again.addr, "GET", "/health", &[], b"").unwrap().status, 200);
+}
+
+#[test]
 fn unreadable_store_and_unknown_routes_are_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("topgg-int.db")).unwrap();
