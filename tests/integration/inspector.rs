@@ -425,6 +425,57 @@ fn resign_only_what_verified() {
     assert_eq!(replay(i, newest(), "verbatim").json()["status"], 403);
 }
 
+/// Opens an event stream on the inspector's port and reads its head.
+fn open_stream(i: &Inspector) -> (String, BufReader<TcpStream>) {
+    let mut es = TcpStream::connect(i.addr).unwrap();
+    es.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!("GET /_/api/events?token={} HTTP/1.1\r\nHost: {}\r\n\r\n", i.token, i.addr);
+    es.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(es);
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        if reader.read_line(&mut head).unwrap() == 0 {
+            break;
+        }
+    }
+    (head, reader)
+}
+
+#[test]
+fn event_streams_are_capped_and_never_take_a_deliverys_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--max-connections", "2"]);
+    let i = &s.inspector;
+    post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("9"));
+    let mut streams = Vec::new();
+    for n in 0..32 {
+        let (head, reader) = open_stream(i);
+        assert!(head.starts_with("HTTP/1.1 200"), "stream {n}: {head}");
+        streams.push(reader);
+    }
+    let (head, _) = open_stream(i);
+    assert!(head.starts_with("HTTP/1.1 503"), "the 33rd stream: {head}");
+    // 32 open streams on the inspector's port, a cap of 2 on the receiver's: votes still get in.
+    for v in 0..3 {
+        assert_eq!(post_signed(s.addr, "/webhooks/9", WEBHOOK_SECRET, &vote_body(&format!("5{v}"))).status, 204);
+    }
+    // And every stream got the same event for the last vote.
+    let mut datas = Vec::new();
+    for r in streams.iter_mut().take(3) {
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let mut line = String::new();
+            assert!(r.read_line(&mut line).unwrap() > 0);
+            if line.starts_with("data: ") {
+                got.push(line);
+            }
+        }
+        assert!(got[2].contains("\"type\":\"vote.create\""), "{got:?}");
+        datas.push(got);
+    }
+    assert!(datas.windows(2).all(|w| w[0] == w[1]), "{datas:?}");
+}
+
 #[test]
 fn events_stream_each_new_request() {
     let dir = tempfile::tempdir().unwrap();

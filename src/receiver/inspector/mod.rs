@@ -182,7 +182,16 @@ impl Inspector {
         match tokio::task::spawn_blocking(move || me.step(req)).await {
             Ok(Step::Answer(r)) => Handled::Answer(r),
             Ok(Step::Refused(status, detail)) => Handled::Refused { status, verdict: "token-required", detail },
-            Ok(Step::Events) => Handled::Answer(self.events.stream(&event_head(), stop)),
+            Ok(Step::Events) => Handled::Answer(self.events.stream(&event_head(), stop).unwrap_or_else(|| {
+                reply_error(
+                    503,
+                    "busy",
+                    format!(
+                        "{} event streams are open already (one per inspector tab); close one and retry",
+                        events::MAX_SUBSCRIBERS
+                    ),
+                )
+            })),
             Ok(Step::Replay { request, of, mode }) => Handled::Replay { request, of, mode },
             Err(_) => Handled::Answer(http::full(500, &[], Bytes::from_static(b"{\"error\":\"internal-error\"}\n"))),
         }
