@@ -72,7 +72,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --history 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none'
             cand --tolerance 'Replay window in seconds; 0 disables the timestamp check'
             cand --legacy-secret 'Accept legacy (v0) votes on POST /legacy with this Authorization value'
-            cand --max-connections 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start'
+            cand --max-connections 'Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive first) is closed to make room, so idle clients cannot wall out deliveries. Above the open-files limit, serve says so at start'
             cand --read-timeout 'How long a client may take to send a whole request before it gets 408 (tests shorten it)'
             cand --forward-to 'Forward mode: verify and record each request, then pass it with its exact body and headers to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the app''s answer'
             cand --forward-config-path 'With --forward-to: the app''s config path, instead of /integration'

@@ -193,8 +193,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECRET")]
     pub legacy_secret: Option<String>,
 
-    /// Connections served at once; past it new ones are accepted and closed at once, so idle
-    /// clients cannot queue up deliveries. Above the open-files limit, serve says so at start.
+    /// Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive
+    /// first) is closed to make room, so idle clients cannot wall out deliveries. Above the
+    /// open-files limit, serve says so at start.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_connections: usize,
 

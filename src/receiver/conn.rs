@@ -1,8 +1,11 @@
 //! Accepting connections and driving each one as a tokio task: hyper's HTTP/1.1 connection under
 //! the deadlines of [`super::limits`].
 //!
-//! Past the connection cap a new connection is accepted and closed at once, which costs the
-//! receiver almost nothing, rather than queued. Each connection task polls hyper and its one
+//! At the connection cap a new connection makes room by closing the oldest one with nothing in
+//! progress ([`reclaim_one`]: idle keep-alive connections first, then ones that have sent nothing
+//! or part of a head); only when every connection is in the middle of a request is the new one
+//! accepted and closed at once, which costs the receiver almost nothing, rather than queued. Idle
+//! closes are counted ([`super::state::Shared::idle_closed`]), never logged one by one. Each connection task polls hyper and its one
 //! current deadline together; when the deadline wins, the task takes the socket back from hyper
 //! (`into_parts`) to answer 408 itself or close quietly. Every connection ends with
 //! [`limits::linger`], so a client still sending does not get a reset before it reads the answer.
@@ -20,7 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::http::{self, Body};
-use super::limits::{self, ConnState, Expiry, Tracked};
+use super::limits::{self, ConnState, Expiry, Reclaim, Tracked};
 use super::service::{self, ConnCtx};
 use super::state::Shared;
 
@@ -57,7 +60,12 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, side
     }
 }
 
-/// Starts a task for a new connection, or closes it at once past its listener's cap.
+/// How many of the oldest connections are looked at for one to reclaim.
+const RECLAIM_SCAN: usize = 4096;
+
+/// Starts a task for a new connection. At its listener's cap, the receiver's makes room
+/// ([`reclaim_one`]); when it cannot (every connection is mid-request), and on the inspector's
+/// listener, the new connection is closed at once.
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) {
     {
         let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -65,22 +73,56 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) 
             Side::Receiver => (&mut active.0, shared.config.max_connections),
             Side::Inspector => (&mut active.1, INSPECTOR_CONNECTIONS),
         };
-        if *n >= cap {
+        // The reclaimed connection closes at its task's next poll; until then the new one is
+        // counted over the cap.
+        if *n >= cap && !(side == Side::Receiver && reclaim_one(shared)) {
             return;
         }
         *n += 1;
     }
-    let slot = Slot(shared.clone(), side);
+    let state = Arc::new(ConnState::new());
+    let seq = shared.conn_seq.fetch_add(1, Ordering::Relaxed);
+    if side == Side::Receiver {
+        shared.conns.lock().unwrap_or_else(|e| e.into_inner()).insert(seq, state.clone());
+    }
+    let slot = Slot(shared.clone(), side, seq);
     tokio::spawn(async move {
-        serve_connection(stream, peer, &slot.0, side).await;
+        serve_connection(stream, peer, &slot.0, side, state).await;
     });
 }
 
+/// Marks the oldest connection with nothing in progress to close: an idle keep-alive one if any
+/// among the oldest [`RECLAIM_SCAN`], else one that has sent nothing or part of a head. False when
+/// all of them are mid-request.
+fn reclaim_one(shared: &Shared) -> bool {
+    let conns = shared.conns.lock().unwrap_or_else(|e| e.into_inner());
+    let mut incomplete = None;
+    for state in conns.values().take(RECLAIM_SCAN) {
+        match state.reclaimable() {
+            Some(Reclaim::IdleKeepAlive) if state.reclaim(Reclaim::IdleKeepAlive) => {
+                shared.reclaimed.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+            Some(Reclaim::IncompleteHead) if incomplete.is_none() => incomplete = Some(state.clone()),
+            _ => {}
+        }
+    }
+    drop(conns);
+    let taken = incomplete.is_some_and(|s| s.reclaim(Reclaim::IncompleteHead));
+    if taken {
+        shared.reclaimed.fetch_add(1, Ordering::Relaxed);
+    }
+    taken
+}
+
 /// A connection's place under its cap, given back when its task ends, even by a panic.
-struct Slot(Arc<Shared>, Side);
+struct Slot(Arc<Shared>, Side, u64);
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        if self.1 == Side::Receiver {
+            self.0.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.2);
+        }
         let mut active = self.0.active.lock().unwrap_or_else(|e| e.into_inner());
         match self.1 {
             Side::Receiver => active.0 -= 1,
@@ -97,9 +139,14 @@ enum End {
 
 type ServiceFuture = Pin<Box<dyn Future<Output = Result<hyper::Response<Body>, std::convert::Infallible>> + Send>>;
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    side: Side,
+    state: Arc<ConnState>,
+) {
     let _ = stream.set_nodelay(true);
-    let state = Arc::new(ConnState::new());
     let ctx = Arc::new(ConnCtx { shared: shared.clone(), state: state.clone(), peer: Some(peer), side });
     // Boxed so the service and its future are Unpin, which poll_without_shutdown needs.
     let svc = service_fn(move |req| Box::pin(service::serve(req, ctx.clone())) as ServiceFuture);
@@ -122,7 +169,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
         // The deadline moves as the connection changes phase (a request begins, is answered, the
         // next one's first byte arrives); each wake-up of hyper re-reads it.
         loop {
-            let (at, expiry) = state.deadline(read_timeout, stopping);
+            let (at, expiry) = state.deadline(read_timeout, stopping, cx.waker());
             if Instant::now() >= at {
                 return Poll::Ready(End::Expired(expiry));
             }
@@ -149,14 +196,23 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
             let ms = read_timeout.as_millis();
             let detail = format!("no complete request head within {ms} ms");
             let raw = http::raw_refusal(408, "Request Timeout", "timeout", &detail);
-            service::refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer), side);
+            if state.silent() {
+                // A socket that never sent a byte is not a request: counted, not logged or kept.
+                shared.idle_closed.fetch_add(1, Ordering::Relaxed);
+            } else {
+                service::refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer), side);
+            }
             let stream = conn.into_parts().io.into_inner().stream;
             limits::linger(stream, &raw).await;
         }
         End::Expired(Expiry::Idle) => {
+            shared.idle_closed.fetch_add(1, Ordering::Relaxed);
             let stream = conn.into_parts().io.into_inner().stream;
             limits::linger(stream, b"").await;
         }
+        // Nothing was in progress: closed at once (the socket closes as the connection is
+        // dropped), so its slot is free for the connection that asked for it.
+        End::Expired(Expiry::Reclaimed) => {}
         // The socket is closed as the connection is dropped.
         End::Expired(Expiry::Stuck) => {}
     }

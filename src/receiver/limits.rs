@@ -34,6 +34,9 @@ const LINGER_BYTES: usize = 8 * 1024 * 1024;
 const STOP_GRACE: Duration = Duration::from_millis(50);
 /// A request still being handled this long after its deadline is abandoned (the store is stuck).
 const BUSY_GRACE: Duration = Duration::from_secs(30);
+/// A keep-alive connection is closed at its first idle moment this long after it was accepted,
+/// so connections that send a request every few seconds cannot hold their slots for ever.
+pub const KEEP_ALIVE_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Where one connection stands, shared by its I/O wrapper, its service and its task.
 #[derive(Debug)]
@@ -41,7 +44,7 @@ pub struct ConnState {
     inner: Mutex<Phase>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Phase {
     /// A request is in the service (its body being read, or being handled).
     busy: bool,
@@ -59,6 +62,23 @@ struct Phase {
     /// The last answer is an event stream (the inspector's `/_/api/events`): it stays open with no
     /// deadline until it ends itself, which it does when the receiver stops.
     streaming: bool,
+    /// When the connection was accepted.
+    accepted: Instant,
+    /// Chosen to make room at the connection cap: close at the first moment nothing is in
+    /// progress.
+    reclaim: bool,
+    /// Wakes the connection's task (to notice `reclaim`).
+    waker: Option<std::task::Waker>,
+}
+
+/// Which connections may be closed to make room at the cap: never one with a request in the
+/// service, nor an event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reclaim {
+    /// Answered at least one request and waits for the next with nothing sent: taken first.
+    IdleKeepAlive,
+    /// Has sent nothing, or part of a head: taken when no idle keep-alive is left.
+    IncompleteHead,
 }
 
 /// A byte-at-a-time look at header names, until the blank line that ends the head.
@@ -116,6 +136,8 @@ pub enum Expiry {
     Idle,
     /// A request outlived its deadline by far: drop the connection.
     Stuck,
+    /// Taken to make room at the connection cap: close quietly.
+    Reclaimed,
 }
 
 impl ConnState {
@@ -131,6 +153,9 @@ impl ConnState {
                 started: now,
                 scan: HeadScan::default(),
                 streaming: false,
+                accepted: now,
+                reclaim: false,
+                waker: None,
             }),
         }
     }
@@ -193,9 +218,41 @@ impl ConnState {
         !p.busy && p.first_byte.is_none()
     }
 
-    /// The next deadline and what it means. `stopping` shortens an idle connection's wait.
-    pub fn deadline(&self, read_timeout: Duration, stopping: bool) -> (Instant, Expiry) {
+    /// Whether the connection has never sent a byte (a silent socket, not a request).
+    pub fn silent(&self) -> bool {
         let p = self.lock();
+        p.served == 0 && p.first_byte.is_none() && !p.busy
+    }
+
+    /// What kind of room closing this connection would make, if it may be closed.
+    pub fn reclaimable(&self) -> Option<Reclaim> {
+        kind(&self.lock())
+    }
+
+    /// Marks the connection to be closed for room at the cap and wakes its task, if it still is
+    /// of `want`'s kind; true when it was marked.
+    pub fn reclaim(&self, want: Reclaim) -> bool {
+        let mut p = self.lock();
+        if kind(&p) != Some(want) {
+            return false;
+        }
+        p.reclaim = true;
+        if let Some(w) = p.waker.take() {
+            w.wake();
+        }
+        true
+    }
+
+    /// The next deadline and what it means. `stopping` shortens an idle connection's wait. `waker`
+    /// is the connection task's, woken when the connection is reclaimed.
+    pub fn deadline(&self, read_timeout: Duration, stopping: bool, waker: &std::task::Waker) -> (Instant, Expiry) {
+        let mut p = self.lock();
+        if !p.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            p.waker = Some(waker.clone());
+        }
+        if p.reclaim && !p.busy {
+            return (Instant::now(), Expiry::Reclaimed);
+        }
         if p.streaming {
             let far = Instant::now() + Duration::from_secs(24 * 3600);
             return (if stopping { p.since } else { far }, Expiry::Idle);
@@ -207,11 +264,18 @@ impl ConnState {
             (None, 0) if stopping => (p.since + STOP_GRACE, Expiry::Idle),
             (None, 0) => (p.since + read_timeout, Expiry::Head),
             (None, _) if stopping => (Instant::now(), Expiry::Idle),
-            (None, _) => (p.since + read_timeout, Expiry::Idle),
+            (None, _) => ((p.since + read_timeout).min(p.accepted + KEEP_ALIVE_LIFETIME), Expiry::Idle),
             (Some(first), 0) => (p.since.min(first) + read_timeout, Expiry::Head),
             (Some(first), _) => (first + read_timeout, Expiry::Head),
         }
     }
+}
+
+fn kind(p: &Phase) -> Option<Reclaim> {
+    if p.busy || p.streaming || p.reclaim {
+        return None;
+    }
+    Some(if p.served > 0 && p.first_byte.is_none() { Reclaim::IdleKeepAlive } else { Reclaim::IncompleteHead })
 }
 
 impl Default for ConnState {
@@ -453,21 +517,58 @@ mod tests {
     fn deadlines_follow_the_phase() {
         let t = Duration::from_secs(5);
         let s = ConnState::new();
-        assert_eq!(s.deadline(t, false).1, Expiry::Head, "a first request must arrive in time");
-        assert_eq!(s.deadline(t, true).1, Expiry::Idle);
+        assert_eq!(
+            s.deadline(t, false, std::task::Waker::noop()).1,
+            Expiry::Head,
+            "a first request must arrive in time"
+        );
+        assert_eq!(s.deadline(t, true, std::task::Waker::noop()).1, Expiry::Idle);
         let started = s.begin();
-        assert_eq!(s.deadline(t, false), (started + t + BUSY_GRACE, Expiry::Stuck));
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()), (started + t + BUSY_GRACE, Expiry::Stuck));
         s.end();
         assert!(s.idle());
-        assert_eq!(s.deadline(t, false).1, Expiry::Idle, "keep-alive waits close quietly");
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Idle, "keep-alive waits close quietly");
         s.saw_bytes(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n");
         assert!(!s.idle());
         assert!(!s.head_had_content_length());
         s.saw_bytes(b"cOntent-LENGTH: 5\r\n\r\n");
         assert!(s.head_had_content_length(), "found across reads, any case");
-        assert_eq!(s.deadline(t, false).1, Expiry::Head);
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Head);
         s.end();
         s.saw_bytes(b"POST / HTTP/1.1\r\nX: 1\r\n\r\nContent-Length: 5\r\n");
         assert!(!s.head_had_content_length(), "the body is not the head");
+    }
+
+    #[test]
+    fn keep_alive_connections_have_a_bounded_lifetime() {
+        let t = Duration::from_secs(5);
+        let s = ConnState::new();
+        s.begin();
+        s.end();
+        let (at, kind) = s.deadline(t, false, std::task::Waker::noop());
+        assert_eq!(kind, Expiry::Idle);
+        assert!(at > Instant::now(), "a fresh keep-alive connection may wait");
+        s.lock().accepted = Instant::now() - KEEP_ALIVE_LIFETIME - Duration::from_secs(1);
+        let (at, kind) = s.deadline(t, false, std::task::Waker::noop());
+        assert!(kind == Expiry::Idle && at <= Instant::now(), "past its lifetime it closes when idle");
+    }
+
+    #[test]
+    fn only_connections_with_nothing_in_progress_are_reclaimed() {
+        let t = Duration::from_secs(5);
+        let s = ConnState::new();
+        assert_eq!(s.reclaimable(), Some(Reclaim::IncompleteHead), "silent");
+        s.begin();
+        assert_eq!(s.reclaimable(), None, "a request in the service is never taken");
+        assert!(!s.reclaim(Reclaim::IncompleteHead));
+        s.end();
+        assert_eq!(s.reclaimable(), Some(Reclaim::IdleKeepAlive));
+        assert!(!s.reclaim(Reclaim::IncompleteHead), "of another kind now");
+        assert!(s.reclaim(Reclaim::IdleKeepAlive));
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Reclaimed);
+        assert_eq!(s.reclaimable(), None, "taken once");
+        let streaming = ConnState::new();
+        streaming.streaming();
+        assert_eq!(streaming.reclaimable(), None, "event streams are not taken");
     }
 }

@@ -32,7 +32,7 @@ pub mod store;
 use std::fs;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,7 @@ pub use self::config::{MAX_BODY, READ_TIMEOUT, ReceiverConfig};
 use self::forward::Forwarder;
 use self::inspector::{Inspector, InspectorConfig};
 pub use self::record::{LogFn, Record};
+pub use self::state::ConnStats;
 use self::state::Shared;
 use self::store::{Connection, Store};
 use crate::error::{Error, Result};
@@ -136,6 +137,11 @@ impl Receiver {
             stop: AtomicBool::new(false),
             stop_tx,
             active: Mutex::new((0, 0)),
+            conns: Mutex::default(),
+            conn_seq: AtomicU64::new(0),
+            idle_closed: AtomicU64::new(0),
+            reclaimed: AtomicU64::new(0),
+            busy: std::sync::atomic::AtomicUsize::new(0),
             idle: Condvar::new(),
             body_budget,
             http,
@@ -151,6 +157,11 @@ impl Receiver {
     /// connection cap above it cannot be reached.
     pub fn open_files_limit(&self) -> Option<u64> {
         self.open_files
+    }
+
+    /// The receiver's connections now, and the idle closes and reclamations so far.
+    pub fn stats(&self) -> ConnStats {
+        self.shared.stats()
     }
 
     /// The connection cap in force.

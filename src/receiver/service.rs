@@ -43,7 +43,17 @@ pub(super) async fn serve(
     ctx: Arc<ConnCtx>,
 ) -> Result<hyper::Response<Body>, Infallible> {
     let started = ctx.state.begin();
+    // Counted while in the service, given back even when the connection drops the future.
+    struct Busy<'a>(&'a Shared);
+    impl Drop for Busy<'_> {
+        fn drop(&mut self) {
+            self.0.busy.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    ctx.shared.busy.fetch_add(1, Ordering::Relaxed);
+    let busy = Busy(&ctx.shared);
     let resp = answer(req, &ctx, started).await;
+    drop(busy);
     ctx.state.end();
     if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"text/event-stream") {
         ctx.state.streaming();
