@@ -115,6 +115,13 @@ impl Receiver {
             config.tolerance,
             base_url.clone(),
         ));
+        // The signatures of state changes accepted before a restart are still refused as replays
+        // within their window.
+        let replay = replay::ReplayGuard::default();
+        let now = crate::protocol::time::now_unix();
+        for (t, v1) in store.replay_pairs() {
+            replay.claim(t, v1, now, config.tolerance);
+        }
         let mut http = hyper::server::conn::http1::Builder::new();
         http.max_header_size(limits::MAX_HEAD)
             // Our own deadlines answer 408 (limits.rs); hyper's would only close.
@@ -132,7 +139,7 @@ impl Receiver {
             inspector,
             store,
             captures,
-            replay: replay::ReplayGuard::default(),
+            replay,
             log,
             stop: AtomicBool::new(false),
             stop_tx,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::http::{Outcome, Request, shorten, valid_connection_id};
 use super::state::Shared;
-use super::store::Connection;
+use super::store::{Connection, Signed};
 use crate::protocol::payload::Event;
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER, TRACE_HEADER};
@@ -164,7 +164,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                 user: c.user,
                 created_at: now_unix(),
             };
-            match shared.store.put(conn) {
+            match shared.store.put_signed(conn, signed(shared, req)) {
                 Ok(replaced) => Outcome {
                     body: Some(json!({
                         "webhook_url": format!("{}/webhooks/{id}", shared.base_url),
@@ -183,7 +183,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             if let Some(o) = refuse_replay(shared, req, &name, &id) {
                 return o;
             }
-            match shared.store.remove(&id) {
+            match shared.store.remove_signed(&id, signed(shared, req)) {
                 Ok(true) => Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(204) },
                 Ok(false) => Outcome {
                     event: Some(name),
@@ -205,6 +205,15 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
 fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
     let h = signature::parse_signature_header(req.header(SIGNATURE_HEADER)?).ok()?;
     Some((h.timestamp, h.v1))
+}
+
+/// The request's signature as the store keeps it for the replay guard.
+fn signed(shared: &Shared, req: &Request) -> Option<Signed> {
+    let (t, v1) = signed_pair(req)?;
+    let tolerance = shared.config.tolerance;
+    let forget_before =
+        if tolerance == 0 { i64::MIN } else { now_unix().saturating_sub(i64::try_from(tolerance).unwrap_or(i64::MAX)) };
+    Some(Signed { t, v1, forget_before })
 }
 
 /// 409 for a state change whose exact signature was already accepted (see [`super::replay`]);

@@ -101,6 +101,28 @@ CREATE TABLE IF NOT EXISTS seen_votes (
     vote_id TEXT NOT NULL UNIQUE
 );";
 
+/// The signatures of accepted state changes (see `replay.rs`), kept so the replay guard holds
+/// across a restart. Created on every open (not a schema version: older topgg-int ignore it).
+const REPLAY_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS replay_guard (
+    seq INTEGER PRIMARY KEY,
+    t INTEGER NOT NULL,
+    v1 BLOB NOT NULL,
+    UNIQUE (t, v1)
+);";
+
+/// The signed `(t, v1)` of a state change, stored with it; pairs with a `t` before `forget_before`
+/// (outside the replay window) are dropped in the same transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed {
+    /// The signature's timestamp.
+    pub t: i64,
+    /// The signature.
+    pub v1: [u8; 32],
+    /// Older pairs are forgotten (`i64::MIN` keeps them, with no window).
+    pub forget_before: i64,
+}
+
 impl Store {
     /// Opens the store in `dir` (created 0700 if missing) keeping [`DEFAULT_HISTORY`] requests.
     pub fn open(dir: &Path) -> Result<Store> {
@@ -201,6 +223,11 @@ impl Store {
     /// Stores (or replaces) a connection; returns once it is committed to disk. Returns whether it
     /// replaced one with the same id.
     pub fn put(&self, conn: Connection) -> std::io::Result<bool> {
+        self.put_signed(conn, None)
+    }
+
+    /// [`Store::put`], remembering the request's signature in the same transaction.
+    pub fn put_signed(&self, conn: Connection, signed: Option<Signed>) -> std::io::Result<bool> {
         let project = serde_json::to_string(&conn.project).map_err(std::io::Error::other)?;
         let user = serde_json::to_string(&conn.user).map_err(std::io::Error::other)?;
         // The database lock orders changes: the map is updated in commit order.
@@ -215,6 +242,7 @@ impl Store {
             s.execute(params![conn.connection_id, conn.webhook_secret.expose(), project, user, conn.created_at])
         })
         .map_err(io)?;
+        remember(&tx, signed).map_err(io)?;
         tx.commit().map_err(io)?;
         self.map.write().unwrap_or_else(|e| e.into_inner()).insert(conn.connection_id.clone(), conn);
         Ok(replaced)
@@ -224,12 +252,18 @@ impl Store {
     /// The delete runs against the database even when the id is not in memory, so a row the map
     /// does not know of is never left behind to come back at the next start.
     pub fn remove(&self, id: &str) -> std::io::Result<bool> {
+        self.remove_signed(id, None)
+    }
+
+    /// [`Store::remove`], remembering the request's signature in the same transaction.
+    pub fn remove_signed(&self, id: &str, signed: Option<Signed>) -> std::io::Result<bool> {
         let mut db = self.lock_db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(io)?;
         let deleted = tx
             .prepare_cached("DELETE FROM connections WHERE connection_id = ?1")
             .and_then(|mut s| s.execute([id]))
             .map_err(io)?;
+        remember(&tx, signed).map_err(io)?;
         tx.commit().map_err(io)?;
         let known = self.map.write().unwrap_or_else(|e| e.into_inner()).remove(id).is_some();
         Ok(known || deleted > 0)
@@ -327,6 +361,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The signatures of state changes accepted before (for the replay guard), oldest first.
+    pub fn replay_pairs(&self) -> Vec<(i64, [u8; 32])> {
+        let db = self.lock_db();
+        let Ok(mut st) = db.prepare("SELECT t, v1 FROM replay_guard ORDER BY seq") else { return Vec::new() };
+        st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .map(|rows| {
+                rows.flatten().filter_map(|(t, v1)| Some((t, <[u8; 32]>::try_from(v1.as_slice()).ok()?))).collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Stores a state change's signature and forgets those outside the window (at most the newest
+/// [`super::replay::MAX_PAIRS`] are kept).
+fn remember(tx: &rusqlite::Transaction<'_>, signed: Option<Signed>) -> rusqlite::Result<()> {
+    let Some(s) = signed else { return Ok(()) };
+    tx.prepare_cached("INSERT OR IGNORE INTO replay_guard (t, v1) VALUES (?1, ?2)")?
+        .execute(params![s.t, &s.v1[..]])?;
+    tx.prepare_cached("DELETE FROM replay_guard WHERE t < ?1 OR seq <= (SELECT max(seq) FROM replay_guard) - ?2")?
+        .execute(params![s.forget_before, super::replay::MAX_PAIRS as i64])?;
+    Ok(())
+}
+
 impl Drop for Store {
     fn drop(&mut self) {
         self.close();
@@ -355,6 +413,7 @@ fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<String, Conn
     }
     let _: String = db.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     db.pragma_update(None, "synchronous", "FULL")?;
+    db.execute_batch(REPLAY_SCHEMA)?;
     if version < SCHEMA_VERSION {
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;

@@ -436,6 +436,28 @@ fn corrupt_store_is_refused_not_overwritten() {
 }
 
 #[test]
+fn the_replay_guard_holds_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let create = create_body("32", "whs_restart");
+    let sig = sign_at(INTEGRATION_SECRET, now() - 2, &create);
+    let send = |addr, body: &[u8], sig: &str| {
+        request(addr, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "t")], body).unwrap()
+    };
+    assert_eq!(send(s.addr, &create, &sig).status, 200);
+    let del = delete_body("32");
+    let del_sig = sign_at(INTEGRATION_SECRET, now() - 1, &del);
+    assert_eq!(send(s.addr, &del, &del_sig).status, 204);
+    drop(s);
+    // Killed and started again within the window: the captured create and delete are still replays.
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let replayed = send(s.addr, &create, &sig);
+    assert_eq!(replayed.status, 409, "{:?}", String::from_utf8_lossy(&replayed.body));
+    assert_eq!(send(s.addr, &del, &del_sig).status, 409);
+    assert_eq!(s.connections()["connections"], json!([]), "the connection stays deleted");
+}
+
+#[test]
 fn a_second_serve_on_the_same_data_dir_exits_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let first = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
