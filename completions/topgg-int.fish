@@ -69,7 +69,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-dir -d 'Write every accepted request as a raw .http file here (0600), named to sort by arrival. Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-keep -d 'How many captures --capture-dir keeps; the oldest are deleted as new ones arrive' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none, at most 10,000,000' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive first) is closed to make room, so idle clients cannot wall out deliveries. Above the open-files limit, serve says so at start' -r

@@ -181,9 +181,10 @@ pub struct ServeArgs {
     pub capture_keep: usize,
 
     /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
-    /// database for later inspection; 0 keeps none.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub history: usize,
+    /// database for later inspection; 0 keeps none, at most 10,000,000.
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=crate::receiver::store::MAX_HISTORY))]
+    pub history: u64,
 
     /// Replay window in seconds; 0 disables the timestamp check.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]

@@ -67,7 +67,8 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         return Err(Error::input("--capture-keep 0 would keep no capture; leave out --capture-dir instead"));
     }
     config.capture_keep = args.capture_keep;
-    config.history = args.history;
+    // Ranged by clap (at most MAX_HISTORY), so it fits.
+    config.history = usize::try_from(args.history).unwrap_or(usize::MAX);
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));

@@ -57,6 +57,8 @@ pub const SEEN_VOTES: usize = 100_000;
 pub const MAX_VOTE_ID: usize = 128;
 /// Requests kept in the history unless `serve --history` says otherwise.
 pub const DEFAULT_HISTORY: usize = 10_000;
+/// The most `serve --history` accepts.
+pub const MAX_HISTORY: u64 = 10_000_000;
 const SCHEMA_VERSION: i64 = 1;
 
 /// One connection made by `integration.create`.
@@ -155,6 +157,11 @@ impl Store {
                     io_reason(&e)
                 ))
             })?;
+        } else if fs::metadata(&path).is_ok_and(|m| m.len() == 0) && !only_the_store_in(dir) {
+            // SQLite would take an empty file for a new database: a store emptied by a tool or a
+            // disk fault would then start with no connections, silently. Only a data dir holding
+            // nothing else (a first start cut short) starts afresh.
+            return Err(refuse("it is empty (0 bytes), not a database".into()));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
@@ -391,6 +398,13 @@ impl Drop for Store {
     }
 }
 
+/// Whether the data dir holds nothing but the database file and its lock.
+fn only_the_store_in(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().all(|e| e.file_name() == DB_FILE || e.file_name() == self::files::LOCK_FILE)
+    })
+}
+
 fn io(e: rusqlite::Error) -> std::io::Error {
     std::io::Error::other(sql_reason(&e))
 }
@@ -510,6 +524,16 @@ mod tests {
         fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
+        // An empty file is refused like any other damaged one, in a data dir that holds more...
+        fs::write(dir.path().join(SECRET_FILE), b"whs_x\n").unwrap();
+        fs::write(dir.path().join(DB_FILE), b"").unwrap();
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("0 bytes") && err.contains("refusing"), "{err}");
+        assert_eq!(fs::metadata(dir.path().join(DB_FILE)).unwrap().len(), 0, "left untouched");
+        // ...but a data dir holding nothing else is a first start cut short: it starts afresh.
+        let fresh = tempfile::tempdir().unwrap();
+        fs::write(fresh.path().join(DB_FILE), b"").unwrap();
+        assert!(Store::open(fresh.path()).unwrap().list().is_empty());
     }
 
     #[test]

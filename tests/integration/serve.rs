@@ -458,6 +458,18 @@ fn the_replay_guard_holds_across_a_restart() {
 }
 
 #[test]
+fn history_is_ranged() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["9223372036854775808", "18446744073709551615", "10000001", "lots"] {
+        let out = serve_command(dir.path(), &["--integration-secret", "s", "--history", n]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--history {n}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--history"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
 fn a_second_serve_on_the_same_data_dir_exits_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let first = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
