@@ -254,12 +254,63 @@ fn handshake_json(f: &Forwarded, base_url: &str) -> Value {
     })
 }
 
-/// What in a request is a secret: an `integration.create` body's webhook secret and a legacy
+/// What in a request is a secret: an `integration.create` body's webhook secret (as decoded, and
+/// each escaped form it is written in, like `whs_ab\/cd` or `\u0077hs_…`) and a legacy
 /// `Authorization` value.
 fn capture_secrets(c: &Capture) -> Vec<String> {
-    let mut all = body_secrets(&c.body);
+    let decoded = body_secrets(&c.body);
+    let mut all = Vec::new();
+    for secret in &decoded {
+        all.extend(escaped_forms(&c.body, secret));
+    }
+    all.extend(decoded);
     all.extend(c.header("authorization").filter(|v| !v.is_empty()).map(str::to_string));
     all
+}
+
+/// The contents of every JSON string literal in `body` that decodes to `secret` but is written
+/// differently (with escapes): one linear pass over the body.
+fn escaped_forms(body: &[u8], secret: &str) -> Vec<String> {
+    let mut forms = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        while j < body.len() {
+            match body[j] {
+                b'\\' if !escaped => escaped = true,
+                b'"' if !escaped => break,
+                _ => escaped = false,
+            }
+            j += 1;
+        }
+        let inner = &body[start..j.min(body.len())];
+        if inner.contains(&b'\\')
+            && let Ok(text) = std::str::from_utf8(inner)
+            && serde_json::from_str::<String>(&format!("\"{text}\"")).is_ok_and(|d| d == secret)
+            && !forms.iter().any(|f| f == text)
+        {
+            forms.push(text.to_string());
+        }
+        i = j + 1;
+    }
+    forms
+}
+
+/// The masked form of a secret found as `form` (an escaped form is masked as the secret it
+/// stands for).
+fn masked(form: &str) -> String {
+    let real = if form.contains('\\') {
+        serde_json::from_str::<String>(&format!("\"{form}\"")).unwrap_or_else(|_| form.to_string())
+    } else {
+        form.to_string()
+    };
+    Secret::new(real).masked()
 }
 
 /// The webhook secrets an `integration.create` body carries.
@@ -273,7 +324,7 @@ pub fn body_secrets(body: &[u8]) -> Vec<String> {
 }
 
 fn redact_text(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), &Secret::new(s.clone()).masked()))
+    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), &masked(s)))
 }
 
 /// The raw `.http` bytes with the secrets of [`capture_secrets`] masked unless shown.
@@ -284,8 +335,7 @@ pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     let Ok(c) = Capture::parse(raw) else { return raw.to_vec() };
     let mut out = raw.to_vec();
     for s in capture_secrets(&c) {
-        let masked = Secret::new(s.clone()).masked();
-        out = replace_bytes(&out, s.as_bytes(), masked.as_bytes());
+        out = replace_bytes(&out, s.as_bytes(), masked(&s).as_bytes());
     }
     out
 }
@@ -387,6 +437,36 @@ mod tests {
         let raw = legacy.to_http();
         assert!(!String::from_utf8_lossy(&raw_bytes(&raw, false)).contains("legacy-secret-1234"));
         assert!(!detail(&entry(&raw), &ctx).to_string().contains("legacy-secret-1234"));
+    }
+
+    #[test]
+    fn secrets_written_with_json_escapes_are_masked_too() {
+        let secret = "whs_ab/cd0123456789wxyz";
+        for written in
+            [r#"whs_ab\/cd0123456789wxyz"#, r#"\u0077hs_ab/cd0123456789wxyz"#, r#"whs_ab\u002fcd0123456789wxyz"#]
+        {
+            let body = format!(r#"{{"type":"integration.create","data":{{"webhook_secret":"{written}"}}}}"#);
+            let c = Capture::post("/integration", vec![], body.clone().into_bytes());
+            let raw = c.to_http();
+            let shown = String::from_utf8(raw_bytes(&raw, false)).unwrap();
+            assert!(!shown.contains(written) && !shown.contains("0123456789"), "{written}: {shown}");
+            assert!(shown.contains("whs_ab…yz"), "{written}: masked as the secret it stands for: {shown}");
+            let cmd = curl(&c, "http://h", &capture_secrets(&c), false);
+            assert!(!cmd.contains("0123456789"), "{written}: {cmd}");
+            let d = detail(
+                &entry(&raw),
+                &DetailContext {
+                    secret: None,
+                    no_secret: None,
+                    tolerance: 30,
+                    show_secrets: false,
+                    base_url: String::new(),
+                },
+            )
+            .to_string();
+            assert!(!d.contains("0123456789"), "{written}: {d}");
+            assert!(body.contains(written) && !body.contains(secret) || written == secret);
+        }
     }
 
     #[test]
