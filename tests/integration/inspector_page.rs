@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::inspector::{INTEGRATION_SECRET, list, post_signed, serve};
+use super::inspector::{INTEGRATION_SECRET, list, post_signed, request, serve};
 use crate::common::{cmd, repo_path};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -186,4 +186,35 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
     });
     let newest = &list(&s.inspector, "")["requests"][0];
     assert_eq!(newest["replay_of"], bad_id, "{newest}");
+}
+
+#[test]
+fn an_entry_with_forty_thousand_problems_opens_without_freezing_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    // An unsigned vote whose query holds 40,000 numbers: each one a payload problem.
+    let query: Vec<String> = (0..40_000).map(|i| format!("\"q{i}\":1")).collect();
+    let body = format!(r#"{{"type":"vote.create","data":{{"query":{{{}}}}}}}"#, query.join(","));
+    let sent = request(s.addr, "POST", "/webhooks/1", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!(sent.status, 404);
+    let id = list(&s.inspector, "")["requests"][0]["id"].as_i64().unwrap();
+
+    let driver = start_driver();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let c = connect(&driver).await;
+        c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(1)).await;
+        c.execute("window.t0 = performance.now();", vec![]).await.unwrap();
+        c.find(Locator::Css(&format!("#requests tr[data-id='{id}']"))).await.unwrap().click().await.unwrap();
+        // Quadratic marking took 18 to 27 s here; wait_js gives up after 10.
+        wait_js(&c, "document.querySelector('#body mark.problem') !== null", json!(true)).await;
+        let took = c.execute("return performance.now() - window.t0;", vec![]).await.unwrap();
+        eprintln!("opened a 40,000-problem entry in {took} ms");
+        let listed = c.execute("return document.querySelectorAll('#problems li').length;", vec![]).await.unwrap();
+        assert_eq!(listed, json!(201), "200 problems and one line saying how many more");
+        let more = text(&c, "#problems li:last-child").await;
+        assert!(more.starts_with("and ") && more.contains("more problems"), "{more}");
+        c.close().await.unwrap();
+    });
 }

@@ -6,7 +6,8 @@
 //! - detail: a list item plus `headers` (`[[name, value]]`), `signature` (`{header, t, signed_at,
 //!   age_at_arrival_s, v1}` or null), `verification` (`{valid, reason, detail, hints: [{code,
 //!   explanation, rejected_by}], secret: {kind, masked, fingerprint} | null, note}`), `payload`
-//!   (`{kind, problems: [{path, message}]}` or `{error}`), `body` (`{text, json, bytes}`), `curl`,
+//!   (`{kind, problems: [{path, message}], problems_total}` or `{error}`; at most [`MAX_PROBLEMS`]
+//!   problems, `problems_total` only when there are more), `body` (`{text, json, bytes}`), `curl`,
 //!   and for forwarded requests `forwarded.headers`, `forwarded.body` and `forwarded.handshake`.
 //!
 //! Secrets (a connection's `webhook_secret` in `integration.create`, a legacy `Authorization`) are
@@ -25,6 +26,8 @@ use crate::receiver::store::{Connection, HistoryQuery};
 
 /// The most items one page of the list may ask for.
 pub const MAX_LIMIT: usize = 500;
+/// The most payload problems one detail lists (`problems_total` says how many there are).
+pub const MAX_PROBLEMS: usize = 200;
 
 /// Parses `?before=ID&limit=N&type=…&connection=…&verdict=…` (other keys, like `token`, are
 /// ignored). A bad value is one sentence naming it.
@@ -217,7 +220,14 @@ fn verification(header: Option<&str>, body: &[u8], arrival: i64, ctx: &DetailCon
 fn payload_json(body: &[u8]) -> Value {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) => {
-            let (kind, problems) = payload::validate(&v);
+            let (kind, mut problems) = payload::validate(&v);
+            if problems.len() > MAX_PROBLEMS {
+                // The page lists and marks what it gets: a body with 40,000 problems must not
+                // make a 40,000-item answer.
+                let total = problems.len();
+                problems.truncate(MAX_PROBLEMS);
+                return json!({ "kind": kind.name(), "problems": problems, "problems_total": total });
+            }
             json!({ "kind": kind.name(), "problems": problems })
         }
         Err(e) if body.is_empty() => json!({ "error": format!("the body is empty ({e})") }),
@@ -467,6 +477,16 @@ mod tests {
             assert!(!d.contains("0123456789"), "{written}: {d}");
             assert!(body.contains(written) && !body.contains(secret) || written == secret);
         }
+    }
+
+    #[test]
+    fn payload_problems_are_capped() {
+        // Every query value that is not a string is a problem of its own.
+        let items: Vec<String> = (0..40_000).map(|i| format!("\"q{i}\":1")).collect();
+        let body = format!(r#"{{"type":"vote.create","data":{{"query":{{{}}}}}}}"#, items.join(","));
+        let p = payload_json(body.as_bytes());
+        assert_eq!(p["problems"].as_array().unwrap().len(), MAX_PROBLEMS);
+        assert!(p["problems_total"].as_u64().unwrap() > 40_000, "{}", p["problems_total"]);
     }
 
     #[test]
