@@ -28,7 +28,7 @@ use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, Record};
-use crate::receiver::{limits, store};
+use crate::receiver::{process, store};
 
 /// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
 const LOG_QUEUE: usize = 8 * 1024;
@@ -88,7 +88,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     }
     config.max_connections = args.max_connections;
     // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
-    limits::ignore_file_size_signal();
+    process::ignore_file_size_signal();
 
     let stop = interrupt::install();
     interrupt::install_terminate();

@@ -1,5 +1,6 @@
-//! The receiver's limits, kept out of the routes: per-connection deadlines, the body cap, the
-//! closing handshake after a refusal, and the process limits `serve` adjusts at start.
+//! The receiver's connection limits, kept out of the routes: per-connection deadlines, which
+//! connections may be reclaimed at the cap, and the closing handshake after a refusal. The body
+//! cap and memory budget are in `body.rs`, the process limits in `process.rs`.
 //!
 //! hyper parses and frames; what hyper does not do for us lives here. Its `header_read_timeout`
 //! only closes the connection, while protocol.md §7 wants a client that is too slow to get 408, so
@@ -10,13 +11,9 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -336,109 +333,6 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// Why a body could not be read whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyError {
-    /// Over the cap (413).
-    TooLarge,
-    /// The deadline passed with this many bytes read (408).
-    Timeout(usize),
-    /// The client closed the connection after this many bytes (400).
-    Closed(usize),
-    /// The framing was wrong (400): a malformed chunk, a bad trailer.
-    Malformed,
-    /// A large body that does not fit in the [`BodyBudget`] now (503).
-    Busy,
-}
-
-/// Bodies up to this size are read without touching the [`BodyBudget`]: a delivery is a few
-/// KB, so an attacker holding the budget with big bodies cannot make real deliveries wait.
-pub const SMALL_BODY: usize = 64 * 1024;
-/// The most bytes of large bodies held in memory at once, unless configured otherwise.
-pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
-
-/// The memory all connections together may hold in large bodies: 10,000 connections each
-/// sending 2 MiB would otherwise hold 20 GB.
-#[derive(Debug)]
-pub struct BodyBudget {
-    left: AtomicUsize,
-}
-
-impl BodyBudget {
-    /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> BodyBudget {
-        BodyBudget { left: AtomicUsize::new(bytes) }
-    }
-
-    fn take(&self, n: usize) -> bool {
-        self.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n)).is_ok()
-    }
-}
-
-/// Bytes of one body held against the [`BodyBudget`], given back when dropped (after the request
-/// is handled, when its body is no longer held).
-#[derive(Debug)]
-pub struct Held<'a> {
-    budget: &'a BodyBudget,
-    bytes: usize,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.budget.left.fetch_add(self.bytes, Ordering::AcqRel);
-    }
-}
-
-/// Reads a whole body, refusing it as soon as it passes `cap` bytes or `deadline` passes, or
-/// when a large one does not fit in the budget (reserved up front when `declared`).
-/// Trailers are read (so their framing is checked) and dropped.
-pub async fn read_body<'a>(
-    mut body: Incoming,
-    cap: usize,
-    deadline: Instant,
-    budget: &'a BodyBudget,
-    declared: Option<u64>,
-) -> Result<(Bytes, Held<'a>), BodyError> {
-    let mut held = Held { budget, bytes: 0 };
-    if let Some(n) = declared.map(|n| n as usize).filter(|&n| n > SMALL_BODY) {
-        if !budget.take(n) {
-            return Err(BodyError::Busy);
-        }
-        held.bytes = n;
-    }
-    let mut out = bytes::BytesMut::new();
-    loop {
-        let frame = match tokio::time::timeout_at(deadline.into(), body.frame()).await {
-            Err(_) => return Err(BodyError::Timeout(out.len())),
-            Ok(None) => return Ok((out.freeze(), held)),
-            Ok(Some(Err(e))) if e.is_incomplete_message() => return Err(BodyError::Closed(out.len())),
-            Ok(Some(Err(_))) => return Err(BodyError::Malformed),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            let total = out.len().saturating_add(data.len());
-            if total > cap {
-                return Err(BodyError::TooLarge);
-            }
-            if total > SMALL_BODY && total > held.bytes {
-                if !budget.take(total - held.bytes) {
-                    return Err(BodyError::Busy);
-                }
-                held.bytes = total;
-            }
-            if out.is_empty() && body_is_done(&body) {
-                // One frame is the whole body (the usual Content-Length case): no copy.
-                return Ok((data, held));
-            }
-            out.extend_from_slice(&data);
-        }
-    }
-}
-
-fn body_is_done(body: &Incoming) -> bool {
-    hyper::body::Body::is_end_stream(body)
-}
-
 /// Ends a connection politely: stop sending (the client sees the end of the answer), then read and
 /// discard what it still sends for a short while, so closing does not reset the connection before
 /// the client has read the answer.
@@ -463,55 +357,9 @@ pub async fn linger(mut stream: TcpStream, first: &[u8]) {
     }
 }
 
-/// Raises the soft limit on open files to the hard limit (many systems start at 1,024, which a
-/// connection cap of 10,000 cannot use); returns the soft limit now in force, when known.
-pub fn raise_open_files_limit() -> Option<u64> {
-    #[cfg(unix)]
-    {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-                return None;
-            }
-            if lim.rlim_cur < lim.rlim_max {
-                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                    lim = raised;
-                }
-            }
-        }
-        // rlim_t is u64 on Linux and macOS but not on every Unix.
-        #[allow(clippy::unnecessary_cast)]
-        if lim.rlim_cur == libc::RLIM_INFINITY { None } else { Some(lim.rlim_cur as u64) }
-    }
-    #[cfg(not(unix))]
-    None
-}
-
-/// Ignores SIGXFSZ, so that a file-size limit (RLIMIT_FSIZE) makes a write fail (and the request
-/// get 500) instead of killing the process mid-write.
-pub fn ignore_file_size_signal() {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_body_budget_is_given_back() {
-        let b = BodyBudget::new(10);
-        assert!(b.take(6));
-        let held = Held { budget: &b, bytes: 6 };
-        assert!(!b.take(6), "only 4 left");
-        drop(held);
-        assert!(b.take(10));
-    }
 
     #[test]
     fn deadlines_follow_the_phase() {

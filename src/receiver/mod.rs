@@ -15,6 +15,7 @@
 //! they share, [`store`] the SQLite store. The receiver never prints: every request ends in one
 //! [`Record`] handed to the caller's callback.
 
+pub mod body;
 pub mod captures;
 mod config;
 mod conn;
@@ -22,6 +23,7 @@ pub mod forward;
 pub mod http;
 pub mod inspector;
 pub mod limits;
+pub mod process;
 pub mod record;
 pub mod replay;
 mod routes;
@@ -61,14 +63,14 @@ pub struct Receiver {
 impl Receiver {
     /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
     /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
-    /// limit on the way ([`limits::raise_open_files_limit`]), so the connection cap can be used.
+    /// limit on the way ([`process::raise_open_files_limit`]), so the connection cap can be used.
     pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
                 return Err(Error::input(format!("unknown route {r:?}; known routes: {}", KNOWN_ROUTES.join(", "))));
             }
         }
-        let open_files = limits::raise_open_files_limit();
+        let open_files = process::raise_open_files_limit();
         let store = Arc::new(Store::open_with(&config.data_dir, config.history)?);
         let captures = match &config.capture_dir {
             Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
@@ -130,7 +132,7 @@ impl Receiver {
             .half_close(true)
             .title_case_headers(true);
         let (stop_tx, _) = tokio::sync::watch::channel(false);
-        let body_budget = limits::BodyBudget::new(config.body_budget);
+        let body_budget = body::BodyBudget::new(config.body_budget);
         let shared = Arc::new(Shared {
             config,
             base_url,
@@ -160,7 +162,7 @@ impl Receiver {
         Ok(Receiver { shared, addr, inspect_addr, runtime: Some(runtime), accept, open_files })
     }
 
-    /// The soft limit on open files after [`limits::raise_open_files_limit`], when known; a
+    /// The soft limit on open files after [`process::raise_open_files_limit`], when known; a
     /// connection cap above it cannot be reached.
     pub fn open_files_limit(&self) -> Option<u64> {
         self.open_files

@@ -14,11 +14,12 @@ use std::time::Instant;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::body::Incoming;
 
+use super::body::{BodyError, read_body};
 use super::conn::Side;
 use super::forward;
 use super::http::{Body, Request, shorten};
 use super::inspector::{self, Handled};
-use super::limits::{BodyError, ConnState, read_body};
+use super::limits::ConnState;
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;

@@ -11,7 +11,7 @@ use super::inspector::Inspector;
 use super::limits::ConnState;
 use super::record::LogFn;
 use super::store::Store;
-use super::{captures, limits, replay};
+use super::{body, captures, replay};
 
 /// What the connection tasks share.
 pub(super) struct Shared {
@@ -52,7 +52,7 @@ pub(super) struct Shared {
     /// Told when a connection closes.
     pub idle: Condvar,
     /// Memory for large bodies.
-    pub body_budget: limits::BodyBudget,
+    pub body_budget: body::BodyBudget,
     /// hyper's connection settings.
     pub http: hyper::server::conn::http1::Builder,
 }

@@ -166,7 +166,7 @@ fn a_tls_client_hello_is_closed_at_once() {
 
 #[test]
 fn a_thousand_silent_connections_do_not_hold_up_a_delivery() {
-    topgg_int::receiver::limits::raise_open_files_limit();
+    topgg_int::receiver::process::raise_open_files_limit();
     let (r, _) = receiver(Duration::from_secs(10));
     connect(&r, "1", "whs_silent");
     let a = r.local_addr();
@@ -489,7 +489,7 @@ fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
 
 #[test]
 fn clients_dripping_bytes_do_not_hold_up_deliveries() {
-    topgg_int::receiver::limits::raise_open_files_limit();
+    topgg_int::receiver::process::raise_open_files_limit();
     let (r, _) = receiver(Duration::from_secs(10));
     connect(&r, "1", "whs_drip");
     let a = r.local_addr();
