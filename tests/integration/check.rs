@@ -478,3 +478,29 @@ fn a_receiver_that_dies_fails_the_json_and_junit_for_every_only_selection() {
         assert_eq!(failures as u64, failed, "--only {}: {xml}", c.name);
     }
 }
+
+/// Behind `serve --forward-to`, an app that crashes turns every later answer into serve's own 502
+/// `forward-failed`: that is the receiver no longer answering, not an answer, and `check` names it.
+#[test]
+fn an_app_that_dies_behind_serve_forward_to_is_named_as_stopped() {
+    let app = start(Flaw::CrashOnShortMac);
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = crate::inspector::serve(
+        dir.path(),
+        &["--forward-to", &format!("http://127.0.0.1:{}", app.port), "--forward-config-path", "/config"],
+    );
+    let url = format!("http://{}/integration", proxy.addr);
+    let out =
+        cmd().args(["--json", "check", "--url", &url, "--integration-secret", INTEGRATION_SECRET]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(case(&report, "delivery")["result"], "pass", "deliveries went through the proxy: {report:#}");
+    assert_eq!(report["stopped_after"], "rejects-malformed-header", "{report:#}");
+    let keeps = case(&report, "keeps-answering");
+    assert_eq!(keeps["result"], "fail", "{report:#}");
+    assert!(keeps["detail"].as_str().unwrap().contains("stopped answering after rejects-malformed-header"), "{keeps}");
+    let later = case(&report, "rejects-prefix-stripped-secret");
+    assert!(later["detail"].as_str().unwrap().starts_with("not run: the receiver stopped answering"), "{later}");
+    let died_on = case(&report, "rejects-malformed-header")["detail"].as_str().unwrap().to_string();
+    assert!(died_on.contains("forward-failed"), "{died_on}");
+}

@@ -248,7 +248,10 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
             Some("integration.create") => {
                 let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
                 state.lock().unwrap().connections.insert(id.clone(), secret);
-                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
+                // The Host it was reached for, so that behind a proxy (`serve --forward-to`) the
+                // deliveries come back through the proxy.
+                let host = req.headers.get("host").cloned().unwrap_or_else(|| format!("127.0.0.1:{port}"));
+                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://{host}") };
                 let answer =
                     json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
                 (200, answer.to_string())
