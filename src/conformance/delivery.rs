@@ -1,12 +1,13 @@
-//! Cases a correct receiver accepts: valid deliveries (with a diagnosis when they are refused), a
-//! retry, an unknown event type, and whether the trace header is required.
+//! Cases a correct receiver accepts: valid deliveries (with diagnose probes when they are refused
+//! with 401/403, see [`super::probes`]), a retry, an unknown event type, and whether the trace
+//! header is required.
 
 use serde_json::{Map, json};
 
 use super::body::{encode_body, event_value, vote_value};
 use super::cases::Verdict;
 use super::http::Answer;
-use super::runner::{Headers, Outcome, Runner, describe, result_fact, without_prefix};
+use super::runner::{Headers, Outcome, Runner, describe, result_fact};
 use crate::protocol::generate;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::now_unix;
@@ -19,11 +20,13 @@ impl Runner<'_, '_> {
         let mut parts = Vec::new();
         let mut facts = Map::new();
         let mut ok = true;
+        let mut refused_as_unauthorised = false;
         for (name, value) in [("webhook.test", event_value(&generate::webhook_test())), ("vote.create", vote_value())] {
             let body = encode_body(&value);
             let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
             let result = self.deliver("delivery", &headers, body);
             let accepted = result.as_ref().is_ok_and(Answer::is_success);
+            refused_as_unauthorised |= result.as_ref().is_ok_and(|a| matches!(a.status, 401 | 403));
             ok &= accepted;
             if name == "vote.create" {
                 self.vote_accepted = accepted;
@@ -32,41 +35,12 @@ impl Runner<'_, '_> {
             parts.push(format!("{name} {}", describe(&result)));
         }
         let mut detail = parts.join(", ");
-        if !ok {
-            detail.push_str(&self.diagnose_refusal());
+        if refused_as_unauthorised {
+            let findings = self.probe_refusal();
+            detail.push_str(&findings.clause);
+            facts.insert("probes".into(), findings.probes.into());
         }
         (if ok { Verdict::Pass } else { Verdict::Fail }, detail, facts)
-    }
-
-    /// When valid deliveries are refused, tries the two receiver mistakes this suite can tell from
-    /// outside: verifying re-serialised JSON instead of the raw bytes, and an HMAC key without the
-    /// `whs_` prefix. Returns a clause for the delivery's detail, or nothing.
-    pub(super) fn diagnose_refusal(&mut self) -> String {
-        let secret = self.webhook_secret.clone();
-        let value = vote_value();
-        let compact = serde_json::to_vec(&value).unwrap_or_default();
-        if compact != encode_body(&value) {
-            let headers = self.signed(&secret, now_unix(), &compact);
-            if let Ok(a) = self.deliver("diagnosis", &headers, compact)
-                && a.is_success()
-            {
-                return format!(
-                    "; the same vote in plain compact JSON is accepted ({}): the receiver re-serialises the JSON \
-                     before verifying; compute the HMAC over the raw body bytes",
-                    a.status
-                );
-            }
-        }
-        let body = encode_body(&vote_value());
-        let headers = self.signed(&without_prefix(&secret), now_unix(), &body);
-        match self.deliver("diagnosis", &headers, body) {
-            Ok(a) if a.is_success() => format!(
-                "; a vote signed with the secret minus whs_ is accepted ({}): the receiver strips the prefix; \
-                 the HMAC key is the whole secret",
-                a.status
-            ),
-            _ => String::new(),
-        }
     }
 
     pub(super) fn idempotent_retry(&mut self) -> Outcome {

@@ -28,6 +28,7 @@ mod handshake;
 pub mod http;
 mod legacy;
 mod liveness;
+mod probes;
 mod rejections;
 mod replay;
 mod runner;

@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod generate;
 pub mod handshake;
 pub mod payload;
+pub mod probes;
 pub mod reserialize;
 pub mod secret;
 pub mod signature;

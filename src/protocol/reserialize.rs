@@ -111,7 +111,11 @@ impl JsonForm {
                 "Go: io.ReadAll(r.Body) before json.Unmarshal; Python: request.get_data() (Flask) or await \
                  request.body() (FastAPI) before json.loads; Express: express.raw({type: 'application/json'})"
             }
-            JsonForm::Pretty2 | JsonForm::Pretty4 | JsonForm::Compact => {
+            JsonForm::Compact => {
+                "Express: express.raw({type: 'application/json'}) and verify req.body (a Buffer); axum: take \
+                 Bytes, not Json<T>; actix-web: web::Bytes, not web::Json<T>"
+            }
+            JsonForm::Pretty2 | JsonForm::Pretty4 => {
                 "Express: express.raw({type: 'application/json'}) and verify req.body (a Buffer); Flask: \
                  request.get_data(); PHP: file_get_contents('php://input')"
             }

@@ -150,7 +150,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
         match flaw {
             Flaw::Reserialize => {
                 let detail = case(&report, "delivery")["detail"].as_str().unwrap();
-                assert!(detail.contains("re-serialises"), "{detail}");
+                assert!(detail.contains("re-serialised compactly"), "{detail}");
                 assert!(case(&report, "rejects-bad-signature")["detail"].as_str().unwrap().starts_with("inconclusive"));
             }
             Flaw::RelativeUrl => {
@@ -173,7 +173,7 @@ fn broken_receivers_fail_exactly_the_case_they_break() {
             }
             Flaw::StripPrefix => {
                 let detail = case(&report, "delivery")["detail"].as_str().unwrap();
-                assert!(detail.contains("the receiver strips the prefix"), "{detail}");
+                assert!(detail.contains("it strips the prefix"), "{detail}");
             }
             Flaw::ParseFirst => {
                 let detail = case(&report, "rejects-unverified-unparseable")["detail"].as_str().unwrap();
@@ -503,4 +503,37 @@ fn an_app_that_dies_behind_serve_forward_to_is_named_as_stopped() {
     assert!(later["detail"].as_str().unwrap().starts_with("not run: the receiver stopped answering"), "{later}");
     let died_on = case(&report, "rejects-malformed-header")["detail"].as_str().unwrap().to_string();
     assert!(died_on.contains("forward-failed"), "{died_on}");
+}
+
+/// After a correct delivery is refused with 401/403, `check` sends the same event signed each usual
+/// wrong way, each a vote of its own, and names the one the receiver accepts with its fix.
+#[test]
+fn diagnose_probes_name_the_one_wrong_way_a_receiver_accepts() {
+    let scenarios = [
+        (Flaw::ReserializePython, "body-as-python-json-dumps", "re-serialised as Python json.dumps"),
+        (Flaw::Reserialize, "body-compacted", "express.raw"),
+        (Flaw::ReserializeSorted, "body-sorted-keys", "with sorted keys"),
+        (Flaw::StripPrefix, "secret-without-whs-prefix", "the HMAC key is the whole secret, whs_ included"),
+        (Flaw::IntegrationSecretForWebhooks, "integration-secret", "verify them with the webhook_secret"),
+        (Flaw::MillisecondClock, "t-in-milliseconds", "Math.floor(Date.now() / 1000)"),
+    ];
+    for (flaw, code, fix) in scenarios {
+        let receiver = start(flaw);
+        let (exit, report) = check(&receiver, &["--only", "delivery"]);
+        assert_eq!(exit, 1, "{flaw:?}: {report:#}");
+        let delivery = case(&report, "delivery");
+        let detail = delivery["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("diagnose probe {code} accepted (of ")), "{flaw:?}: {detail}");
+        assert!(detail.contains(fix), "{flaw:?}: {detail}");
+        let probes = delivery["facts"]["probes"].as_array().unwrap();
+        let accepted: Vec<_> = probes.iter().filter(|p| p["status"] == 204).map(|p| p["probe"].clone()).collect();
+        assert_eq!(accepted, [code], "{flaw:?}: {probes:#?}");
+        let ids: BTreeSet<_> = probes.iter().map(|p| p["vote_id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), probes.len(), "each probe has its own vote id: {probes:#?}");
+        assert!(probes.len() >= 8, "{probes:#?}");
+    }
+    // A receiver that refuses for no usual reason gets every probe refused, and is told so.
+    let receiver = start(Flaw::None);
+    let (_, report) = check(&receiver, &["--only", "delivery"]);
+    assert!(case(&report, "delivery")["facts"]["probes"].is_null(), "no probes after an accepted delivery");
 }

@@ -25,6 +25,14 @@ pub enum Flaw {
     Reserialize,
     /// Uses the webhook secret without its `whs_` prefix as the HMAC key.
     StripPrefix,
+    /// Verifies the body as Python's `json.dumps(json.loads(body))` writes it (Flask's `request.json`).
+    ReserializePython,
+    /// Verifies the body re-serialised compactly with every object's keys sorted.
+    ReserializeSorted,
+    /// Verifies webhook deliveries with the integration secret.
+    IntegrationSecretForWebhooks,
+    /// Checks the window against a millisecond clock (`Date.now()`).
+    MillisecondClock,
     /// Hands out a relative webhook_url in the handshake.
     RelativeUrl,
     /// Answers webhook.test after this many milliseconds.
@@ -153,6 +161,11 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
 /// Protocol §3 verification, written independently of the crate: 401 missing, 400 malformed,
 /// 403 out of the 30 s window, 401 mismatch.
 fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16> {
+    verify_at(secret, header, body, 1)
+}
+
+/// [`verify`] with the clock in `unit`s of a second (1000: milliseconds, as `Date.now()`).
+fn verify_at(secret: &str, header: Option<&String>, body: &[u8], unit: i64) -> Result<(), u16> {
     let header = header.ok_or(401u16)?;
     let (mut t, mut v1) = (None, None);
     for pair in header.split(',') {
@@ -167,8 +180,9 @@ fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16>
     if v1.len() != 64 || !v1.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(400);
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    if (now - ts).abs() > 30 {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 * unit / 1000;
+    if (now - ts).abs() > 30 * unit {
         return Err(403);
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -299,6 +313,7 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     }
     let key = match flaw {
         Flaw::StripPrefix => secret.strip_prefix("whs_").unwrap_or(&secret).to_string(),
+        Flaw::IntegrationSecretForWebhooks => INTEGRATION_SECRET.to_string(),
         _ => secret,
     };
     let sig_owned;
@@ -317,13 +332,15 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         }
         _ => sig,
     };
+    let parsed = || serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
     let signed_bytes = match flaw {
-        Flaw::Reserialize => {
-            serde_json::to_vec(&serde_json::from_slice::<Value>(&req.body).unwrap_or_default()).unwrap()
-        }
+        Flaw::Reserialize => serde_json::to_vec(&parsed()).unwrap(),
+        Flaw::ReserializePython => python_dumps(&parsed()).into_bytes(),
+        Flaw::ReserializeSorted => sorted_compact(&parsed()).into_bytes(),
         _ => req.body.clone(),
     };
-    if let Err(code) = verify(&key, sig, &signed_bytes) {
+    let unit = if flaw == Flaw::MillisecondClock { 1000 } else { 1 };
+    if let Err(code) = verify_at(&key, sig, &signed_bytes, unit) {
         return (code, String::new());
     }
     let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -346,4 +363,51 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         _ => {}
     }
     (204, String::new())
+}
+
+/// Python's `json.dumps(value)`: `", "` and `": "` separators, non-ASCII as `\uXXXX`. Written here
+/// rather than taken from the crate, so the suite's probes are checked against an independent one.
+fn python_dumps(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let items: Vec<String> =
+                map.iter().map(|(k, v)| format!("{}: {}", python_string(k), python_dumps(v))).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(python_dumps).collect::<Vec<_>>().join(", ")),
+        Value::String(s) => python_string(s),
+        other => other.to_string(),
+    }
+}
+
+fn python_string(s: &str) -> String {
+    let mut out = String::new();
+    for c in serde_json::to_string(s).unwrap().chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Compact JSON with every object's keys sorted.
+fn sorted_compact(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", serde_json::to_string(k).unwrap(), sorted_compact(&map[*k])))
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(sorted_compact).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }
