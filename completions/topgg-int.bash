@@ -957,7 +957,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__test)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --diagnose --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1039,7 +1039,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__vote)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --diagnose --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -442,6 +442,10 @@ pub struct VoteArgs {
     /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery's scheduled start.
     #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
+
+    /// If the vote is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way (body re-serialised, secret without whs_, integration secret from TOPGG_INTEGRATION_SECRET, t in ms), each its own vote, and name the one accepted.
+    #[arg(long, conflicts_with_all = ["dry_run", "legacy", "count", "duration"])]
+    pub diagnose: bool,
 }
 
 /// `simulate test`.
@@ -457,6 +461,10 @@ pub struct TestArgs {
     /// Take webhook URL and secret from a file written by `simulate create --save`.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+
+    /// If the test is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way, and name the one accepted.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub diagnose: bool,
 }
 
 /// `simulate flow`.

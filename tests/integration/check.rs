@@ -537,3 +537,56 @@ fn diagnose_probes_name_the_one_wrong_way_a_receiver_accepts() {
     let (_, report) = check(&receiver, &["--only", "delivery"]);
     assert!(case(&report, "delivery")["facts"]["probes"].is_null(), "no probes after an accepted delivery");
 }
+
+/// `simulate vote --diagnose` sends the same probes after a 401/403 and names the one accepted;
+/// without `--diagnose` nothing but the vote is sent.
+#[test]
+fn simulate_diagnose_probes_only_when_asked() {
+    let receiver = start(Flaw::ReserializePython);
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("conn.json");
+    let out = cmd()
+        .args(["simulate", "create", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .arg("--save")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let requests = || receiver.state.lock().unwrap().requests;
+
+    let before = requests();
+    let out = cmd().args(["simulate", "vote", "--retries", "0", "--from"]).arg(&saved).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("probe"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(requests(), before + 1, "no probes without --diagnose");
+
+    let out = cmd().args(["simulate", "vote", "--retries", "0", "--diagnose", "--from"]).arg(&saved).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the vote itself was still refused: {stdout}");
+    let accepted: Vec<_> =
+        stdout.lines().filter(|l| l.trim_start().starts_with("probe ") && l.contains("accepted")).collect();
+    assert_eq!(accepted.len(), 1, "{stdout}");
+    assert!(accepted[0].contains("body-as-python-json-dumps"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "diagnosis: your receiver accepts the body re-serialised as Python json.dumps: it verifies parsed JSON, \
+             not the raw bytes; Flask: request.get_data()"
+        ),
+        "{stdout}"
+    );
+
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--retries", "0", "--diagnose", "--from"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let probes: Vec<_> = lines.iter().filter(|l| l["step"] == "probe").collect();
+    assert!(probes.len() >= 8, "{lines:#?}");
+    let ids: BTreeSet<_> = probes.iter().map(|p| p["vote_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), probes.len(), "each probe has its own vote id");
+    let diagnosis = lines.last().unwrap();
+    assert_eq!(diagnosis["step"], "diagnosis");
+    assert_eq!(diagnosis["accepted"], serde_json::json!(["body-as-python-json-dumps"]));
+}

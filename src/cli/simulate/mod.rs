@@ -4,6 +4,7 @@
 
 mod builtin;
 mod connection;
+mod diagnose;
 mod lifecycle;
 mod load;
 mod payload;

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::builtin::builtin_target;
 use super::connection;
+use super::diagnose;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::target::WebhookTarget;
@@ -20,7 +21,7 @@ use crate::protocol::generate;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
 use crate::protocol::time::now_unix;
-use crate::send::delivery::{Auth, Delivery, parse_url};
+use crate::send::delivery::{Auth, Delivery, Report, parse_url};
 
 /// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
 const LEGACY_RETRIES: u32 = 10;
@@ -89,14 +90,37 @@ fn webhook_target(
     Ok(connected.map(|c| WebhookTarget { url: c.webhook_url, secret: c.webhook_secret, _builtin: builtin }))
 }
 
-/// Delivers one body and records it.
-fn send_one(s: &Settings, step: &str, delivery: &Delivery, secret: &Secret, tally: &mut Tally) -> Result<()> {
-    if let Some(report) = s.run_delivery(step, delivery, &[secret])? {
-        tally.add(step, &report);
+/// Delivers one body and records it; the report, unless nothing was sent (`--dry-run`).
+fn send_one(
+    s: &Settings,
+    step: &str,
+    delivery: &Delivery,
+    secret: &Secret,
+    tally: &mut Tally,
+) -> Result<Option<Report>> {
+    let report = s.run_delivery(step, delivery, &[secret])?;
+    if let Some(report) = &report {
+        tally.add(step, report);
         if s.json {
-            render::print_json(&Value::Object(render::report_json(step, &report)))?;
+            render::print_json(&Value::Object(render::report_json(step, report)))?;
         }
     }
+    Ok(report)
+}
+
+/// With `--diagnose`, after a 401/403: the probes, each over a freshly built body.
+fn diagnose_after(
+    s: &Settings,
+    report: Option<&Report>,
+    target: &WebhookTarget,
+    fresh: &dyn Fn() -> Result<payload::Built>,
+) -> Result<()> {
+    if !report.is_some_and(diagnose::refused_as_unauthorised) {
+        return Ok(());
+    }
+    // The integration-secret probe needs that secret: taken quietly from the environment.
+    let integration = super::integration_flags(&IntegrationSecretArgs::default()).resolve(None, true)?;
+    diagnose::probe(s, &target.url, &target.secret, integration.as_ref().map(|r| &r.secret), fresh)?;
     Ok(())
 }
 
@@ -149,7 +173,10 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     } else {
         s.signed(target.url.clone(), built.bytes, &target.secret)
     };
-    send_one(&s, step, &delivery, &target.secret, &mut tally)?;
+    let report = send_one(&s, step, &delivery, &target.secret, &mut tally)?;
+    if a.diagnose {
+        diagnose_after(&s, report.as_ref(), &target, &|| payload::build(&shape, &a.payload))?;
+    }
     tally.finish()
 }
 
@@ -162,7 +189,10 @@ pub(crate) fn test(a: TestArgs, ctx: Context) -> Result<Outcome> {
         return tally.finish();
     };
     let delivery = s.signed(target.url.clone(), built.bytes, &target.secret);
-    send_one(&s, "webhook.test", &delivery, &target.secret, &mut tally)?;
+    let report = send_one(&s, "webhook.test", &delivery, &target.secret, &mut tally)?;
+    if a.diagnose {
+        diagnose_after(&s, report.as_ref(), &target, &|| payload::build(&Shape::Test, &a.payload))?;
+    }
     tally.finish()
 }
 
