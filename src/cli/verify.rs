@@ -181,9 +181,12 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn load_capture(path: &Path) -> Result<Item> {
     let raw = read_input(path)?;
-    let capture = Capture::parse(&raw)
+    let (capture, extra) = Capture::parse_counting(&raw)
         .map_err(|e| Error::input(format!("{} is not a captured HTTP request: {e}", path.display())))?;
     let mut warnings = Vec::new();
+    if !extra.is_empty() {
+        warnings.push(extra_bytes_warning(capture.body.len(), extra));
+    }
     if capture.header(TRACE_HEADER).is_none() {
         warnings.push(format!("no {TRACE_HEADER} header: the python and go SDKs answer 401 and rust 400 without it"));
     }
@@ -193,6 +196,24 @@ fn load_capture(path: &Path) -> Result<Item> {
         body: capture.body,
         warnings,
     })
+}
+
+/// The capture holds more than the request: bytes after the body its Content-Length declares.
+fn extra_bytes_warning(body_len: usize, extra: &[u8]) -> String {
+    let n = extra.len();
+    let bytes = if n == 1 { "1 byte".to_string() } else { format!("{n} bytes") };
+    let what = if extra.iter().all(|b| b.is_ascii_whitespace()) {
+        " (whitespace: an editor's newline?)"
+    } else if extra.windows(5).any(|w| w == b"HTTP/") {
+        " (another request? a capture holds one)"
+    } else {
+        ""
+    };
+    format!(
+        "the capture holds more than the request: {bytes} after the {body_len}-byte body its Content-Length \
+         declares{what}; they were not verified, and a receiver reading the same stream would take them as the \
+         start of the next request"
+    )
 }
 
 fn single(r: Report, ctx: Context) -> Result<Outcome> {

@@ -89,8 +89,15 @@ impl Capture {
     }
 
     /// Parses a raw HTTP/1.1 request. When a `Content-Length` header is present and the file holds
-    /// more bytes than it says (an editor's trailing newline), the body is cut to that length.
+    /// more bytes than it says (an editor's trailing newline), the body is cut to that length;
+    /// [`Capture::parse_counting`] says how many bytes were left over.
     pub fn parse(raw: &[u8]) -> Result<Capture, CaptureError> {
+        Capture::parse_counting(raw).map(|(capture, _)| capture)
+    }
+
+    /// [`Capture::parse`], and the bytes after the body its `Content-Length` declares: not part of
+    /// the request, so a reader should say the capture holds more than the request.
+    pub fn parse_counting(raw: &[u8]) -> Result<(Capture, &[u8]), CaptureError> {
         if raw.is_empty() {
             return Err(CaptureError::Empty);
         }
@@ -120,8 +127,8 @@ impl Capture {
             }
             headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
         }
-        let body = frame_body(&headers, &raw[body_start..])?;
-        Ok(Capture { method: method.into(), path: path.into(), headers, body })
+        let (body, extra) = frame_body(&headers, &raw[body_start..])?;
+        Ok((Capture { method: method.into(), path: path.into(), headers, body }, extra))
     }
 
     /// For a capture that did not come from [`Capture::parse`] (a JSON capture object, whose body is
@@ -188,7 +195,7 @@ fn content_length(headers: &[(String, String)]) -> Result<Option<usize>, Capture
 /// The body as the headers frame it: de-chunked under `Transfer-Encoding: chunked`, cut to
 /// `Content-Length` when the file holds more (an editor's trailing newline), an error when it
 /// holds less; the whole rest of the file when neither header is there.
-fn frame_body(headers: &[(String, String)], rest: &[u8]) -> Result<Vec<u8>, CaptureError> {
+fn frame_body<'a>(headers: &[(String, String)], rest: &'a [u8]) -> Result<(Vec<u8>, &'a [u8]), CaptureError> {
     let length = content_length(headers)?;
     let chunked = headers
         .iter()
@@ -197,12 +204,12 @@ fn frame_body(headers: &[(String, String)], rest: &[u8]) -> Result<Vec<u8>, Capt
         if length.is_some() {
             return Err(CaptureError::ChunkedWithLength);
         }
-        return dechunk(rest).ok_or(CaptureError::NotChunked);
+        return dechunk(rest).map(|body| (body, &rest[rest.len()..])).ok_or(CaptureError::NotChunked);
     }
     match length {
         Some(declared) if rest.len() < declared => Err(CaptureError::ShortBody { declared, actual: rest.len() }),
-        Some(declared) => Ok(rest[..declared].to_vec()),
-        None => Ok(rest.to_vec()),
+        Some(declared) => Ok((rest[..declared].to_vec(), &rest[declared..])),
+        None => Ok((rest.to_vec(), &rest[rest.len()..])),
     }
 }
 

@@ -292,6 +292,12 @@ fn dry_run_prints_the_request_and_curl_and_sends_nothing() {
     let out =
         simulate(&["vote", "--legacy", "--url", &url, "--secret", "hunter2-secret", "--dry-run", "--show-secrets"]);
     assert!(stdout(&out).contains("Authorization: hunter2-secret"), "{}", stdout(&out));
+    // A short secret equal to a JSON string of the body is masked where it is the secret (the
+    // Authorization header), not where the body merely holds the same word.
+    let out = simulate(&["vote", "--legacy", "--url", &url, "--secret", "test", "--set", "type=test", "--dry-run"]);
+    let text = stdout(&out);
+    assert!(text.contains(r#""type":"test""#) && text.contains("Authorization: …"), "{text}");
+    assert!(!text.contains(r#""type":"…""#), "{text}");
     assert!(s.seen().is_empty());
 }
 

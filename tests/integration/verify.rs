@@ -349,3 +349,54 @@ fn php_output_is_not_called_json_stringify() {
     assert!(text.contains("so the secret is right"), "{text}");
     assert!(!text.contains("JSON.stringify"), "{text}");
 }
+
+/// A capture with bytes after the body its Content-Length declares still verifies (the body is
+/// what the header frames), but `verify` says the capture holds more than the request.
+#[test]
+fn bytes_after_the_content_length_are_reported() {
+    let v = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exact = capture(dir.path(), &v);
+    let mut raw = std::fs::read(&exact).unwrap();
+    let run = |path: &Path, json: bool| {
+        let mut c = cmd();
+        if json {
+            c.arg("--json");
+        }
+        let out = c
+            .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+            .arg(path)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, text) = run(&exact, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("more than the request"), "{text}");
+
+    raw.extend_from_slice(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+    let extra = dir.path().join("two-requests.http");
+    std::fs::write(&extra, &raw).unwrap();
+    let (code, text) = run(&extra, false);
+    assert_eq!(code, 0, "{text}");
+    let want = format!(
+        "the capture holds more than the request: 50 bytes after the {}-byte body its Content-Length declares \
+         (another request? a capture holds one)",
+        v.body.len()
+    );
+    assert!(text.contains(&want), "{text}");
+    let (_, json) = run(&extra, true);
+    let j = json_of(json.as_bytes());
+    assert!(
+        j["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with("the capture holds more")),
+        "{j:#}"
+    );
+
+    let newline = dir.path().join("newline.http");
+    let mut raw = std::fs::read(&exact).unwrap();
+    raw.push(b'\n');
+    std::fs::write(&newline, &raw).unwrap();
+    let (code, text) = run(&newline, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("1 byte after the") && text.contains("an editor's newline?"), "{text}");
+}

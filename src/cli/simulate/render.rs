@@ -60,23 +60,48 @@ impl Redactor {
         out
     }
 
-    /// A body with every secret masked where it is a whole JSON string (`"webhook_secret":"…"`),
-    /// and, for secrets long enough not to match by accident, wherever it occurs. A short secret
-    /// ("a") replaced everywhere would turn the printed body into nonsense.
+    /// A body with every secret masked where it stands as a secret: the whole value of a key
+    /// naming one (`"webhook_secret":"…"`), and, for secrets long enough not to match by accident,
+    /// wherever they occur. A short secret that is a whole JSON string under any other key is data
+    /// that happens to be equal (`--secret test` and `"type":"test"`): masking it would misprint
+    /// the body and hint that the type is the secret.
     pub fn body(&self, s: &str) -> String {
         let mut out = s.to_string();
         for (secret, masked) in &self.pairs {
-            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
-                out = out.replace(secret.as_str(), masked);
-                continue;
-            }
-            let (Ok(quoted), Ok(quoted_mask)) = (serde_json::to_string(secret), serde_json::to_string(masked)) else {
-                continue;
-            };
-            out = out.replace(&quoted, &quoted_mask);
+            out = mask_where_secret(&out, secret, masked, secret.chars().count() >= MIN_SUBSTRING_SECRET);
         }
         out
     }
+}
+
+/// `text` with `secret` replaced by `masked` where it stands as a secret (see [`Redactor::body`]).
+fn mask_where_secret(text: &str, secret: &str, masked: &str, anywhere: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(secret) {
+        if at < rest {
+            continue;
+        }
+        let end = at + secret.len();
+        let whole_string = text[..at].ends_with('"') && text[end..].starts_with('"');
+        let mask = anywhere || (whole_string && under_secret_key(&text[..at - 1]));
+        if mask {
+            out.push_str(&text[rest..at]);
+            out.push_str(masked);
+            rest = end;
+        }
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+/// Whether the JSON text before a string value ends with a key that names a secret:
+/// `…"webhook_secret":` (spaces allowed around the colon).
+fn under_secret_key(before: &str) -> bool {
+    let Some(before) = before.trim_end().strip_suffix(':') else { return false };
+    let Some(key_end) = before.trim_end().strip_suffix('"') else { return false };
+    let key = key_end.rsplit('"').next().unwrap_or_default();
+    key.to_ascii_lowercase().contains("secret")
 }
 
 /// `vote.create → http://…  trace 5f3c…`.
@@ -366,5 +391,18 @@ mod tests {
         assert_eq!(r.header("Bearer a"), "Bearer a");
         let body = r#"{"type":"vote.create","data":{"webhook_secret":"a","name":"banana"}}"#;
         assert_eq!(r.body(body), r#"{"type":"vote.create","data":{"webhook_secret":"…","name":"banana"}}"#);
+    }
+
+    #[test]
+    fn a_secret_equal_to_a_json_string_of_the_body_is_masked_only_under_a_secret_key() {
+        let r = Redactor::new(&[&Secret::new("test")], false);
+        let body = r#"{"bot":"1","user":"2","type":"test","isWeekend":false,"query":""}"#;
+        assert_eq!(r.body(body), body, "the type is not the secret");
+        assert_eq!(r.body(r#"{"webhook_secret" : "test"}"#), r#"{"webhook_secret" : "…"}"#);
+        let long = Secret::new("whs_0123456789abcdef");
+        let r = Redactor::new(&[&long], false);
+        assert_eq!(r.body(r#"{"note":"whs_0123456789abcdef"}"#), r#"{"note":"whs_01…ef"}"#);
+        assert_eq!(r.body(r#"{"note":"key whs_0123456789abcdef here"}"#), r#"{"note":"key whs_01…ef here"}"#);
+        assert_eq!(r.body(r#"{"webhook_secret":"whs_0123456789abcdef"}"#), r#"{"webhook_secret":"whs_01…ef"}"#);
     }
 }
