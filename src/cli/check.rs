@@ -119,9 +119,26 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     // but for its rows, which are not printed twice when stdout is that terminal too.
     let live = output::stderr_is_terminal();
     let rows_shown = live && !ctx.json && output::stdout_is_terminal();
+    // Not on a terminal (a CI log): the table's rows go to stdout as each case finishes (in run
+    // order), one line each and never redrawn, so a long run shows where it is.
+    let streamed = !live && !ctx.json && !junit_stdout;
+    let width = CASES.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let report = if live {
-        let width = CASES.iter().map(|c| c.name.len()).max().unwrap_or(0);
         conformance::run_with_progress(&config, &mut |r| output::note(row(r, args.strict, width)))?
+    } else if streamed {
+        with_stdout(|w| write_header(w, &config.config_url, args.url.is_none()))?;
+        let mut failed = None;
+        let report = conformance::run_with_progress(&config, &mut |r| {
+            if failed.is_none()
+                && let Err(e) = with_stdout(|w| writeln!(w, "{}", row(r, args.strict, width)))
+            {
+                failed = Some(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        report
     } else {
         conformance::run(&config)?
     };
@@ -142,6 +159,8 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         render_table(&mut table, &report, args.strict, args.url.is_none(), !live)
             .map_err(|e| Error::input(format!("could not render the table: {e}")))?;
         output::note(String::from_utf8_lossy(&table).trim_end());
+    } else if streamed {
+        with_stdout(|w| write_summary(w, &report, args.strict))?;
     } else {
         with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none(), !rows_shown))?;
     }
@@ -226,13 +245,23 @@ fn row(r: &CaseResult, strict: bool, width: usize) -> String {
 
 fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool, rows: bool) -> std::io::Result<()> {
     let width = report.results.iter().map(|r| r.case.name.len()).max().unwrap_or(0);
-    let target = if builtin { format!("{} (built-in receiver)", report.config_url) } else { report.config_url.clone() };
-    writeln!(w, "{} {}", style::bold("check"), style::accent(&target))?;
+    write_header(w, &report.config_url, builtin)?;
     if rows {
         for r in &report.results {
             writeln!(w, "{}", row(r, strict, width))?;
         }
     }
+    write_summary(w, report, strict)
+}
+
+/// The table's first line: `check URL`.
+fn write_header(w: &mut dyn Write, config_url: &str, builtin: bool) -> std::io::Result<()> {
+    let target = if builtin { format!("{config_url} (built-in receiver)") } else { config_url.to_string() };
+    writeln!(w, "{} {}", style::bold("check"), style::accent(&target))
+}
+
+/// The table's last line: the counts and the verdict.
+fn write_summary(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Result<()> {
     let summary = format!(
         "{} passed, {} failed, {} warnings, {} skipped, {} info in {}",
         report.count(Status::Passed, strict),

@@ -590,3 +590,47 @@ fn simulate_diagnose_probes_only_when_asked() {
     assert_eq!(diagnosis["step"], "diagnosis");
     assert_eq!(diagnosis["accepted"], serde_json::json!(["body-as-python-json-dumps"]));
 }
+
+/// In a CI log (stdout and stderr not terminals) each case is one plain line on stdout, written as
+/// the case finishes: no redraws, no colour, and the rows before a slow case are already there.
+#[test]
+fn piped_check_prints_one_plain_line_per_case_as_each_finishes() {
+    use std::io::BufRead;
+    let receiver = start(Flaw::HoldUnknownEvent);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+        .env_clear()
+        .args(["check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .args(["--only", "handshake,delivery,unknown-event-acknowledged,fast"])
+        // Longer than the hold, so the run cannot end (and print) while the answer is held.
+        .args(["--timeout", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // Once the unknown event's answer is held, the rows of the cases before it must be readable.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !receiver.state.lock().unwrap().holding && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.trim_start().starts_with("delivery ")) {
+        let mut line = String::new();
+        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "stdout ended early: {lines:?}");
+        lines.push(line);
+    }
+    assert!(receiver.state.lock().unwrap().holding, "the delivery row was only written after the slow case: {lines:?}");
+    receiver.release();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let text = lines.concat() + &rest;
+    assert!(!text.contains('\r') && !text.contains('\x1b'), "{text:?}");
+    let all: Vec<&str> = text.lines().collect();
+    assert!(all[0].starts_with("check http://127.0.0.1:"), "{text}");
+    for name in ["handshake", "delivery", "unknown-event-acknowledged", "fast"] {
+        assert_eq!(all.iter().filter(|l| l.trim_start().starts_with(&format!("{name} "))).count(), 1, "{text}");
+    }
+    assert_eq!(all.len(), 6, "header, four cases, summary: {text}");
+    assert!(all[5].starts_with("4 passed, 0 failed"), "{text}");
+}

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -61,6 +61,9 @@ pub enum Flaw {
     RequiresQuery,
     /// Accepts any request with the right legacy Authorization, signature or not.
     LegacyFirst,
+    /// Holds its answer to a verified event of an unknown type until [`Receiver::release`] (at
+    /// most 10 s), so a test can look at what `check` printed while a case is still running.
+    HoldUnknownEvent,
 }
 
 #[derive(Default)]
@@ -70,7 +73,13 @@ pub struct State {
     pub requests: usize,
     /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
     dead: bool,
+    /// [`Flaw::HoldUnknownEvent`]: an answer is being held, and whether it may go.
+    pub holding: bool,
+    released: bool,
 }
+
+/// Wakes answers held by [`Flaw::HoldUnknownEvent`] (each waiter rechecks its own receiver).
+static RELEASED: Condvar = Condvar::new();
 
 /// Held while a [`Flaw::SerialBody`] receiver reads a body.
 static BODY_LOCK: Mutex<()> = Mutex::new(());
@@ -87,6 +96,12 @@ impl Receiver {
 
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections.len()
+    }
+
+    /// Lets a held answer go ([`Flaw::HoldUnknownEvent`]).
+    pub fn release(&self) {
+        self.state.lock().unwrap().released = true;
+        RELEASED.notify_all();
     }
 }
 
@@ -359,6 +374,12 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
             if let Flaw::SlowTest(ms) = flaw {
                 std::thread::sleep(Duration::from_millis(ms));
             }
+        }
+        Some(_) if flaw == Flaw::HoldUnknownEvent => {
+            let mut s = state.lock().unwrap();
+            s.holding = true;
+            let (mut s, _) = RELEASED.wait_timeout_while(s, Duration::from_secs(10), |s| !s.released).unwrap();
+            s.holding = false;
         }
         _ => {}
     }
