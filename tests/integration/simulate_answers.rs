@@ -249,10 +249,10 @@ impl Drop for OpensslServer {
     }
 }
 
-fn openssl_server() -> Option<OpensslServer> {
+fn openssl_server(openssl: &std::path::Path) -> OpensslServer {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new("openssl")
+    let made = std::process::Command::new(openssl)
         .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
         .arg("-keyout")
         .arg(&key)
@@ -260,10 +260,10 @@ fn openssl_server() -> Option<OpensslServer> {
         .arg(&cert)
         .stderr(std::process::Stdio::null())
         .status()
-        .ok()?;
+        .expect("openssl runs");
     assert!(made.success(), "openssl req failed");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = std::process::Command::new("openssl")
+    let child = std::process::Command::new(openssl)
         .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}")])
         .arg("-cert")
         .arg(&cert)
@@ -272,22 +272,20 @@ fn openssl_server() -> Option<OpensslServer> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .ok()?;
+        .expect("openssl s_server starts");
     let server = OpensslServer { child, port, _dir: dir, cert };
     let deadline = Instant::now() + Duration::from_secs(5);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "openssl s_server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some(server)
+    server
 }
 
 #[test]
 fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
-    let Some(server) = openssl_server() else {
-        eprintln!("skipped: no openssl binary");
-        return;
-    };
+    let Some(openssl) = crate::common::require("openssl", &[]) else { return };
+    let server = openssl_server(&openssl);
     let url = format!("https://127.0.0.1:{}/w", server.port);
     let out = cmd().args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0"]).output().unwrap();
     let (_, stderr) = out_text(&out);
