@@ -659,7 +659,6 @@ fn slow_clients_get_408_without_blocking_others() {
     let (r, _) = receiver(timeout);
     connect(&r, "1", "whs_s");
     let a = r.local_addr();
-    let started = Instant::now();
     let mut slow: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(a).unwrap()).collect();
     // Half of them send part of a head, the others a head and part of the body.
     for (i, s) in slow.iter_mut().enumerate() {
@@ -670,13 +669,19 @@ fn slow_clients_get_408_without_blocking_others() {
         };
         s.write_all(part).unwrap();
     }
+    // Fast clients are answered while the slow ones hold their connections: none of the slow
+    // ones has been answered yet when the last fast one is (how fast is bench/attack's job).
     for i in 0..20 {
-        let t = Instant::now();
         let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
         assert_eq!(resp.status, 204);
-        assert!(t.elapsed() < timeout / 2, "a fast client waited {:?}", t.elapsed());
     }
-    assert!(started.elapsed() < timeout, "fast clients were served while slow ones waited");
+    for s in &slow {
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 1];
+        let pending = matches!((&*s).read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        assert!(pending, "a slow client was answered before the fast ones were done");
+        s.set_nonblocking(false).unwrap();
+    }
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut out = Vec::new();
@@ -709,9 +714,8 @@ fn slow_clients_get_408_without_blocking_others() {
     let head = trickle(b"POST /webhooks/1 HTTP/1.1\r\nX-Long: ");
     let body = trickle(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
     for t in [head, body] {
-        let (status, took) = t.join().unwrap();
-        assert_eq!(status, Some(408));
-        assert!(took < timeout * 3, "took {took:?}");
+        let (status, _) = t.join().unwrap();
+        assert_eq!(status, Some(408), "a trickling client was not cut off at its deadline");
     }
     // A client that connects and sends nothing at all also gets 408.
     let mut idle = TcpStream::connect(a).unwrap();
@@ -725,14 +729,13 @@ fn slow_clients_get_408_without_blocking_others() {
 fn oversized_body_is_413_before_it_is_read() {
     let (r, _) = receiver(Duration::from_secs(5));
     let mut s = TcpStream::connect(r.local_addr()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let t = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Only the head and 4 KiB of the 3 MiB are sent: the answer cannot wait for the rest.
     s.write_all(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 3145728\r\n\r\n").unwrap();
     s.write_all(&[b'x'; 4096]).unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     assert_eq!(parse_response(&out).unwrap().status, 413);
-    assert!(t.elapsed() < Duration::from_secs(2));
     // 2 MiB exactly is within the cap (it fails later, on the missing signature).
     let body = vec![b' '; 2 * 1024 * 1024];
     assert_eq!(request(r.local_addr(), "POST", "/integration", &[], &body).unwrap().status, 401);
@@ -901,7 +904,12 @@ fn shutdown_finishes_the_request_in_flight() {
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(&body[..20]).unwrap();
     let stopping = std::thread::spawn(move || r.shutdown());
-    std::thread::sleep(Duration::from_millis(150));
+    // The listener closes as the stop begins: from then on the request is one in flight.
+    let until = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(a).is_ok() {
+        assert!(Instant::now() < until, "the receiver kept accepting after shutdown began");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     s.write_all(&body[20..]).unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();
