@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use topgg_int::protocol::secret::Secret;
-use topgg_int::receiver::{Receiver, ReceiverConfig, RequestLog};
+use topgg_int::receiver::{Receiver, ReceiverConfig, Record};
 
 pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 
@@ -418,16 +418,6 @@ fn corrupt_store_is_refused_not_overwritten() {
     assert_eq!(err.trim_end().lines().count(), 1, "one sentence: {err}");
     assert!(out.stdout.is_empty(), "no ready line for a server that did not start");
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "never replaced");
-
-    // An old JSON store that does not parse is refused too, and kept.
-    let old = tempfile::tempdir().unwrap();
-    let json = old.path().join("connections.json");
-    std::fs::write(&json, b"{\"version\":1,\"connections\":[{\"connection_id\":").unwrap();
-    let out = serve_command(old.path(), &["--integration-secret", "s"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&json.display().to_string()) && err.contains("corrupt"), "{err}");
-    assert_eq!(std::fs::read(&json).unwrap(), b"{\"version\":1,\"connections\":[{\"connection_id\":");
 }
 
 #[test]
@@ -627,12 +617,12 @@ fn legacy_votes_check_authorization() {
 // ---------------------------------------------------------------------------------------------
 // Library level: hostile input and load, with a short read timeout.
 
-pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
+pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<Record>>>) {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.read_timeout = read_timeout;
     let logs = Arc::new(Mutex::new(Vec::new()));
     let l = logs.clone();
-    let r = Receiver::start(config, Box::new(move |log: &RequestLog| l.lock().unwrap().push(log.clone()))).unwrap();
+    let r = Receiver::start(config, Box::new(move |log: &Record| l.lock().unwrap().push(log.clone()))).unwrap();
     (r, logs)
 }
 
@@ -954,31 +944,6 @@ fn retry_detection_survives_a_restart() {
 }
 
 #[test]
-fn an_old_json_store_is_imported_and_moved_aside() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = json!({"version": 1, "connections": [
-        {"connection_id": "61", "webhook_secret": "whs_old_61", "project": project(), "user": user(), "created_at": 1_770_000_000},
-        {"connection_id": "62", "webhook_secret": "whs_old_62", "project": project(), "user": user(), "created_at": 1_770_000_001}]});
-    let json_path = dir.path().join("connections.json");
-    std::fs::write(&json_path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
-    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
-    assert_eq!(s.ready["connections"], 2);
-    assert_eq!(s.ready["store"], dir.path().join("topgg-int.db").display().to_string());
-    assert!(!json_path.exists());
-    let moved = dir.path().join("connections.json.imported");
-    assert_eq!(std::fs::read(&moved).unwrap(), serde_json::to_vec_pretty(&old).unwrap(), "kept byte for byte");
-    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
-    assert_eq!(listed["connections"][0]["connection_id"], "61");
-    assert_eq!(listed["connections"][1]["created_at"], "2026-02-02 02:40:01 UTC");
-    assert_eq!(post_signed(s.addr, "/webhooks/62", "whs_old_62", &vote_body("5")).status, 204);
-    let until = Instant::now() + Duration::from_secs(5);
-    while !s.stderr.lock().unwrap().contains("imported 2 connections") {
-        assert!(Instant::now() < until, "the import was not said: {}", s.stderr.lock().unwrap());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[test]
 fn every_request_is_kept_in_the_history() {
     let (r, _logs) = receiver(Duration::from_secs(5));
     connect(&r, "71", "whs_h");
@@ -986,7 +951,7 @@ fn every_request_is_kept_in_the_history() {
     post_signed(r.local_addr(), "/webhooks/71", "whs_h", &vote);
     post_signed(r.local_addr(), "/webhooks/71", "whs_wrong", &vote);
     request(r.local_addr(), "GET", "/health", &[], b"").unwrap();
-    use topgg_int::receiver::history::HistoryQuery;
+    use topgg_int::receiver::store::HistoryQuery;
     let all = r.store().history(&HistoryQuery::default()).unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!((all[0].path.as_str(), all[0].status), ("/health", 200));
