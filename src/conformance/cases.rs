@@ -270,7 +270,8 @@ impl CaseResult {
 pub struct Report {
     /// The config URL checked.
     pub config_url: String,
-    /// Results of the selected cases, in [`CASES`] order.
+    /// Results of the selected cases, in [`CASES`] order, plus a failed `handshake`, `delete` or
+    /// `keeps-answering` even when not selected: they fail the run, so they are reported.
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
     pub unreachable: Option<String>,

@@ -74,6 +74,9 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
 /// receiver stopped answering.
 const COMPUTED: [&str; 5] = ["keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
 
+/// Cases run whatever `--only` selected whose failure is reported even when not selected.
+const ALWAYS_REPORTED_FAILURES: [&str; 3] = ["handshake", "delete", "keeps-answering"];
+
 fn not_running(after: &str) -> Outcome {
     outcome(Verdict::Skip, format!("not run: the receiver stopped answering after {after}"))
 }
@@ -167,7 +170,9 @@ impl Runner<'_, '_> {
             self.timed("rejects-verbatim-replay", false, |r| r.replay_again(original));
         }
         self.timed("delete", true, Self::delete);
-        self.case("keeps-answering", |r| match r.liveness.stopped_after() {
+        // Run whatever `--only` chose: a receiver that stopped answering fails the run, so the
+        // reports must show the failure that the exit code stands for.
+        self.timed("keeps-answering", true, |r| match r.liveness.stopped_after() {
             Some(after) => outcome(
                 Verdict::Fail,
                 format!("the receiver stopped answering after {after}; the cases after it were not run"),
@@ -237,9 +242,13 @@ impl Runner<'_, '_> {
         self.record(name, result, started.elapsed());
     }
 
+    /// Keeps a result when its case is selected, and also, whatever `--only` selected, a failure
+    /// of the setup (`handshake`, `delete`) or of `keeps-answering`: each fails the run, and every
+    /// output (table, JSON, JUnit) must count what the exit code counts.
     pub(super) fn record(&mut self, name: &'static str, (verdict, detail, facts): Outcome, duration: Duration) {
         let Some(case) = find_case(name) else { return };
-        if self.selected(name) {
+        let fails_the_run = verdict == Verdict::Fail && ALWAYS_REPORTED_FAILURES.contains(&name);
+        if self.selected(name) || fails_the_run {
             let result = CaseResult { case, verdict, detail, facts, duration };
             (self.on_result)(&result);
             self.results.push(result);

@@ -279,7 +279,7 @@ fn reserialisation_hints_end_with_the_raw_body_fix_per_framework() {
     let j = json_of(&out.stdout);
     assert_eq!(j["hints"][0]["code"], "sorted-keys");
     let fixes = j["raw_body_fixes"].as_array().unwrap();
-    assert_eq!(fixes.len(), 8);
+    assert_eq!(fixes.len(), 11);
     assert_eq!(fixes[0]["framework"], "Express");
     let (_, text) = verify_vector("gen-hint-secret-prefix");
     assert!(!text.contains("raw body"), "a secret mistake needs no raw-body fix: {text}");
@@ -380,4 +380,58 @@ fn a_stale_capture_whose_mac_matches_gets_the_next_step() {
     assert!(text.contains(&format!("(--now {t}) or without the window (--tolerance 0)")), "{text}");
     let out = cmd().args(["verify", "--secret", &v.secret, "--now", t, "--request"]).arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "the step it names works");
+}
+
+/// The direction a broken receiver produces: Top.gg's body signed, the receiver's re-serialisation
+/// of it given. No rendering of the given bytes rebuilds Top.gg's, so `verify` names the form of
+/// the bytes themselves, says the signature cannot be checked against them, and gives that
+/// framework's raw-body fix.
+#[test]
+fn a_body_a_receiver_re_serialised_is_named_by_its_own_form() {
+    for (name, code, fix) in [
+        ("gen-hint-received-go-json", "go-json", "io.ReadAll(r.Body)"),
+        ("gen-hint-received-php-json-encode", "php-json-encode", "file_get_contents('php://input')"),
+        ("gen-hint-received-sorted-keys", "sorted-keys", "io.ReadAll(r.Body)"),
+        ("gen-hint-received-python-sort-keys", "sorted-keys", "request.get_data()"),
+        ("gen-hint-received-python-json-dumps", "python-json-dumps", "request.get_data()"),
+        ("gen-hint-received-pretty-printed", "pretty-printed", "express.raw"),
+    ] {
+        let (exit, text) = verify_vector(name);
+        assert_eq!(exit, 1, "{name}: {text}");
+        let hint =
+            text.lines().find(|l| l.trim_start().starts_with("hint ")).unwrap_or_else(|| panic!("{name}: {text}"));
+        assert!(hint.contains(&format!("{code}: the body given is ")), "{name}: {hint}");
+        assert!(hint.contains("a signature cannot be checked against a re-serialised body"), "{name}: {hint}");
+        assert!(hint.contains("verify the raw request bytes instead: ") && hint.contains(fix), "{name}: {hint}");
+        assert!(!hint.contains("JSON.stringify /"), "{name}: {hint}");
+    }
+}
+
+/// PHP's json_encode output of a plain compact body, where re-compacting it rebuilds the signed
+/// bytes: still named as PHP's form, never "compacted (JSON.stringify)".
+#[test]
+fn php_output_is_not_called_json_stringify() {
+    let secret = "whs_0123456789abcdef";
+    let sent =
+        r#"{"type":"vote.create","data":{"id":"1","user":{"name":"Zoë","avatar_url":"https://cdn.example/a.png"}}}"#;
+    let given = r#"{"type":"vote.create","data":{"id":"1","user":{"name":"Zo\u00eb","avatar_url":"https:\/\/cdn.example\/a.png"}}}"#;
+    let header = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("1770598034.{sent}").as_bytes());
+        format!("t=1770598034,v1={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, given).unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", secret, "--now", "1770598034", "--signature", &header, "--body"])
+        .arg(&body)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("as PHP's json_encode writes it"), "{text}");
+    assert!(text.contains("so the secret is right"), "{text}");
+    assert!(!text.contains("JSON.stringify"), "{text}");
 }
