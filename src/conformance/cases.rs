@@ -151,8 +151,19 @@ pub const CASES: [CaseInfo; 29] = [
     ),
     case("rejection-statuses", Info, "the status codes the receiver uses for each kind of rejection"),
     case("latency", Info, "answer latency percentiles over every request but the oversized one"),
-    case("server-header", Info, "the Server header of the config URL's answer"),
+    case(
+        "server-header",
+        Info,
+        "the Server header of the config URL's answer (of the first delivery's, for a plain webhook)",
+    ),
 ];
+
+/// The cases that need a config URL and its handshake: left out when checking a plain webhook.
+pub const INTEGRATION_ONLY: [&str; 3] = ["handshake", "config-rejects-bad-signature", "delete"];
+
+/// Why [`INTEGRATION_ONLY`] cases are left out of a plain webhook's check.
+pub const INTEGRATION_ONLY_REASON: &str =
+    "they need an integration's config URL and handshake; a webhook made in the dashboard has neither";
 
 /// The case with this name.
 pub fn find_case(name: &str) -> Option<&'static CaseInfo> {
@@ -192,6 +203,25 @@ impl Selection {
     /// Whether `name` is selected.
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains(&name)
+    }
+
+    /// For a plain webhook: a case named in `--only` that needs a config URL is unusable input,
+    /// and so is a selection with nothing else in it.
+    pub fn check_plain_webhook(&self, only: &[String]) -> Result<()> {
+        if let Some(name) = only.iter().find(|o| INTEGRATION_ONLY.contains(&o.as_str())) {
+            return Err(Error::input(format!(
+                "--only {name}: that case needs an integration's config URL (--url); a plain webhook has none"
+            )));
+        }
+        if self.0.iter().all(|n| INTEGRATION_ONLY.contains(n)) {
+            return Err(Error::input("--only and --skip leave no case to run against a plain webhook"));
+        }
+        Ok(())
+    }
+
+    /// The selected cases a plain webhook's run leaves out.
+    pub fn integration_only(&self) -> Vec<&'static str> {
+        self.0.iter().copied().filter(|n| INTEGRATION_ONLY.contains(n)).collect()
     }
 }
 
@@ -268,8 +298,12 @@ impl CaseResult {
 /// The whole run.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// The config URL checked.
+    /// The URL checked: the config URL, or a plain webhook's URL (then `plain_webhook` is set).
     pub config_url: String,
+    /// The run checked a plain webhook: no handshake, the [`INTEGRATION_ONLY`] cases left out.
+    pub plain_webhook: bool,
+    /// The selected cases a plain webhook's run left out ([`INTEGRATION_ONLY_REASON`] says why).
+    pub left_out: Vec<&'static str>,
     /// Results of the selected cases, in [`CASES`] order.
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
@@ -316,6 +350,20 @@ mod tests {
         assert!(err.contains("\"handshak\"") && err.contains("rejects-bad-signature"), "{err}");
         let s = Selection::from_lists(&["delivery".into(), "fast".into()], &["fast".into()]).unwrap();
         assert!(s.contains("delivery") && !s.contains("fast") && !s.contains("handshake"));
+    }
+
+    #[test]
+    fn a_plain_webhook_leaves_out_the_integration_only_cases() {
+        let all = Selection::all();
+        assert_eq!(all.integration_only(), INTEGRATION_ONLY);
+        assert!(all.check_plain_webhook(&[]).is_ok());
+        let only = vec!["delete".to_string()];
+        let err = Selection::from_lists(&only, &[]).unwrap().check_plain_webhook(&only).unwrap_err().to_string();
+        assert!(err.contains("--only delete") && err.contains("config URL"), "{err}");
+        let skip: Vec<String> =
+            CASES.iter().filter(|c| !INTEGRATION_ONLY.contains(&c.name)).map(|c| c.name.into()).collect();
+        let err = Selection::from_lists(&[], &skip).unwrap().check_plain_webhook(&[]).unwrap_err().to_string();
+        assert!(err.contains("no case to run against a plain webhook"), "{err}");
     }
 
     #[test]

@@ -19,11 +19,25 @@ impl Runner<'_, '_> {
         let mut parts = Vec::new();
         let mut facts = Map::new();
         let mut ok = true;
+        let (mut answered, mut first_failure) = (false, None);
         for (name, value) in [("webhook.test", event_value(&generate::webhook_test())), ("vote.create", vote_value())] {
             let body = encode_body(&value);
             let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
             let result = self.deliver("delivery", &headers, body);
             let accepted = result.as_ref().is_ok_and(Answer::is_success);
+            if let Ok(a) = &result
+                && self.server_header.is_none()
+                && self.cfg.webhook.is_some()
+            {
+                // No config URL to ask: a plain webhook's Server header is its deliveries'.
+                self.server_header = a.header("server").map(str::to_string);
+            }
+            match &result {
+                Ok(_) => answered = true,
+                Err(f) => {
+                    first_failure.get_or_insert_with(|| f.message.clone());
+                }
+            }
             ok &= accepted;
             if name == "vote.create" {
                 self.vote_accepted = accepted;
@@ -32,6 +46,14 @@ impl Runner<'_, '_> {
             parts.push(format!("{name} {}", describe(&result)));
         }
         let mut detail = parts.join(", ");
+        if self.cfg.webhook.is_some()
+            && !answered
+            && let Some(why) = first_failure
+        {
+            // Not one answer from a plain webhook: unreachable, as a silent config URL is (exit 3).
+            self.unreachable = Some(why);
+            return (Verdict::Fail, detail, facts);
+        }
         if !ok {
             detail.push_str(&self.diagnose_refusal());
         }

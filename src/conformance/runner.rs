@@ -37,8 +37,16 @@ pub fn run(config: &Config) -> Result<Report> {
 pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult)) -> Result<Report> {
     let started = Instant::now();
     let sender = Sender::new(config.timeout, config.insecure, config.no_proxy)?;
-    let (create, webhook_secret) = generate::integration_create()?;
-    let connection_id = connection_id_of(&create);
+    let (create, mut webhook_secret) = generate::integration_create()?;
+    let mut connection_id = connection_id_of(&create);
+    let mut webhook_url = Err("the handshake did not run".into());
+    let mut left_out = Vec::new();
+    if let Some(plain) = &config.webhook {
+        webhook_secret = plain.secret.clone();
+        webhook_url = Ok(plain.url.clone());
+        connection_id.clear();
+        left_out = config.selection.integration_only();
+    }
     let mut run = Runner {
         cfg: config,
         http: sender,
@@ -47,7 +55,7 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
         rejections: Map::new(),
         connection_id,
         webhook_secret,
-        webhook_url: Err("the handshake did not run".into()),
+        webhook_url,
         create_accepted: false,
         vote_accepted: false,
         unreachable: None,
@@ -61,7 +69,9 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
     let mut results = std::mem::take(&mut run.results);
     results.sort_by_key(|r| CASES.iter().position(|c| c.name == r.case.name));
     Ok(Report {
-        config_url: config.config_url.clone(),
+        config_url: config.webhook.as_ref().map_or_else(|| config.config_url.clone(), |w| w.url.clone()),
+        plain_webhook: config.webhook.is_some(),
+        left_out,
         results,
         unreachable: run.unreachable,
         interrupted,
@@ -117,16 +127,18 @@ pub(super) fn outcome(verdict: Verdict, detail: impl Into<String>) -> Outcome {
 
 impl Runner<'_, '_> {
     pub(super) fn all(&mut self, create: Event) {
-        self.timed("handshake", true, |r| r.handshake(&create));
-        if let Some(reason) = self.unreachable.clone() {
-            let skipped = format!("not run: the config URL did not answer ({reason})");
-            for c in CASES.iter().filter(|c| c.name != "handshake") {
-                self.record(c.name, outcome(Verdict::Skip, skipped.clone()), Duration::ZERO);
+        let plain_webhook = self.cfg.webhook.is_some();
+        if !plain_webhook {
+            self.timed("handshake", true, |r| r.handshake(&create));
+            if self.skip_all_after("handshake", "the config URL") {
+                return;
             }
+            self.case("config-rejects-bad-signature", Self::config_rejects_bad_signature);
+        }
+        self.timed("delivery", true, Self::delivery);
+        if plain_webhook && self.skip_all_after("delivery", "the webhook URL") {
             return;
         }
-        self.case("config-rejects-bad-signature", Self::config_rejects_bad_signature);
-        self.timed("delivery", true, Self::delivery);
         let replay = if self.selected("rejects-verbatim-replay") {
             self.current = "rejects-verbatim-replay";
             Some(self.replay_original())
@@ -166,7 +178,9 @@ impl Runner<'_, '_> {
         if let Some(original) = replay {
             self.timed("rejects-verbatim-replay", false, |r| r.replay_again(original));
         }
-        self.timed("delete", true, Self::delete);
+        if !plain_webhook {
+            self.timed("delete", true, Self::delete);
+        }
         self.case("keeps-answering", |r| match r.liveness.stopped_after() {
             Some(after) => outcome(
                 Verdict::Fail,
@@ -192,12 +206,23 @@ impl Runner<'_, '_> {
         });
     }
 
+    /// When the target never answered: records every case but `first` as not run and says so.
+    fn skip_all_after(&mut self, first: &str, target: &str) -> bool {
+        let Some(reason) = self.unreachable.clone() else { return false };
+        let skipped = format!("not run: {target} did not answer ({reason})");
+        for c in CASES.iter().filter(|c| c.name != first) {
+            self.record(c.name, outcome(Verdict::Skip, skipped.clone()), Duration::ZERO);
+        }
+        true
+    }
+
     pub(super) fn stop_requested(&self) -> bool {
         self.cfg.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     pub(super) fn selected(&self, name: &str) -> bool {
         self.cfg.selection.contains(name)
+            && !(self.cfg.webhook.is_some() && super::cases::INTEGRATION_ONLY.contains(&name))
     }
 
     /// Runs a selected case and records its result.
@@ -237,6 +262,10 @@ impl Runner<'_, '_> {
         self.record(name, result, started.elapsed());
     }
 
+    /// Records a selected case's result (a plain webhook's run records no [`INTEGRATION_ONLY`]
+    /// case: they are left out).
+    ///
+    /// [`INTEGRATION_ONLY`]: super::cases::INTEGRATION_ONLY
     pub(super) fn record(&mut self, name: &'static str, (verdict, detail, facts): Outcome, duration: Duration) {
         let Some(case) = find_case(name) else { return };
         if self.selected(name) {

@@ -17,6 +17,8 @@ use receiver::{Flaw, Receiver, start};
 
 const INTEGRATION_SECRET: &str = "whs_integration_secret_for_check_tests";
 const LEGACY_SECRET: &str = "legacy_authorization_for_check_tests";
+/// The secret of every test receiver's plain webhook ([`Receiver::webhook_url`]).
+const WEBHOOK_SECRET: &str = "whs_plain_dashboard_webhook_secret_for_check_tests";
 /// Runs `check --json` against a receiver; returns the exit code and the report.
 fn check(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
     let out = cmd()
@@ -449,4 +451,186 @@ fn each_case_shows_on_a_terminal_as_it_finishes_and_piped_stdout_is_unchanged() 
     }
     assert!(!shown.contains("passed, 0 failed"), "the summary is stdout's: {shown}");
     assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+}
+
+/// Runs `check --json --webhook-url` against a test receiver's plain webhook.
+fn check_plain(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
+    let out = cmd()
+        .args(["--json", "check", "--webhook-url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET])
+        .args(extra)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+const LEFT_OUT: [&str; 3] = ["handshake", "config-rejects-bad-signature", "delete"];
+
+#[test]
+fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_handshake() {
+    use topgg_int::protocol::secret::Secret;
+    use topgg_int::receiver::{Receiver, ReceiverConfig};
+    let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
+    config.legacy_secret = Some(Secret::new(LEGACY_SECRET));
+    let receiver = Receiver::start(config, Box::new(|_| {})).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let conn = dir.path().join("conn.json");
+    let out = cmd()
+        .args(["simulate", "create", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+        .args(["--save", conn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&conn).unwrap()).unwrap();
+    let webhook_url = saved["webhook_url"].as_str().unwrap().to_string();
+    let secret_file = dir.path().join("whs.txt");
+    std::fs::write(&secret_file, format!("{}\n", saved["webhook_secret"].as_str().unwrap())).unwrap();
+    let legacy_url = receiver.config_url().replace("/integration", "/legacy");
+    let junit = dir.path().join("report.xml");
+
+    // The webhook URL and its secret as `simulate vote` takes them; the integration secret in the
+    // environment is not needed and not used.
+    let out = cmd()
+        .env("TOPGG_INTEGRATION_SECRET", "whs_not_used")
+        .args(["--json", "check", "--webhook-url", &webhook_url, "--secret-file", secret_file.to_str().unwrap()])
+        .args(["--strict", "--legacy-secret", LEGACY_SECRET, "--legacy-url", &legacy_url])
+        .args(["--junit", junit.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 29 - LEFT_OUT.len(), "{report:#}");
+    let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    assert!(cases.iter().all(|c| !LEFT_OUT.contains(&c["name"].as_str().unwrap())));
+    assert_eq!(report["config_url"], Value::Null);
+    assert_eq!(report["webhook_url"], webhook_url.as_str());
+    assert_eq!(report["left_out"]["cases"], serde_json::json!(LEFT_OUT));
+    assert!(report["left_out"]["reason"].as_str().unwrap().contains("config URL"));
+    assert_eq!(case(&report, "distinguishes-v0-from-v1")["result"], "pass");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let root = xml::parse(&xml).unwrap();
+    let suite = &root.children[0];
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("26"), Some("0")), "{xml}");
+    let props = suite.children.iter().find(|c| c.name == "properties").unwrap();
+    let prop = |name: &str| props.children.iter().find(|p| p.attr("name") == Some(name)).and_then(|p| p.attr("value"));
+    assert_eq!(prop("webhook_url"), Some(webhook_url.as_str()));
+    assert!(prop("left_out").unwrap().starts_with("left out handshake, config-rejects-bad-signature, delete: "));
+
+    // --from a saved connection gives both; the table says what was left out, in one line.
+    let out = cmd()
+        .args(["check", "--from", conn.to_str().unwrap(), "--skip", "rejects-verbatim-replay,slow-head,slow-body"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with(&format!("check {webhook_url} (plain webhook)\n")), "{stdout}");
+    let left_out: Vec<_> = stdout.lines().filter(|l| l.starts_with("left out ")).collect();
+    assert_eq!(left_out.len(), 1, "{stdout}");
+    assert!(left_out[0].contains("handshake, config-rejects-bad-signature, delete: they need"), "{stdout}");
+    assert!(stdout.contains("PASSED"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("signing with the webhook secret whs_"), "{stderr}");
+    receiver.shutdown();
+}
+
+#[test]
+fn broken_plain_webhooks_fail_the_case_they_break() {
+    let stale_window = vec!["rejects-future-timestamp", "rejects-stale-timestamp", "rejects-verbatim-replay"];
+    let forged_accepted = vec![
+        "distinguishes-v0-from-v1",
+        "rejects-bad-signature",
+        "rejects-future-timestamp",
+        "rejects-malformed-header",
+        "rejects-overlong-v1",
+        "rejects-prefix-stripped-secret",
+        "rejects-stale-timestamp",
+        "rejects-tampered-body",
+        "rejects-unverified-unparseable",
+        "rejects-verbatim-replay",
+        "rejects-wrong-secret",
+    ];
+    let scenarios: Vec<(Flaw, Vec<&str>)> = vec![
+        (Flaw::SplitOnDot, vec!["delivery"]),
+        (Flaw::PresenceOnly, forged_accepted.clone()),
+        (Flaw::StatusWithoutReturn, forged_accepted),
+        (Flaw::NoWindow, stale_window),
+        (Flaw::Reserialize, vec!["delivery"]),
+    ];
+    let runs: Vec<_> = scenarios
+        .into_iter()
+        .map(|(flaw, expected)| {
+            std::thread::spawn(move || {
+                let receiver = start(flaw);
+                let (code, report) = check_plain(&receiver, &["--strict", "--legacy-secret", LEGACY_SECRET]);
+                (flaw, expected, code, report)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (flaw, expected, code, report) = run.join().unwrap();
+        let failed: Vec<&str> = with_result(&report, "fail").into_iter().collect();
+        assert_eq!(failed, expected, "{flaw:?}: {report:#}");
+        assert_eq!(code, 1, "{flaw:?}");
+        assert_eq!(report["passed"], false);
+        assert_eq!(report["left_out"]["cases"], serde_json::json!(LEFT_OUT));
+        let detail = |name: &str| case(&report, name)["detail"].as_str().unwrap().to_string();
+        match flaw {
+            Flaw::SplitOnDot => assert!(detail("delivery").contains("vote.create 400"), "{report:#}"),
+            Flaw::PresenceOnly => {
+                assert!(detail("rejects-bad-signature").starts_with("accepted with 204: verify"), "{report:#}");
+                assert_eq!(case(&report, "rejects-missing-signature")["result"], "pass");
+            }
+            Flaw::StatusWithoutReturn => {
+                assert!(detail("rejects-wrong-secret").starts_with("accepted with 200"), "{report:#}");
+            }
+            Flaw::NoWindow => assert!(detail("rejects-stale-timestamp").contains("refuse |now - t| over 30 s")),
+            Flaw::Reserialize => assert!(detail("delivery").contains("re-serialises"), "{report:#}"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_plain_webhook_needs_its_secret_and_no_integration_only_case() {
+    let receiver = start(Flaw::None);
+    let out = cmd().args(["check", "--webhook-url", &receiver.webhook_url()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no webhook secret given") && err.contains("TOPGG_WEBHOOK_SECRET"), "{err}");
+
+    let out = cmd().args(["check", "--secret", WEBHOOK_SECRET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--webhook-url"));
+
+    let out = cmd()
+        .env("TOPGG_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .args(["check", "--webhook-url", &receiver.webhook_url(), "--only", "delivery,handshake"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--only handshake: that case needs"));
+
+    let out = cmd().args(["check", "--webhook-url", "/webhooks/1", "--secret", WEBHOOK_SECRET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--webhook-url"));
+    assert_eq!(receiver.state.lock().unwrap().requests, 0);
+}
+
+#[test]
+fn an_unreachable_plain_webhook_exits_3() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let out = cmd().args(["--json", "check", "--webhook-url", &url, "--secret", WEBHOOK_SECRET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(case(&report, "delivery")["result"], "fail");
+    assert_eq!(with_result(&report, "skip").len(), 29 - LEFT_OUT.len() - 1, "{report:#}");
+    assert!(case(&report, "idempotent-retry")["detail"].as_str().unwrap().starts_with("not run: the webhook URL"));
 }
