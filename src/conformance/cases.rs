@@ -47,7 +47,7 @@ const fn case(name: &'static str, severity: Severity, explanation: &'static str)
 use Severity::{Info, Recommended, Required};
 
 /// Every case, in the order they are reported (and, but for the replay case, run).
-pub const CASES: [CaseInfo; 29] = [
+pub const CASES: [CaseInfo; 30] = [
     case(
         "handshake",
         Required,
@@ -59,6 +59,12 @@ pub const CASES: [CaseInfo; 29] = [
         "an integration.create signed with another secret is refused with 4xx (else anyone can register a webhook)",
     ),
     case("delivery", Required, "a signed webhook.test and a signed vote.create to the webhook URL are answered 2xx"),
+    case(
+        "not-v0-only",
+        Required,
+        "the signed vote.create of delivery is not refused as a released SDK that only checks Authorization refuses it \
+         (@top-gg/sdk 3.1.6: 403 {\"error\":\"Unauthorized\"}; topggpy 1.4.0: 401 Unauthorized)",
+    ),
     case("rejects-bad-signature", Required, "a vote.create whose v1 is not the body's HMAC is refused with 4xx"),
     case("rejects-missing-signature", Required, "a vote.create without x-topgg-signature is refused with 4xx"),
     case(

@@ -58,6 +58,7 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
         webhook_url,
         create_accepted: false,
         vote_accepted: false,
+        vote_refusal: None,
         unreachable: None,
         server_header: None,
         current: "handshake",
@@ -82,7 +83,8 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
 
 /// Cases that send nothing: they are computed from what the others saw, and still run after the
 /// receiver stopped answering.
-const COMPUTED: [&str; 5] = ["keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
+const COMPUTED: [&str; 6] =
+    ["not-v0-only", "keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
 
 fn not_running(after: &str) -> Outcome {
     outcome(Verdict::Skip, format!("not run: the receiver stopped answering after {after}"))
@@ -110,6 +112,8 @@ pub(super) struct Runner<'a, 'p> {
     pub(super) create_accepted: bool,
     /// A correctly signed vote.create was acknowledged: refusals of bad ones mean something.
     pub(super) vote_accepted: bool,
+    /// The answer that refused the correctly signed vote.create of `delivery`, if one did.
+    pub(super) vote_refusal: Option<Answer>,
     pub(super) unreachable: Option<String>,
     pub(super) server_header: Option<String>,
     /// The case being run, for [`Liveness`].
@@ -139,6 +143,7 @@ impl Runner<'_, '_> {
         if plain_webhook && self.skip_all_after("delivery", "the webhook URL") {
             return;
         }
+        self.case("not-v0-only", Self::not_v0_only);
         let replay = if self.selected("rejects-verbatim-replay") {
             self.current = "rejects-verbatim-replay";
             Some(self.replay_original())

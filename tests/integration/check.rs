@@ -51,10 +51,10 @@ fn check_junit(receiver: &Receiver, extra: &[&str]) -> (i32, String, xml::Elemen
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), suite)
 }
 
-/// All 29 cases ran, and each passed or is info.
+/// All 30 cases ran, and each passed or is info.
 fn assert_every_case_passed(report: &Value) {
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 29);
+    assert_eq!(cases.len(), 30);
     let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
 }
@@ -86,11 +86,11 @@ fn good_receiver_passes_every_case_strictly_and_cleans_up() {
     assert_eq!(case(&report, "server-header")["detail"], "check-test-receiver");
     assert_eq!(receiver.connections(), 0, "the suite's connection was not deleted");
 
-    assert_eq!(suite.attr("tests"), Some("29"));
+    assert_eq!(suite.attr("tests"), Some("30"));
     assert_eq!(suite.attr("failures"), Some("0"));
     assert_eq!(suite.attr("skipped"), Some("0"));
     let cases: Vec<_> = suite.children.iter().filter(|c| c.name == "testcase").collect();
-    assert_eq!(cases.len(), 29);
+    assert_eq!(cases.len(), 30);
     assert!(cases.iter().all(|c| c.children.iter().all(|x| x.name == "system-out")));
 }
 
@@ -224,7 +224,7 @@ fn recommended_failures_warn_without_strict_and_pass_in_junit() {
     assert!(stdout.contains("first 204"), "{stdout}");
     assert!(stdout.contains("1 warnings") && stdout.contains("PASSED"), "{stdout}");
     assert!(!stdout.contains("rejects-verbatim-replay"), "{stdout}");
-    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("28"), Some("0")));
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("29"), Some("0")));
     let retry = suite.children.iter().find(|c| c.attr("name") == Some("idempotent-retry")).unwrap();
     assert_eq!(retry.attr("classname"), Some("topgg-int.check.recommended"));
     assert_eq!(retry.children.len(), 1);
@@ -306,7 +306,7 @@ fn unreachable_url_exits_3_after_a_report() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(case(&report, "handshake")["result"], "fail");
     assert!(report["unreachable"].as_str().unwrap().contains("could not connect"), "{report:#}");
-    assert_eq!(with_result(&report, "skip").len(), 28);
+    assert_eq!(with_result(&report, "skip").len(), 29);
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not reach"));
 }
 
@@ -315,7 +315,7 @@ fn list_shows_every_case_with_severity() {
     let out = cmd().args(["check", "--list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 29);
+    assert_eq!(text.lines().count(), 30);
     assert!(text.lines().any(|l| l.starts_with("handshake ") && l.contains("required")), "{text}");
     let out = cmd().args(["--json", "check", "--list"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -501,7 +501,7 @@ fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_hand
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 29 - LEFT_OUT.len(), "{report:#}");
+    assert_eq!(cases.len(), 30 - LEFT_OUT.len(), "{report:#}");
     let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
     assert!(cases.iter().all(|c| !LEFT_OUT.contains(&c["name"].as_str().unwrap())));
@@ -514,7 +514,7 @@ fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_hand
     let xml = std::fs::read_to_string(&junit).unwrap();
     let root = xml::parse(&xml).unwrap();
     let suite = &root.children[0];
-    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("26"), Some("0")), "{xml}");
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("27"), Some("0")), "{xml}");
     let props = suite.children.iter().find(|c| c.name == "properties").unwrap();
     let prop = |name: &str| props.children.iter().find(|p| p.attr("name") == Some(name)).and_then(|p| p.attr("value"));
     assert_eq!(prop("webhook_url"), Some(webhook_url.as_str()));
@@ -631,6 +631,69 @@ fn an_unreachable_plain_webhook_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(case(&report, "delivery")["result"], "fail");
-    assert_eq!(with_result(&report, "skip").len(), 29 - LEFT_OUT.len() - 1, "{report:#}");
+    assert_eq!(with_result(&report, "skip").len(), 30 - LEFT_OUT.len() - 1, "{report:#}");
     assert!(case(&report, "idempotent-retry")["detail"].as_str().unwrap().starts_with("not run: the webhook URL"));
+}
+
+#[test]
+fn a_receiver_on_a_released_v0_only_sdk_is_named_by_check_and_simulate() {
+    let receiver = start(Flaw::V0OnlyNode);
+    let sentence = "403 {\"error\":\"Unauthorized\"} to a correctly signed v1 delivery looks like a receiver on \
+                    @top-gg/sdk 3.1.6 (npm), which only checks the legacy Authorization header";
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let (code, report) =
+        check_plain(&receiver, &["--legacy-secret", LEGACY_SECRET, "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(with_result(&report, "fail").into_iter().collect::<Vec<_>>(), ["delivery", "not-v0-only"]);
+    let named = case(&report, "not-v0-only");
+    assert!(named["detail"].as_str().unwrap().starts_with(sentence), "{named:#}");
+    assert!(named["detail"].as_str().unwrap().contains("node-sdk"), "{named:#}");
+    assert_eq!(named["facts"]["sdk"], "topgg-sdk-node-3.1.6");
+    let delivery = case(&report, "delivery")["detail"].as_str().unwrap();
+    assert!(delivery.contains(sentence) && !delivery.contains("replay window"), "{delivery}");
+    // JUnit says what JSON and the exit code say.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let suite = &xml::parse(&xml).unwrap().children[0];
+    assert_eq!(suite.attr("failures"), Some("2"), "{xml}");
+    let failure = &suite.children.iter().find(|c| c.attr("name") == Some("not-v0-only")).unwrap().children[0];
+    assert_eq!(failure.name, "failure");
+    assert!(failure.attr("message").unwrap().starts_with(sentence));
+
+    // simulate names it too, in text and JSON, instead of blaming the replay window.
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET, "--retries", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("hint: {sentence}")), "{stdout}");
+    assert!(!stdout.contains("replay window"), "{stdout}");
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET])
+        .args(["--retries", "0"])
+        .output()
+        .unwrap();
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(line["hints"][0].as_str().unwrap().starts_with(sentence), "{line:#}");
+    assert_eq!(line["hints"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_403_blames_the_replay_window_only_for_a_stale_t() {
+    let receiver = start(Flaw::None);
+    let stale =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 600).to_string();
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET, "--retries", "0"])
+        .args(["--timestamp", &stale])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("hint: 403: t is 60") && stdout.contains(" s old, outside a 30 s replay window"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Authorization"), "{stdout}");
 }

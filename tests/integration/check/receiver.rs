@@ -59,6 +59,9 @@ pub enum Flaw {
     StatusWithoutReturn,
     /// Verifies the MAC but never looks at `t`.
     NoWindow,
+    /// Answers like @top-gg/sdk 3.1.6 on express: only `Authorization` is checked, and anything
+    /// else gets 403 `{"error":"Unauthorized"}` as JSON (protocol.md §8).
+    V0OnlyNode,
 }
 
 #[derive(Default)]
@@ -280,6 +283,12 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     };
     if flaw == Flaw::AcceptAnything {
         return (204, String::new());
+    }
+    if flaw == Flaw::V0OnlyNode {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, String::new()),
+            _ => (403, r#"{"error":"Unauthorized"}"#.into()),
+        };
     }
     let authorization = req.headers.get("authorization");
     if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
