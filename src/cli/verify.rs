@@ -44,6 +44,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     raw_body_fixes: Vec<RawBodyFix>,
     warnings: Vec<String>,
+    /// For a valid signature: what a refusal with a released v0-only SDK's answer means.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    if_refused: Option<String>,
     secret_fingerprint: String,
     secret_masked: String,
     /// Where the secret came from (`--secret-file s.txt`, `TOPGG_WEBHOOK_SECRET`, …).
@@ -177,9 +180,10 @@ fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -
                 .into(),
         );
     }
+    let valid = d.is_valid();
     Report {
         source: item.source,
-        valid: d.is_valid(),
+        valid,
         reason: d.reason.code(),
         detail: d.detail,
         timestamp,
@@ -199,6 +203,7 @@ fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -
             Vec::new()
         },
         warnings,
+        if_refused: valid.then(crate::protocol::legacy_sdk::if_refused_note),
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
         secret_source: source.to_string(),
@@ -324,6 +329,9 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     }
     for warning in &r.warnings {
         writeln!(w, "  {} {warning}", style::warn("warning   "))?;
+    }
+    if let Some(note) = &r.if_refused {
+        writeln!(w, "  {:<10} {note}", "if refused")?;
     }
     Ok(())
 }

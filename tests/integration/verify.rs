@@ -435,3 +435,32 @@ fn php_output_is_not_called_json_stringify() {
     assert!(text.contains("so the secret is right"), "{text}");
     assert!(!text.contains("JSON.stringify"), "{text}");
 }
+
+#[test]
+fn a_valid_signature_says_what_a_v0_only_refusal_of_it_means() {
+    let v = vectors().into_iter().find(|v| v.expect == "valid" && v.tolerance_s > 0).unwrap();
+    let args = ["--secret", &v.secret, "--signature", v.header.as_deref().unwrap(), "--body", "-"];
+    let out = cmd().arg("verify").args(args).args(["--now", &v.now.to_string()]).write_stdin(v.body.clone()).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", v.name);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().find(|l| l.trim_start().starts_with("if refused")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("403 {\"error\":\"Unauthorized\"} (@top-gg/sdk 3.1.6 (npm))"), "{line}");
+    assert!(line.contains("401 Unauthorized (text/plain) (topggpy 1.4.0 (PyPI))"), "{line}");
+    assert!(line.contains("only checks the legacy Authorization header"), "{line}");
+
+    let now = v.now.to_string();
+    let mut c = cmd();
+    c.args(["--json", "verify"]).args(args).args(["--now", &now]).write_stdin(v.body.clone());
+    let j = json_of(&c.output().unwrap().stdout);
+    assert!(j["if_refused"].as_str().unwrap().contains("@top-gg/sdk 3.1.6"), "{j:#}");
+
+    // An invalid one has no such note: its own reason explains the refusal.
+    let bad = vectors().into_iter().find(|v| v.expect == "invalid" && v.header.is_some()).unwrap();
+    let now = bad.now.to_string();
+    let mut c = cmd();
+    c.args(["--json", "verify", "--secret", &bad.secret, "--body", "-", "--now", &now]);
+    c.args(["--signature", bad.header.as_deref().unwrap()]).write_stdin(bad.body.clone());
+    let j = json_of(&c.output().unwrap().stdout);
+    assert_eq!(j["if_refused"], serde_json::Value::Null, "{j:#}");
+}

@@ -3,7 +3,7 @@
 //! protocol work is in `send::delivery`, the printing in [`render`].
 
 mod builtin;
-mod connection;
+pub(super) mod connection;
 mod lifecycle;
 mod load;
 mod payload;
