@@ -177,8 +177,7 @@ fn inspector_url(receiver: &Receiver) -> String {
 /// the queue every couple of milliseconds, so workers do not have to wake it for every line and
 /// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
 fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
-    let stdout = std::io::stdout();
-    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut w = BufWriter::with_capacity(64 * 1024, output::color::stdout());
     'idle: while let Ok(mut next) = queue.recv() {
         loop {
             loop {

@@ -20,19 +20,19 @@ pub fn write_error(e: io::Error) -> Error {
     }
 }
 
-/// Runs `f` with a locked, buffered stdout and flushes it, mapping write errors with [`write_error`].
+/// Runs `f` with a locked, buffered stdout, coloured as decided for stdout, and flushes it,
+/// mapping write errors with [`write_error`].
 pub fn with_stdout<T>(f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> Result<T, Error> {
-    let stdout = io::stdout();
-    let mut w = io::BufWriter::new(stdout.lock());
+    let mut w = io::BufWriter::new(color::stdout());
     let v = f(&mut w).map_err(write_error)?;
     w.flush().map_err(write_error)?;
     Ok(v)
 }
 
-/// Writes one line to stderr (progress, banners, hints); failures to write there are ignored,
-/// since there is nowhere left to report them.
+/// Writes one line to stderr (progress, banners, hints), coloured as decided for stderr; failures
+/// to write there are ignored, since there is nowhere left to report them.
 pub fn note(line: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
+    let _ = writeln!(color::stderr(), "{line}");
 }
 
 /// `s` with the control characters a terminal would act on (ESC, BEL, the other C0 controls but
