@@ -158,7 +158,8 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
             "inspector {}  (the built-in receiver stays up: Ctrl-C stops it)",
             receiver.inspector_url()
         ));
-        super::interrupt::wait();
+        // Installed for the run (Config::stop), so a signal since that line is not lost.
+        super::interrupt::install().wait();
         receiver.shutdown();
     }
     if report.interrupted {
