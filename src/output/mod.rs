@@ -35,21 +35,6 @@ pub fn note(line: impl std::fmt::Display) {
     let _ = writeln!(color::stderr(), "{line}");
 }
 
-/// `s` with the control characters a terminal would act on (ESC, BEL, the other C0 controls but
-/// tab and newline, DEL, and the C1 range) written as `\u{1b}` escapes, for text a remote party
-/// chose, such as a receiver's answer.
-pub fn escape_controls(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Whether stdout is a terminal.
 pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
@@ -68,14 +53,4 @@ pub fn stdin_is_terminal() -> bool {
 /// Prints the one error line of a failed run to stderr: `error: <sentence>`.
 pub fn error_line(e: &Error) {
     note(format!("{} {e}", style::fail("error:")));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn controls_are_escaped_and_text_kept() {
-        assert_eq!(escape_controls("a\x1b[31mb\x07\u{9b}c\r\nd\te é"), "a\\u{1b}[31mb\\u{7}\\u{9b}c\\u{d}\nd\te é");
-    }
 }
