@@ -118,7 +118,7 @@ impl Settings {
             body,
             trace: self.trace(),
             auth: Auth::Signed {
-                signer: crate::send::delivery::Signer::new(secret.clone()),
+                signer: crate::protocol::signature::Signer::new(secret.clone()),
                 timestamp: self.timestamp,
             },
             extra_headers: self.headers.clone(),
