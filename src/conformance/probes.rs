@@ -22,7 +22,8 @@ impl Runner<'_, '_> {
     /// one already sent) and names the ones accepted.
     pub(super) fn probe_refusal(&mut self) -> Findings {
         let secret = self.webhook_secret.clone();
-        let integration = self.cfg.integration_secret.clone();
+        // A plain webhook's run has no integration secret to try (the one in the config is unused).
+        let integration = self.cfg.webhook.is_none().then(|| self.cfg.integration_secret.clone());
         let reference = vote_value();
         let mut rendered = vec![encode_body(&reference)];
         let mut probes = Vec::new();
@@ -37,7 +38,7 @@ impl Runner<'_, '_> {
             }
             let value = vote_value();
             let body = encode_body(&value);
-            let Some(signature) = mistake.signature(&value, &body, &secret, Some(&integration), now_unix()) else {
+            let Some(signature) = mistake.signature(&value, &body, &secret, integration.as_ref(), now_unix()) else {
                 continue;
             };
             let headers = self.headers(Some(signature));

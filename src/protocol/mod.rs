@@ -7,6 +7,7 @@ pub mod capture;
 pub mod diagnose;
 pub mod generate;
 pub mod handshake;
+pub mod legacy_sdk;
 pub mod payload;
 pub mod probes;
 pub mod reserialize;

@@ -15,6 +15,7 @@ mod readme;
 mod receiver_limits;
 mod secrets;
 mod serve;
+mod signals;
 mod simulate;
 mod simulate_answers;
 mod usability;

@@ -3,7 +3,7 @@
 //! protocol work is in `send::delivery`, the printing in [`render`].
 
 mod builtin;
-mod connection;
+pub(super) mod connection;
 mod diagnose;
 mod lifecycle;
 mod load;
@@ -119,7 +119,7 @@ impl Settings {
             body,
             trace: self.trace(),
             auth: Auth::Signed {
-                signer: crate::send::delivery::Signer::new(secret.clone()),
+                signer: crate::protocol::signature::Signer::new(secret.clone()),
                 timestamp: self.timestamp,
             },
             extra_headers: self.headers.clone(),

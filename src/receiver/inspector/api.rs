@@ -1,9 +1,8 @@
 //! The inspector API's JSON, as pure functions over history entries: the list query, a list item,
-//! and the detail of one request. No I/O: the caller looks up entries and secrets.
+//! the detail of one request and the connections. No I/O: the caller looks up entries and secrets.
 //!
 //! Shapes (documented in the README too):
-//! - list item: `{id, time, method, path, type, connection, verdict, detail, status, latency_ms,
-//!   retry, replay_of, forwarded: {url, status, latency_ms, error} | null}`;
+//! - list item: the record's one JSON form ([`Record::to_json`]);
 //! - detail: a list item plus `headers` (`[[name, value]]`), `signature` (`{header, t, signed_at,
 //!   age_at_arrival_s, v1}` or null), `verification` (`{valid, reason, detail, hints: [{code,
 //!   explanation, rejected_by}], secret: {kind, masked, fingerprint} | null, note}`), `payload`
@@ -15,13 +14,14 @@
 
 use serde_json::{Value, json};
 
-use crate::protocol::capture::Capture;
+use crate::protocol::capture::{Capture, Curl};
 use crate::protocol::diagnose::replace_bytes;
 use crate::protocol::handshake;
 use crate::protocol::payload;
-use crate::protocol::secret::Secret;
+use crate::protocol::secret::{Redactor, Secret};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
-use crate::receiver::history::{Forwarded, HistoryEntry, HistoryQuery};
+use crate::receiver::record::{Forwarded, Record};
+use crate::receiver::store::{Connection, HistoryQuery};
 
 /// The most items one page of the list may ask for.
 pub const MAX_LIMIT: usize = 500;
@@ -98,28 +98,29 @@ pub fn rfc3339(unix: i64) -> String {
     s.trim_end_matches(" UTC").replacen(' ', "T", 1) + "Z"
 }
 
-/// One request in the list (and in each server-sent event).
-pub fn list_item(e: &HistoryEntry) -> Value {
-    json!({
-        "id": e.id,
-        "time": crate::protocol::time::format_topgg(i128::from(e.time_unix_nanos)),
-        "method": e.method,
-        "path": e.path,
-        "type": e.event,
-        "connection": e.connection,
-        "verdict": e.verdict,
-        "detail": e.detail,
-        "status": e.status,
-        "latency_ms": e.latency_us as f64 / 1000.0,
-        "retry": e.retry,
-        "replay_of": e.replay_of,
-        "forwarded": e.forwarded.as_ref().map(|f| json!({
-            "url": f.url,
-            "status": f.status,
-            "latency_ms": f.latency_us as f64 / 1000.0,
-            "error": f.error,
-        })),
-    })
+/// One request in the list (and in each server-sent event): the record's one JSON form.
+pub fn list_item(e: &Record) -> Value {
+    serde_json::from_str(&e.to_json()).unwrap_or(Value::Null)
+}
+
+/// `{"connections": [{connection_id, webhook_url, webhook_secret_fingerprint, webhook_secret
+/// (masked unless shown), project, user, created_at}]}`.
+pub fn connections_json(connections: &[Connection], base_url: &str, show_secrets: bool) -> Value {
+    let list: Vec<Value> = connections
+        .iter()
+        .map(|c| {
+            json!({
+                "connection_id": c.connection_id,
+                "webhook_url": format!("{base_url}/webhooks/{}", c.connection_id),
+                "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
+                "webhook_secret": if show_secrets { c.webhook_secret.expose().to_string() } else { c.webhook_secret.masked() },
+                "project": c.project,
+                "user": c.user,
+                "created_at": crate::protocol::time::format_utc(c.created_at),
+            })
+        })
+        .collect();
+    json!({ "connections": list })
 }
 
 /// What the detail needs besides the entry: the secret that should have signed it.
@@ -138,10 +139,10 @@ pub struct DetailContext {
 }
 
 /// The full detail of one request (`GET /_/api/requests/{id}`).
-pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
+pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
     let mut out = list_item(e);
     let capture = e.request.as_deref().and_then(|raw| Capture::parse(raw).ok());
-    let arrival = e.time_unix_nanos.div_euclid(1_000_000_000);
+    let arrival = e.time_unix_nanos.div_euclid(1_000_000_000) as i64;
     let obj = out.as_object_mut().expect("list_item is an object");
     let Some(c) = capture else {
         obj.insert("headers".into(), json!([]));
@@ -149,7 +150,8 @@ pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
         return out;
     };
     let secrets = capture_secrets(&c);
-    let shown = |v: &str| if ctx.show_secrets { v.to_string() } else { redact_text(v, &secrets) };
+    let redact = Redactor::for_values(&secrets, ctx.show_secrets);
+    let shown = |v: &str| redact.header(v);
     let headers: Vec<Value> = c
         .headers
         .iter()
@@ -232,7 +234,7 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
     };
     let is_json = text.is_some();
     let text = text.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let text = if show { text } else { redact_text(&text, secrets) };
+    let text = Redactor::for_values(secrets, show).body(&text);
     json!({ "text": text, "json": is_json, "bytes": body.len() })
 }
 
@@ -266,10 +268,6 @@ pub fn body_secrets(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn redact_text(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), &Secret::new(s.clone()).masked()))
-}
-
 /// The raw `.http` bytes with the secrets of [`capture_secrets`] masked unless shown.
 pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     if show {
@@ -286,33 +284,25 @@ pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
 
 /// The request as a `curl` command against this receiver, single-quoted for a POSIX shell.
 pub fn curl(c: &Capture, base_url: &str, secrets: &[String], show: bool) -> String {
-    let mut cmd = format!("curl -X {} {}", c.method, sh_quote(&format!("{base_url}{}", c.path)));
-    for (n, v) in &c.headers {
-        let skip = ["host", "content-length", "connection", "transfer-encoding", "expect"];
-        if skip.iter().any(|s| n.eq_ignore_ascii_case(s)) {
-            continue;
-        }
-        let v = if show { v.clone() } else { redact_text(v, secrets) };
-        cmd.push_str(&format!(" -H {}", sh_quote(&format!("{n}: {v}"))));
-    }
-    if !c.body.is_empty() {
-        let body = String::from_utf8_lossy(&c.body);
-        let body = if show { body.into_owned() } else { redact_text(&body, secrets) };
-        cmd.push_str(&format!(" --data-binary {}", sh_quote(&body)));
-    }
-    cmd
-}
-
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    let redact = Redactor::for_values(secrets, show);
+    let skip = ["host", "content-length", "connection", "transfer-encoding", "expect"];
+    let headers: Vec<(String, String)> = c
+        .headers
+        .iter()
+        .filter(|(n, _)| !skip.iter().any(|s| n.eq_ignore_ascii_case(s)))
+        .map(|(n, v)| (n.clone(), redact.header(v)))
+        .collect();
+    let body = redact.body(&String::from_utf8_lossy(&c.body));
+    let url = format!("{base_url}{}", c.path);
+    Curl { options: "", method: &c.method, url: &url, headers: &headers, body: &body, multiline: false }.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(raw: &[u8]) -> HistoryEntry {
-        HistoryEntry {
+    fn entry(raw: &[u8]) -> Record {
+        Record {
             id: 7,
             time_unix_nanos: 1_700_000_010_000_000_000,
             method: "POST".into(),

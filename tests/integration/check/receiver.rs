@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{INTEGRATION_SECRET, LEGACY_SECRET};
+use super::{INTEGRATION_SECRET, LEGACY_SECRET, WEBHOOK_SECRET};
 
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -64,11 +64,24 @@ pub enum Flaw {
     /// Holds its answer to a verified event of an unknown type until [`Receiver::release`] (at
     /// most 10 s), so a test can look at what `check` printed while a case is still running.
     HoldUnknownEvent,
+    /// Splits x-topgg-signature on `.` (as if it were `t.v1`): refuses every genuine delivery.
+    SplitOnDot,
+    /// Only checks that x-topgg-signature is present.
+    PresenceOnly,
+    /// Sets 403 on a bad signature without returning, and acknowledges anyway (Express's
+    /// `res.status(403)` followed by `res.sendStatus(200)`).
+    StatusWithoutReturn,
+    /// Verifies the MAC but never looks at `t`.
+    NoWindow,
+    /// Answers like @top-gg/sdk 3.1.6 on express: only `Authorization` is checked, and anything
+    /// else gets 403 `{"error":"Unauthorized"}` as JSON (protocol.md §8).
+    V0OnlyNode,
 }
 
 #[derive(Default)]
 pub struct State {
     connections: HashMap<String, String>,
+    plain: String,
     seen_votes: HashSet<String>,
     pub requests: usize,
     /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
@@ -94,6 +107,11 @@ impl Receiver {
         format!("http://127.0.0.1:{}/config", self.port)
     }
 
+    /// The plain webhook every receiver also has: `/webhooks/plain`, signed with [`WEBHOOK_SECRET`].
+    pub fn webhook_url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhooks/plain", self.port)
+    }
+
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections.len()
     }
@@ -109,6 +127,9 @@ pub fn start(flaw: Flaw) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let state = Arc::new(Mutex::new(State::default()));
+    // A webhook made in the dashboard: no handshake, a secret known in advance. Not counted by
+    // `connections()`, which tracks what the suite's handshake made.
+    state.lock().unwrap().plain = WEBHOOK_SECRET.to_string();
     let shared = Arc::clone(&state);
     // The accept loop lives until the test binary exits; each connection gets its own thread so
     // a slow answer does not hold up the others.
@@ -176,11 +197,12 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
 /// Protocol §3 verification, written independently of the crate: 401 missing, 400 malformed,
 /// 403 out of the 30 s window, 401 mismatch.
 fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16> {
-    verify_at(secret, header, body, 1)
+    verify_at(secret, header, body, true, 1)
 }
 
-/// [`verify`] with the clock in `unit`s of a second (1000: milliseconds, as `Date.now()`).
-fn verify_at(secret: &str, header: Option<&String>, body: &[u8], unit: i64) -> Result<(), u16> {
+/// [`verify`], checking the window only with `window`, against a clock in `unit`s of a second
+/// (1000: milliseconds, as `Date.now()`).
+fn verify_at(secret: &str, header: Option<&String>, body: &[u8], window: bool, unit: i64) -> Result<(), u16> {
     let header = header.ok_or(401u16)?;
     let (mut t, mut v1) = (None, None);
     for pair in header.split(',') {
@@ -197,7 +219,7 @@ fn verify_at(secret: &str, header: Option<&String>, body: &[u8], unit: i64) -> R
     }
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 * unit / 1000;
-    if (now - ts).abs() > 30 * unit {
+    if window && (now - ts).abs() > 30 * unit {
         return Err(403);
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -293,9 +315,18 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         };
     }
     let Some(id) = req.path.strip_prefix("/webhooks/") else { return (404, String::new()) };
-    let Some(secret) = state.lock().unwrap().connections.get(id).cloned() else { return (404, String::new()) };
+    let secret = if id == "plain" { Some(state.lock().unwrap().plain.clone()) } else { None };
+    let Some(secret) = secret.or_else(|| state.lock().unwrap().connections.get(id).cloned()) else {
+        return (404, String::new());
+    };
     if flaw == Flaw::AcceptAnything {
         return (204, String::new());
+    }
+    if flaw == Flaw::V0OnlyNode {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, String::new()),
+            _ => (403, r#"{"error":"Unauthorized"}"#.into()),
+        };
     }
     let authorization = req.headers.get("authorization");
     if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
@@ -319,6 +350,24 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     }
     if !req.headers.contains_key("x-topgg-trace") {
         return (401, String::new());
+    }
+    match flaw {
+        Flaw::SplitOnDot => {
+            // `t.v1`: a genuine header has no dot, so this never finds two parts.
+            let parts: Vec<&str> = sig.map(|h| h.split('.').collect()).unwrap_or_default();
+            if parts.len() != 2 {
+                return (400, String::new());
+            }
+        }
+        Flaw::PresenceOnly => return if sig.is_some() { (204, String::new()) } else { (401, String::new()) },
+        Flaw::StatusWithoutReturn => {
+            return match verify(&secret, sig, &req.body) {
+                Err(401) if sig.is_none() => (401, String::new()),
+                // `res.status(403)` without `return`: the handler goes on and acknowledges.
+                _ => (200, String::new()),
+            };
+        }
+        _ => {}
     }
     if flaw == Flaw::DedupBeforeVerify {
         let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -355,7 +404,7 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         _ => req.body.clone(),
     };
     let unit = if flaw == Flaw::MillisecondClock { 1000 } else { 1 };
-    if let Err(code) = verify_at(&key, sig, &signed_bytes, unit) {
+    if let Err(code) = verify_at(&key, sig, &signed_bytes, flaw != Flaw::NoWindow, unit) {
         return (code, String::new());
     }
     let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
