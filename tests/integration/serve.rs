@@ -1035,3 +1035,26 @@ fn an_empty_signature_header_is_401_missing_header() {
     let r = request(s.addr, "POST", "/webhooks/7", &headers, &vote_body("e7")).unwrap();
     assert_eq!((r.status, &r.json()["error"]), (401, &json!("missing-header")), "node and python treat it as missing");
 }
+
+/// A port in use stops serve with exit 2, and a secret generated for that run (never shown) is
+/// not kept; `--integration-secret-file` reads the secret from a file.
+#[test]
+fn a_port_in_use_keeps_no_unseen_secret_and_the_secret_file_flag_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = serve_on_port(&port, dir.path(), &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("integration-secret").exists(), "a secret nobody saw was kept");
+    drop(taken);
+
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, "whs_from_a_file_0123456789\n").unwrap();
+    let mut s = start(dir.path(), &["--integration-secret-file", file.to_str().unwrap()]);
+    let fingerprint = hex::encode(&<Sha256 as sha2::Digest>::digest(b"whs_from_a_file_0123456789")[..4]);
+    assert_eq!(s.ready["integration_secret_fingerprint"], fingerprint.as_str(), "{}", s.ready);
+    let body = create_body("77", "whs_w");
+    assert_eq!(post_signed(s.addr, "/integration", "whs_from_a_file_0123456789", &body).status, 200);
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+}
