@@ -541,7 +541,10 @@ fn replay_resends_verbatim_or_resigned() {
     std::fs::write(&file, capture).unwrap();
     let f = file.to_str().unwrap();
     let out = simulate(&["replay", f, "--url", &s.base, "--verbatim", "--retries", "0"]);
-    assert_eq!(out.status.code(), Some(1), "a correct receiver refuses it");
+    // Signed at t=1000, long outside the window: the refusal is what a correct receiver does,
+    // so it is the pass (exit 0), and said so.
+    assert_eq!(out.status.code(), Some(0), "a correct receiver refuses it: {}", stderr(&out));
+    assert!(stderr(&out).contains("refused, as it must be"), "{}", stderr(&out));
     let out = simulate(&["replay", f, "--url", &s.base, "--resign", "--secret", SECRET]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let seen = s.seen();
@@ -736,7 +739,8 @@ fn a_verbatim_replay_that_is_acknowledged_is_flagged() {
     let file = dir.path().join("r.http");
     std::fs::write(&file, "POST /w HTTP/1.1\r\nx-topgg-signature: t=1,v1=00\r\n\r\n{}").unwrap();
     let out = simulate(&["replay", file.to_str().unwrap(), "--url", &s.base, "--verbatim"]);
-    assert_eq!(out.status.code(), Some(0));
+    // Signed at t=1: acknowledging it is the receiver's failure, the negative verdict (exit 1).
+    assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("acknowledged a verbatim replay"), "{}", stderr(&out));
     assert_eq!(s.seen()[0].body, b"{}");
 }

@@ -261,6 +261,24 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
         send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
+        // Outside the window the expected answer is a refusal: that is the pass, and an
+        // acknowledgement the failure (exit 1), whatever the statuses alone would say.
+        let stale = age.filter(|age| age.abs() > DEFAULT_TOLERANCE_SECS as i64);
+        if let Some(age) = stale
+            && !s.dry_run
+            && !tally.unreachable()
+        {
+            if tally.acknowledged == 0 {
+                output::note(format!(
+                    "refused, as it must be: the capture was signed {age} s ago, outside Top.gg's {} s window, \
+                     so the receiver's replay window works",
+                    DEFAULT_TOLERANCE_SECS
+                ));
+                return Ok(Outcome::Success);
+            }
+            output::note(acknowledged_replay_note(Some(age)));
+            return Ok(Outcome::Negative);
+        }
         if tally.all_ok() && !s.dry_run {
             output::note(acknowledged_replay_note(age));
         } else if !s.json {
