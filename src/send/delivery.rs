@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 pub use super::failure::AttemptError;
 pub(crate) use super::target::describe_target;
 use super::target::host_port;
-pub use super::target::parse_url;
-pub use reqwest::Url;
+pub use super::target::{Url, parse_url};
 
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, Signer, TRACE_HEADER};
@@ -214,10 +213,14 @@ impl Client {
         if e.is_timeout() || chain.contains("timed out") {
             return AttemptError::Timeout { after: self.timeout, target: hostport };
         }
+        if let Some(tls) = super::tls::find_rustls_error(e) {
+            return AttemptError::Tls { target: hostport, reason: super::tls::advice(tls) };
+        }
         let lower = chain.to_ascii_lowercase();
-        let tls_words = ["certificate", "tls", "handshake", "invalidcontenttype", "corrupt message"];
+        // A TLS failure that is not rustls's own (the server hung up mid-handshake).
+        let tls_words = ["certificate", "tls", "handshake"];
         if url.scheme() == "https" && tls_words.iter().any(|w| lower.contains(w)) {
-            return AttemptError::Tls { target: hostport, reason: super::tls::advice(&lower, &root_cause(e)) };
+            return AttemptError::Tls { target: hostport, reason: super::tls::advice_without_type(&root_cause(e)) };
         }
         if e.is_connect() {
             let mut reason = root_cause(e);
