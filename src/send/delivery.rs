@@ -384,6 +384,13 @@ impl RetryPolicy {
         self.delays.get(i).or(self.delays.last()).copied().unwrap_or_default()
     }
 
+    /// The one step of the schedule, for a single delivery ([`deliver`]) and load mode alike:
+    /// after attempt `number` (1 for the first) ended with `result`, the wait before the next
+    /// attempt, or `None` when the delivery is over.
+    pub fn next_wait(&self, number: u32, result: &Result<Response, AttemptError>) -> Option<Duration> {
+        (number <= self.retries && self.wants_retry(result)).then(|| self.delay(number))
+    }
+
     /// Whether this result calls for another attempt: a timeout, a failed connection, a 5xx, and a
     /// 4xx only when asked.
     pub fn wants_retry(&self, result: &Result<Response, AttemptError>) -> bool {
@@ -481,12 +488,10 @@ pub fn deliver(
         let timestamp = matches!(delivery.auth, Auth::Signed { .. }).then_some(t);
         let attempt = Attempt { number, waited, timestamp, headers: req.headers, result };
         on_attempt(&attempt);
-        let again = number <= policy.retries && policy.wants_retry(&attempt.result);
+        let next = policy.next_wait(number, &attempt.result);
         attempts.push(attempt);
-        if !again || stop() {
-            break;
-        }
-        waited = policy.delay(number);
+        let Some(wait) = next.filter(|_| !stop()) else { break };
+        waited = wait;
         std::thread::sleep(waited);
         if stop() {
             break;

@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::delivery::{
-    AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, Url, deliver, describe_target,
-};
+use super::delivery::{AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, deliver};
 use super::direct::{self, AnswerReader, Progress};
+use super::target::{Url, describe_target, host_port};
 use crate::stop::Stop;
 
 /// What to run.
@@ -257,7 +256,8 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         let first_t = d.first_timestamp();
         let mut attempts = 0;
         let mut cut;
-        // The same schedule as delivery::deliver: fresh t per attempt, same body and trace.
+        // The schedule of delivery::deliver (RetryPolicy::next_wait): fresh t per attempt, same
+        // body and trace.
         let result = loop {
             attempts += 1;
             cut = false;
@@ -275,9 +275,11 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
                 }
             };
             sh.note(&res);
-            if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !sh.stop_retrying() {
+            if let Some(wait) = sh.config.policy.next_wait(attempts, &res)
+                && !sh.stop_retrying()
+            {
                 tokio::select! {
-                    () = tokio::time::sleep(sh.config.policy.delay(attempts)) => continue,
+                    () = tokio::time::sleep(wait) => continue,
                     _ = sh.stop.stopped() => {}
                 }
             }
@@ -289,10 +291,6 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     samples
-}
-
-fn host_port(url: &Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80))
 }
 
 async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
@@ -367,4 +365,99 @@ async fn exchange(
         }
     }
     Err(AttemptError::Closed { target: describe_target(url) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::delivery::{Auth, ClientOptions};
+    use std::io::{Read, Write};
+
+    /// A peer on 127.0.0.1:0 that answers its requests, in arrival order, with `statuses` (the last
+    /// one repeating), over kept-alive connections. Returns its URL.
+    fn scripted_peer(statuses: &'static [u16]) -> Url {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/webhook", listener.local_addr().unwrap())).unwrap();
+        let served = Arc::new(AtomicU64::new(0));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let served = served.clone();
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            match s.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < end + 4 + len {
+                            match s.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.drain(..end + 4 + len);
+                        let n = served.fetch_add(1, Ordering::SeqCst) as usize;
+                        let status = statuses[n.min(statuses.len() - 1)];
+                        let answer = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+                        if s.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn delivery(url: &Url) -> Delivery {
+        Delivery {
+            url: url.clone(),
+            body: b"{}".to_vec(),
+            trace: "t".into(),
+            auth: Auth::Legacy(crate::protocol::secret::Secret::new("s")),
+            extra_headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_delivery_and_load_mode_follow_the_same_retry_schedule() {
+        let quick =
+            |retries, retry_on_4xx| RetryPolicy { retries, delays: vec![Duration::from_millis(1)], retry_on_4xx };
+        // (answers in order, policy) -> (attempts, last status), the same for both engines.
+        let cases: [(&'static [u16], RetryPolicy, u32, u16); 5] = [
+            (&[503, 503, 204], quick(3, false), 3, 204),
+            (&[503], quick(2, false), 3, 503),
+            (&[401, 204], quick(3, false), 1, 401),
+            (&[401, 204], quick(3, true), 2, 204),
+            (&[204], RetryPolicy::none(), 1, 204),
+        ];
+        let client = Client::new(&ClientOptions { no_proxy: true, ..ClientOptions::default() }).unwrap();
+        for (answers, policy, attempts, status) in cases {
+            let url = scripted_peer(answers);
+            let report = deliver(&mut client.clone(), &delivery(&url), &policy, &mut |_| {}, &|| false);
+            let single: Vec<u16> = report.attempts.iter().map(|a| a.result.as_ref().unwrap().status).collect();
+            assert_eq!((single.len() as u32, *single.last().unwrap()), (attempts, status), "one delivery: {answers:?}");
+
+            let url = scripted_peer(answers);
+            let config = LoadConfig { count: 1, concurrency: 1, rate: None, duration: None, policy: policy.clone() };
+            let make: Arc<MakeDelivery> = Arc::new({
+                let url = url.clone();
+                move |_| delivery(&url)
+            });
+            let result = run(config, client.clone(), &url, make, Arc::new(AtomicU64::new(0)), Stop::new()).unwrap();
+            let sample = &result.samples[0];
+            assert_eq!((sample.attempts, sample.result.clone().unwrap()), (attempts, status), "load mode: {answers:?}");
+        }
+    }
 }
