@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub use super::failure::AttemptError;
 use super::target::{Url, describe_target, host_port};
+use crate::protocol::handshake::HandshakeCheck;
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
@@ -81,6 +82,18 @@ impl Response {
     /// The first header with this name, case-insensitive.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// This answer judged as a config URL's answer to `integration.create` (the rules are
+    /// [`crate::protocol::handshake`]'s, shared with `serve --forward-to`); an answer cut at
+    /// [`MAX_ANSWER`] fails.
+    pub fn judge_handshake(&self) -> HandshakeCheck {
+        crate::protocol::handshake::judge(
+            self.status,
+            self.header("content-type"),
+            &self.body,
+            self.truncated.then_some(MAX_ANSWER),
+        )
     }
 
     /// The status's reason phrase, e.g. `No Content`.
@@ -268,4 +281,22 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         out.replace_range(..1, &first.to_ascii_lowercase());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_handshake_answer_fails() {
+        let r = Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"webhook_url":"https://x.test/w/1","routes":["vote.create"]}"#.to_vec(),
+            truncated: true,
+            latency: Duration::ZERO,
+        };
+        let c = r.judge_handshake();
+        assert!(c.handshake.is_none() && c.problems[0].contains("reading stopped there"), "{c:?}");
+    }
 }

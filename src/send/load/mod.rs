@@ -2,7 +2,7 @@
 //! each with Top.gg's timeout and retry schedule. Nothing here prints; callers watch a counter.
 //!
 //! Plain `http://` targets run on event loops (one per CPU, up to C) over kept-alive sockets with
-//! the sans-IO HTTP of [`super::direct`]: blocking threads cost a context switch per request, and
+//! the sans-IO HTTP of [`conn`]: blocking threads cost a context switch per request, and
 //! the point of load mode is to measure the receiver, not the sender. Other targets (https, or a
 //! proxy configured) run on C threads through the reqwest [`Client`].
 
@@ -10,13 +10,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::delivery::{AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, deliver};
-use super::direct::{self, AnswerReader, Progress};
-use super::target::{Url, describe_target, host_port};
+pub mod conn;
+
+use super::target::{Url, host_port};
 use crate::stop::Stop;
+use conn::{AnswerReader, exchange};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -46,8 +47,8 @@ pub struct Sample {
     /// end. A receiver that stalls delays the deliveries queued behind it; measuring from the
     /// actual start would leave that wait out (coordinated omission).
     pub from_schedule: Option<Duration>,
-    /// Whether the last answer's body was longer than load mode reads (see [`direct::BODY_KEPT`]
-    /// and [`direct::BODY_READ_MAX`]).
+    /// Whether the last answer's body was longer than load mode reads (see [`conn::BODY_KEPT`]
+    /// and [`conn::BODY_READ_MAX`]).
     pub cut: bool,
 }
 
@@ -156,7 +157,7 @@ pub fn run(
     done: Arc<AtomicU64>,
     stop: Stop,
 ) -> Result<LoadResult, String> {
-    let direct = direct::eligible(url);
+    let direct = conn::eligible(url);
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if direct { cpus.min(config.concurrency).max(1) } else { config.concurrency.max(1) };
     let shared = Arc::new(Shared {
@@ -240,7 +241,7 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
 }
 
 async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
-    let mut conn: Option<TcpStream> = None;
+    let mut socket: Option<TcpStream> = None;
     let (mut out, mut reader, mut chunk) = (Vec::with_capacity(2048), AnswerReader::new(), vec![0; 16 * 1024]);
     let timeout = sh.client.timeout();
     let mut samples = Vec::new();
@@ -262,15 +263,15 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
             attempts += 1;
             cut = false;
             let req = d.request_at(first_t + started.elapsed().as_secs() as i64);
-            direct::encode(&req, &mut out);
-            let exchanged = exchange(&mut conn, &req.url, &out, &mut reader, &mut chunk);
+            conn::encode(&req, &mut out);
+            let exchanged = exchange(&mut socket, &req.url, &out, &mut reader, &mut chunk);
             let res = match tokio::time::timeout(timeout, exchanged).await {
                 Ok(r) => r.map(|a| {
                     cut = a.cut;
                     a.response
                 }),
                 Err(_) => {
-                    conn = None;
+                    socket = None;
                     Err(AttemptError::Timeout { after: timeout, target: host_port(&req.url) })
                 }
             };
@@ -291,80 +292,6 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         sh.done.fetch_add(1, Ordering::Relaxed);
     }
     samples
-}
-
-async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let port = url.port_or_known_default().unwrap_or(80);
-    let stream = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| AttemptError::Connect { target: describe_target(url), reason: crate::error::io_reason(&e) })?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
-}
-
-/// An answer as load mode keeps it: the response, and whether its body was cut
-/// (see [`direct::AnswerReader`]).
-struct Answer {
-    response: Response,
-    cut: bool,
-}
-
-/// Sends the encoded request `out` and reads one answer, skipping interim 1xx answers. A
-/// kept-alive socket the server closed meanwhile gets one retry on a fresh socket, as browsers do.
-async fn exchange(
-    conn: &mut Option<TcpStream>,
-    url: &Url,
-    out: &[u8],
-    reader: &mut AnswerReader,
-    chunk: &mut [u8],
-) -> Result<Answer, AttemptError> {
-    let failed = |what: &str, e: &std::io::Error| {
-        AttemptError::Other(format!("{what} {} failed: {}", describe_target(url), crate::error::io_reason(e)))
-    };
-    'fresh: for fresh in [false, true] {
-        let reused = conn.is_some() && !fresh;
-        let mut stream = match conn.take() {
-            Some(s) if !fresh => s,
-            _ => connect(url).await?,
-        };
-        let started = Instant::now();
-        if let Err(e) = stream.write_all(out).await {
-            if reused {
-                continue 'fresh;
-            }
-            return Err(failed("sending to", &e));
-        }
-        reader.reset();
-        loop {
-            let n = match stream.read(chunk).await {
-                Ok(n) => n,
-                Err(_) if reused && reader.untouched() => continue 'fresh,
-                Err(e) => return Err(failed("reading the answer from", &e)),
-            };
-            if n == 0 && reused && reader.untouched() {
-                continue 'fresh;
-            }
-            match reader.push(&chunk[..n], n == 0) {
-                Progress::Incomplete => {}
-                Progress::Done(p) => {
-                    if p.keep_alive {
-                        *conn = Some(stream);
-                    }
-                    let response = Response {
-                        status: p.status,
-                        headers: p.headers,
-                        body: p.body,
-                        truncated: p.cut,
-                        latency: started.elapsed(),
-                    };
-                    return Ok(Answer { response, cut: p.cut });
-                }
-                Progress::Invalid(e) => return Err(AttemptError::Other(format!("{} {e}", describe_target(url)))),
-            }
-        }
-    }
-    Err(AttemptError::Closed { target: describe_target(url) })
 }
 
 #[cfg(test)]
