@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;verify' {
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file: one line; a trailing newline is stripped')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The x-topgg-signature header value, e.g. ''t=1770598034,v1=19d8…''. Use with --body')
             [CompletionResult]::new('--body', '--body', [CompletionResultType]::ParameterName, 'The raw body the signature covers: a file, or - for stdin. Use with --signature')
             [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files')
@@ -329,7 +331,11 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             break
         }
         'topgg-int;check' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver''s config URL. Without it, the built-in reference receiver is checked')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The receiver''s config URL. Without it (and without --webhook-url or --from), the built-in reference receiver is checked')
+            [CompletionResult]::new('--webhook-url', '--webhook-url', [CompletionResultType]::ParameterName, 'A plain webhook''s URL, as made in the project dashboard (no config URL, no handshake): runs every case that needs no handshake, signed with the webhook secret')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file: one line; a trailing newline is stripped')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take a plain webhook''s URL and secret from a file written by `simulate create --save`')
             [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
             [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results')

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;verify'= {
             cand --secret 'The webhook secret (whs_…) that signs deliveries. Never printed in full'
             cand --secret-file 'Read the webhook secret from a file: one line; a trailing newline is stripped'
+            cand --integration-secret 'Secret that signs requests to the config URL'
+            cand --integration-secret-file 'Read the integration secret from a file: one line; a trailing newline is stripped'
             cand --signature 'The x-topgg-signature header value, e.g. ''t=1770598034,v1=19d8…''. Use with --body'
             cand --body 'The raw body the signature covers: a file, or - for stdin. Use with --signature'
             cand --request 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files'
@@ -307,7 +309,11 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;simulate;help;help'= {
         }
         &'topgg-int;check'= {
-            cand --url 'The receiver''s config URL. Without it, the built-in reference receiver is checked'
+            cand --url 'The receiver''s config URL. Without it (and without --webhook-url or --from), the built-in reference receiver is checked'
+            cand --webhook-url 'A plain webhook''s URL, as made in the project dashboard (no config URL, no handshake): runs every case that needs no handshake, signed with the webhook secret'
+            cand --secret 'The webhook secret (whs_…) that signs deliveries. Never printed in full'
+            cand --secret-file 'Read the webhook secret from a file: one line; a trailing newline is stripped'
+            cand --from 'Take a plain webhook''s URL and secret from a file written by `simulate create --save`'
             cand --integration-secret 'Secret that signs requests to the config URL'
             cand --integration-secret-file 'Read the integration secret from a file: one line; a trailing newline is stripped'
             cand --junit 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results'

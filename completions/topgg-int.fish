@@ -40,6 +40,8 @@ complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "completions" -d
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l integration-secret -d 'Secret that signs requests to the config URL' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l signature -d 'The x-topgg-signature header value, e.g. \'t=1770598034,v1=19d8…\'. Use with --body' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l body -d 'The raw body the signature covers: a file, or - for stdin. Use with --signature' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l request -d 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files' -r -F
@@ -269,7 +271,11 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "flow" -d 'The whole lifecycle: create, webhook.test, vote.create, delete'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Send a captured .http request again, verbatim or re-signed'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it, the built-in reference receiver is checked' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it (and without --webhook-url or --from), the built-in reference receiver is checked' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l webhook-url -d 'A plain webhook\'s URL, as made in the project dashboard (no config URL, no handshake): runs every case that needs no handshake, signed with the webhook secret' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l from -d 'Take a plain webhook\'s URL and secret from a file written by `simulate create --save`' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results' -r -F

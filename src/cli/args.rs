@@ -95,6 +95,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
 
+    #[command(flatten)]
+    pub integration: IntegrationSecretArgs,
+
     /// The x-topgg-signature header value, e.g. 't=1770598034,v1=19d8…'. Use with --body.
     #[arg(long, value_name = "HEADER", requires = "body", conflicts_with = "request")]
     pub signature: Option<String>,
@@ -512,9 +515,22 @@ pub struct ReplayArgs {
 /// `topgg-int check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The receiver's config URL. Without it, the built-in reference receiver is checked.
+    /// The receiver's config URL. Without it (and without --webhook-url or --from), the built-in
+    /// reference receiver is checked.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+
+    /// A plain webhook's URL, as made in the project dashboard (no config URL, no handshake):
+    /// runs every case that needs no handshake, signed with the webhook secret.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["url", "inspect"])]
+    pub webhook_url: Option<String>,
+
+    #[command(flatten)]
+    pub secret: WebhookSecretArgs,
+
+    /// Take a plain webhook's URL and secret from a file written by `simulate create --save`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "inspect"])]
+    pub from: Option<PathBuf>,
 
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,

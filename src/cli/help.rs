@@ -106,10 +106,14 @@ Exit codes:
 pub const CHECK_HELP: &str = "\
 Cases are required (a failure fails the run), recommended (a warning; --strict makes them
 required) or info; --list shows them all. The run makes its own connection and always deletes it.
+A plain webhook (made in the project dashboard: a URL and a whs_ secret, no config URL) is checked
+with --webhook-url and the webhook secret, as `simulate vote` takes it; the cases that need a
+handshake (handshake, config-rejects-bad-signature, delete) are left out.
 
 Examples:
   topgg-int check                     # checks the built-in reference receiver
   topgg-int check --url https://staging.example.com/topgg --integration-secret-file secret.txt
+  topgg-int check --webhook-url https://bot.example.com/topgg --secret-file whs.txt --junit check.xml
   topgg-int check --url \"$CONFIG_URL\" --strict --junit check.xml   # CI shows the XML as tests
   topgg-int check --url \"$CONFIG_URL\" --only handshake,delivery --timeout 2
 

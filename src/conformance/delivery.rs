@@ -8,6 +8,7 @@ use super::cases::Verdict;
 use super::http::Answer;
 use super::runner::{Headers, Outcome, Runner, describe, result_fact, without_prefix};
 use crate::protocol::generate;
+use crate::protocol::legacy_sdk::{self, LegacySdk};
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::now_unix;
 
@@ -19,29 +20,90 @@ impl Runner<'_, '_> {
         let mut parts = Vec::new();
         let mut facts = Map::new();
         let mut ok = true;
+        let (mut answered, mut first_failure) = (false, None);
         for (name, value) in [("webhook.test", event_value(&generate::webhook_test())), ("vote.create", vote_value())] {
             let body = encode_body(&value);
             let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
             let result = self.deliver("delivery", &headers, body);
             let accepted = result.as_ref().is_ok_and(Answer::is_success);
+            if let Ok(a) = &result
+                && self.server_header.is_none()
+                && self.cfg.webhook.is_some()
+            {
+                // No config URL to ask: a plain webhook's Server header is its deliveries'.
+                self.server_header = a.header("server").map(str::to_string);
+            }
+            match &result {
+                Ok(_) => answered = true,
+                Err(f) => {
+                    first_failure.get_or_insert_with(|| f.message.clone());
+                }
+            }
             ok &= accepted;
             if name == "vote.create" {
                 self.vote_accepted = accepted;
+                self.vote_refusal = result.as_ref().ok().filter(|a| !a.is_success()).cloned();
             }
             facts.insert(name.into(), result_fact(&result));
             parts.push(format!("{name} {}", describe(&result)));
         }
         let mut detail = parts.join(", ");
+        if self.cfg.webhook.is_some()
+            && !answered
+            && let Some(why) = first_failure
+        {
+            // Not one answer from a plain webhook: unreachable, as a silent config URL is (exit 3).
+            self.unreachable = Some(why);
+            return (Verdict::Fail, detail, facts);
+        }
         if !ok {
             detail.push_str(&self.diagnose_refusal());
         }
         (if ok { Verdict::Pass } else { Verdict::Fail }, detail, facts)
     }
 
-    /// When valid deliveries are refused, tries the two receiver mistakes this suite can tell from
-    /// outside: verifying re-serialised JSON instead of the raw bytes, and an HMAC key without the
-    /// `whs_` prefix. Returns a clause for the delivery's detail, or nothing.
+    /// `not-v0-only`: computed from the vote.create `delivery` sent. A refusal that is the answer
+    /// of a released SDK that only checks `Authorization` fails with the sentence naming it.
+    pub(super) fn not_v0_only(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let mut facts = Map::new();
+        let Some(refusal) = self.vote_refusal.clone() else {
+            facts.insert("sdk".into(), serde_json::Value::Null);
+            return if self.vote_accepted {
+                (Verdict::Pass, "the signed vote.create was accepted".into(), facts)
+            } else {
+                (Verdict::Skip, "inconclusive: the signed vote.create got no answer (see delivery)".into(), facts)
+            };
+        };
+        let sdk = legacy_sdk::recognise(refusal.status, &refusal.headers, &refusal.body);
+        facts.insert("sdk".into(), json!(sdk.map(LegacySdk::code)));
+        match sdk {
+            Some(sdk) if sdk.certain() => (Verdict::Fail, sdk.explanation(), facts),
+            Some(sdk) => (
+                Verdict::Skip,
+                format!("inconclusive: {}; another secret gets the same answer", sdk.explanation()),
+                facts,
+            ),
+            None => (
+                Verdict::Pass,
+                format!("refused with {}, but not as a released v0-only SDK refuses it (see delivery)", refusal.status),
+                facts,
+            ),
+        }
+    }
+
+    /// When valid deliveries are refused, names a released v0-only SDK from its answer, or tries
+    /// the two receiver mistakes this suite can tell from outside: verifying re-serialised JSON
+    /// instead of the raw bytes, and an HMAC key without the `whs_` prefix. Returns a clause for
+    /// the delivery's detail, or nothing.
     pub(super) fn diagnose_refusal(&mut self) -> String {
+        if let Some(r) = &self.vote_refusal
+            && let Some(sdk) = legacy_sdk::recognise(r.status, &r.headers, &r.body).filter(|s| s.certain())
+        {
+            return format!("; {}", sdk.explanation());
+        }
         let secret = self.webhook_secret.clone();
         let value = vote_value();
         let compact = serde_json::to_vec(&value).unwrap_or_default();

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod diagnose;
 pub mod generate;
 pub mod handshake;
+pub mod legacy_sdk;
 pub mod payload;
 pub mod reserialize;
 pub mod secret;

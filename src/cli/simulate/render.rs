@@ -4,7 +4,7 @@
 //!
 //! `--json` prints one object per delivery on stdout (JSON Lines):
 //! `{"step", "url", "trace", "verdict": "acknowledged"|"rejected"|"unreachable", "status",
-//!   "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
+//!   "hints": [sentences explaining a refusal], "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
 //!   "error_kind", "response_headers", "response_body", "response_truncated"}], …step-specific fields}`.
 //! `response_truncated` is true when the body shown is not the whole answer: cut at 64 KiB here,
 //! or at 1 MiB when it was read ([`crate::send::delivery::MAX_ANSWER`]).
@@ -18,8 +18,10 @@ use crate::error::Result;
 use crate::output::escape::block_for_terminal;
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Curl;
+use crate::protocol::legacy_sdk;
 pub(crate) use crate::protocol::secret::Redactor;
-use crate::protocol::time::format_duration;
+use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
+use crate::protocol::time::{format_duration, now_unix};
 use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
 
 /// How much of a response body to show in the human form.
@@ -128,13 +130,40 @@ pub fn verdict(r: &Report) -> Result<()> {
                 resp.status,
                 resp.reason()
             )?;
-            match status_hint(resp.status) {
-                Some(hint) => writeln!(w, "  {} {hint}", style::dim("hint:")),
-                None => Ok(()),
+            for hint in refusal_hints(resp, r.last().timestamp, now_unix()) {
+                writeln!(w, "  {} {hint}", style::dim("hint:"))?;
             }
+            Ok(())
         }
         (Err(e), _) => writeln!(w, "  {} {e} ({tries})", style::fail("not delivered:")),
     })
+}
+
+/// What a refusal means: the answer of a released v0-only SDK to a v1 delivery (signed with `t`)
+/// is named as such; a 403 blames the replay window only when `t` is outside it; else the usual
+/// meaning of the status for a receiver like `topgg-int serve` (protocol.md §7).
+pub(crate) fn refusal_hints(resp: &Response, t: Option<i64>, now: i64) -> Vec<String> {
+    let Some(t) = t else { return status_hint(resp.status).map(String::from).into_iter().collect() };
+    let legacy = legacy_sdk::recognise(resp.status, &resp.headers, &resp.body);
+    if let Some(sdk) = legacy.filter(|s| s.certain()) {
+        return vec![sdk.explanation()];
+    }
+    let age = now - t;
+    let window = DEFAULT_TOLERANCE_SECS as i64;
+    let mut hints: Vec<String> = match resp.status {
+        403 if age.abs() > window => vec![format!(
+            "403: t is {} s {}, outside a {window} s replay window (check --timestamp and clocks)",
+            age.abs(),
+            if age > 0 { "old" } else { "ahead" }
+        )],
+        403 => vec![format!(
+            "403 with t {age} s old: not the replay window unless the receiver's clock is off by more than {window} s; \
+             the receiver refused it for a reason of its own (its body above may say)"
+        )],
+        status => status_hint(status).map(String::from).into_iter().collect(),
+    };
+    hints.extend(legacy.map(|sdk| format!("or: {}", sdk.explanation())));
+    hints
 }
 
 /// What a refusal from a receiver like `topgg-int serve` usually means (protocol.md §7).
@@ -209,6 +238,11 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
     m.insert("trace".into(), json!(r.trace));
     m.insert("verdict".into(), json!(verdict_code(r.verdict())));
     m.insert("status".into(), json!(r.response().map(|x| x.status)));
+    let hints = match &r.last().result {
+        Ok(resp) if !resp.is_success() => refusal_hints(resp, r.last().timestamp, now_unix()),
+        _ => Vec::new(),
+    };
+    m.insert("hints".into(), json!(hints));
     m.insert("elapsed_ms".into(), json!(millis(r.elapsed)));
     m.insert("attempts".into(), Value::Array(attempts));
     m

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{INTEGRATION_SECRET, LEGACY_SECRET};
+use super::{INTEGRATION_SECRET, LEGACY_SECRET, WEBHOOK_SECRET};
 
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -40,6 +40,9 @@ pub enum Flaw {
     /// Dies on a `v1` shorter than 64 characters: closes that connection unanswered and stops
     /// listening (node SDK).
     CrashOnShortMac,
+    /// Dies on the second request it reads, whatever it is (the first is the handshake): closes
+    /// it unanswered and stops listening.
+    DieOnSecondRequest,
     /// Reads every request head on the accept thread, one client at a time.
     SerialHead,
     /// Reads request bodies one at a time, under one lock.
@@ -50,11 +53,24 @@ pub enum Flaw {
     RequiresQuery,
     /// Accepts any request with the right legacy Authorization, signature or not.
     LegacyFirst,
+    /// Splits x-topgg-signature on `.` (as if it were `t.v1`): refuses every genuine delivery.
+    SplitOnDot,
+    /// Only checks that x-topgg-signature is present.
+    PresenceOnly,
+    /// Sets 403 on a bad signature without returning, and acknowledges anyway (Express's
+    /// `res.status(403)` followed by `res.sendStatus(200)`).
+    StatusWithoutReturn,
+    /// Verifies the MAC but never looks at `t`.
+    NoWindow,
+    /// Answers like @top-gg/sdk 3.1.6 on express: only `Authorization` is checked, and anything
+    /// else gets 403 `{"error":"Unauthorized"}` as JSON (protocol.md §8).
+    V0OnlyNode,
 }
 
 #[derive(Default)]
 pub struct State {
     connections: HashMap<String, String>,
+    plain: String,
     seen_votes: HashSet<String>,
     pub requests: usize,
     /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
@@ -74,6 +90,11 @@ impl Receiver {
         format!("http://127.0.0.1:{}/config", self.port)
     }
 
+    /// The plain webhook every receiver also has: `/webhooks/plain`, signed with [`WEBHOOK_SECRET`].
+    pub fn webhook_url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhooks/plain", self.port)
+    }
+
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections.len()
     }
@@ -83,6 +104,9 @@ pub fn start(flaw: Flaw) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let state = Arc::new(Mutex::new(State::default()));
+    // A webhook made in the dashboard: no handshake, a secret known in advance. Not counted by
+    // `connections()`, which tracks what the suite's handshake made.
+    state.lock().unwrap().plain = WEBHOOK_SECRET.to_string();
     let shared = Arc::clone(&state);
     // The accept loop lives until the test binary exits; each connection gets its own thread so
     // a slow answer does not hold up the others.
@@ -150,6 +174,10 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
 /// Protocol §3 verification, written independently of the crate: 401 missing, 400 malformed,
 /// 403 out of the 30 s window, 401 mismatch.
 fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16> {
+    verify_in(secret, header, body, true)
+}
+
+fn verify_in(secret: &str, header: Option<&String>, body: &[u8], window: bool) -> Result<(), u16> {
     let header = header.ok_or(401u16)?;
     let (mut t, mut v1) = (None, None);
     for pair in header.split(',') {
@@ -165,7 +193,7 @@ fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16>
         return Err(400);
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    if (now - ts).abs() > 30 {
+    if window && (now - ts).abs() > 30 {
         return Err(403);
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -184,14 +212,20 @@ fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>,
         read_body(&mut reader, head)
     };
     let Some(req) = req else { return };
-    {
+    let requests = {
         let mut state = state.lock().unwrap();
         if state.dead {
             return;
         }
         state.requests += 1;
-    }
-    if flaw == Flaw::CrashOnShortMac && short_mac(req.headers.get("x-topgg-signature")) {
+        state.requests
+    };
+    let dies = match flaw {
+        Flaw::CrashOnShortMac => short_mac(req.headers.get("x-topgg-signature")),
+        Flaw::DieOnSecondRequest => requests >= 2,
+        _ => false,
+    };
+    if dies {
         state.lock().unwrap().dead = true;
         // Wake the accept loop so that it sees the crash and drops the listener.
         let _ = TcpStream::connect(("127.0.0.1", port));
@@ -239,7 +273,10 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
             Some("integration.create") => {
                 let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
                 state.lock().unwrap().connections.insert(id.clone(), secret);
-                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
+                // The Host it was reached for, so that behind a proxy (`serve --forward-to`) the
+                // deliveries come back through the proxy.
+                let host = req.headers.get("host").cloned().unwrap_or_else(|| format!("127.0.0.1:{port}"));
+                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://{host}") };
                 let answer =
                     json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
                 (200, answer.to_string())
@@ -252,9 +289,18 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         };
     }
     let Some(id) = req.path.strip_prefix("/webhooks/") else { return (404, String::new()) };
-    let Some(secret) = state.lock().unwrap().connections.get(id).cloned() else { return (404, String::new()) };
+    let secret = if id == "plain" { Some(state.lock().unwrap().plain.clone()) } else { None };
+    let Some(secret) = secret.or_else(|| state.lock().unwrap().connections.get(id).cloned()) else {
+        return (404, String::new());
+    };
     if flaw == Flaw::AcceptAnything {
         return (204, String::new());
+    }
+    if flaw == Flaw::V0OnlyNode {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, String::new()),
+            _ => (403, r#"{"error":"Unauthorized"}"#.into()),
+        };
     }
     let authorization = req.headers.get("authorization");
     if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
@@ -278,6 +324,24 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     }
     if !req.headers.contains_key("x-topgg-trace") {
         return (401, String::new());
+    }
+    match flaw {
+        Flaw::SplitOnDot => {
+            // `t.v1`: a genuine header has no dot, so this never finds two parts.
+            let parts: Vec<&str> = sig.map(|h| h.split('.').collect()).unwrap_or_default();
+            if parts.len() != 2 {
+                return (400, String::new());
+            }
+        }
+        Flaw::PresenceOnly => return if sig.is_some() { (204, String::new()) } else { (401, String::new()) },
+        Flaw::StatusWithoutReturn => {
+            return match verify(&secret, sig, &req.body) {
+                Err(401) if sig.is_none() => (401, String::new()),
+                // `res.status(403)` without `return`: the handler goes on and acknowledges.
+                _ => (200, String::new()),
+            };
+        }
+        _ => {}
     }
     if flaw == Flaw::DedupBeforeVerify {
         let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -311,7 +375,7 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         }
         _ => req.body.clone(),
     };
-    if let Err(code) = verify(&key, sig, &signed_bytes) {
+    if let Err(code) = verify_in(&key, sig, &signed_bytes, flaw != Flaw::NoWindow) {
         return (code, String::new());
     }
     let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
