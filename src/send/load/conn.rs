@@ -17,7 +17,7 @@ use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::send::delivery::{AttemptError, Request, Response};
+use crate::send::client::{AttemptError, Request, Response};
 use crate::send::target::{Url, describe_target};
 
 /// Whether a URL can be sent to directly: plain http, and no proxy variable set.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use super::delivery::{AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, deliver};
+use super::client::{AttemptError, Client, Request, Response, Transport};
+use super::delivery::{Delivery, RetryPolicy, deliver};
 pub mod conn;
 
 use super::target::{Url, host_port};
