@@ -5,7 +5,7 @@
 mod builtin;
 pub(super) mod connection;
 mod lifecycle;
-mod load;
+mod load_mode;
 mod payload;
 mod render;
 mod send;

@@ -8,7 +8,7 @@ use super::connection;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::target::WebhookTarget;
-use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load, render, webhook_flags};
+use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load_mode, render, webhook_flags};
 use crate::cli::Context;
 use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
 use crate::cli::input::read_input;
@@ -135,8 +135,8 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     };
     if (count > 1 || a.duration.is_some()) && !s.dry_run {
         let plan =
-            load::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
-        return load::run(&s, &target, &built.value, &plan);
+            load_mode::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+        return load_mode::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {
         Delivery {
