@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address to bind')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one (the first line printed says which)')
             [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without either, one is generated and kept in the data dir')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
             [CompletionResult]::new('--public-url', '--public-url', [CompletionResultType]::ParameterName, 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address')
             [CompletionResult]::new('--routes', '--routes', [CompletionResultType]::ParameterName, 'Routes to subscribe to in the handshake answer')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where connections are stored (default: the platform''s data directory for topgg-int)')

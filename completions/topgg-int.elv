@@ -66,6 +66,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --bind 'Address to bind'
             cand --port 'Port to listen on; 0 picks a free one (the first line printed says which)'
             cand --integration-secret 'Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without either, one is generated and kept in the data dir'
+            cand --integration-secret-file 'Read the integration secret from a file: one line; a trailing newline is stripped'
             cand --public-url 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address'
             cand --routes 'Routes to subscribe to in the handshake answer'
             cand --data-dir 'Where connections are stored (default: the platform''s data directory for topgg-int)'

@@ -66,6 +66,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s V -l ver
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l bind -d 'Address to bind' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l port -d 'Port to listen on; 0 picks a free one (the first line printed says which)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret -d 'Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without either, one is generated and kept in the data dir' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l public-url -d 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 'Routes to subscribe to in the handshake answer' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F

@@ -159,6 +159,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
 
+    /// Read the integration secret from a file: one line; a trailing newline is stripped.
+    #[arg(long, value_name = "FILE", conflicts_with = "integration_secret")]
+    pub integration_secret_file: Option<PathBuf>,
+
     /// Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,

@@ -29,19 +29,19 @@ pub fn requested() -> bool {
     STOP.get().is_some_and(Stop::is_stopped)
 }
 
-/// Registers the handlers on a current-thread runtime here, then drives it on its own thread. If
-/// that cannot be done, the signals keep their default effect, which still ends the process.
+/// Registers the handlers on a current-thread runtime on a thread of its own, which then drives
+/// it; returns once they are registered. If any of that cannot be done, nothing is registered and
+/// the signals keep their default effect, which still ends the process.
 fn listen(stop: Stop) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else {
-        return;
-    };
-    let Some(mut signals) = ({
-        let _in_runtime = rt.enter();
-        Signals::register()
-    }) else {
-        return;
-    };
+    let (registered, ready) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        let signals = {
+            let _in_runtime = rt.enter();
+            Signals::register()
+        };
+        let Some(mut signals) = signals else { return };
+        let _ = registered.send(());
         rt.block_on(async move {
             while let Some(reason) = signals.next().await {
                 if !stop.cancel(reason) && reason == Reason::Interrupted {
@@ -51,7 +51,10 @@ fn listen(stop: Stop) {
             }
         })
     });
-    drop(spawned);
+    if spawned.is_ok() {
+        // Either the handlers are in place, or the thread gave up and dropped the sender.
+        let _ = ready.recv();
+    }
 }
 
 #[cfg(unix)]

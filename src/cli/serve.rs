@@ -41,12 +41,12 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             Error::input("no data directory: HOME (or APPDATA on Windows) is not set; pass --data-dir DIR")
         })?,
     };
-    // The flag, then TOPGG_INTEGRATION_SECRET, then the secret kept in the data dir.
-    let (integration_secret, generated) =
-        match SecretFlags::integration(args.integration_secret.as_deref(), None).resolve(None, ctx.json)? {
-            Some(r) => (r.secret, false),
-            None => store::load_or_create_integration_secret(&data_dir)?,
-        };
+    // The flag or its file, then TOPGG_INTEGRATION_SECRET, then the secret kept in the data dir.
+    let flags = SecretFlags::integration(args.integration_secret.as_deref(), args.integration_secret_file.as_deref());
+    let (integration_secret, generated) = match flags.resolve(None, ctx.json)? {
+        Some(r) => (r.secret, false),
+        None => store::load_or_create_integration_secret(&data_dir)?,
+    };
     let legacy_secret = match args.legacy_secret.as_deref() {
         Some(s) => Some(secrets::non_empty("legacy secret", "--legacy-secret", s)?),
         None => None,
@@ -104,7 +104,17 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             dropping.fetch_add(1, Ordering::Relaxed);
         }
     };
-    let receiver = Receiver::start(config, Box::new(log))?;
+    let receiver = match Receiver::start(config, Box::new(log)) {
+        Ok(r) => r,
+        Err(e) => {
+            // A secret generated for a run that never started was never shown: drop it, so the
+            // next start generates one and prints it, rather than keeping one nobody has seen.
+            if generated {
+                let _ = std::fs::remove_file(data_dir.join(store::SECRET_FILE));
+            }
+            return Err(e);
+        }
+    };
 
     let base = receiver.webhook_url("<connection_id>");
     if json {

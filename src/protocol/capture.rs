@@ -5,6 +5,8 @@
 //! endings. The body is kept byte for byte: signatures are over exact bytes. [`Curl`] is the one
 //! way a request is written as a shell command (`simulate --dry-run`, the inspector's copy).
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -274,7 +276,7 @@ impl TryFrom<CaptureJson> for Capture {
     fn try_from(j: CaptureJson) -> Result<Self, String> {
         let body = match (j.body, j.body_b64) {
             (Some(text), None) => text.into_bytes(),
-            (None, Some(b64)) => super::base64::decode(&b64).ok_or("body_b64 is not valid base64")?,
+            (None, Some(b64)) => BASE64.decode(&b64).map_err(|_| "body_b64 is not valid base64")?,
             (Some(_), Some(_)) => return Err("it has both body and body_b64; keep one".into()),
             (None, None) => return Err("it has neither body nor body_b64".into()),
         };
@@ -286,7 +288,7 @@ impl Serialize for Capture {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (body, body_b64) = match std::str::from_utf8(&self.body) {
             Ok(text) => (Some(text.to_string()), None),
-            Err(_) => (None, Some(super::base64::encode(&self.body))),
+            Err(_) => (None, Some(BASE64.encode(&self.body))),
         };
         CaptureJson {
             method: self.method.clone(),
@@ -382,6 +384,10 @@ mod tests {
         assert_eq!((json.get("body"), json["body_b64"].as_str()), (None, Some("//57fQ==")));
         for c in [text, binary] {
             assert_eq!(serde_json::from_str::<Capture>(&serde_json::to_string(&c).unwrap()).unwrap(), c);
+        }
+        for bad in ["Zg=", "Zg=a", "Z===", "Zm9v!A==", "Zg==Zg=="] {
+            let j = format!(r#"{{"method":"POST","path":"/","headers":[],"body_b64":"{bad}"}}"#);
+            assert!(serde_json::from_str::<Capture>(&j).unwrap_err().to_string().contains("not valid base64"), "{bad}");
         }
         let both = r#"{"method":"POST","path":"/","headers":[],"body":"","body_b64":""}"#;
         assert!(serde_json::from_str::<Capture>(both).unwrap_err().to_string().contains("both body and body_b64"));

@@ -2,7 +2,6 @@
 //! dates. Pure functions over what a caller hands in; nothing here does I/O, prints, or knows about
 //! terminals, clap or colours.
 
-pub mod base64;
 pub mod capture;
 pub mod diagnose;
 pub mod generate;

@@ -3,6 +3,11 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a test waits for something that should happen before it calls the wait hung: a guard,
+/// never a timing claim (those live in bench/), so generous for a loaded 2-core CI machine.
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// `topgg-int` with a clean environment: no colour, no secrets from the developer's shell.
 pub fn cmd() -> assert_cmd::Command {

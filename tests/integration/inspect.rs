@@ -276,14 +276,15 @@ fn oversized_documents_and_endless_input_are_refused_fast_naming_the_file_and_th
 
 #[test]
 fn json_captures_read_body_b64() {
-    use topgg_int::protocol::{base64, capture::Capture};
+    use base64::Engine;
+    use topgg_int::protocol::capture::Capture;
     let body = serde_json::to_vec(&fixture("vote.create.json")).unwrap();
     let headers = json!([
         ["Content-Type", "application/json"],
         ["x-topgg-trace", "t1"],
         ["x-topgg-signature", format!("t=1,v1={}", "0".repeat(64))]
     ]);
-    let good = json!({"method": "POST", "path": "/webhooks/1", "headers": headers, "body_b64": base64::encode(&body)});
+    let good = json!({"method": "POST", "path": "/webhooks/1", "headers": headers, "body_b64": base64::engine::general_purpose::STANDARD.encode(&body)});
     let binary = serde_json::to_string(&Capture::post("/webhooks/1", vec![], b"\xff{}".to_vec())).unwrap();
     assert!(binary.contains("\"body_b64\":\"/3t9\""), "{binary}");
     let out =

@@ -6,6 +6,7 @@
 //! Needs `chromium` and `chromedriver` (Debian's chromium and chromium-driver; `.ci/run` installs
 //! them): without them it is skipped, except under `CI=true`, where their absence fails.
 
+use crate::common::HANG_GUARD;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -77,7 +78,7 @@ async fn connect(driver: &Driver, binary: &Path) -> Client {
 
 /// Runs `script` (an expression) in the page until it returns `want`, for up to 10 s.
 async fn wait_js(c: &Client, script: &str, want: Value) -> Value {
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     loop {
         let got = c.execute(&format!("return {script};"), vec![]).await.expect("the script runs");
         if got == want {

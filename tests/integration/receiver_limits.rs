@@ -2,6 +2,7 @@
 //! bodies over the limits, silent connections, the connection cap, TLS spoken to plain HTTP, a full
 //! disk, and how `serve` stops. Raw bytes over TcpStream, answers read back as status lines.
 
+use crate::common::HANG_GUARD;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -208,7 +209,7 @@ fn past_the_connection_cap_new_connections_are_closed_at_once() {
     assert!(out.is_empty() && closed, "closed {closed}: {:?}", String::from_utf8_lossy(&out));
     drop(held);
     // The slots free up as the held connections close.
-    let until = Instant::now() + Duration::from_secs(3);
+    let until = Instant::now() + HANG_GUARD;
     loop {
         match request(a, "GET", "/health", &[], b"") {
             Ok(resp) if resp.status == 200 => break,
@@ -225,7 +226,7 @@ fn signal(s: &Served, sig: &str) {
 
 /// Everything serve wrote on stderr, once it has said `needle` (its pipe is read by a thread).
 fn stderr_once(s: &Served, needle: &str) -> String {
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while !s.stderr.lock().unwrap().contains(needle) {
         assert!(Instant::now() < until, "no {needle:?} on stderr: {}", s.stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(10));
@@ -234,7 +235,7 @@ fn stderr_once(s: &Served, needle: &str) -> String {
 }
 
 fn wait_exit(s: &mut Served) -> std::process::ExitStatus {
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     loop {
         if let Some(st) = s.child.try_wait().unwrap() {
             return st;
@@ -262,7 +263,7 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     s.logs(1);
     signal(&s, "-TERM");
     // The listener closes as the stop begins: from then on the request is one in flight.
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     while TcpStream::connect(s.addr).is_ok() {
         assert!(Instant::now() < until, "serve kept accepting after SIGTERM");
         std::thread::sleep(Duration::from_millis(10));
@@ -472,7 +473,8 @@ impl Drop for KillOnDrop {
 /// Sends `n` pipelined `GET /health` on one connection, `batch` at a time; returns the 200s read.
 fn health_burst(addr: std::net::SocketAddr, n: usize, batch: usize) -> usize {
     let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // A hang guard, not a timing claim: a loaded 2-core machine can stall a reader for seconds.
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let one = b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
     let mut ok = 0;
     let mut buf = vec![0u8; 64 * 1024];
@@ -533,7 +535,7 @@ fn a_stdout_that_stops_reading_does_not_stop_serve() {
     assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("2", "whs_o")).status, 200);
     // Once stdout is read again, serve says what it dropped.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while !stderr.lock().unwrap().contains("log lines dropped") {
         assert!(Instant::now() < until, "no drop note: {}", stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(10));
@@ -564,7 +566,7 @@ fn sigterm_ends_serve_even_while_stdout_is_stalled() {
     assert_eq!(health_burst(addr, 10_000, 100), 10_000);
     let pid = child.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let until = Instant::now() + Duration::from_secs(8);
+    let until = Instant::now() + HANG_GUARD;
     let status = loop {
         if let Some(st) = child.0.try_wait().unwrap() {
             break st;
@@ -593,11 +595,15 @@ fn large_bodies_share_a_memory_budget_and_small_deliveries_never_wait_for_it() {
     second.extend(std::iter::repeat_n(b' ', two_mib));
     // Until the receiver has read the first head it has not taken its share: a second large body
     // goes through (401, unsigned). Once it has, the second is refused.
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     let busy = loop {
-        let resp = raw(a, &second).unwrap();
-        if resp.status != 401 || Instant::now() > until {
-            break resp;
+        // A refusal can come while the 2 MiB are still being written: the reset that follows
+        // loses the answer, so that attempt is simply made again.
+        match raw(a, &second) {
+            Ok(resp) if resp.status != 401 => break resp,
+            Ok(resp) if Instant::now() > until => break resp,
+            Ok(_) => {}
+            Err(e) => assert!(Instant::now() < until, "no answer to a second large body: {e}"),
         }
     };
     assert_eq!(busy.status, 503, "{:?}", String::from_utf8_lossy(&busy.body));

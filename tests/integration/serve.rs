@@ -2,6 +2,7 @@
 //! library-level tests of the receiver where they are faster. Requests are signed here with hmac
 //! and sha2 directly, not with the code under test.
 
+use crate::common::HANG_GUARD;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -205,7 +206,7 @@ pub(crate) fn start_with(mut command: Command) -> Served {
 impl Served {
     /// The JSON log lines printed so far, waiting until at least `n` are there.
     pub fn logs(&self, n: usize) -> Vec<Value> {
-        let until = Instant::now() + Duration::from_secs(5);
+        let until = Instant::now() + HANG_GUARD;
         loop {
             let lines = self.lines.lock().unwrap().clone();
             if lines.len() >= n || Instant::now() > until {
@@ -337,7 +338,7 @@ fn generated_secret_is_printed_once_and_kept() {
     let kept = std::fs::read_to_string(dir.path().join("integration-secret")).unwrap();
     let kept = kept.trim_end();
     assert!(kept.starts_with("whs_"));
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while !first.stderr.lock().unwrap().contains(kept) {
         assert!(Instant::now() < until, "the generated secret was not shown: {}", first.stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(10));
@@ -381,7 +382,7 @@ fn acknowledged_connections_survive_sigkill() {
             })
         })
         .collect();
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     while acked.lock().unwrap().len() < 12 && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -454,7 +455,7 @@ fn ctrl_c_stops_cleanly_with_130() {
     let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     let status = loop {
         if let Some(st) = s.child.try_wait().unwrap() {
             break st;
@@ -895,7 +896,7 @@ fn shutdown_finishes_the_request_in_flight() {
     s.write_all(&body[..20]).unwrap();
     let stopping = std::thread::spawn(move || r.shutdown());
     // The listener closes as the stop begins: from then on the request is one in flight.
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     while TcpStream::connect(a).is_ok() {
         assert!(Instant::now() < until, "the receiver kept accepting after shutdown began");
         std::thread::sleep(Duration::from_millis(10));
@@ -918,7 +919,7 @@ fn shutdown_finishes_the_request_in_flight() {
 pub(crate) fn interrupt(s: &mut Served) {
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while s.child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < until, "serve did not stop on SIGINT");
         std::thread::sleep(Duration::from_millis(20));
@@ -1033,4 +1034,27 @@ fn an_empty_signature_header_is_401_missing_header() {
     let headers = [("x-topgg-signature", ""), ("x-topgg-trace", "t")];
     let r = request(s.addr, "POST", "/webhooks/7", &headers, &vote_body("e7")).unwrap();
     assert_eq!((r.status, &r.json()["error"]), (401, &json!("missing-header")), "node and python treat it as missing");
+}
+
+/// A port in use stops serve with exit 2, and a secret generated for that run (never shown) is
+/// not kept; `--integration-secret-file` reads the secret from a file.
+#[test]
+fn a_port_in_use_keeps_no_unseen_secret_and_the_secret_file_flag_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = serve_on_port(&port, dir.path(), &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("integration-secret").exists(), "a secret nobody saw was kept");
+    drop(taken);
+
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, "whs_from_a_file_0123456789\n").unwrap();
+    let mut s = start(dir.path(), &["--integration-secret-file", file.to_str().unwrap()]);
+    let fingerprint = hex::encode(&<Sha256 as sha2::Digest>::digest(b"whs_from_a_file_0123456789")[..4]);
+    assert_eq!(s.ready["integration_secret_fingerprint"], fingerprint.as_str(), "{}", s.ready);
+    let body = create_body("77", "whs_w");
+    assert_eq!(post_signed(s.addr, "/integration", "whs_from_a_file_0123456789", &body).status, 200);
+    let _ = s.child.kill();
+    let _ = s.child.wait();
 }

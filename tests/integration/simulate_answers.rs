@@ -3,6 +3,7 @@
 //! dry runs). Each receiver here is a raw TCP loop on 127.0.0.1:0 that writes exactly the bytes a
 //! test gives it.
 
+use crate::common::HANG_GUARD;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -70,10 +71,6 @@ fn endless(status: u16) -> Answer {
         while s.write_all(&chunk).is_ok() {}
     })
 }
-
-/// How long a command may run before the test calls it hung: a guard, not a timing claim (timing
-/// belongs in bench/).
-const HANG_GUARD: Duration = Duration::from_secs(60);
 
 fn out_text(o: &std::process::Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())

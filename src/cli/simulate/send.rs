@@ -9,7 +9,7 @@ use super::diagnose;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::target::WebhookTarget;
-use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load, render, webhook_flags};
+use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load_mode, render, webhook_flags};
 use crate::cli::Context;
 use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
 use crate::cli::input::read_input;
@@ -159,8 +159,8 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     };
     if (count > 1 || a.duration.is_some()) && !s.dry_run {
         let plan =
-            load::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
-        return load::run(&s, &target, &built.value, &plan);
+            load_mode::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+        return load_mode::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {
         Delivery {
@@ -225,10 +225,12 @@ fn acknowledged_replay_note(age: Option<i64>) -> String {
         ),
         Some(age) => format!(
             "warning: the receiver acknowledged a verbatim replay signed {age} s ago: its replay window is off or \
-             wider than {window} s (protocol.md §3)"
+             wider than {window} s"
         ),
-        None => "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)"
-            .into(),
+        None => {
+            "warning: the receiver acknowledged a verbatim replay: its replay window is off or wider than Top.gg's 30 s"
+                .into()
+        }
     }
 }
 
@@ -289,6 +291,24 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
         send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
+        // Outside the window the expected answer is a refusal: that is the pass, and an
+        // acknowledgement the failure (exit 1), whatever the statuses alone would say.
+        let stale = age.filter(|age| age.abs() > DEFAULT_TOLERANCE_SECS as i64);
+        if let Some(age) = stale
+            && !s.dry_run
+            && !tally.unreachable()
+        {
+            if tally.acknowledged == 0 {
+                output::note(format!(
+                    "refused, as it must be: the capture was signed {age} s ago, outside Top.gg's {} s window, \
+                     so the receiver's replay window works",
+                    DEFAULT_TOLERANCE_SECS
+                ));
+                return Ok(Outcome::Success);
+            }
+            output::note(acknowledged_replay_note(Some(age)));
+            return Ok(Outcome::Negative);
+        }
         if tally.all_ok() && !s.dry_run {
             output::note(acknowledged_replay_note(age));
         } else if !s.json {

@@ -61,30 +61,10 @@ pub fn parse_query(query: &str) -> Result<HistoryQuery, String> {
 }
 
 /// Decodes `%XX` escapes and `+` (a space, as forms send it); `None` when the result is not UTF-8.
+/// A `%` without two hex digits after it stays as it is.
 pub fn decode_component(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex_digit(b[i + 1]), hex_digit(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
+    let plus_as_space: Vec<u8> = s.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
+    percent_encoding::percent_decode(&plus_as_space).decode_utf8().ok().map(|c| c.into_owned())
 }
 
 /// The value of `key` in a query string, decoded.

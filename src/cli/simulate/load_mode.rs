@@ -27,8 +27,7 @@ use crate::protocol::generate;
 use crate::protocol::signature::Signer;
 use crate::protocol::time::{format_duration, now_unix_nanos};
 use crate::send::delivery::{AttemptError, Auth, Delivery};
-use crate::send::direct;
-use crate::send::load::{self as loadgen, LoadConfig, Sample};
+use crate::send::load::{self, LoadConfig, Sample, conn};
 use crate::stop::Reason;
 
 /// What to send.
@@ -136,7 +135,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     let mut progress = Progress::new(plan.count, step, !s.json && plan.count != u64::MAX);
     let result = std::thread::scope(|scope| {
         let engine = scope
-            .spawn(|| loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), stop.clone()));
+            .spawn(|| load::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), stop.clone()));
         while !engine.is_finished() {
             progress.update(done.load(Ordering::Relaxed));
             std::thread::sleep(Duration::from_millis(50));
@@ -148,7 +147,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     if let Some(first) = result.gave_up {
         return Err(Error::network(format!(
             "stopped after {} refused connections and not one answer, {} of {} votes sent: {first}; is the receiver running there?",
-            loadgen::REFUSALS_BEFORE_GIVING_UP,
+            load::REFUSALS_BEFORE_GIVING_UP,
             result.samples.len(),
             plan.count
         )));
@@ -252,8 +251,8 @@ fn summarise(
                 writeln!(
                     w,
                     "  {cut} answers had a body over {} KiB: cut there (and not read past {} MiB)",
-                    direct::BODY_KEPT / 1024,
-                    direct::BODY_READ_MAX / (1024 * 1024)
+                    conn::BODY_KEPT / 1024,
+                    conn::BODY_READ_MAX / (1024 * 1024)
                 )?;
             }
             let verdict = if acked == expected { style::ok("acknowledged") } else { style::fail("acknowledged") };
