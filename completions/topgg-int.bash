@@ -577,7 +577,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__create)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --unset --user-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --unset --user-id --platform-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,6 +636,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -973,7 +977,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__test)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --platform-id --project-id --from --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1032,6 +1036,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1055,7 +1063,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__vote)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --platform-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1114,6 +1122,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
