@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
         'topgg-int;verify' {
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The webhook secret (whs_…) that signs deliveries. Never printed in full')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the webhook secret from a file: one line; a trailing newline is stripped')
+            [CompletionResult]::new('--integration-secret', '--integration-secret', [CompletionResultType]::ParameterName, 'Secret that signs requests to the config URL')
+            [CompletionResult]::new('--integration-secret-file', '--integration-secret-file', [CompletionResultType]::ParameterName, 'Read the integration secret from a file: one line; a trailing newline is stripped')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The x-topgg-signature header value, e.g. ''t=1770598034,v1=19d8…''. Use with --body')
             [CompletionResult]::new('--body', '--body', [CompletionResultType]::ParameterName, 'The raw body the signature covers: a file, or - for stdin. Use with --signature')
             [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files')

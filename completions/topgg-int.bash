@@ -1195,7 +1195,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__verify)
-            opts="-h -V --secret --secret-file --signature --body --request --now --tolerance --color --json --help --version"
+            opts="-h -V --secret --secret-file --integration-secret --integration-secret-file --signature --body --request --now --tolerance --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1206,6 +1206,14 @@ _topgg__int() {
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration-secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

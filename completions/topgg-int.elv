@@ -36,6 +36,8 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
         &'topgg-int;verify'= {
             cand --secret 'The webhook secret (whs_…) that signs deliveries. Never printed in full'
             cand --secret-file 'Read the webhook secret from a file: one line; a trailing newline is stripped'
+            cand --integration-secret 'Secret that signs requests to the config URL'
+            cand --integration-secret-file 'Read the integration secret from a file: one line; a trailing newline is stripped'
             cand --signature 'The x-topgg-signature header value, e.g. ''t=1770598034,v1=19d8…''. Use with --body'
             cand --body 'The raw body the signature covers: a file, or - for stdin. Use with --signature'
             cand --request 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files'

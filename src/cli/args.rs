@@ -93,6 +93,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
 
+    #[command(flatten)]
+    pub integration: IntegrationSecretArgs,
+
     /// The x-topgg-signature header value, e.g. 't=1770598034,v1=19d8…'. Use with --body.
     #[arg(long, value_name = "HEADER", requires = "body", conflicts_with = "request")]
     pub signature: Option<String>,

@@ -187,6 +187,8 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         with_stdout(|w| write_junit(w, &report, args.strict))?;
     }
     if let Some(receiver) = held {
+        // The handler goes in before the line that invites Ctrl-C, or an early one kills us.
+        super::interrupt::install();
         output::note(format!(
             "inspector {}  (the built-in receiver stays up: Ctrl-C stops it)",
             receiver.inspector_url()

@@ -63,6 +63,10 @@ struct SignatureInfo {
 struct Tally {
     payloads: u64,
     with_problems: u64,
+    /// JSON Lines that are not JSON (or not a usable capture), and the first of them: the run
+    /// inspects every line, then ends as a bad file does, exit 2.
+    unusable: u64,
+    first_unusable: Option<String>,
 }
 
 /// Runs `inspect`.
@@ -78,6 +82,13 @@ pub fn run(args: InspectArgs, ctx: Context) -> Result<Outcome> {
         with_stdout(|w| {
             writeln!(w, "{} payloads, {} valid, {problems} with problems", tally.payloads, tally.payloads - problems)
         })?;
+    }
+    if let Some(first) = tally.first_unusable {
+        let others = match tally.unusable - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more unusable line{})", if n == 1 { "" } else { "s" }),
+        };
+        return Err(Error::input(format!("{first}{others}; every other line was inspected")));
     }
     Ok(Outcome::from_ok(tally.with_problems == 0))
 }
@@ -131,12 +142,18 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
         first.extend(rest);
         return single(&source, &first, now, args.show_secrets, ctx, tally);
     }
+    let first_is_value = serde_json::from_slice::<Value>(&first).is_ok();
+    let mut at_end = false;
     let jsonl = args.jsonl || ext_jsonl || {
-        let first_is_value = serde_json::from_slice::<Value>(&first).is_ok();
-        first_is_value && !more_content(&mut reader).map_err(|e| read_err(path, e))?.is_empty()
+        at_end = first_is_value && more_content(&mut reader).map_err(|e| read_err(path, e))?.is_empty();
+        first_is_value && !at_end
     };
     if jsonl {
         return stream(&source, first, reader, args, now, ctx, tally);
+    }
+    // The peek already saw the end: on a terminal, reading again would wait for a second Ctrl-D.
+    if at_end {
+        return single(&source, &first, now, args.show_secrets, ctx, tally);
     }
     let mut all = first;
     let already = all.len() as u64;
@@ -285,6 +302,13 @@ fn stream(
             if !line.iter().all(u8::is_ascii_whitespace) {
                 let mut item = inspect_line(source, number, &line, now);
                 count(tally, &item);
+                if item.payload.is_null() && item.capture.is_none() {
+                    tally.unusable += 1;
+                    if tally.first_unusable.is_none() {
+                        let why = item.problems.first().map_or("unusable", |p| p.message.as_str());
+                        tally.first_unusable = Some(format!("{source} line {number} is {why}"));
+                    }
+                }
                 if !args.show_secrets {
                     mask_secrets(&mut item.payload);
                 }
@@ -312,12 +336,13 @@ fn stream(
     if oversized {
         return Err(too_large(source, &format!(" line {number}")));
     }
-    match read_failure {
-        Some(e) => {
-            Err(Error::input(format!("could not read {source} after line {number}: {}", crate::error::io_reason(&e))))
-        }
-        None => Ok(()),
+    if let Some(e) = read_failure {
+        return Err(Error::input(format!(
+            "could not read {source} after line {number}: {}",
+            crate::error::io_reason(&e)
+        )));
     }
+    Ok(())
 }
 
 fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
@@ -399,7 +424,8 @@ fn write_full(w: &mut dyn Write, item: &Inspected, now: i64) -> std::io::Result<
         let n = item.problems.len();
         writeln!(w, "{} {n} problem{}", style::fail("✗"), if n == 1 { "" } else { "s" })?;
         for p in &item.problems {
-            writeln!(w, "  {} {}: {}", style::warn("warning"), style::bold(&p.path), p.message)?;
+            // Every problem fails the run (exit 1): a problem, not a warning.
+            writeln!(w, "  {} {}: {}", style::fail("problem"), style::bold(&p.path), p.message)?;
         }
     }
     for note in &item.notes {

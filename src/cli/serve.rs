@@ -4,7 +4,7 @@
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
 //! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,"forward_to":…}`),
 //! printed only once the socket is bound, then one line per
-//! request (`--json`: [`RequestLog::to_json_line`]). Banners and the one-time display of a generated
+//! request (`--json`: [`Record::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
 //! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
 //! table says), SIGTERM 0 (a service manager's normal stop). Log lines never hold up the receiver:
@@ -26,7 +26,7 @@ use crate::output::{self, escape, style};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
-use crate::receiver::{Receiver, ReceiverConfig, RequestLog};
+use crate::receiver::{Receiver, ReceiverConfig, Record};
 use crate::receiver::{limits, store};
 
 /// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
@@ -97,23 +97,13 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     let dropping = dropped.clone();
     // Never wait for stdout: a stalled reader (a paused terminal, a stuck pipe) must not stop
     // the receiver from answering. Past the queue, lines are counted and said to be dropped.
-    let log = move |log: &RequestLog| {
+    let log = move |log: &Record| {
         let line = if json { log.to_json_line() } else { human(log) };
         if let Err(mpsc::TrySendError::Full(_)) = sender.try_send(Some(line)) {
             dropping.fetch_add(1, Ordering::Relaxed);
         }
     };
     let receiver = Receiver::start(config, Box::new(log))?;
-    if let Some(i) = receiver.imported() {
-        output::note(format!(
-            "{} imported {} connection{} from the old JSON store into {}; the old file is now {}",
-            style::warn("note:"),
-            i.connections,
-            if i.connections == 1 { "" } else { "s" },
-            receiver.store_path().display(),
-            i.moved_to.display()
-        ));
-    }
 
     let base = receiver.webhook_url("<connection_id>");
     if json {
@@ -259,17 +249,17 @@ const MAX_PATH: usize = 200;
 const MAX_DETAIL: usize = 300;
 
 /// One request as a line: `time method path type conn verdict status latency trace …`.
-fn human(log: &RequestLog) -> String {
+fn human(log: &Record) -> String {
     let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
     let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
     let time = format_utc(secs);
     let clock = time.get(11..19).unwrap_or(&time);
     let verdict = if log.status >= 400 {
-        style::fail(log.verdict)
+        style::fail(&log.verdict)
     } else if log.warning.is_some() {
-        style::warn(log.verdict)
+        style::warn(&log.verdict)
     } else {
-        style::ok(log.verdict)
+        style::ok(&log.verdict)
     };
     // Everything but the status and timing came from the client: escaped and bounded.
     let safe = |s: &str, max: usize| escape::for_terminal(s, max);

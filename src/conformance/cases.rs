@@ -316,7 +316,8 @@ pub struct Report {
     pub plain_webhook: bool,
     /// The selected cases a plain webhook's run left out ([`INTEGRATION_ONLY_REASON`] says why).
     pub left_out: Vec<&'static str>,
-    /// Results of the selected cases, in [`CASES`] order.
+    /// Results of the selected cases, in [`CASES`] order, plus a failed `handshake`, `delete` or
+    /// `keeps-answering` even when not selected: they fail the run, so they are reported.
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
     pub unreachable: Option<String>,

@@ -86,6 +86,9 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
 const COMPUTED: [&str; 6] =
     ["not-v0-only", "keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
 
+/// Cases run whatever `--only` selected whose failure is reported even when not selected.
+const ALWAYS_REPORTED_FAILURES: [&str; 3] = ["handshake", "delete", "keeps-answering"];
+
 fn not_running(after: &str) -> Outcome {
     outcome(Verdict::Skip, format!("not run: the receiver stopped answering after {after}"))
 }
@@ -187,7 +190,9 @@ impl Runner<'_, '_> {
         if !plain_webhook {
             self.timed("delete", true, Self::delete);
         }
-        self.case("keeps-answering", |r| match r.liveness.stopped_after() {
+        // Run whatever `--only` chose: a receiver that stopped answering fails the run, so the
+        // reports must show the failure that the exit code stands for.
+        self.timed("keeps-answering", true, |r| match r.liveness.stopped_after() {
             Some(after) => outcome(
                 Verdict::Fail,
                 format!("the receiver stopped answering after {after}; the cases after it were not run"),
@@ -268,13 +273,16 @@ impl Runner<'_, '_> {
         self.record(name, result, started.elapsed());
     }
 
-    /// Records a selected case's result (a plain webhook's run records no [`INTEGRATION_ONLY`]
-    /// case: they are left out).
+    /// Keeps a result when its case is selected, and also, whatever `--only` selected, a failure
+    /// of the setup (`handshake`, `delete`) or of `keeps-answering`: each fails the run, and every
+    /// output (table, JSON, JUnit) must count what the exit code counts. A plain webhook's run
+    /// records no [`INTEGRATION_ONLY`] case: they are left out.
     ///
     /// [`INTEGRATION_ONLY`]: super::cases::INTEGRATION_ONLY
     pub(super) fn record(&mut self, name: &'static str, (verdict, detail, facts): Outcome, duration: Duration) {
         let Some(case) = find_case(name) else { return };
-        if self.selected(name) {
+        let fails_the_run = verdict == Verdict::Fail && ALWAYS_REPORTED_FAILURES.contains(&name);
+        if self.selected(name) || fails_the_run {
             let result = CaseResult { case, verdict, detail, facts, duration };
             (self.on_result)(&result);
             self.results.push(result);

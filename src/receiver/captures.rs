@@ -106,6 +106,13 @@ impl Captures {
         Ok(file)
     }
 
+    /// Writes the capture of a request now answered; the error is one sentence for the warning.
+    pub fn save(&self, seq: u64, label: &str, raw: &[u8]) -> std::result::Result<PathBuf, String> {
+        self.write(seq, label, raw).map_err(|e| {
+            format!("could not write a capture in {}: {}", self.dir.display(), crate::error::io_reason(&e))
+        })
+    }
+
     fn evict(&self, kept: &mut Kept) {
         while kept.files.len() > self.keep || (kept.bytes > self.max_bytes && kept.files.len() > 1) {
             let Some((old, len)) = kept.files.pop_front() else { break };

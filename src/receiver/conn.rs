@@ -19,9 +19,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Shared;
+use super::http::{self, Body};
 use super::limits::{self, ConnState, Expiry, Tracked};
-use super::service::{self, Body, ConnCtx};
+use super::service::{self, ConnCtx};
+use super::state::Shared;
 
 /// Accepts until the stop, then serves what is already queued in the backlog: those clients
 /// connected before the stop and get an answer rather than a reset.
@@ -127,8 +128,8 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shar
         End::Expired(Expiry::Head) => {
             let ms = read_timeout.as_millis();
             let detail = format!("no complete request head within {ms} ms");
-            let raw = service::raw_refusal(408, "Request Timeout", "timeout", &detail);
-            service::log_refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer));
+            let raw = http::raw_refusal(408, "Request Timeout", "timeout", &detail);
+            service::refused_head(shared, 408, "timeout", detail, state.pending_since(), Some(peer));
             let stream = conn.into_parts().io.into_inner().stream;
             limits::linger(stream, &raw).await;
         }
@@ -153,5 +154,5 @@ fn log_hyper_refusal(shared: &Shared, e: &hyper::Error, state: &ConnState, peer:
     } else {
         return;
     };
-    service::log_refused_head(shared, status, verdict, detail, state.pending_since(), Some(peer));
+    service::refused_head(shared, status, verdict, detail, state.pending_since(), Some(peer));
 }

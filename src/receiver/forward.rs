@@ -8,7 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::history::Forwarded;
+use super::http::{self, Body};
+use super::record::Forwarded;
 use crate::error::{Error, Result};
 
 /// How long the app has to answer: Top.gg's delivery timeout (protocol.md §5).
@@ -43,6 +44,13 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// What goes into the history.
     pub record: Forwarded,
+}
+
+impl Answer {
+    /// The app's answer as it goes back to the sender: its status, headers and body.
+    pub fn response(&self) -> hyper::Response<Body> {
+        http::full(self.status, &self.headers, self.body.clone())
+    }
 }
 
 /// Sends requests to the app.

@@ -10,237 +10,42 @@
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
 //! plain blocking API. Each connection is a task (`conn.rs`) under per-connection deadlines and a
 //! connection cap ([`limits`]), so idle or trickling clients cannot starve real deliveries;
-//! [`service`] routes and answers, `routes.rs` holds the endpoints, [`store`] the SQLite store.
-//! The receiver never prints: every request ends in one [`RequestLog`] handed to the caller's
-//! callback.
+//! `service.rs` routes (limits, then the body, then the inspector or the endpoints of
+//! `routes.rs`, then forward mode, then the record), [`http`] is the request and answer vocabulary
+//! they share, [`store`] the SQLite store. The receiver never prints: every request ends in one
+//! [`Record`] handed to the caller's callback.
 
 pub mod captures;
+mod config;
 mod conn;
 pub mod forward;
-pub mod history;
+pub mod http;
 pub mod inspector;
 pub mod limits;
+pub mod record;
 pub mod replay;
 mod routes;
-pub mod service;
+mod service;
+mod state;
 pub mod store;
 
 use std::fs;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use self::forward::{ForwardConfig, Forwarder};
-use self::history::Forwarded;
-use self::inspector::InspectorConfig;
-use self::store::{Connection, Imported, Store};
+pub use self::config::{MAX_BODY, READ_TIMEOUT, ReceiverConfig};
+use self::forward::Forwarder;
+use self::inspector::{Inspector, InspectorConfig};
+pub use self::record::{LogFn, Record};
+use self::state::Shared;
+use self::store::{Connection, Store};
 use crate::error::{Error, Result};
 use crate::protocol::generate;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
-
-/// The body cap of the SDKs (protocol.md §3).
-pub const MAX_BODY: usize = 2 * 1024 * 1024;
-/// How long a client may take to send a request (protocol.md §3).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Everything the receiver needs; [`ReceiverConfig::ephemeral`] gives the defaults.
-#[derive(Debug, Clone)]
-pub struct ReceiverConfig {
-    /// Address to bind.
-    pub bind: String,
-    /// Port; 0 picks a free one.
-    pub port: u16,
-    /// Verifies requests to the config URL.
-    pub integration_secret: Secret,
-    /// Base of the webhook URLs handed out; defaults to `http://<bound address>`.
-    pub public_url: Option<String>,
-    /// Routes answered in the handshake.
-    pub routes: Vec<String>,
-    /// Where the connection store lives.
-    pub data_dir: PathBuf,
-    /// Where each accepted request is written as a raw `.http` file, when set.
-    pub capture_dir: Option<PathBuf>,
-    /// Capture refused requests (4xx, 5xx) too; off by default, since anyone who can reach the
-    /// port can send those.
-    pub capture_refused: bool,
-    /// Captures kept in `capture_dir` (the oldest are deleted); see [`captures::MAX_BYTES`].
-    pub capture_keep: usize,
-    /// Replay window in seconds; 0 disables it.
-    pub tolerance: u64,
-    /// Authorization value accepted on `POST /legacy`; the endpoint answers 404 without it.
-    pub legacy_secret: Option<Secret>,
-    /// How long a client may take to send a whole request before it gets 408.
-    pub read_timeout: Duration,
-    /// Bodies over this many bytes get 413.
-    pub max_body: usize,
-    /// Connections served at once; past it new ones are accepted and closed at once.
-    pub max_connections: usize,
-    /// Bytes all connections together may hold in bodies over [`limits::SMALL_BODY`]; a large
-    /// body that does not fit gets 503.
-    pub body_budget: usize,
-    /// Remove `data_dir` when the receiver stops (set by [`ReceiverConfig::ephemeral`]).
-    pub remove_data_dir: bool,
-    /// Requests kept in the store's history (`serve --history`); 0 records none.
-    pub history: usize,
-    /// Forward mode: where the developer's app is (`serve --forward-to`).
-    pub forward: Option<ForwardConfig>,
-    /// The token non-local inspector clients must give; generated at start when `bind` is not a
-    /// loopback address and none is set.
-    pub inspector_token: Option<Secret>,
-    /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
-    pub show_secrets: bool,
-}
-
-impl ReceiverConfig {
-    /// 127.0.0.1, port 0, a throwaway data dir (removed when the Receiver is shut down or dropped),
-    /// default routes, tolerance 30.
-    pub fn ephemeral(integration_secret: Secret) -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("topgg-int-serve-{}", hex::encode(generate::random_bytes::<8>())));
-        fs::create_dir_all(&dir).map_err(|e| Error::io("create the temporary data directory", &dir, &e))?;
-        let mut c = ReceiverConfig::new(integration_secret, dir);
-        c.remove_data_dir = true;
-        Ok(c)
-    }
-
-    /// The defaults of `topgg-int serve` on 127.0.0.1:0 with this secret and data dir.
-    pub fn new(integration_secret: Secret, data_dir: PathBuf) -> Self {
-        ReceiverConfig {
-            bind: "127.0.0.1".into(),
-            port: 0,
-            integration_secret,
-            public_url: None,
-            routes: KNOWN_ROUTES.iter().map(|r| r.to_string()).collect(),
-            data_dir,
-            capture_dir: None,
-            capture_refused: false,
-            capture_keep: captures::DEFAULT_KEEP,
-            tolerance: DEFAULT_TOLERANCE_SECS,
-            legacy_secret: None,
-            read_timeout: READ_TIMEOUT,
-            max_body: MAX_BODY,
-            max_connections: limits::DEFAULT_MAX_CONNECTIONS,
-            body_budget: limits::DEFAULT_BODY_BUDGET,
-            remove_data_dir: false,
-            history: store::DEFAULT_HISTORY,
-            forward: None,
-            inspector_token: None,
-            show_secrets: false,
-        }
-    }
-}
-
-/// One line of the request log: what came in and what the receiver answered. Never holds a
-/// secret or a full signature.
-#[derive(Debug, Clone)]
-pub struct RequestLog {
-    /// When the request arrived, Unix nanoseconds.
-    pub time_unix_nanos: i128,
-    /// The client's address.
-    pub peer: Option<SocketAddr>,
-    /// The method (`-` when the request line was unreadable).
-    pub method: String,
-    /// The path, query string included (`-` when unreadable).
-    pub path: String,
-    /// The event type, when the body said.
-    pub event: Option<String>,
-    /// The connection id the request was for.
-    pub connection: Option<String>,
-    /// `ok`, or why the request was refused (`signature-mismatch`, `unknown-connection`, …).
-    pub verdict: &'static str,
-    /// One sentence of detail for a refusal.
-    pub detail: Option<String>,
-    /// The status answered.
-    pub status: u16,
-    /// From the first byte of the request to the last byte of the answer.
-    pub latency: Duration,
-    /// `x-topgg-trace`.
-    pub trace: Option<String>,
-    /// A `vote.create` whose id was seen before (a Top.gg retry).
-    pub retry: bool,
-    /// Accepted, with something worth a look (unparseable body, unknown type, …).
-    pub warning: Option<String>,
-    /// The capture file written for the request.
-    pub capture: Option<PathBuf>,
-    /// In forward mode, what the app answered.
-    pub forwarded: Option<Forwarded>,
-    /// The history entry this request replays (the inspector's replay button).
-    pub replay_of: Option<i64>,
-}
-
-impl RequestLog {
-    /// The JSON Lines form used by `serve --json`: `{"event":"request", time, peer, method, path,
-    /// type, connection, verdict, detail, status, latency_ms, trace, retry, warning, capture}`.
-    /// Serialised straight from borrowed fields: building a `serde_json::Value` map first cost a
-    /// sixth of the receiver's instructions per request.
-    pub fn to_json_line(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Line<'a> {
-            event: &'static str,
-            time: String,
-            peer: Option<SocketAddr>,
-            method: &'a str,
-            path: &'a str,
-            #[serde(rename = "type")]
-            kind: Option<&'a str>,
-            connection: Option<&'a str>,
-            verdict: &'static str,
-            detail: Option<&'a str>,
-            status: u16,
-            latency_ms: f64,
-            trace: Option<&'a str>,
-            retry: bool,
-            warning: Option<&'a str>,
-            capture: Option<String>,
-        }
-        let line = Line {
-            event: "request",
-            time: crate::protocol::time::format_topgg(self.time_unix_nanos),
-            peer: self.peer,
-            method: &self.method,
-            path: &self.path,
-            kind: self.event.as_deref(),
-            connection: self.connection.as_deref(),
-            verdict: self.verdict,
-            detail: self.detail.as_deref(),
-            status: self.status,
-            latency_ms: self.latency.as_secs_f64() * 1000.0,
-            trace: self.trace.as_deref(),
-            retry: self.retry,
-            warning: self.warning.as_deref(),
-            capture: self.capture.as_ref().map(|p| p.display().to_string()),
-        };
-        // Only strings, numbers and booleans: serialising this cannot fail.
-        serde_json::to_string(&line).unwrap_or_default()
-    }
-}
-
-/// The callback that receives every [`RequestLog`].
-pub type LogFn = Box<dyn Fn(&RequestLog) + Send + Sync>;
-
-/// What the connection tasks share.
-struct Shared {
-    config: ReceiverConfig,
-    base_url: String,
-    /// `http://<bound address>`, for the inspector's own URL.
-    local_url: String,
-    forwarder: Option<Forwarder>,
-    inspector: InspectorConfig,
-    store: Store,
-    captures: Option<captures::Captures>,
-    replay: replay::ReplayGuard,
-    log: LogFn,
-    /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
-    stop: AtomicBool,
-    stop_tx: tokio::sync::watch::Sender<bool>,
-    active: Mutex<usize>,
-    idle: Condvar,
-    body_budget: limits::BodyBudget,
-    http: hyper::server::conn::http1::Builder,
-}
 
 /// A running receiver. Dropping it shuts it down like [`Receiver::shutdown`].
 pub struct Receiver {
@@ -262,7 +67,7 @@ impl Receiver {
             }
         }
         let open_files = limits::raise_open_files_limit();
-        let store = Store::open_with(&config.data_dir, config.history)?;
+        let store = Arc::new(Store::open_with(&config.data_dir, config.history)?);
         let captures = match &config.capture_dir {
             Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
             None => None,
@@ -289,7 +94,13 @@ impl Receiver {
         if !addr.ip().is_loopback() && config.inspector_token.is_none() {
             config.inspector_token = Some(Secret::new(hex::encode(generate::secret_bytes::<16>()?)));
         }
-        let inspector = InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets };
+        let inspector = Arc::new(Inspector::new(
+            InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets },
+            store.clone(),
+            config.integration_secret.clone(),
+            config.tolerance,
+            base_url.clone(),
+        ));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.max_header_size(limits::MAX_HEAD)
             // Our own deadlines answer 408 (limits.rs); hyper's would only close.
@@ -343,7 +154,7 @@ impl Receiver {
 
     /// The inspector page's URL, on the bound address (with `?token=` when one is required).
     pub fn inspector_url(&self) -> String {
-        match &self.shared.inspector.token {
+        match &self.shared.inspector.config().token {
             Some(t) => format!("{}/_/?token={}", self.shared.local_url, t.expose()),
             None => format!("{}/_/", self.shared.local_url),
         }
@@ -351,7 +162,7 @@ impl Receiver {
 
     /// The token non-local inspector clients must give, when one is required.
     pub fn inspector_token(&self) -> Option<&Secret> {
-        self.shared.inspector.token.as_ref()
+        self.shared.inspector.config().token.as_ref()
     }
 
     /// The address the socket is bound to.
@@ -377,11 +188,6 @@ impl Receiver {
     /// The store: connections, seen vote ids and the request history.
     pub fn store(&self) -> &Store {
         &self.shared.store
-    }
-
-    /// What starting did with an old `connections.json` in the data dir (the caller says so).
-    pub fn imported(&self) -> Option<&Imported> {
-        self.shared.store.imported()
     }
 
     /// Stops accepting, lets in-flight requests finish, and removes a throwaway data dir.

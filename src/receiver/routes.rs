@@ -1,45 +1,58 @@
-//! The endpoints behind the routing `match` of [`super::service`]: the config URL, webhook URLs,
-//! the legacy endpoint and `/connections`. Plain functions from a whole [`Request`] to an
-//! [`Outcome`]; they may block on the store (the service runs the config URL off the async
-//! workers) and never print.
+//! The endpoints: `/health`, `/connections`, the config URL, webhook URLs and the legacy
+//! endpoint. [`outcome`] is the routing `match`; the others are plain functions from a whole
+//! [`Request`] to an [`Outcome`]. They may block on the store (the service runs the config URL off
+//! the async workers) and never print.
+
+use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::service::{Outcome, Request};
+use super::http::{Outcome, Request, shorten};
+use super::state::Shared;
 use super::store::Connection;
 use crate::protocol::payload::Event;
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER, TRACE_HEADER};
 use crate::protocol::time::now_unix;
 
-/// 405 with the method that is allowed.
-pub(super) fn not_allowed(allow: &'static str) -> Outcome {
-    Outcome {
-        allow: Some(allow),
-        ..Outcome::refuse(405, "method-not-allowed", format!("only {allow} is allowed here"))
+/// The endpoint for the path and method. Endpoints that answer from a whole request belong here;
+/// one that must answer before the body is read, or stream its answer, belongs in the service
+/// ahead of reading the body.
+pub(super) fn outcome(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> Outcome {
+    let path = req.path();
+    let method = req.method.as_str();
+    let get = matches!(method, "GET" | "HEAD");
+    match path {
+        "/health" if get => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
+        "/connections" if get => match shared.inspector.allow(req, peer) {
+            Ok(()) => Outcome { body: Some(shared.inspector.connections_json()), ..Outcome::ok(200) },
+            Err((status, why)) => {
+                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
+            }
+        },
+        "/health" | "/connections" => Outcome::not_allowed("GET"),
+        "/integration" if method == "POST" => config_url(shared, req),
+        "/legacy" if method == "POST" => legacy(shared, req),
+        "/integration" | "/legacy" => Outcome::not_allowed("POST"),
+        p => match p.strip_prefix("/webhooks/") {
+            Some(id) if id.is_empty() || id.contains('/') => Outcome::refuse(
+                404,
+                "not-found",
+                format!("{} is not a webhook URL (POST /webhooks/<connection_id>)", shorten(path)),
+            ),
+            Some(_) if method != "POST" => Outcome::not_allowed("POST"),
+            Some(id) => webhook(shared, req, id),
+            None => Outcome::refuse(
+                404,
+                "not-found",
+                format!(
+                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, \
+                     /connections, and the inspector at /_/",
+                    shorten(path)
+                ),
+            ),
+        },
     }
-}
-/// `{"connections": [{connection_id, webhook_url, webhook_secret_fingerprint, webhook_secret
-/// (masked unless shown), project, user, created_at}]}`.
-pub(super) fn connections_json(shared: &Shared, show_secrets: bool) -> Value {
-    let list: Vec<Value> = shared
-        .store
-        .list()
-        .into_iter()
-        .map(|c| {
-            json!({
-                "connection_id": c.connection_id,
-                "webhook_url": format!("{}/webhooks/{}", shared.base_url, c.connection_id),
-                "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
-                "webhook_secret": if show_secrets { c.webhook_secret.expose().to_string() } else { c.webhook_secret.masked() },
-                "project": c.project,
-                "user": c.user,
-                "created_at": crate::protocol::time::format_utc(c.created_at),
-            })
-        })
-        .collect();
-    json!({ "connections": list })
 }
 
 /// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7): the
@@ -126,7 +139,7 @@ fn without_values(err: &serde_json::Error) -> String {
     out
 }
 
-pub(super) fn config_url(shared: &Shared, req: &Request) -> Outcome {
+fn config_url(shared: &Shared, req: &Request) -> Outcome {
     if let Some(o) = refuse_unsigned(&shared.config.integration_secret, req, shared.config.tolerance) {
         return o;
     }
@@ -242,7 +255,7 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-pub(super) fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
+fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
     let Some(secret) = shared.store.secret_of(id) else {
         return Outcome {
             connection: Some(id.chars().take(128).collect()),
@@ -276,7 +289,7 @@ pub(super) fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
     }
 }
 
-pub(super) fn legacy(shared: &Shared, req: &Request) -> Outcome {
+fn legacy(shared: &Shared, req: &Request) -> Outcome {
     let Some(expected) = &shared.config.legacy_secret else {
         return Outcome::refuse(404, "not-found", "legacy webhooks are off (start serve with --legacy-secret)");
     };

@@ -1,120 +1,27 @@
-//! The receiver's hyper service: from a hyper request to the answer, the log line and the history
-//! row. The limits come first ([`super::limits`]: 501 for transfer codings other than chunked, 413
-//! before reading an oversized body, 408 when it does not arrive in time, 400 for broken
-//! framing), then the routing `match` of `route` hands a whole [`Request`] to the endpoints of
-//! `routes.rs`. Statuses follow protocol.md §7. Nothing here prints: every request ends in
-//! one [`RequestLog`] handed to the caller's callback.
+//! The router: one hyper request in, one answer and one [`Record`] out. In order: the limits
+//! ([`super::limits`]: 501 for transfer codings other than chunked, 413 before reading an oversized
+//! body, 408 when it does not arrive in time, 400 for broken framing), the body, then the
+//! inspector ([`super::inspector`], whose replays come back here) or the endpoints of `routes.rs`,
+//! then forward mode ([`super::forward`]), then the record: logged, published to the inspector's
+//! events and queued for the history. Statuses follow protocol.md §7. Nothing here prints.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use serde_json::{Value, json};
 
+use super::http::{Body, Request};
+use super::inspector::{self, Handled};
 use super::limits::{BodyError, ConnState, read_body};
+use super::record::{Record, peek_type};
 use super::routes;
-use super::{RequestLog, Shared};
-use crate::protocol::capture::Capture;
+use super::state::Shared;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
-
-/// The body of every answer: boxed so a route can stream (server-sent events) as well as send a
-/// whole buffer.
-pub type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
-
-/// One request, read whole, as the endpoints see it.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// `POST`, `GET`, …
-    pub method: String,
-    /// The request target as sent, query string included.
-    pub target: String,
-    /// Headers in arrival order (names lowercase, as hyper gives them).
-    pub headers: Vec<(String, String)>,
-    /// The body, exact bytes (chunked bodies decoded).
-    pub body: Bytes,
-    /// When the request started (the first byte, or the connection's accept for its first one).
-    pub started: Instant,
-}
-
-impl Request {
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    /// The target without its query string.
-    pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(self.target.as_str(), |(p, _)| p)
-    }
-
-    /// The request as a capture: valid HTTP as stored, so a chunked body is written whole with
-    /// its decoded Content-Length and no Transfer-Encoding.
-    pub fn to_capture(&self) -> Capture {
-        // Capture::to_http rewrites the framing (no Transfer-Encoding, the decoded length); a
-        // `Trailer` announcement would be stale over the decoded body too.
-        let chunked = self.header("transfer-encoding").is_some();
-        let headers =
-            self.headers.iter().filter(|(n, _)| !(chunked && n.eq_ignore_ascii_case("trailer"))).cloned().collect();
-        Capture { method: self.method.clone(), path: self.target.clone(), headers, body: self.body.to_vec() }
-    }
-}
-
-/// What handling a request decided, before it becomes a response and a log line.
-pub struct Outcome {
-    /// The status to answer.
-    pub status: u16,
-    /// `ok` or the refusal's reason code.
-    pub verdict: &'static str,
-    /// One sentence of detail.
-    pub detail: Option<String>,
-    /// The JSON body of a 200.
-    pub body: Option<Value>,
-    /// The `Allow` header of a 405.
-    pub allow: Option<&'static str>,
-    /// The event type, when the body said.
-    pub event: Option<String>,
-    /// The connection the request was for.
-    pub connection: Option<String>,
-    /// A `vote.create` seen before.
-    pub retry: bool,
-    /// Accepted, with something worth a look.
-    pub warning: Option<String>,
-}
-
-impl Outcome {
-    /// Accepted with this status.
-    pub fn ok(status: u16) -> Outcome {
-        Outcome {
-            status,
-            verdict: "ok",
-            detail: None,
-            body: None,
-            allow: None,
-            event: None,
-            connection: None,
-            retry: false,
-            warning: None,
-        }
-    }
-
-    /// Refused with this status, reason code and sentence.
-    pub fn refuse(status: u16, verdict: &'static str, detail: impl Into<String>) -> Outcome {
-        Outcome { verdict, detail: Some(detail.into()), ..Outcome::ok(status) }
-    }
-
-    /// Adds a warning.
-    pub fn warn(mut self, w: impl Into<String>) -> Outcome {
-        self.warning = Some(w.into());
-        self
-    }
-}
 
 /// Everything one connection's service needs.
 pub(super) struct ConnCtx {
@@ -146,8 +53,7 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     let method = parts.method.as_str().to_string();
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.to_string(), |p| p.as_str().to_string());
     let refuse = |status: u16, verdict: &'static str, detail: String| {
-        let log = refusal_log(status, verdict, detail, Some((&method, &target)), started, ctx.peer);
-        finish_refusal(shared, log)
+        refused(shared, Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer))
     };
     if parts.headers.contains_key(TRANSFER_ENCODING) && ctx.state.head_had_content_length() {
         // Both framings at once is how requests are smuggled past proxies. hyper lets
@@ -201,10 +107,28 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = Request { method, target, headers, body, started };
-    if super::inspector::owns(request.path()) {
+    if inspector::owns(request.path()) {
         // The inspector's own traffic is neither logged nor recorded: the page would watch itself.
-        return super::inspector::wire::answer(shared.clone(), request, ctx.peer).await;
+        return match shared.inspector.answer(request, ctx.peer, shared.stop_tx.subscribe()).await {
+            Handled::Answer(resp) => resp,
+            Handled::Replay { request, of, mode } => {
+                let (_, id, status) = handle(shared, request, None, Some(of)).await;
+                inspector::replayed(id, status, of, &mode)
+            }
+        };
     }
+    handle(shared, request, ctx.peer, None).await.0
+}
+
+/// Routes a whole request (from the network, or a replay of history entry `replay_of`), then
+/// records it; returns the answer, the record's id and the status given.
+async fn handle(
+    shared: &Arc<Shared>,
+    request: Request,
+    peer: Option<SocketAddr>,
+    replay_of: Option<i64>,
+) -> (hyper::Response<Body>, i64, u16) {
+    let started = request.started;
     // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
     // copies and sorts every connection: all of them run off the async workers so they never
     // stall other connections. Deliveries only read memory and queue their history row. In
@@ -212,118 +136,44 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     let blocking = matches!(request.path(), "/integration" | "/connections")
         || shared.captures.is_some()
         || shared.forwarder.is_some();
-    let (resp, mut log, request) = if blocking {
+    let (resp, mut record) = if blocking {
         let s = shared.clone();
-        let peer = ctx.peer;
-        match tokio::task::spawn_blocking(move || {
-            let (resp, log) = route(&s, &request, peer);
-            (resp, log, request)
-        })
-        .await
-        {
+        match tokio::task::spawn_blocking(move || route(&s, &request, peer)).await {
             Ok(done) => done,
             Err(_) => {
-                let log =
-                    refusal_log(500, "internal-error", "the request handler failed".into(), None, started, ctx.peer);
-                return finish_refusal(shared, log);
+                let r =
+                    Record::refusal(500, "internal-error", "the request handler failed".into(), None, started, peer);
+                let status = r.status;
+                let (resp, id) = (refusal_response(&r), finish(shared, r));
+                return (resp, id, status);
             }
         }
     } else {
-        let (resp, log) = route(shared, &request, ctx.peer);
-        (resp, log, request)
+        route(shared, &request, peer)
     };
-    log.latency = started.elapsed();
-    (shared.log)(&log);
-    record(shared, &log, Some(&request));
-    resp
+    record.latency = started.elapsed();
+    record.replay_of = replay_of;
+    let status = record.status;
+    (resp, finish(shared, record), status)
 }
 
-/// Logs and records a refusal made before the endpoints saw the request, and builds its answer
-/// (which closes the connection: the rest of the request may still be arriving).
-fn finish_refusal(shared: &Shared, log: RequestLog) -> hyper::Response<Body> {
-    let mut resp = error_response(log.status, log.verdict, log.detail.as_deref().unwrap_or(""));
-    resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
-    (shared.log)(&log);
-    record(shared, &log, None);
-    resp
-}
-
-/// Logs and records a request hyper refused before the service saw it (a malformed or oversized
-/// head); hyper has already answered it.
-pub(super) fn log_refused_head(
-    shared: &Shared,
-    status: u16,
-    verdict: &'static str,
-    detail: String,
-    started: Instant,
-    peer: Option<SocketAddr>,
-) {
-    let log = refusal_log(status, verdict, detail, None, started, peer);
-    (shared.log)(&log);
-    record(shared, &log, None);
-}
-
-/// The routing `match`: the endpoint for the path and method, then the capture and the log line.
-/// Endpoints that answer from a whole request belong in the `match`; one that must answer
-/// before the body is read, or stream its answer (a [`Body`] of server-sent events), belongs in
-/// [`answer`] ahead of `read_body`. In forward mode the developer's app answers every Top.gg route
-/// instead (this then blocks).
-pub(super) fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, RequestLog) {
+/// The endpoint's answer, the capture, forward mode, and the record (with the raw request).
+fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
-    let path = req.path();
-    let method = req.method.as_str();
-    let get = matches!(method, "GET" | "HEAD");
-    let out = match path {
-        "/health" if get => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
-        "/connections" if get => match shared.inspector.allow(&super::inspector::wire::ask(req, peer)) {
-            Ok(()) => {
-                Outcome { body: Some(routes::connections_json(shared, shared.config.show_secrets)), ..Outcome::ok(200) }
-            }
-            Err((status, why)) => {
-                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
-            }
-        },
-        "/health" | "/connections" => routes::not_allowed("GET"),
-        "/integration" if method == "POST" => routes::config_url(shared, req),
-        "/legacy" if method == "POST" => routes::legacy(shared, req),
-        "/integration" | "/legacy" => routes::not_allowed("POST"),
-        p => match p.strip_prefix("/webhooks/") {
-            Some(id) if id.is_empty() || id.contains('/') => Outcome::refuse(
-                404,
-                "not-found",
-                format!("{} is not a webhook URL (POST /webhooks/<connection_id>)", shorten(path)),
-            ),
-            Some(_) if method != "POST" => routes::not_allowed("POST"),
-            Some(id) => routes::webhook(shared, req, id),
-            None => Outcome::refuse(
-                404,
-                "not-found",
-                format!(
-                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, \
-                     /connections, and the inspector at /_/",
-                    shorten(path)
-                ),
-            ),
-        },
-    };
+    let out = routes::outcome(shared, req, peer);
+    // The raw request, serialised once for the capture and the history.
+    let raw = (shared.config.history > 0 || seq.is_some()).then(|| req.to_capture().to_http());
 
-    let mut warning = out.warning;
+    let mut warning = out.warning.clone();
     // Refused requests are captured only when asked: anyone who can reach the port can send them.
     let wanted = out.status < 400 || shared.config.capture_refused;
-    let capture = match (seq, &shared.captures) {
-        (Some(seq), Some(captures)) if wanted => {
-            let label = out.event.as_deref().unwrap_or("request");
-            match captures.write(seq, label, &req.to_capture().to_http()) {
+    let capture = match (seq, &shared.captures, &raw) {
+        (Some(seq), Some(captures), Some(raw)) if wanted => {
+            match captures.save(seq, out.event.as_deref().unwrap_or("request"), raw) {
                 Ok(file) => Some(file),
-                Err(e) => {
-                    warning.get_or_insert_with(|| {
-                        format!(
-                            "could not write a capture in {}: {}",
-                            captures.dir().display(),
-                            crate::error::io_reason(&e)
-                        )
-                    });
+                Err(why) => {
+                    warning.get_or_insert(why);
                     None
                 }
             }
@@ -331,186 +181,85 @@ pub(super) fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) ->
         _ => None,
     };
 
-    let mut resp = match &out.body {
-        Some(v) if out.status == 200 => json_response(200, v),
-        _ if out.status >= 400 => error_response(out.status, out.verdict, out.detail.as_deref().unwrap_or("")),
-        _ => empty_response(out.status),
-    };
-    if let Some(allow) = out.allow {
-        resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
-    }
+    let mut resp = out.response();
     // Forward mode: the app answers every Top.gg route, whatever the receiver's own verdict.
     let mut status = out.status;
     let mut forwarded = None;
+    let path = req.path();
     let topgg_route = path == "/integration" || path.starts_with("/webhooks/") || path == "/legacy";
     if let (Some(f), true) = (&shared.forwarder, topgg_route) {
-        let a = f.send(method, &req.target, &req.headers, &req.body);
+        let a = f.send(&req.method, &req.target, &req.headers, &req.body);
         if let Some(e) = &a.record.error {
             warning = Some(format!("forward failed: {e}"));
         }
         status = a.status;
-        resp = forwarded_response(&a);
+        resp = a.response();
         forwarded = Some(a.record);
     }
     if shared.stop.load(Ordering::Relaxed) {
         // Stopping: this is the connection's last answer.
         resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
     }
-    let log = RequestLog {
+    let record = Record {
+        id: 0,
         time_unix_nanos,
         peer,
         method: req.method.clone(),
         path: req.target.chars().take(256).collect(),
-        event: out.event,
+        // A refused request's body was never parsed; the list still wants to say what it was.
+        event: out.event.or_else(|| (out.status >= 400).then(|| peek_type(&req.body)).flatten()),
         connection: out.connection,
-        verdict: out.verdict,
+        verdict: out.verdict.to_string(),
         detail: out.detail,
         status,
-        latency: Duration::ZERO,
+        latency: std::time::Duration::ZERO,
         trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
         retry: out.retry,
         warning,
         capture,
-        forwarded,
+        request: raw.filter(|_| shared.config.history > 0),
         replay_of: None,
+        forwarded,
     };
-    (resp, log)
+    (resp, record)
 }
 
-/// A client's path as quoted in a detail sentence: a 60 KB target must not make a 60 KB log line.
-fn shorten(path: &str) -> String {
-    match path.char_indices().nth(100) {
-        Some((at, _)) => format!("{}…", &path[..at]),
-        None => path.to_string(),
-    }
+/// The answer to a refusal made before the endpoints saw the request: it closes the connection,
+/// since the rest of the request may still be arriving.
+fn refusal_response(r: &Record) -> hyper::Response<Body> {
+    let mut resp = super::http::error(r.status, &r.verdict, r.detail.as_deref().unwrap_or(""));
+    resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
+    resp
 }
 
-/// The app's answer as it goes back to the sender: its status, headers and body.
-fn forwarded_response(a: &super::forward::Answer) -> hyper::Response<Body> {
-    let mut r = hyper::Response::new(Full::new(Bytes::from(a.body.clone())).boxed());
-    *r.status_mut() = http::StatusCode::from_u16(a.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-    for (n, v) in &a.headers {
-        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v)) {
-            r.headers_mut().append(n, v);
-        }
-    }
-    r
+/// Logs and records a refusal made before the endpoints saw the request, and builds its answer.
+fn refused(shared: &Shared, r: Record) -> hyper::Response<Body> {
+    let resp = refusal_response(&r);
+    finish(shared, r);
+    resp
 }
 
-fn empty_response(status: u16) -> hyper::Response<Body> {
-    let mut r = hyper::Response::new(Full::new(Bytes::new()).boxed());
-    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    r
-}
-
-fn json_response(status: u16, value: &Value) -> hyper::Response<Body> {
-    let mut body = serde_json::to_vec(value).unwrap_or_default();
-    body.push(b'\n');
-    let mut r = hyper::Response::new(Full::new(Bytes::from(body)).boxed());
-    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    r
-}
-
-/// A JSON `{"error": code, "message": detail}` answer, the shape of every refusal.
-fn error_response(status: u16, code: &str, message: &str) -> hyper::Response<Body> {
-    json_response(status, &json!({ "error": code, "message": message }))
-}
-
-/// The raw bytes of a refusal written by the connection task itself (408 for a head that did not
-/// arrive in time, where hyper has no request to answer).
-pub(super) fn raw_refusal(status: u16, reason: &str, code: &str, message: &str) -> Vec<u8> {
-    let mut body = serde_json::to_vec(&json!({ "error": code, "message": message })).unwrap_or_default();
-    body.push(b'\n');
-    let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(&body);
-    out
-}
-
-/// Queues a request for the store's history: the log line's fields and the raw request (in the
-/// capture format), when it was read. Returns its id (0 when the history is off).
-pub(super) fn record(shared: &Shared, log: &RequestLog, req: Option<&Request>) -> i64 {
-    if shared.config.history == 0 {
-        return 0;
-    }
-    let request = req.map(|r| r.to_capture().to_http());
-    shared.store.record(super::history::HistoryEntry {
-        id: 0,
-        time_unix_nanos: log.time_unix_nanos as i64,
-        method: log.method.clone(),
-        path: log.path.chars().take(256).collect(),
-        // A refused request's body was never parsed; the list still wants to say what it was.
-        event: log.event.clone().or_else(|| req.filter(|_| log.status >= 400).and_then(|r| peek_type(&r.body))),
-        connection: log.connection.clone(),
-        verdict: log.verdict.to_string(),
-        detail: log.detail.clone(),
-        status: log.status,
-        latency_us: log.latency.as_micros() as i64,
-        trace: log.trace.clone(),
-        retry: log.retry,
-        request,
-        replay_of: log.replay_of,
-        forwarded: log.forwarded.clone(),
-    })
-}
-
-/// The `type` of a JSON body, printable and at most 64 characters.
-fn peek_type(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Typed {
-        #[serde(rename = "type")]
-        kind: String,
-    }
-    let t = serde_json::from_slice::<Typed>(body).ok()?.kind;
-    Some(t.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect())
-}
-
-fn refusal_log(
+/// Logs and records a request hyper refused before the service saw it (a malformed or oversized
+/// head); hyper has already answered it.
+pub(super) fn refused_head(
+    shared: &Shared,
     status: u16,
     verdict: &'static str,
     detail: String,
-    request: Option<(&str, &str)>,
     started: Instant,
     peer: Option<SocketAddr>,
-) -> RequestLog {
-    RequestLog {
-        time_unix_nanos: now_unix_nanos() - started.elapsed().as_nanos() as i128,
-        peer,
-        method: request.map_or_else(|| "-".into(), |r| r.0.to_string()),
-        path: request.map_or_else(|| "-".into(), |r| r.1.chars().take(256).collect()),
-        event: None,
-        connection: None,
-        verdict,
-        detail: Some(detail),
-        status,
-        latency: started.elapsed(),
-        trace: None,
-        retry: false,
-        warning: None,
-        capture: None,
-        forwarded: None,
-        replay_of: None,
-    }
+) {
+    finish(shared, Record::refusal(status, verdict, detail, None, started, peer));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunked_captures_are_stored_with_their_decoded_length() {
-        let r = Request {
-            method: "POST".into(),
-            target: "/webhooks/1".into(),
-            headers: vec![("transfer-encoding".into(), "chunked".into()), ("x-topgg-trace".into(), "t".into())],
-            body: Bytes::from_static(b"{}"),
-            started: Instant::now(),
-        };
-        let raw = r.to_capture().to_http();
-        assert_eq!(raw, b"POST /webhooks/1 HTTP/1.1\r\nx-topgg-trace: t\r\nContent-Length: 2\r\n\r\n{}");
+/// The end of every request: the record gets its history id, goes to the log callback and the
+/// inspector's live events, and is queued for the history. Returns the id (0 with the history off).
+fn finish(shared: &Shared, mut record: Record) -> i64 {
+    record.id = shared.store.next_id();
+    (shared.log)(&record);
+    if record.id == 0 {
+        return 0;
     }
+    shared.inspector.events().publish(&record);
+    shared.store.record(record)
 }

@@ -2,7 +2,7 @@
 //!
 //! The store is one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`, `PRAGMA user_version`
 //! for the schema), with three tables: `connections`, `seen_votes` (vote ids for retry detection,
-//! the newest [`SEEN_VOTES`]) and `history` (see [`super::history`]). Each connection change is one
+//! the newest [`SEEN_VOTES`]) and `history` (see [`history`]). Each connection change is one
 //! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
 //! request history are written by a recorder thread in batches at `synchronous=NORMAL`: they are
 //! recorded after the fact, an fsync per delivery would cap throughput, and a WAL commit at NORMAL
@@ -10,14 +10,13 @@
 //! queued without waiting: a recorder 64k records behind (a stalled disk) drops them rather than
 //! holding up the receiver's async workers.
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
-//! naming it; it is never replaced. A `connections.json` of the old JSON store is imported on
-//! start and renamed aside. Nothing here prints: [`Store::imported`] says what happened.
+//! naming it; it is never replaced. Nothing here prints.
 //!
-//! Beside this file: `recorder` (the batch-writing thread), `seen` (the in-memory vote ids),
-//! `import` (the old JSON store) and `files` (0600/0700 files, the integration secret, the data dir).
+//! Beside this file: [`history`] (the history table), `recorder` (the batch-writing thread), `seen`
+//! (the in-memory vote ids) and `files` (0600/0700 files, the integration secret, the data dir).
 
 mod files;
-mod import;
+pub mod history;
 mod recorder;
 mod seen;
 
@@ -31,16 +30,16 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{OpenFlags, TransactionBehavior, params};
-use tokio::sync::broadcast;
 
 pub use self::files::{
     create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
-use self::recorder::{Record, record_loop};
+pub use self::history::HistoryQuery;
+use self::recorder::{Queued, record_loop};
 use self::seen::SeenVotes;
 #[cfg(test)]
-use super::history::Forwarded;
-use super::history::{self, HistoryEntry, HistoryQuery};
+use super::record::Forwarded;
+use super::record::Record;
 use crate::error::{Error, Result, io_reason};
 #[cfg(test)]
 use crate::protocol::generate;
@@ -49,8 +48,6 @@ use crate::protocol::secret::Secret;
 
 /// The database's file name inside the data dir.
 pub const DB_FILE: &str = "topgg-int.db";
-/// The old JSON store's file name, imported on start when present.
-pub const STORE_FILE: &str = "connections.json";
 /// The generated integration secret's file name inside the data dir.
 pub const SECRET_FILE: &str = "integration-secret";
 /// How many vote ids are remembered for retry detection.
@@ -61,8 +58,6 @@ pub const MAX_VOTE_ID: usize = 128;
 /// Requests kept in the history unless `serve --history` says otherwise.
 pub const DEFAULT_HISTORY: usize = 10_000;
 const SCHEMA_VERSION: i64 = 1;
-/// How many new entries a slow subscriber may fall behind before it misses some.
-const EVENT_BACKLOG: usize = 512;
 
 /// One connection made by `integration.create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,15 +74,6 @@ pub struct Connection {
     pub created_at: i64,
 }
 
-/// What opening the store did with an old `connections.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Imported {
-    /// How many connections it held (all now in the database).
-    pub connections: usize,
-    /// Where the old file now is.
-    pub moved_to: PathBuf,
-}
-
 /// The connections (in memory for lookups, in SQLite for durability), the seen vote ids and the
 /// request history.
 pub struct Store {
@@ -96,10 +82,8 @@ pub struct Store {
     map: RwLock<HashMap<String, Connection>>,
     seen: Mutex<SeenVotes>,
     history_limit: usize,
-    recorder: Mutex<Option<(SyncSender<Record>, JoinHandle<()>)>>,
-    imported: Option<Imported>,
+    recorder: Mutex<Option<(SyncSender<Queued>, JoinHandle<()>)>>,
     next_id: AtomicI64,
-    events: broadcast::Sender<HistoryEntry>,
 }
 
 const SCHEMA: &str = "
@@ -151,18 +135,15 @@ impl Store {
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
         let (map, seen) = init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
         let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
-        let mut store = Store {
+        let store = Store {
             path,
             db: Arc::new(Mutex::new(db)),
             map: RwLock::new(map),
             seen: Mutex::new(seen),
             history_limit: history,
             recorder: Mutex::new(None),
-            imported: None,
             next_id: AtomicI64::new(max_id + 1),
-            events: broadcast::channel(EVENT_BACKLOG).0,
         };
-        store.imported = store.import_json(dir)?;
         let (tx, rx) = sync_channel(64 * 1024);
         let db = store.db.clone();
         let handle = std::thread::Builder::new()
@@ -176,11 +157,6 @@ impl Store {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// What opening did with an old `connections.json`, if there was one (the caller says so).
-    pub fn imported(&self) -> Option<&Imported> {
-        self.imported.as_ref()
     }
 
     /// The connection with this id.
@@ -263,48 +239,48 @@ impl Store {
         }
         let fresh = self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
         if fresh {
-            self.offer(Record::Vote(id.to_string()));
+            self.offer(Queued::Vote(id.to_string()));
         }
         !fresh
     }
 
-    /// Queues a request for the history and returns its id (0, and nothing recorded, with
-    /// `--history 0`). The id is assigned here, from a counter that continues the stored ids, so
-    /// that it is known before the row is written: subscribers ([`Store::subscribe`]) get the entry
-    /// (without its bytes) at once. Written within milliseconds by the recorder thread, in batches;
-    /// the oldest rows beyond the bound are dropped.
-    pub fn record(&self, mut entry: HistoryEntry) -> i64 {
+    /// The id the next history row gets (0 with `--history 0`), from a counter that continues the
+    /// stored ids, so that it is known before the row is written: the log line and the
+    /// inspector's event carry it at once.
+    pub fn next_id(&self) -> i64 {
         if self.history_limit == 0 {
             return 0;
         }
-        entry.id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let id = entry.id;
-        // Only pay for the copy when an inspector page is listening.
-        if self.events.receiver_count() > 0 {
-            let _ = self.events.send(HistoryEntry { request: None, ..entry.clone() });
-        }
-        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped and its
-        // id stays unused.
-        self.offer(Record::History(Box::new(entry)));
-        id
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Every entry recorded from now on, as it is recorded (without its request bytes). A
-    /// subscriber that falls more than a few hundred entries behind misses the oldest of them
-    /// (`RecvError::Lagged`) and should reload the list.
-    pub fn subscribe(&self) -> broadcast::Receiver<HistoryEntry> {
-        self.events.subscribe()
+    /// Queues a request for the history and returns its id (0, and nothing recorded, with
+    /// `--history 0`); a record without an id gets one from [`Store::next_id`]. Written within
+    /// milliseconds by the recorder thread, in batches; the oldest rows beyond the bound are
+    /// dropped.
+    pub fn record(&self, mut entry: Record) -> i64 {
+        if self.history_limit == 0 {
+            return 0;
+        }
+        if entry.id == 0 {
+            entry.id = self.next_id();
+        }
+        let id = entry.id;
+        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped and its
+        // id stays unused.
+        self.offer(Queued::History(Box::new(entry)));
+        id
     }
 
     /// The history rows `q` selects, newest first, without their request bytes (see
     /// [`Store::history_entry`]). Sees every request recorded before the call.
-    pub fn history(&self, q: &HistoryQuery) -> Result<Vec<HistoryEntry>> {
+    pub fn history(&self, q: &HistoryQuery) -> Result<Vec<Record>> {
         self.flush();
         history::list(&self.lock_db(), q).map_err(|e| self.read_failed(&e))
     }
 
     /// One history row by id, with its raw request bytes.
-    pub fn history_entry(&self, id: i64) -> Result<Option<HistoryEntry>> {
+    pub fn history_entry(&self, id: i64) -> Result<Option<Record>> {
         self.flush();
         history::get(&self.lock_db(), id).map_err(|e| self.read_failed(&e))
     }
@@ -316,7 +292,7 @@ impl Store {
     /// Waits until everything recorded so far is written.
     pub fn flush(&self) {
         let (tx, rx) = sync_channel(1);
-        self.send(Record::Flush(tx));
+        self.send(Queued::Flush(tx));
         let _ = rx.recv_timeout(Duration::from_secs(10));
     }
 
@@ -329,7 +305,7 @@ impl Store {
         }
     }
 
-    fn send(&self, r: Record) {
+    fn send(&self, r: Queued) {
         let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
         if let Some(tx) = tx {
             let _ = tx.send(r);
@@ -339,7 +315,7 @@ impl Store {
     /// Queues a record without waiting: when the recorder is this far behind (a stalled disk),
     /// the record is dropped rather than holding up the request that made it. Both kinds are
     /// written after the answer anyway, and seen vote ids stay in memory.
-    fn offer(&self, r: Record) {
+    fn offer(&self, r: Queued) {
         let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
         if let Some(tx) = tx {
             let _ = tx.try_send(r);
@@ -430,8 +406,8 @@ mod tests {
         }
     }
 
-    fn entry(event: &str, verdict: &str) -> HistoryEntry {
-        HistoryEntry {
+    fn entry(event: &str, verdict: &str) -> Record {
+        Record {
             id: 0,
             time_unix_nanos: 5,
             method: "POST".into(),
@@ -441,7 +417,7 @@ mod tests {
             verdict: verdict.into(),
             detail: None,
             status: 204,
-            latency_us: 7,
+            latency: Duration::from_micros(7),
             trace: None,
             retry: false,
             request: Some(b"POST / HTTP/1.1\r\n\r\n".to_vec()),
@@ -514,34 +490,14 @@ mod tests {
         assert_eq!(s.history_entry(1).unwrap(), None);
         drop(s);
         let s = Store::open_with(dir.path(), 3).unwrap();
-        let mut events = s.subscribe();
         assert_eq!(s.record(entry("c", "ok")), 6, "ids continue after a reopen");
-        assert_eq!(events.try_recv().unwrap().id, 6, "subscribers see the entry at once");
         let fwd = Forwarded { url: "http://a/".into(), status: Some(201), body: b"hi".to_vec(), ..Default::default() };
-        let id = s.record(HistoryEntry { replay_of: Some(6), forwarded: Some(fwd.clone()), ..entry("c", "ok") });
+        let id = s.record(Record { replay_of: Some(6), forwarded: Some(fwd.clone()), ..entry("c", "ok") });
         let back = s.history_entry(id).unwrap().unwrap();
         assert_eq!((back.replay_of, back.forwarded), (Some(6), Some(fwd)));
         let off = tempfile::tempdir().unwrap();
         let s = Store::open_with(off.path(), 0).unwrap();
         assert_eq!(s.record(entry("a", "ok")), 0);
         assert!(s.history(&HistoryQuery::default()).unwrap().is_empty(), "--history 0 records nothing");
-    }
-
-    #[test]
-    fn imports_the_json_store_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = conn("9");
-        let json = serde_json::json!({"version": 1, "connections": [{"connection_id": "9", "webhook_secret": "whs_9",
-            "project": c.project, "user": c.user, "created_at": 42}]});
-        fs::write(dir.path().join(STORE_FILE), json.to_string()).unwrap();
-        let s = Store::open(dir.path()).unwrap();
-        let imported = s.imported().unwrap();
-        assert_eq!(imported.connections, 1);
-        assert_eq!(imported.moved_to, dir.path().join("connections.json.imported"));
-        assert_eq!(s.get("9").unwrap().created_at, 42);
-        drop(s);
-        let s = Store::open(dir.path()).unwrap();
-        assert!(s.imported().is_none());
-        assert_eq!(s.secret_of("9").unwrap().expose(), "whs_9");
     }
 }

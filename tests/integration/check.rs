@@ -453,6 +453,60 @@ fn each_case_shows_on_a_terminal_as_it_finishes_and_piped_stdout_is_unchanged() 
     assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
 }
 
+/// Every output agrees with the exit code: whatever `--only` chose, a receiver that dies after
+/// the handshake fails the run, and the JSON summary and the JUnit counts say so too.
+#[test]
+fn a_receiver_that_dies_fails_the_json_and_junit_for_every_only_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    for c in topgg_int::conformance::CASES.iter() {
+        let receiver = start(Flaw::DieOnSecondRequest);
+        let out = cmd()
+            .args(["--json", "check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+            .args(["--only", c.name, "--junit", junit.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "--only {}: {report:#}", c.name);
+        assert_eq!(report["passed"], false, "--only {}", c.name);
+        let failed = report["summary"]["failed"].as_u64().unwrap();
+        assert!(failed >= 1, "--only {}: summary.failed is 0 while the exit code is 1: {report:#}", c.name);
+        assert_eq!(with_result(&report, "fail").len() as u64, failed, "--only {}", c.name);
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        let suite = xml::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}")).children.remove(0);
+        let count = |a: &str| suite.attr(a).unwrap().parse::<u64>().unwrap();
+        assert_eq!(count("failures") + count("errors"), failed, "--only {}: {xml}", c.name);
+        let failures = suite.children.iter().filter(|t| t.children.iter().any(|e| e.name == "failure")).count();
+        assert_eq!(failures as u64, failed, "--only {}: {xml}", c.name);
+    }
+}
+
+/// Behind `serve --forward-to`, an app that crashes turns every later answer into serve's own 502
+/// `forward-failed`: that is the receiver no longer answering, not an answer, and `check` names it.
+#[test]
+fn an_app_that_dies_behind_serve_forward_to_is_named_as_stopped() {
+    let app = start(Flaw::CrashOnShortMac);
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = crate::inspector::serve(
+        dir.path(),
+        &["--forward-to", &format!("http://127.0.0.1:{}", app.port), "--forward-config-path", "/config"],
+    );
+    let url = format!("http://{}/integration", proxy.addr);
+    let out =
+        cmd().args(["--json", "check", "--url", &url, "--integration-secret", INTEGRATION_SECRET]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(case(&report, "delivery")["result"], "pass", "deliveries went through the proxy: {report:#}");
+    assert_eq!(report["stopped_after"], "rejects-malformed-header", "{report:#}");
+    let keeps = case(&report, "keeps-answering");
+    assert_eq!(keeps["result"], "fail", "{report:#}");
+    assert!(keeps["detail"].as_str().unwrap().contains("stopped answering after rejects-malformed-header"), "{keeps}");
+    let later = case(&report, "rejects-prefix-stripped-secret");
+    assert!(later["detail"].as_str().unwrap().starts_with("not run: the receiver stopped answering"), "{later}");
+    let died_on = case(&report, "rejects-malformed-header")["detail"].as_str().unwrap().to_string();
+    assert!(died_on.contains("forward-failed"), "{died_on}");
+}
+
 /// Runs `check --json --webhook-url` against a test receiver's plain webhook.
 fn check_plain(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
     let out = cmd()

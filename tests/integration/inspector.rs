@@ -340,7 +340,12 @@ fn events_stream_each_new_request() {
     }
     assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
     assert!(!head.to_ascii_lowercase().contains("access-control"), "no CORS headers");
-    std::thread::sleep(Duration::from_millis(300));
+    // The stream says `: connected` once it is subscribed: from then on no entry is missed.
+    let mut line = String::new();
+    while !line.starts_with(": connected") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the stream ended before `: connected`");
+    }
     post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("6"));
     let (mut event, mut data) = (String::new(), String::new());
     let until = Instant::now() + Duration::from_secs(5);

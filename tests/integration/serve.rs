@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use topgg_int::protocol::secret::Secret;
-use topgg_int::receiver::{Receiver, ReceiverConfig, RequestLog};
+use topgg_int::receiver::{Receiver, ReceiverConfig, Record};
 
 pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 
@@ -418,16 +418,6 @@ fn corrupt_store_is_refused_not_overwritten() {
     assert_eq!(err.trim_end().lines().count(), 1, "one sentence: {err}");
     assert!(out.stdout.is_empty(), "no ready line for a server that did not start");
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "never replaced");
-
-    // An old JSON store that does not parse is refused too, and kept.
-    let old = tempfile::tempdir().unwrap();
-    let json = old.path().join("connections.json");
-    std::fs::write(&json, b"{\"version\":1,\"connections\":[{\"connection_id\":").unwrap();
-    let out = serve_command(old.path(), &["--integration-secret", "s"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&json.display().to_string()) && err.contains("corrupt"), "{err}");
-    assert_eq!(std::fs::read(&json).unwrap(), b"{\"version\":1,\"connections\":[{\"connection_id\":");
 }
 
 #[test]
@@ -627,12 +617,12 @@ fn legacy_votes_check_authorization() {
 // ---------------------------------------------------------------------------------------------
 // Library level: hostile input and load, with a short read timeout.
 
-pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<RequestLog>>>) {
+pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<Record>>>) {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.read_timeout = read_timeout;
     let logs = Arc::new(Mutex::new(Vec::new()));
     let l = logs.clone();
-    let r = Receiver::start(config, Box::new(move |log: &RequestLog| l.lock().unwrap().push(log.clone()))).unwrap();
+    let r = Receiver::start(config, Box::new(move |log: &Record| l.lock().unwrap().push(log.clone()))).unwrap();
     (r, logs)
 }
 
@@ -659,7 +649,6 @@ fn slow_clients_get_408_without_blocking_others() {
     let (r, _) = receiver(timeout);
     connect(&r, "1", "whs_s");
     let a = r.local_addr();
-    let started = Instant::now();
     let mut slow: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(a).unwrap()).collect();
     // Half of them send part of a head, the others a head and part of the body.
     for (i, s) in slow.iter_mut().enumerate() {
@@ -670,13 +659,19 @@ fn slow_clients_get_408_without_blocking_others() {
         };
         s.write_all(part).unwrap();
     }
+    // Fast clients are answered while the slow ones hold their connections: none of the slow
+    // ones has been answered yet when the last fast one is (how fast is bench/attack's job).
     for i in 0..20 {
-        let t = Instant::now();
         let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
         assert_eq!(resp.status, 204);
-        assert!(t.elapsed() < timeout / 2, "a fast client waited {:?}", t.elapsed());
     }
-    assert!(started.elapsed() < timeout, "fast clients were served while slow ones waited");
+    for s in &slow {
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 1];
+        let pending = matches!((&*s).read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        assert!(pending, "a slow client was answered before the fast ones were done");
+        s.set_nonblocking(false).unwrap();
+    }
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut out = Vec::new();
@@ -709,9 +704,8 @@ fn slow_clients_get_408_without_blocking_others() {
     let head = trickle(b"POST /webhooks/1 HTTP/1.1\r\nX-Long: ");
     let body = trickle(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
     for t in [head, body] {
-        let (status, took) = t.join().unwrap();
-        assert_eq!(status, Some(408));
-        assert!(took < timeout * 3, "took {took:?}");
+        let (status, _) = t.join().unwrap();
+        assert_eq!(status, Some(408), "a trickling client was not cut off at its deadline");
     }
     // A client that connects and sends nothing at all also gets 408.
     let mut idle = TcpStream::connect(a).unwrap();
@@ -725,14 +719,13 @@ fn slow_clients_get_408_without_blocking_others() {
 fn oversized_body_is_413_before_it_is_read() {
     let (r, _) = receiver(Duration::from_secs(5));
     let mut s = TcpStream::connect(r.local_addr()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let t = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Only the head and 4 KiB of the 3 MiB are sent: the answer cannot wait for the rest.
     s.write_all(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 3145728\r\n\r\n").unwrap();
     s.write_all(&[b'x'; 4096]).unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     assert_eq!(parse_response(&out).unwrap().status, 413);
-    assert!(t.elapsed() < Duration::from_secs(2));
     // 2 MiB exactly is within the cap (it fails later, on the missing signature).
     let body = vec![b' '; 2 * 1024 * 1024];
     assert_eq!(request(r.local_addr(), "POST", "/integration", &[], &body).unwrap().status, 401);
@@ -901,7 +894,12 @@ fn shutdown_finishes_the_request_in_flight() {
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(&body[..20]).unwrap();
     let stopping = std::thread::spawn(move || r.shutdown());
-    std::thread::sleep(Duration::from_millis(150));
+    // The listener closes as the stop begins: from then on the request is one in flight.
+    let until = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(a).is_ok() {
+        assert!(Instant::now() < until, "the receiver kept accepting after shutdown began");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     s.write_all(&body[20..]).unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();
@@ -946,31 +944,6 @@ fn retry_detection_survives_a_restart() {
 }
 
 #[test]
-fn an_old_json_store_is_imported_and_moved_aside() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = json!({"version": 1, "connections": [
-        {"connection_id": "61", "webhook_secret": "whs_old_61", "project": project(), "user": user(), "created_at": 1_770_000_000},
-        {"connection_id": "62", "webhook_secret": "whs_old_62", "project": project(), "user": user(), "created_at": 1_770_000_001}]});
-    let json_path = dir.path().join("connections.json");
-    std::fs::write(&json_path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
-    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
-    assert_eq!(s.ready["connections"], 2);
-    assert_eq!(s.ready["store"], dir.path().join("topgg-int.db").display().to_string());
-    assert!(!json_path.exists());
-    let moved = dir.path().join("connections.json.imported");
-    assert_eq!(std::fs::read(&moved).unwrap(), serde_json::to_vec_pretty(&old).unwrap(), "kept byte for byte");
-    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
-    assert_eq!(listed["connections"][0]["connection_id"], "61");
-    assert_eq!(listed["connections"][1]["created_at"], "2026-02-02 02:40:01 UTC");
-    assert_eq!(post_signed(s.addr, "/webhooks/62", "whs_old_62", &vote_body("5")).status, 204);
-    let until = Instant::now() + Duration::from_secs(5);
-    while !s.stderr.lock().unwrap().contains("imported 2 connections") {
-        assert!(Instant::now() < until, "the import was not said: {}", s.stderr.lock().unwrap());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[test]
 fn every_request_is_kept_in_the_history() {
     let (r, _logs) = receiver(Duration::from_secs(5));
     connect(&r, "71", "whs_h");
@@ -978,7 +951,7 @@ fn every_request_is_kept_in_the_history() {
     post_signed(r.local_addr(), "/webhooks/71", "whs_h", &vote);
     post_signed(r.local_addr(), "/webhooks/71", "whs_wrong", &vote);
     request(r.local_addr(), "GET", "/health", &[], b"").unwrap();
-    use topgg_int::receiver::history::HistoryQuery;
+    use topgg_int::receiver::store::HistoryQuery;
     let all = r.store().history(&HistoryQuery::default()).unwrap();
     assert_eq!(all.len(), 4);
     assert_eq!((all[0].path.as_str(), all[0].status), ("/health", 200));

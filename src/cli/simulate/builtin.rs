@@ -47,6 +47,8 @@ pub(crate) fn builtin_target(integration_secret: &Secret, legacy_secret: Option<
 
 /// `--inspect`: prints the inspector's URL and keeps the receiver up until Ctrl-C.
 pub(crate) fn hold_for_inspection(receiver: &Receiver) {
+    // The handler goes in before the line that invites Ctrl-C, or an early one kills us.
+    crate::cli::interrupt::install();
     output::note(format!("inspector {}  (the built-in receiver stays up: Ctrl-C stops it)", receiver.inspector_url()));
     crate::cli::interrupt::wait();
 }

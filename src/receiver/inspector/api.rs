@@ -1,9 +1,8 @@
 //! The inspector API's JSON, as pure functions over history entries: the list query, a list item,
-//! and the detail of one request. No I/O: the caller looks up entries and secrets.
+//! the detail of one request and the connections. No I/O: the caller looks up entries and secrets.
 //!
 //! Shapes (documented in the README too):
-//! - list item: `{id, time, method, path, type, connection, verdict, detail, status, latency_ms,
-//!   retry, replay_of, forwarded: {url, status, latency_ms, error} | null}`;
+//! - list item: the record's one JSON form ([`Record::to_json`]);
 //! - detail: a list item plus `headers` (`[[name, value]]`), `signature` (`{header, t, signed_at,
 //!   age_at_arrival_s, v1}` or null), `verification` (`{valid, reason, detail, hints: [{code,
 //!   explanation, rejected_by}], secret: {kind, masked, fingerprint} | null, note}`), `payload`
@@ -21,7 +20,8 @@ use crate::protocol::handshake;
 use crate::protocol::payload;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
-use crate::receiver::history::{Forwarded, HistoryEntry, HistoryQuery};
+use crate::receiver::record::{Forwarded, Record};
+use crate::receiver::store::{Connection, HistoryQuery};
 
 /// The most items one page of the list may ask for.
 pub const MAX_LIMIT: usize = 500;
@@ -98,28 +98,29 @@ pub fn rfc3339(unix: i64) -> String {
     s.trim_end_matches(" UTC").replacen(' ', "T", 1) + "Z"
 }
 
-/// One request in the list (and in each server-sent event).
-pub fn list_item(e: &HistoryEntry) -> Value {
-    json!({
-        "id": e.id,
-        "time": crate::protocol::time::format_topgg(i128::from(e.time_unix_nanos)),
-        "method": e.method,
-        "path": e.path,
-        "type": e.event,
-        "connection": e.connection,
-        "verdict": e.verdict,
-        "detail": e.detail,
-        "status": e.status,
-        "latency_ms": e.latency_us as f64 / 1000.0,
-        "retry": e.retry,
-        "replay_of": e.replay_of,
-        "forwarded": e.forwarded.as_ref().map(|f| json!({
-            "url": f.url,
-            "status": f.status,
-            "latency_ms": f.latency_us as f64 / 1000.0,
-            "error": f.error,
-        })),
-    })
+/// One request in the list (and in each server-sent event): the record's one JSON form.
+pub fn list_item(e: &Record) -> Value {
+    serde_json::from_str(&e.to_json()).unwrap_or(Value::Null)
+}
+
+/// `{"connections": [{connection_id, webhook_url, webhook_secret_fingerprint, webhook_secret
+/// (masked unless shown), project, user, created_at}]}`.
+pub fn connections_json(connections: &[Connection], base_url: &str, show_secrets: bool) -> Value {
+    let list: Vec<Value> = connections
+        .iter()
+        .map(|c| {
+            json!({
+                "connection_id": c.connection_id,
+                "webhook_url": format!("{base_url}/webhooks/{}", c.connection_id),
+                "webhook_secret_fingerprint": c.webhook_secret.fingerprint(),
+                "webhook_secret": if show_secrets { c.webhook_secret.expose().to_string() } else { c.webhook_secret.masked() },
+                "project": c.project,
+                "user": c.user,
+                "created_at": crate::protocol::time::format_utc(c.created_at),
+            })
+        })
+        .collect();
+    json!({ "connections": list })
 }
 
 /// What the detail needs besides the entry: the secret that should have signed it.
@@ -138,10 +139,10 @@ pub struct DetailContext {
 }
 
 /// The full detail of one request (`GET /_/api/requests/{id}`).
-pub fn detail(e: &HistoryEntry, ctx: &DetailContext) -> Value {
+pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
     let mut out = list_item(e);
     let capture = e.request.as_deref().and_then(|raw| Capture::parse(raw).ok());
-    let arrival = e.time_unix_nanos.div_euclid(1_000_000_000);
+    let arrival = e.time_unix_nanos.div_euclid(1_000_000_000) as i64;
     let obj = out.as_object_mut().expect("list_item is an object");
     let Some(c) = capture else {
         obj.insert("headers".into(), json!([]));
@@ -311,8 +312,8 @@ fn sh_quote(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn entry(raw: &[u8]) -> HistoryEntry {
-        HistoryEntry {
+    fn entry(raw: &[u8]) -> Record {
+        Record {
             id: 7,
             time_unix_nanos: 1_700_000_010_000_000_000,
             method: "POST".into(),

@@ -2,9 +2,10 @@
 //!
 //! Routes: `GET /_/` (the page), `GET /_/app.js`, `GET /_/style.css`, `GET /_/api/requests`,
 //! `GET /_/api/requests/{id}`, `GET /_/api/requests/{id}/raw`, `POST /_/api/requests/{id}/replay`,
-//! `GET /_/api/events` (server-sent events), `GET /_/api/connections`. Transport-neutral: the
-//! server hands in an [`Ask`] and writes the [`Reply`]; inspector requests are never recorded in
-//! the history (the page would otherwise watch itself).
+//! `GET /_/api/events` (server-sent events, [`events`]), `GET /_/api/connections`. It takes the
+//! receiver's [`Request`] and answers it, except a replay, which it hands back to the service to
+//! route like any request ([`Handled::Replay`]); it never calls into the service or the routes.
+//! Inspector requests are never recorded in the history (the page would otherwise watch itself).
 //!
 //! Safety: a request is *local* when it comes from a loopback peer for a loopback `Host`. Bound to
 //! loopback (the default), only local requests are answered (a tunnel forwarding to the port
@@ -14,12 +15,18 @@
 //! page carries a strict Content-Security-Policy and inserts request content as text only.
 
 pub mod api;
-pub(in crate::receiver) mod wire;
+pub mod events;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
-use super::history::HistoryEntry;
+use self::events::Events;
+use super::http::{self, Body, Request};
+use super::record::Record;
 use super::store::Store;
 use crate::protocol::capture::Capture;
 use crate::protocol::secret::{Secret, constant_time_eq};
@@ -45,72 +52,38 @@ pub struct InspectorConfig {
     pub show_secrets: bool,
 }
 
-/// What the inspector needs from the receiver it runs in.
-pub trait Host: Send + Sync {
-    /// The store with the history and connections.
-    fn store(&self) -> &Store;
-    /// The integration secret (verifies config-URL requests).
-    fn integration_secret(&self) -> &Secret;
-    /// The replay window, seconds.
-    fn tolerance(&self) -> u64;
-    /// The receiver's base URL.
-    fn base_url(&self) -> &str;
-    /// The JSON of `GET /connections`.
-    fn connections_json(&self, show_secrets: bool) -> Value;
-    /// Handles this request as if it had arrived now (forwarding it in forward mode) and records
-    /// it as a replay of `replay_of`; returns the new entry's id and status.
-    fn replay(&self, request: Capture, replay_of: i64) -> (i64, u16);
+/// The inspector of one receiver: its settings, what it reads (the store, the secrets that verify
+/// requests) and its live events.
+pub struct Inspector {
+    config: InspectorConfig,
+    store: Arc<Store>,
+    integration_secret: Secret,
+    tolerance: u64,
+    base_url: String,
+    events: Events,
 }
 
-/// One request, as the transport read it.
-pub struct Ask<'a> {
-    /// `GET`, `POST`, …
-    pub method: &'a str,
-    /// The target, query string included.
-    pub target: &'a str,
-    /// The headers.
-    pub headers: &'a [(String, String)],
-    /// The body.
-    pub body: &'a [u8],
-    /// Whether the peer's address is loopback.
-    pub peer_loopback: bool,
-}
-
-impl Ask<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn split(&self) -> (&str, &str) {
-        self.target.split_once('?').unwrap_or((self.target, ""))
-    }
-}
-
-/// The answer, for the transport to write.
-pub enum Reply {
-    /// A whole response.
-    Full {
-        /// The status.
-        status: u16,
-        /// Headers, `Content-Type` included.
-        headers: Vec<(String, String)>,
-        /// The body.
-        body: Vec<u8>,
+/// What the inspector did with a request.
+pub enum Handled {
+    /// Answered.
+    Answer(hyper::Response<Body>),
+    /// A replay: the service routes `request` as if it had arrived now, records it as a replay of
+    /// `of`, and answers with [`replayed`].
+    Replay {
+        /// The request to route.
+        request: Request,
+        /// The history entry it replays.
+        of: i64,
+        /// `verbatim` or `resign`.
+        mode: String,
     },
-    /// A `text/event-stream`: write [`event_head`], then one [`sse_event`] per entry received.
-    Events(broadcast::Receiver<HistoryEntry>),
 }
 
-impl Reply {
-    fn json(status: u16, v: &Value) -> Reply {
-        let mut body = serde_json::to_vec(v).unwrap_or_default();
-        body.push(b'\n');
-        Reply::Full { status, headers: base_headers("application/json"), body }
-    }
-
-    fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
-        Reply::json(status, &json!({"error": code, "message": message.into()}))
-    }
+/// What the blocking part decided.
+enum Step {
+    Answer(hyper::Response<Body>),
+    Events,
+    Replay { request: Request, of: i64, mode: String },
 }
 
 fn base_headers(content_type: &str) -> Vec<(String, String)> {
@@ -121,6 +94,16 @@ fn base_headers(content_type: &str) -> Vec<(String, String)> {
         // The page URL may carry ?token=: never send it on as a referrer.
         ("Referrer-Policy".into(), "no-referrer".into()),
     ]
+}
+
+fn reply_json(status: u16, v: &Value) -> hyper::Response<Body> {
+    let mut body = serde_json::to_vec(v).unwrap_or_default();
+    body.push(b'\n');
+    http::full(status, &base_headers("application/json"), body)
+}
+
+fn reply_error(status: u16, code: &str, message: impl Into<String>) -> hyper::Response<Body> {
+    reply_json(status, &http::error_body(code, &message.into()))
 }
 
 /// Whether the inspector answers this path (`/_` and everything under `/_/`).
@@ -136,9 +119,9 @@ pub fn event_head() -> Vec<(String, String)> {
     h
 }
 
-/// One server-sent event for a new entry: `id: N`, `event: request`, `data: <list item>`.
-pub fn sse_event(e: &HistoryEntry) -> Vec<u8> {
-    format!("id: {}\nevent: request\ndata: {}\n\n", e.id, api::list_item(e)).into_bytes()
+/// The answer to a replay the service has routed: the new entry's id and status.
+pub fn replayed(id: i64, status: u16, of: i64, mode: &str) -> hyper::Response<Body> {
+    reply_json(200, &json!({"id": id, "status": status, "replay_of": of, "mode": mode}))
 }
 
 /// Whether `host` (a `Host` header) names a loopback address.
@@ -150,13 +133,34 @@ fn loopback_host(host: &str) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-impl InspectorConfig {
+impl Inspector {
+    /// The inspector over `store`, verifying config-URL requests with `integration_secret` and
+    /// building URLs on `base_url`.
+    pub fn new(
+        config: InspectorConfig,
+        store: Arc<Store>,
+        integration_secret: Secret,
+        tolerance: u64,
+        base_url: String,
+    ) -> Inspector {
+        Inspector { config, store, integration_secret, tolerance, base_url, events: Events::default() }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &InspectorConfig {
+        &self.config
+    }
+
+    /// The live events, where every recorded request is published.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
     /// `Ok` when the request may see the inspector (and `/connections`), else the refusal.
-    pub fn allow(&self, ask: &Ask<'_>) -> Result<(), (u16, String)> {
-        let local = ask.peer_loopback && ask.header("host").is_some_and(loopback_host);
-        let (_, query) = ask.split();
-        let given = ask.header(TOKEN_HEADER).map(str::to_string).or_else(|| api::query_param(query, "token"));
-        match (&self.token, given) {
+    pub fn allow(&self, req: &Request, peer: Option<SocketAddr>) -> Result<(), (u16, String)> {
+        let local = peer.is_some_and(|p| p.ip().is_loopback()) && req.header("host").is_some_and(loopback_host);
+        let given = req.header(TOKEN_HEADER).map(str::to_string).or_else(|| api::query_param(req.query(), "token"));
+        match (&self.config.token, given) {
             (Some(t), Some(g)) if constant_time_eq(t.expose().as_bytes(), g.as_bytes()) => Ok(()),
             (Some(_), Some(_)) => Err((401, format!("the {TOKEN_HEADER} token does not match the one serve printed"))),
             _ if local => Ok(()),
@@ -172,176 +176,216 @@ impl InspectorConfig {
             )),
         }
     }
-}
 
-/// Answers one inspector request.
-pub fn answer(host: &dyn Host, cfg: &InspectorConfig, ask: &Ask<'_>) -> Reply {
-    let (path, query) = ask.split();
-    // A client's path as quoted in an error sentence: bounded.
-    let shown: String = path.chars().take(100).collect();
-    let asset = match path {
-        "/_" | "/_/" | "/_/index.html" => Some((INDEX_HTML, "text/html; charset=utf-8")),
-        "/_/app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
-        "/_/style.css" => Some((STYLE_CSS, "text/css; charset=utf-8")),
-        "/_/favicon.svg" => Some((FAVICON_SVG, "image/svg+xml")),
-        _ => None,
-    };
-    // The page itself holds no request data; its API calls carry the token.
-    if let Some((text, ct)) = asset {
-        if ask.method != "GET" && ask.method != "HEAD" {
-            return not_allowed("GET");
-        }
-        let mut headers = base_headers(ct);
-        headers.push(("Content-Security-Policy".into(), CSP.into()));
-        headers.push(("X-Frame-Options".into(), "DENY".into()));
-        return Reply::Full { status: 200, headers, body: text.as_bytes().to_vec() };
+    /// The JSON of `GET /connections` and `GET /_/api/connections`.
+    pub fn connections_json(&self) -> Value {
+        api::connections_json(&self.store.list(), &self.base_url, self.config.show_secrets)
     }
-    if let Err((status, why)) = cfg.allow(ask) {
-        return Reply::error(status, if status == 401 { "token-required" } else { "not-local" }, why);
-    }
-    let Some(rest) = path.strip_prefix("/_/api/") else {
-        return Reply::error(
-            404,
-            "not-found",
-            format!("nothing at {shown}: the inspector is at /_/ and its API at /_/api/"),
-        );
-    };
-    let segments: Vec<&str> = rest.split('/').collect();
-    let get = ask.method == "GET" || ask.method == "HEAD";
-    match segments.as_slice() {
-        ["requests"] if get => list(host, query),
-        ["events"] if get => Reply::Events(host.store().subscribe()),
-        ["connections"] if get => Reply::json(200, &host.connections_json(cfg.show_secrets)),
-        ["requests", id] if get => {
-            with_entry(host, id, |e| Reply::json(200, &api::detail(&e, &detail_context(host, cfg, &e))))
+
+    /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading
+    /// the history waits for the recorder.
+    pub async fn answer(
+        self: &Arc<Self>,
+        req: Request,
+        peer: Option<SocketAddr>,
+        stop: watch::Receiver<bool>,
+    ) -> Handled {
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || me.step(req, peer)).await {
+            Ok(Step::Answer(r)) => Handled::Answer(r),
+            Ok(Step::Events) => Handled::Answer(self.events.stream(&event_head(), stop)),
+            Ok(Step::Replay { request, of, mode }) => Handled::Replay { request, of, mode },
+            Err(_) => Handled::Answer(http::full(500, &[], Bytes::from_static(b"{\"error\":\"internal-error\"}\n"))),
         }
-        ["requests", id, "raw"] if get => with_entry(host, id, |e| match &e.request {
-            Some(raw) => Reply::Full {
-                status: 200,
-                headers: base_headers("message/http"),
-                body: api::raw_bytes(raw, cfg.show_secrets),
+    }
+
+    fn step(&self, req: Request, peer: Option<SocketAddr>) -> Step {
+        let path = req.path();
+        let query = req.query();
+        // A client's path as quoted in an error sentence: bounded.
+        let shown: String = path.chars().take(100).collect();
+        let asset = match path {
+            "/_" | "/_/" | "/_/index.html" => Some((INDEX_HTML, "text/html; charset=utf-8")),
+            "/_/app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
+            "/_/style.css" => Some((STYLE_CSS, "text/css; charset=utf-8")),
+            "/_/favicon.svg" => Some((FAVICON_SVG, "image/svg+xml")),
+            _ => None,
+        };
+        // The page itself holds no request data; its API calls carry the token.
+        if let Some((text, ct)) = asset {
+            if req.method != "GET" && req.method != "HEAD" {
+                return Step::Answer(not_allowed("GET"));
+            }
+            let mut headers = base_headers(ct);
+            headers.push(("Content-Security-Policy".into(), CSP.into()));
+            headers.push(("X-Frame-Options".into(), "DENY".into()));
+            return Step::Answer(http::full(200, &headers, Bytes::from_static(text.as_bytes())));
+        }
+        if let Err((status, why)) = self.allow(&req, peer) {
+            return Step::Answer(reply_error(status, if status == 401 { "token-required" } else { "not-local" }, why));
+        }
+        let Some(rest) = path.strip_prefix("/_/api/") else {
+            return Step::Answer(reply_error(
+                404,
+                "not-found",
+                format!("nothing at {shown}: the inspector is at /_/ and its API at /_/api/"),
+            ));
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        let get = req.method == "GET" || req.method == "HEAD";
+        let show = self.config.show_secrets;
+        let answer = match segments.as_slice() {
+            ["requests"] if get => self.list(query),
+            ["events"] if get => return Step::Events,
+            ["connections"] if get => reply_json(200, &self.connections_json()),
+            ["requests", id] if get => match self.entry(id) {
+                Ok(e) => reply_json(200, &api::detail(&e, &self.detail_context(&e))),
+                Err(r) => *r,
             },
-            None => Reply::error(404, "no-bytes", format!("request {} was refused before it could be read", e.id)),
-        }),
-        ["requests", id, "replay"] if ask.method == "POST" => with_entry(host, id, |e| replay(host, ask, &e)),
-        ["requests", _, "replay"] => not_allowed("POST"),
-        ["requests"] | ["events"] | ["connections"] | ["requests", _] | ["requests", _, "raw"] => not_allowed("GET"),
-        _ => Reply::error(
-            404,
-            "not-found",
-            format!(
-                "nothing at {shown}: the API has /_/api/requests, /_/api/requests/ID, …/raw, …/replay, /_/api/events and /_/api/connections"
+            ["requests", id, "raw"] if get => match self.entry(id) {
+                Ok(Record { request: Some(raw), .. }) => {
+                    http::full(200, &base_headers("message/http"), api::raw_bytes(&raw, show))
+                }
+                Ok(e) => reply_error(404, "no-bytes", format!("request {} was refused before it could be read", e.id)),
+                Err(r) => *r,
+            },
+            ["requests", id, "replay"] if req.method == "POST" => {
+                match self.entry(id).and_then(|e| self.replay(&req, &e)) {
+                    Ok(step) => return step,
+                    Err(r) => *r,
+                }
+            }
+            ["requests", _, "replay"] => not_allowed("POST"),
+            ["requests"] | ["events"] | ["connections"] | ["requests", _] | ["requests", _, "raw"] => {
+                not_allowed("GET")
+            }
+            _ => reply_error(
+                404,
+                "not-found",
+                format!(
+                    "nothing at {shown}: the API has /_/api/requests, /_/api/requests/ID, …/raw, …/replay, /_/api/events and /_/api/connections"
+                ),
             ),
-        ),
+        };
+        Step::Answer(answer)
     }
-}
 
-fn not_allowed(allow: &str) -> Reply {
-    match Reply::error(405, "method-not-allowed", format!("only {allow} is allowed here")) {
-        Reply::Full { status, mut headers, body } => {
-            headers.push(("Allow".into(), allow.into()));
-            Reply::Full { status, headers, body }
+    fn list(&self, query: &str) -> hyper::Response<Body> {
+        let q = match api::parse_query(query) {
+            Ok(q) => q,
+            Err(why) => return reply_error(400, "bad-query", why),
+        };
+        match self.store.history(&q) {
+            Ok(rows) => {
+                let next = if rows.len() == q.limit { rows.last().map(|e| e.id) } else { None };
+                let items: Vec<Value> = rows.iter().map(api::list_item).collect();
+                reply_json(200, &json!({"requests": items, "next_before": next}))
+            }
+            Err(e) => reply_error(500, "store-failed", e.to_string()),
         }
-        r => r,
     }
-}
 
-fn list(host: &dyn Host, query: &str) -> Reply {
-    let q = match api::parse_query(query) {
-        Ok(q) => q,
-        Err(why) => return Reply::error(400, "bad-query", why),
-    };
-    match host.store().history(&q) {
-        Ok(rows) => {
-            let next = if rows.len() == q.limit { rows.last().map(|e| e.id) } else { None };
-            let items: Vec<Value> = rows.iter().map(api::list_item).collect();
-            Reply::json(200, &json!({"requests": items, "next_before": next}))
+    fn entry(&self, id: &str) -> Result<Record, Box<hyper::Response<Body>>> {
+        let Ok(n) = id.parse::<i64>() else {
+            return Err(Box::new(reply_error(400, "bad-id", format!("{id:?} is not a request id (a whole number)"))));
+        };
+        match self.store.history_entry(n) {
+            Ok(Some(e)) => Ok(e),
+            Ok(None) => Err(Box::new(reply_error(
+                404,
+                "not-found",
+                format!("no request {n} in the history (trimmed, or never recorded)"),
+            ))),
+            Err(e) => Err(Box::new(reply_error(500, "store-failed", e.to_string()))),
         }
-        Err(e) => Reply::error(500, "store-failed", e.to_string()),
     }
-}
 
-fn with_entry(host: &dyn Host, id: &str, f: impl FnOnce(HistoryEntry) -> Reply) -> Reply {
-    let Ok(n) = id.parse::<i64>() else {
-        return Reply::error(400, "bad-id", format!("{id:?} is not a request id (a whole number)"));
-    };
-    match host.store().history_entry(n) {
-        Ok(Some(e)) => f(e),
-        Ok(None) => {
-            Reply::error(404, "not-found", format!("no request {n} in the history (trimmed, or never recorded)"))
+    /// The secret the receiver verifies `e`'s path with.
+    fn detail_context(&self, e: &Record) -> api::DetailContext {
+        let (secret, no_secret) = self.secret_for(e);
+        api::DetailContext {
+            secret,
+            no_secret,
+            tolerance: self.tolerance,
+            show_secrets: self.config.show_secrets,
+            base_url: self.base_url.clone(),
         }
-        Err(e) => Reply::error(500, "store-failed", e.to_string()),
     }
-}
 
-/// The secret the receiver verifies `e`'s path with.
-fn detail_context(host: &dyn Host, cfg: &InspectorConfig, e: &HistoryEntry) -> api::DetailContext {
-    let (secret, no_secret) = secret_for(host, e);
-    api::DetailContext {
-        secret,
-        no_secret,
-        tolerance: host.tolerance(),
-        show_secrets: cfg.show_secrets,
-        base_url: host.base_url().to_string(),
+    fn secret_for(&self, e: &Record) -> SecretFor {
+        let path = e.path.split_once('?').map_or(e.path.as_str(), |(p, _)| p);
+        if path == "/integration" {
+            return (Some((self.integration_secret.clone(), "integration secret".into())), None);
+        }
+        if let Some(id) = path.strip_prefix("/webhooks/") {
+            return match self.store.secret_of(id) {
+                Some(s) => (Some((s, format!("webhook secret of connection {id}"))), None),
+                None => (None, Some(format!("no connection {id} is stored now, so its webhook secret is unknown"))),
+            };
+        }
+        (None, Some(format!("{path} is not signed with a Top.gg signature")))
+    }
+
+    /// The request a replay sends (re-signed when asked), or the refusal.
+    fn replay(&self, req: &Request, e: &Record) -> Result<Step, Box<hyper::Response<Body>>> {
+        let json_body =
+            req.header("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+        if !json_body {
+            return Err(Box::new(reply_error(
+                415,
+                "json-required",
+                "send the replay as Content-Type: application/json, {\"mode\": \"verbatim\"|\"resign\"}",
+            )));
+        }
+        let mode = serde_json::from_slice::<Value>(&req.body)
+            .ok()
+            .and_then(|v| v.get("mode").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| "verbatim".into());
+        let Some(mut capture) = e.request.as_deref().and_then(|r| Capture::parse(r).ok()) else {
+            return Err(Box::new(reply_error(
+                409,
+                "no-bytes",
+                format!("request {} was refused before it could be read; nothing to replay", e.id),
+            )));
+        };
+        match mode.as_str() {
+            "verbatim" => {}
+            "resign" => {
+                let (secret, why) = self.secret_for(e);
+                let Some((secret, _)) = secret else {
+                    let why = why.unwrap_or_default();
+                    return Err(Box::new(reply_error(
+                        409,
+                        "cannot-resign",
+                        format!("request {} cannot be re-signed: {why}", e.id),
+                    )));
+                };
+                let value = signature::sign(&secret, crate::protocol::time::now_unix(), &capture.body);
+                match capture.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER)) {
+                    Some((_, v)) => *v = value,
+                    None => capture.headers.push((SIGNATURE_HEADER.into(), value)),
+                }
+            }
+            other => {
+                return Err(Box::new(reply_error(
+                    400,
+                    "bad-mode",
+                    format!("mode {other:?} is not \"verbatim\" or \"resign\""),
+                )));
+            }
+        }
+        Ok(Step::Replay { request: Request::from_capture(capture), of: e.id, mode })
     }
 }
 
 type SecretFor = (Option<(Secret, String)>, Option<String>);
 
-fn secret_for(host: &dyn Host, e: &HistoryEntry) -> SecretFor {
-    let path = e.path.split_once('?').map_or(e.path.as_str(), |(p, _)| p);
-    if path == "/integration" {
-        return (Some((host.integration_secret().clone(), "integration secret".into())), None);
+fn not_allowed(allow: &str) -> hyper::Response<Body> {
+    let mut r = reply_error(405, "method-not-allowed", format!("only {allow} is allowed here"));
+    if let Ok(v) = ::http::HeaderValue::from_str(allow) {
+        r.headers_mut().insert(::http::header::ALLOW, v);
     }
-    if let Some(id) = path.strip_prefix("/webhooks/") {
-        return match host.store().secret_of(id) {
-            Some(s) => (Some((s, format!("webhook secret of connection {id}"))), None),
-            None => (None, Some(format!("no connection {id} is stored now, so its webhook secret is unknown"))),
-        };
-    }
-    (None, Some(format!("{path} is not signed with a Top.gg signature")))
-}
-
-fn replay(host: &dyn Host, ask: &Ask<'_>, e: &HistoryEntry) -> Reply {
-    let json_body = ask.header("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
-    if !json_body {
-        return Reply::error(
-            415,
-            "json-required",
-            "send the replay as Content-Type: application/json, {\"mode\": \"verbatim\"|\"resign\"}",
-        );
-    }
-    let mode = serde_json::from_slice::<Value>(ask.body)
-        .ok()
-        .and_then(|v| v.get("mode").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| "verbatim".into());
-    let Some(mut capture) = e.request.as_deref().and_then(|r| Capture::parse(r).ok()) else {
-        return Reply::error(
-            409,
-            "no-bytes",
-            format!("request {} was refused before it could be read; nothing to replay", e.id),
-        );
-    };
-    match mode.as_str() {
-        "verbatim" => {}
-        "resign" => {
-            let (secret, why) = secret_for(host, e);
-            let Some((secret, _)) = secret else {
-                let why = why.unwrap_or_default();
-                return Reply::error(409, "cannot-resign", format!("request {} cannot be re-signed: {why}", e.id));
-            };
-            let value = signature::sign(&secret, crate::protocol::time::now_unix(), &capture.body);
-            match capture.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER)) {
-                Some((_, v)) => *v = value,
-                None => capture.headers.push((SIGNATURE_HEADER.into(), value)),
-            }
-        }
-        other => {
-            return Reply::error(400, "bad-mode", format!("mode {other:?} is not \"verbatim\" or \"resign\""));
-        }
-    }
-    let (id, status) = host.replay(capture, e.id);
-    Reply::json(200, &json!({"id": id, "status": status, "replay_of": e.id, "mode": mode}))
+    r
 }
 
 #[cfg(test)]

@@ -9,17 +9,18 @@ use std::sync::mpsc::{Receiver as Rx, SyncSender};
 use rusqlite::TransactionBehavior;
 
 use super::SEEN_VOTES;
-use crate::receiver::history::{self, HistoryEntry};
+use super::history;
+use crate::receiver::record::Record;
 
 /// What the recorder is handed.
-pub(super) enum Record {
+pub(super) enum Queued {
     Vote(String),
-    History(Box<HistoryEntry>),
+    History(Box<Record>),
     Flush(SyncSender<()>),
 }
 
 /// Writes queued records in batches, one transaction each, until the store closes.
-pub(super) fn record_loop(db: &Mutex<rusqlite::Connection>, rx: &Rx<Record>, history_limit: usize) {
+pub(super) fn record_loop(db: &Mutex<rusqlite::Connection>, rx: &Rx<Queued>, history_limit: usize) {
     let mut batch = Vec::new();
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -34,29 +35,29 @@ pub(super) fn record_loop(db: &Mutex<rusqlite::Connection>, rx: &Rx<Record>, his
         let _ = write_batch(&mut c, &batch, history_limit);
         drop(c);
         for r in batch.drain(..) {
-            if let Record::Flush(done) = r {
+            if let Queued::Flush(done) = r {
                 let _ = done.send(());
             }
         }
     }
 }
 
-fn write_batch(c: &mut rusqlite::Connection, batch: &[Record], history_limit: usize) -> rusqlite::Result<()> {
+fn write_batch(c: &mut rusqlite::Connection, batch: &[Queued], history_limit: usize) -> rusqlite::Result<()> {
     let (mut votes, mut hist) = (false, false);
     c.pragma_update(None, "synchronous", "NORMAL")?;
     let result = (|| {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for r in batch {
             match r {
-                Record::Vote(id) => {
+                Queued::Vote(id) => {
                     tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
                     votes = true;
                 }
-                Record::History(e) => {
+                Queued::History(e) => {
                     history::insert(&tx, e)?;
                     hist = true;
                 }
-                Record::Flush(_) => {}
+                Queued::Flush(_) => {}
             }
         }
         if votes {

@@ -40,6 +40,9 @@ pub enum Flaw {
     /// Dies on a `v1` shorter than 64 characters: closes that connection unanswered and stops
     /// listening (node SDK).
     CrashOnShortMac,
+    /// Dies on the second request it reads, whatever it is (the first is the handshake): closes
+    /// it unanswered and stops listening.
+    DieOnSecondRequest,
     /// Reads every request head on the accept thread, one client at a time.
     SerialHead,
     /// Reads request bodies one at a time, under one lock.
@@ -209,14 +212,20 @@ fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>,
         read_body(&mut reader, head)
     };
     let Some(req) = req else { return };
-    {
+    let requests = {
         let mut state = state.lock().unwrap();
         if state.dead {
             return;
         }
         state.requests += 1;
-    }
-    if flaw == Flaw::CrashOnShortMac && short_mac(req.headers.get("x-topgg-signature")) {
+        state.requests
+    };
+    let dies = match flaw {
+        Flaw::CrashOnShortMac => short_mac(req.headers.get("x-topgg-signature")),
+        Flaw::DieOnSecondRequest => requests >= 2,
+        _ => false,
+    };
+    if dies {
         state.lock().unwrap().dead = true;
         // Wake the accept loop so that it sees the crash and drops the listener.
         let _ = TcpStream::connect(("127.0.0.1", port));
@@ -264,7 +273,10 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
             Some("integration.create") => {
                 let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
                 state.lock().unwrap().connections.insert(id.clone(), secret);
-                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
+                // The Host it was reached for, so that behind a proxy (`serve --forward-to`) the
+                // deliveries come back through the proxy.
+                let host = req.headers.get("host").cloned().unwrap_or_else(|| format!("127.0.0.1:{port}"));
+                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://{host}") };
                 let answer =
                     json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
                 (200, answer.to_string())

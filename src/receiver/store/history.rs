@@ -1,68 +1,19 @@
-//! The request history in the store's `history` table: one row per request the receiver answered,
-//! with its raw bytes, for the inspector to read back.
+//! The request history in the store's `history` table: one row per request the receiver answered
+//! (a [`Record`]), with its raw bytes, for the inspector to read back.
 //!
-//! Rows are written by the store's recorder thread in batches (see [`super::store::Store::record`]),
+//! Rows are written by the store's recorder thread in batches (see [`super::Store::record`]),
 //! never on a request's own path, and trimmed to the newest `serve --history N`. Reads
-//! ([`super::store::Store::history`], [`super::store::Store::history_entry`]) see every request
-//! recorded before the call.
+//! ([`super::Store::history`], [`super::Store::history_entry`]) see every request recorded before
+//! the call. The client's address, warnings and capture paths are not kept.
 
 use rusqlite::types::Value as SqlValue;
+use std::time::Duration;
+
 use rusqlite::{Connection, Row, params};
 
-/// One answered request as kept in the history.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HistoryEntry {
-    /// Row id: increases with arrival order; assigned by [`super::store::Store::record`].
-    pub id: i64,
-    /// When the request arrived, Unix nanoseconds.
-    pub time_unix_nanos: i64,
-    /// The method (`-` when unreadable).
-    pub method: String,
-    /// The request target (`-` when unreadable), at most 256 characters.
-    pub path: String,
-    /// The event type, when the body said.
-    pub event: Option<String>,
-    /// The connection id it was for.
-    pub connection: Option<String>,
-    /// `ok` or the refusal's reason code (`signature-mismatch`, …).
-    pub verdict: String,
-    /// One sentence of detail for a refusal.
-    pub detail: Option<String>,
-    /// The status answered.
-    pub status: u16,
-    /// From the first byte of the request to the last byte of the answer, microseconds.
-    pub latency_us: i64,
-    /// `x-topgg-trace`.
-    pub trace: Option<String>,
-    /// A `vote.create` seen before.
-    pub retry: bool,
-    /// The raw request (head and body, as a capture file holds it); `None` when the request was
-    /// refused before it could be read, and in [`super::store::Store::history`] listings.
-    pub request: Option<Vec<u8>>,
-    /// The id of the entry this request replays (the inspector's replay button).
-    pub replay_of: Option<i64>,
-    /// In forward mode, what the developer's app answered.
-    pub forwarded: Option<Forwarded>,
-}
+use crate::receiver::record::{Forwarded, Record};
 
-/// The developer's app's answer to a forwarded request (`serve --forward-to`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Forwarded {
-    /// Where the request went.
-    pub url: String,
-    /// The app's status; `None` when it could not be reached or did not answer in time.
-    pub status: Option<u16>,
-    /// From sending the request to the end of the app's answer, microseconds.
-    pub latency_us: i64,
-    /// The app's answer headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// The app's answer body (at most the receiver's body cap).
-    pub body: Vec<u8>,
-    /// Why there is no answer (refused, timed out), one sentence.
-    pub error: Option<String>,
-}
-
-/// Which history rows [`super::store::Store::history`] returns: newest first, only ids below
+/// Which history rows [`super::Store::history`] returns: newest first, only ids below
 /// `before`, at most `limit`, and only those matching every filter given.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery {
@@ -108,7 +59,7 @@ const COLUMNS: &str = "id, time_unix_nanos, method, path, event, connection, ver
      trace, retry, replay_of, forward_url, forward_status, forward_latency_us, forward_headers, forward_error";
 
 /// Inserts one entry (inside the recorder's transaction).
-pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
+pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
     let f = e.forwarded.as_ref();
     c.prepare_cached(
         "INSERT INTO history (id, time_unix_nanos, method, path, event, connection, verdict, detail, status, \
@@ -118,7 +69,7 @@ pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
     )?
     .execute(params![
         e.id,
-        e.time_unix_nanos,
+        e.time_unix_nanos as i64,
         e.method,
         e.path,
         e.event,
@@ -126,7 +77,7 @@ pub(super) fn insert(c: &Connection, e: &HistoryEntry) -> rusqlite::Result<()> {
         e.verdict,
         e.detail,
         e.status,
-        e.latency_us,
+        e.latency.as_micros() as i64,
         e.trace,
         e.retry,
         e.request,
@@ -147,10 +98,10 @@ pub(super) fn trim(c: &Connection, keep: usize) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<HistoryEntry> {
-    Ok(HistoryEntry {
+fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<Record> {
+    Ok(Record {
         id: r.get(0)?,
-        time_unix_nanos: r.get(1)?,
+        time_unix_nanos: i128::from(r.get::<_, i64>(1)?),
         method: r.get(2)?,
         path: r.get(3)?,
         event: r.get(4)?,
@@ -158,7 +109,7 @@ fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<HistoryEntry> {
         verdict: r.get(6)?,
         detail: r.get(7)?,
         status: r.get(8)?,
-        latency_us: r.get(9)?,
+        latency: Duration::from_micros(r.get::<_, i64>(9)?.max(0) as u64),
         trace: r.get(10)?,
         retry: r.get(11)?,
         replay_of: r.get(12)?,
@@ -177,6 +128,7 @@ fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<HistoryEntry> {
             }),
         },
         request: if with_request { r.get(18)? } else { None },
+        ..Record::default()
     })
 }
 
@@ -186,7 +138,7 @@ pub(super) fn max_id(c: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// The rows `q` selects, newest first, without their request bytes.
-pub(super) fn list(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<HistoryEntry>> {
+pub(super) fn list(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<Record>> {
     let mut sql = format!("SELECT {COLUMNS} FROM history WHERE 1");
     let mut args: Vec<SqlValue> = Vec::new();
     if let Some(b) = q.before {
@@ -207,7 +159,7 @@ pub(super) fn list(c: &Connection, q: &HistoryQuery) -> rusqlite::Result<Vec<His
 }
 
 /// One row with its request bytes.
-pub(super) fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<HistoryEntry>> {
+pub(super) fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<Record>> {
     let mut st = c.prepare_cached(&format!("SELECT {COLUMNS}, request, forward_body FROM history WHERE id = ?1"))?;
     let mut rows = st.query([id])?;
     match rows.next()? {
