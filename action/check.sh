@@ -32,7 +32,10 @@ fi
 [ -n "${INPUT_SKIP:-}" ] && args+=(--skip "$INPUT_SKIP")
 if [ -n "${INPUT_ARGS:-}" ]; then
   read -r -a extra <<<"$INPUT_ARGS"
-  args+=("${extra[@]}")
+  # Guarded: macOS runners' bash 3.2 calls an empty array unbound under set -u.
+  if [ "${#extra[@]}" -gt 0 ]; then
+    args+=("${extra[@]}")
+  fi
 fi
 
 report="$(mktemp)"
