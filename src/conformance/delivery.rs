@@ -8,7 +8,7 @@ use super::cases::Verdict;
 use super::http::Answer;
 use super::runner::{Headers, Outcome, Runner, describe, result_fact, without_prefix};
 use crate::protocol::generate;
-use crate::protocol::legacy_sdk::{self, LegacySdk};
+use crate::protocol::legacy_sdk;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::now_unix;
 
@@ -78,9 +78,9 @@ impl Runner<'_, '_> {
             };
         };
         let sdk = legacy_sdk::recognise(refusal.status, &refusal.headers, &refusal.body);
-        facts.insert("sdk".into(), json!(sdk.map(LegacySdk::code)));
+        facts.insert("sdk".into(), json!(sdk.map(|s| s.sdk.code())));
         match sdk {
-            Some(sdk) if sdk.certain() => (Verdict::Fail, sdk.explanation(), facts),
+            Some(sdk) if sdk.certain => (Verdict::Fail, sdk.explanation(), facts),
             Some(sdk) => (
                 Verdict::Skip,
                 format!("inconclusive: {}; another secret gets the same answer", sdk.explanation()),
@@ -100,7 +100,7 @@ impl Runner<'_, '_> {
     /// the delivery's detail, or nothing.
     pub(super) fn diagnose_refusal(&mut self) -> String {
         if let Some(r) = &self.vote_refusal
-            && let Some(sdk) = legacy_sdk::recognise(r.status, &r.headers, &r.body).filter(|s| s.certain())
+            && let Some(sdk) = legacy_sdk::recognise(r.status, &r.headers, &r.body).filter(|s| s.certain)
         {
             return format!("; {}", sdk.explanation());
         }

@@ -740,6 +740,19 @@ fn a_receiver_on_a_released_v0_only_sdk_is_named_by_check_and_simulate() {
 }
 
 #[test]
+fn a_receiver_on_topggpy_is_named_too() {
+    let receiver = start(Flaw::V0OnlyPython);
+    let (code, report) = check_plain(&receiver, &["--only", "delivery,not-v0-only"]);
+    assert_eq!(code, 1, "{report:#}");
+    let named = case(&report, "not-v0-only");
+    assert_eq!(named["result"], "fail", "{report:#}");
+    let detail = named["detail"].as_str().unwrap();
+    assert!(detail.starts_with("401 Unauthorized (text/plain) to a correctly signed v1 delivery looks like a receiver on topggpy 1.4.0 (PyPI)"), "{detail}");
+    assert!(detail.contains("python-sdk"), "{detail}");
+    assert_eq!(named["facts"]["sdk"], "topggpy-1.4.0");
+}
+
+#[test]
 fn a_403_blames_the_replay_window_only_for_a_stale_t() {
     let receiver = start(Flaw::None);
     let stale =
