@@ -104,6 +104,9 @@ impl Runner<'_, '_> {
         {
             return format!("; {}", sdk.explanation());
         }
+        if self.cfg.webhook.is_some() && self.vote_refusal.as_ref().is_some_and(|r| r.status == 404) {
+            return "; 404: is --webhook-url the exact URL the dashboard's webhook has?".into();
+        }
         let secret = self.webhook_secret.clone();
         let value = vote_value();
         let compact = serde_json::to_vec(&value).unwrap_or_default();

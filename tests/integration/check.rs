@@ -674,6 +674,18 @@ fn a_plain_webhook_needs_its_secret_and_no_integration_only_case() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--only handshake: that case needs"));
 
+    // A URL the receiver does not know: delivery says which URL to check.
+    let wrong = receiver.webhook_url().replace("/plain", "/plane");
+    let out = cmd()
+        .args(["--json", "check", "--webhook-url", &wrong, "--secret", WEBHOOK_SECRET, "--only", "delivery"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let detail = case(&report, "delivery")["detail"].as_str().unwrap().to_string();
+    assert!(detail.ends_with("; 404: is --webhook-url the exact URL the dashboard's webhook has?"), "{detail}");
+    receiver.state.lock().unwrap().requests = 0;
+
     let out = cmd().args(["check", "--webhook-url", "/webhooks/1", "--secret", WEBHOOK_SECRET]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--webhook-url"));
