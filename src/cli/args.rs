@@ -2,12 +2,14 @@
 //! its default, and where a value can come from. Only this file names clap.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::help::*;
 use super::values::{parse_duration, parse_rate};
 use crate::error::EXIT_CODES_HELP;
+use crate::output::color;
 
 /// Simulate, verify, inspect, serve and conformance-check Top.gg integration webhooks.
 ///
@@ -603,10 +605,25 @@ pub struct CompletionsArgs {
 /// `NO_COLOR` and `CLICOLOR*` rules as everything else topgg-int prints.
 pub fn parse() -> Cli {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let on = crate::output::color::init(crate::output::color::choice_from_args(&args));
-    let mut cmd = Cli::command().color(if on { clap::ColorChoice::Always } else { clap::ColorChoice::Never });
-    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+    color::init(color::choice_from_args(&args));
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| exit_with(&e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit_with(&e.format(&mut cmd)))
+}
+
+/// Prints clap's help, version or usage error on the stream clap meant it for (help and version on
+/// stdout, errors on stderr), coloured as decided for that stream, and exits with clap's code.
+fn exit_with(e: &clap::Error) -> ! {
+    let text = e.render().ansi().to_string();
+    // A closed pipe (`--help | head`) is no reason to panic; nothing is left to report it to.
+    let _ = if e.use_stderr() {
+        let mut w = color::stderr();
+        w.write_all(text.as_bytes()).and_then(|()| w.flush())
+    } else {
+        let mut w = color::stdout();
+        w.write_all(text.as_bytes()).and_then(|()| w.flush())
+    };
+    std::process::exit(e.exit_code())
 }
 
 #[cfg(test)]

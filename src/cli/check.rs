@@ -187,13 +187,12 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         with_stdout(|w| write_junit(w, &report, args.strict))?;
     }
     if let Some(receiver) = held {
-        // The handler goes in before the line that invites Ctrl-C, or an early one kills us.
-        super::interrupt::install();
         output::note(format!(
             "inspector {}  (the built-in receiver stays up: Ctrl-C stops it)",
             receiver.inspector_url()
         ));
-        super::interrupt::wait();
+        // Installed for the run (Config::stop), so a signal since that line is not lost.
+        super::interrupt::install().wait();
         receiver.shutdown();
     }
     if report.interrupted {

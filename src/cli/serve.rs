@@ -28,6 +28,7 @@ use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, Record};
 use crate::receiver::{limits, store};
+use crate::stop::Reason;
 
 /// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
 const LOG_QUEUE: usize = 8 * 1024;
@@ -86,8 +87,8 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
     limits::ignore_file_size_signal();
 
+    // Before the ready line, so a signal sent once it is seen is never lost.
     let stop = interrupt::install();
-    interrupt::install_terminate();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
@@ -143,9 +144,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         let _ = done.send(());
     });
 
-    while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let reason = stop.wait();
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
     // With the receiver stopped its sender is gone too; once this one is, the writer ends after
@@ -154,7 +153,10 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     drop(lines);
     let _ = written.recv_timeout(Duration::from_secs(2));
     output::note("stopped");
-    Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
+    Ok(match reason {
+        Reason::Terminated => Outcome::Success,
+        Reason::Interrupted => Outcome::Interrupted,
+    })
 }
 
 /// The page's URL without its token (the token is printed once, on stderr).
@@ -167,8 +169,7 @@ fn inspector_url(receiver: &Receiver) -> String {
 /// the queue every couple of milliseconds, so workers do not have to wake it for every line and
 /// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
 fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
-    let stdout = std::io::stdout();
-    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut w = BufWriter::with_capacity(64 * 1024, output::color::stdout());
     'idle: while let Ok(mut next) = queue.recv() {
         loop {
             loop {

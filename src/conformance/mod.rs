@@ -36,12 +36,11 @@ mod runner;
 mod timing;
 mod tolerance;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::protocol::secret::Secret;
+use crate::stop::Stop;
 
 pub use body::encode_body;
 pub use cases::{
@@ -82,9 +81,9 @@ pub struct Config {
     pub legacy_url: Option<String>,
     /// The cases to run and report.
     pub selection: Selection,
-    /// When this becomes true (Ctrl-C), the remaining cases are skipped and the connection is
-    /// still deleted.
-    pub stop: Option<Arc<AtomicBool>>,
+    /// Once stopped (Ctrl-C), the remaining cases are skipped and the connection is still
+    /// deleted.
+    pub stop: Option<Stop>,
 }
 
 /// Checks that `url` is an absolute http(s) URL, returning it unchanged.

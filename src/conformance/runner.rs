@@ -2,7 +2,7 @@
 //! result recorded, and the connection deleted at the end whatever failed. The cases themselves
 //! live in the sibling files, one per family, as methods on [`Runner`].
 
-use std::sync::atomic::Ordering;
+use crate::stop::Stop;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -228,7 +228,7 @@ impl Runner<'_, '_> {
     }
 
     pub(super) fn stop_requested(&self) -> bool {
-        self.cfg.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+        self.cfg.stop.as_ref().is_some_and(Stop::is_stopped)
     }
 
     pub(super) fn selected(&self, name: &str) -> bool {

@@ -2,7 +2,8 @@
 //! `inspect` read them) and their one-line JSON form for JSON Lines streams.
 //!
 //! A capture is the request line, the headers, a blank line and the body, with CRLF or LF line
-//! endings. The body is kept byte for byte: signatures are over exact bytes.
+//! endings. The body is kept byte for byte: signatures are over exact bytes. [`Curl`] is the one
+//! way a request is written as a shell command (`simulate --dry-run`, the inspector's copy).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -291,9 +292,62 @@ impl Serialize for Capture {
     }
 }
 
+/// A request as a curl command line, every argument single-quoted for a POSIX shell
+/// ([`shell_quote`]), so any header or body text (quotes, newlines) reaches curl unchanged. The
+/// body is sent with `--data-binary`, byte for byte, and left out when empty.
+#[derive(Debug, Clone, Copy)]
+pub struct Curl<'a> {
+    /// curl's own options before the method (`-sS`), or empty.
+    pub options: &'a str,
+    /// The method.
+    pub method: &'a str,
+    /// The absolute URL.
+    pub url: &'a str,
+    /// Headers, as they should be sent (already redacted where that is wanted).
+    pub headers: &'a [(String, String)],
+    /// The body.
+    pub body: &'a str,
+    /// One argument per line (`\` continuations), for a person to read; else one line.
+    pub multiline: bool,
+}
+
+impl fmt::Display for Curl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sep = if self.multiline { " \\\n  " } else { " " };
+        f.write_str("curl")?;
+        if !self.options.is_empty() {
+            write!(f, " {}", self.options)?;
+        }
+        write!(f, " -X {} {}", self.method, shell_quote(self.url))?;
+        for (n, v) in self.headers {
+            write!(f, "{sep}-H {}", shell_quote(&format!("{n}: {v}")))?;
+        }
+        if !self.body.is_empty() {
+            write!(f, "{sep}--data-binary {}", shell_quote(self.body))?;
+        }
+        Ok(())
+    }
+}
+
+/// POSIX single-quoting: safe for any text, including quotes and newlines.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curl_quotes_every_argument_for_the_shell() {
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        let headers = [("a".to_string(), "it's".to_string())];
+        let curl =
+            Curl { options: "", method: "POST", url: "http://h/x", headers: &headers, body: "{}", multiline: false };
+        assert_eq!(curl.to_string(), r#"curl -X POST 'http://h/x' -H 'a: it'\''s' --data-binary '{}'"#);
+        let curl = Curl { options: "-sS", multiline: true, body: "", ..curl };
+        assert_eq!(curl.to_string(), "curl -sS -X POST 'http://h/x' \\\n  -H 'a: it'\\''s'");
+    }
 
     #[test]
     fn parses_crlf_and_lf_and_round_trips() {

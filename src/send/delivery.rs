@@ -7,9 +7,6 @@
 //! here prints; callers watch attempts through a callback. Load mode has its own engine
 //! (`loadgen`) that follows the same schedule.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use std::fmt;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
@@ -20,7 +17,7 @@ pub use super::target::parse_url;
 pub use reqwest::Url;
 
 use crate::protocol::secret::Secret;
-use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::signature::{SIGNATURE_HEADER, Signer, TRACE_HEADER};
 use crate::protocol::time::now_unix;
 
 /// The User-Agent every request names: `topgg-int/<version>`.
@@ -286,43 +283,6 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// A secret keyed into HMAC-SHA256 once, so signing many bodies costs only the body's hashing.
-#[derive(Clone)]
-pub struct Signer {
-    secret: Secret,
-    keyed: Hmac<Sha256>,
-}
-
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signer({})", self.secret.masked())
-    }
-}
-
-impl Signer {
-    /// A signer for this secret.
-    pub fn new(secret: Secret) -> Self {
-        // HMAC takes keys of any length, so this cannot fail.
-        let keyed = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key length");
-        Signer { secret, keyed }
-    }
-
-    /// The secret.
-    pub fn secret(&self) -> &Secret {
-        &self.secret
-    }
-
-    /// `t=<t>,v1=<hex>`, identical to [`crate::protocol::signature::sign`].
-    pub fn sign(&self, t: i64, body: &[u8]) -> String {
-        let mut mac = self.keyed.clone();
-        let ts = t.to_string();
-        mac.update(ts.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        crate::protocol::signature::header_value(&ts, &mac.finalize().into_bytes().into())
-    }
-}
-
 /// How each attempt authenticates.
 #[derive(Debug, Clone)]
 pub enum Auth {
@@ -541,16 +501,6 @@ pub fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::signature::sign;
-
-    #[test]
-    fn signer_matches_sign() {
-        let s = Secret::new("whs_0123456789abcdef");
-        let signer = Signer::new(s.clone());
-        for body in [&b""[..], b"{}", b"{\"type\":\"vote.create\"}"] {
-            assert_eq!(signer.sign(1_770_598_034, body), sign(&s, 1_770_598_034, body));
-        }
-    }
 
     #[test]
     fn delays_repeat_the_last() {

@@ -17,6 +17,7 @@ use super::delivery::{
     AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, Url, deliver, describe_target,
 };
 use super::direct::{self, AnswerReader, Progress};
+use crate::stop::Stop;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -80,7 +81,7 @@ struct Shared {
     make: Arc<MakeDelivery>,
     next: AtomicU64,
     done: Arc<AtomicU64>,
-    stop: fn() -> bool,
+    stop: Stop,
     started: Instant,
     /// Some attempt got an answer (any status): refusals after that are the receiver's trouble
     /// under load, to be counted, not a reason to stop.
@@ -93,7 +94,7 @@ impl Shared {
     /// The next delivery's number, after waiting for its slot when paced; `None` when done.
     fn claim(&self) -> Option<(u64, Option<Instant>)> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        if i >= self.config.count || (self.stop)() || self.gave_up() {
+        if i >= self.config.count || self.stop.is_stopped() || self.gave_up() {
             return None;
         }
         let due = self.config.rate.map(|r| self.started + Duration::from_secs_f64(i as f64 / r));
@@ -127,7 +128,7 @@ impl Shared {
     /// Whether a delivery should stop retrying: Ctrl-C, or a refusal while nothing has answered
     /// yet (the next delivery tries again at once, and a few of those decide).
     fn stop_retrying(&self) -> bool {
-        (self.stop)() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
+        self.stop.is_stopped() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
     }
 }
 
@@ -145,7 +146,8 @@ impl Transport for Watched<'_> {
     }
 }
 
-/// Runs the load; `done` counts finished deliveries as they end, `stop` is polled between them.
+/// Runs the load; `done` counts finished deliveries as they end. Once `stop` is stopped no
+/// delivery starts, waits for a slot or a retry end at once, and those in flight finish.
 /// `url` decides the engine (see the module doc).
 pub fn run(
     config: LoadConfig,
@@ -153,7 +155,7 @@ pub fn run(
     url: &Url,
     make: Arc<MakeDelivery>,
     done: Arc<AtomicU64>,
-    stop: fn() -> bool,
+    stop: Stop,
 ) -> Result<LoadResult, String> {
     let direct = direct::eligible(url);
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -196,8 +198,10 @@ fn blocking_worker(sh: &Shared) -> Vec<Sample> {
     let mut client = Watched { client: sh.client.clone(), shared: sh };
     let mut out = Vec::new();
     while let Some((i, due)) = sh.claim() {
-        if let Some(due) = due {
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        if let Some(due) = due
+            && sh.stop.sleep(due.saturating_duration_since(Instant::now()))
+        {
+            break;
         }
         let d = (sh.make)(i);
         let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &|| sh.stop_retrying());
@@ -243,7 +247,10 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     let mut samples = Vec::new();
     while let Some((i, due)) = sh.claim() {
         if let Some(due) = due {
-            tokio::time::sleep_until(due.into()).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(due.into()) => {}
+                _ = sh.stop.stopped() => break,
+            }
         }
         let d = (sh.make)(i);
         let started = Instant::now();
@@ -269,8 +276,10 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
             };
             sh.note(&res);
             if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !sh.stop_retrying() {
-                tokio::time::sleep(sh.config.policy.delay(attempts)).await;
-                continue;
+                tokio::select! {
+                    () = tokio::time::sleep(sh.config.policy.delay(attempts)) => continue,
+                    _ = sh.stop.stopped() => {}
+                }
             }
             break res;
         };

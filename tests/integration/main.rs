@@ -16,6 +16,7 @@ mod receiver_limits;
 mod release;
 mod secrets;
 mod serve;
+mod signals;
 mod simulate;
 mod simulate_answers;
 mod usability;

@@ -780,3 +780,30 @@ fn a_refusal_through_a_proxy_names_the_proxy() {
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("went through the proxy http://127.0.0.1:9 from HTTP_PROXY"), "{}", stderr(&out));
 }
+
+/// What Top.gg never sends is still sent when asked (a receiver may need testing with it), but
+/// never silently: a weight below 1, a trace id that is not 32 hex digits, a secret without whs_.
+#[test]
+fn unusual_values_are_sent_with_a_warning_each() {
+    let out = cmd()
+        .args(["simulate", "vote", "--dry-run", "--url", "http://127.0.0.1:9/w", "--secret", "plain_secret"])
+        .args(["--weight", "0", "--trace", "with spaces"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("warning: --weight 0: Top.gg sends 1, or 2 under the weekend multiplier"), "{err}");
+    assert!(err.contains("warning: --trace \"with spaces\" is not a trace id like Top.gg's"), "{err}");
+    assert!(err.contains("warning: the webhook secret from --secret does not start with whs_"), "{err}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"weight\":0") && stdout.contains("x-topgg-trace: with spaces"), "{stdout}");
+
+    // Top.gg's own shapes get no warning.
+    let out = cmd()
+        .args(["simulate", "vote", "--dry-run", "--url", "http://127.0.0.1:9/w", "--secret", "whs_abc"])
+        .args(["--weight", "2", "--trace", "0123456789abcdef0123456789abcdef"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("warning"), "{err}");
+}

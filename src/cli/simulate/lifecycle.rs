@@ -132,7 +132,7 @@ fn show_handshake(s: &Settings, report: &Report, check: Option<&HandshakeCheck>,
         if !check.problems.is_empty() {
             writeln!(
                 w,
-                "  {} the answer is not a correct handshake (protocol.md §2):",
+                "  {} the answer is not a correct handshake (README: Integrations):",
                 style::fail("handshake failed:")
             )?;
             for p in &check.problems {

@@ -127,6 +127,11 @@ fn shape_flags(v: &mut Value, shape: &Shape, p: &PayloadArgs) -> Result<()> {
         }
         Shape::Vote { weight, query } => {
             if let Some(w) = weight {
+                if *w < 1 {
+                    crate::output::note(format!(
+                        "warning: --weight {w}: Top.gg sends 1, or 2 under the weekend multiplier; sent as given"
+                    ));
+                }
                 overrides::set_value(v, "data.weight", json!(w)).map_err(set_err)?;
             }
             if !query.is_empty() {

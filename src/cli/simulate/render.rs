@@ -15,9 +15,11 @@ use std::io::Write;
 
 use super::millis;
 use crate::error::Result;
-use crate::output::{escape_controls, style, with_stdout};
+use crate::output::escape::block_for_terminal;
+use crate::output::{style, with_stdout};
+use crate::protocol::capture::Curl;
 use crate::protocol::legacy_sdk;
-use crate::protocol::secret::Secret;
+pub(crate) use crate::protocol::secret::Redactor;
 use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
 use crate::protocol::time::{format_duration, now_unix};
 use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
@@ -26,60 +28,6 @@ use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, 
 const BODY_PREVIEW: usize = 2000;
 /// How much of a response body goes into JSON.
 const BODY_JSON_MAX: usize = 64 * 1024;
-
-/// Secrets shorter than this are masked only where they stand whole (a header value, a JSON
-/// string), since any text may contain them by chance.
-const MIN_SUBSTRING_SECRET: usize = 8;
-
-/// Masks secrets in request text (headers and bodies) unless the user asked to see them.
-pub(crate) struct Redactor {
-    pairs: Vec<(String, String)>,
-}
-
-impl Redactor {
-    /// A redactor for these secrets; with `show`, a no-op.
-    pub fn new(secrets: &[&Secret], show: bool) -> Self {
-        let pairs = if show {
-            Vec::new()
-        } else {
-            secrets.iter().filter(|s| !s.expose().is_empty()).map(|s| (s.expose().to_string(), s.masked())).collect()
-        };
-        Redactor { pairs }
-    }
-
-    /// A header value with every secret masked: a value that is a secret (Authorization) whole,
-    /// and, for secrets long enough not to match by accident, wherever they occur.
-    pub fn header(&self, v: &str) -> String {
-        let mut out = v.to_string();
-        for (secret, masked) in &self.pairs {
-            if out == *secret {
-                return masked.clone();
-            }
-            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
-                out = out.replace(secret.as_str(), masked);
-            }
-        }
-        out
-    }
-
-    /// A body with every secret masked where it is a whole JSON string (`"webhook_secret":"…"`),
-    /// and, for secrets long enough not to match by accident, wherever it occurs. A short secret
-    /// ("a") replaced everywhere would turn the printed body into nonsense.
-    pub fn body(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (secret, masked) in &self.pairs {
-            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
-                out = out.replace(secret.as_str(), masked);
-                continue;
-            }
-            let (Ok(quoted), Ok(quoted_mask)) = (serde_json::to_string(secret), serde_json::to_string(masked)) else {
-                continue;
-            };
-            out = out.replace(&quoted, &quoted_mask);
-        }
-        out
-    }
-}
 
 /// `vote.create → http://…  trace 5f3c…`.
 pub fn announce(step: &str, d: &Delivery) -> Result<()> {
@@ -134,7 +82,7 @@ fn latency(r: &Response) -> String {
 fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
     writeln!(w, "    {}", style::dim("response headers:"))?;
     for (n, v) in &r.headers {
-        writeln!(w, "      {n}: {}", escape_controls(v))?;
+        writeln!(w, "      {n}: {}", block_for_terminal(v))?;
     }
     if r.body.is_empty() {
         writeln!(w, "    {}", style::dim("response body: (empty)"))?;
@@ -145,7 +93,7 @@ fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
             format!("response body ({} bytes):", r.body.len())
         };
         writeln!(w, "    {}", style::dim(&size))?;
-        for l in escape_controls(&preview(&r.body, BODY_PREVIEW)).lines() {
+        for l in block_for_terminal(&preview(&r.body, BODY_PREVIEW)).lines() {
             writeln!(w, "      {l}")?;
         }
     }
@@ -363,19 +311,7 @@ pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Resu
 }
 
 fn curl_command(req: &Request, headers: &[(String, String)], body: &str) -> String {
-    let mut out = format!("curl -sS -X {} {}", req.method, shell_quote(req.url.as_str()));
-    for (n, v) in headers {
-        out.push_str(" \\\n  -H ");
-        out.push_str(&shell_quote(&format!("{n}: {v}")));
-    }
-    out.push_str(" \\\n  --data-binary ");
-    out.push_str(&shell_quote(body));
-    out
-}
-
-/// POSIX single-quoting: safe for any text, including quotes and newlines.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
+    Curl { options: "-sS", method: &req.method, url: req.url.as_str(), headers, body, multiline: true }.to_string()
 }
 
 #[cfg(test)]
@@ -383,22 +319,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_and_previews() {
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    fn previews() {
         assert_eq!(preview(b"abcdef", 3), "abc… (3 more bytes)");
         assert_eq!(preview("é".as_bytes(), 1), "… (2 more bytes)");
-        let s = Secret::new("whs_0123456789abcdef");
-        assert_eq!(Redactor::new(&[&s], false).header("Bearer whs_0123456789abcdef"), "Bearer whs_01…ef");
-        assert_eq!(Redactor::new(&[&s], true).body("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
-    }
-
-    #[test]
-    fn a_short_secret_is_masked_only_where_it_stands_whole() {
-        let short = Secret::new("a");
-        let r = Redactor::new(&[&short], false);
-        assert_eq!(r.header("a"), "…");
-        assert_eq!(r.header("Bearer a"), "Bearer a");
-        let body = r#"{"type":"vote.create","data":{"webhook_secret":"a","name":"banana"}}"#;
-        assert_eq!(r.body(body), r#"{"type":"vote.create","data":{"webhook_secret":"…","name":"banana"}}"#);
     }
 }

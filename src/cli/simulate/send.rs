@@ -195,10 +195,12 @@ fn acknowledged_replay_note(age: Option<i64>) -> String {
         ),
         Some(age) => format!(
             "warning: the receiver acknowledged a verbatim replay signed {age} s ago: its replay window is off or \
-             wider than {window} s (protocol.md §3)"
+             wider than {window} s"
         ),
-        None => "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)"
-            .into(),
+        None => {
+            "warning: the receiver acknowledged a verbatim replay: its replay window is off or wider than Top.gg's 30 s"
+                .into()
+        }
     }
 }
 
