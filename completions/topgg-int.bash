@@ -469,7 +469,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --integration-secret-file --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --integration-secret-file --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --inspect-port --inspect-bind --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +548,14 @@ _topgg__int() {
                     return 0
                     ;;
                 --inspector-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inspect-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inspect-bind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

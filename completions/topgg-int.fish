@@ -72,16 +72,18 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-dir -d 'Write every accepted request as a raw .http file here (0600), named to sort by arrival. Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l capture-keep -d 'How many captures --capture-dir keeps; the oldest are deleted as new ones arrive' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l history -d 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir\'s database for later inspection; 0 keeps none, at most 10,000,000' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l tolerance -d 'Replay window in seconds; 0 disables the timestamp check' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l legacy-secret -d 'Accept legacy (v0) votes on POST /legacy with this Authorization value' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; past it new ones are accepted and closed at once, so idle clients cannot queue up deliveries. Above the open-files limit, serve says so at start' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l max-connections -d 'Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive first) is closed to make room, so idle clients cannot wall out deliveries. Above the open-files limit, serve says so at start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l read-timeout -d 'How long a client may take to send a whole request before it gets 408 (tests shorten it)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-to -d 'Forward mode: verify and record each request, then pass it with its exact body and headers to your app at this base URL (<URL>/integration, <URL>/webhooks/<id>) and answer with the app\'s answer' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-config-path -d 'With --forward-to: the app\'s config path, instead of /integration' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-webhook-path -d 'With --forward-to: the app\'s webhook path, instead of /webhooks/<id>; {connection_id} in it becomes the id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l forward-timeout -d 'With --forward-to: how long the app has to answer before the sender gets 504' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector requires when --bind is not a loopback address (generated and printed once if not given)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspector-token -d 'The token the inspector\'s API requires, on every bind (generated and printed once, in the page\'s URL, if not given)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspect-port -d 'Port of the inspector\'s own listener (the page, its API and GET /connections); 0 picks a free one. Never the receiver\'s port, so a tunnel pointed at serve cannot reach it' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l inspect-bind -d 'Address of the inspector\'s own listener; loopback unless you need it elsewhere (its API always needs the token)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -190,9 +190,10 @@ pub struct ServeArgs {
     pub capture_keep: usize,
 
     /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
-    /// database for later inspection; 0 keeps none.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub history: usize,
+    /// database for later inspection; 0 keeps none, at most 10,000,000.
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(0..=crate::receiver::store::MAX_HISTORY))]
+    pub history: u64,
 
     /// Replay window in seconds; 0 disables the timestamp check.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
@@ -202,8 +203,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECRET")]
     pub legacy_secret: Option<String>,
 
-    /// Connections served at once; past it new ones are accepted and closed at once, so idle
-    /// clients cannot queue up deliveries. Above the open-files limit, serve says so at start.
+    /// Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive
+    /// first) is closed to make room, so idle clients cannot wall out deliveries. Above the
+    /// open-files limit, serve says so at start.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_connections: usize,
 
@@ -234,10 +236,20 @@ pub struct ServeArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// The token the inspector requires when --bind is not a loopback address (generated and
-    /// printed once if not given).
+    /// The token the inspector's API requires, on every bind (generated and printed once, in the
+    /// page's URL, if not given).
     #[arg(long, env = "TOPGG_INT_INSPECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub inspector_token: Option<String>,
+
+    /// Port of the inspector's own listener (the page, its API and GET /connections); 0 picks a
+    /// free one. Never the receiver's port, so a tunnel pointed at serve cannot reach it.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
+    pub inspect_port: u16,
+
+    /// Address of the inspector's own listener; loopback unless you need it elsewhere (its API
+    /// always needs the token).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub inspect_bind: String,
 }
 
 /// `topgg-int simulate`.

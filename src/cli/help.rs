@@ -58,13 +58,16 @@ Endpoints:
   POST /webhooks/<connection>  vote.create / webhook.test, signed with that connection's secret
   POST /legacy                 v0 votes, Authorization: <--legacy-secret>
   GET  /health                 200
-  GET  /connections            connections as JSON, secrets redacted
+
+On the inspector's own listener (--inspect-bind, 127.0.0.1; --inspect-port, a free one by default):
   GET  /_/                     the inspector: every request live, its verdict, replay, copy as curl
   GET  /_/api/…                the inspector's API (requests, requests/ID, …/raw, …/replay, events)
+  GET  /connections            connections as JSON, secrets redacted
 
-The inspector and /connections answer only on loopback; with a non-loopback --bind they need the
-token printed at start (x-topgg-int-token header or ?token=). With --forward-to URL each request is
-verified, recorded and passed on to your app, and the app's answer goes back to the sender.
+The inspector is never reachable on the receiver's port, so a tunnel pointed at serve cannot reach
+it, and its API always needs the token printed at start in the page's URL (x-topgg-int-token header
+or ?token=). With --forward-to URL each request is verified, recorded and passed on to your app,
+and the app's answer goes back to the sender.
 
 The first line printed gives the config URL once the socket is bound (with --json:
 {\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per

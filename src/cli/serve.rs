@@ -2,7 +2,8 @@
 //!
 //! stdout: first the ready line (human: `config URL http://…/integration`; `--json`:
 //! `{"event":"ready","config_url":…,"listen":"127.0.0.1:PORT","webhook_url":…,"data_dir":…,
-//! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,"forward_to":…}`),
+//! "store":…,"integration_secret_fingerprint":…,"connections":N,"inspector_url":…,
+//! "inspect_listen":"127.0.0.1:PORT","forward_to":…}`; the inspector URL without its token),
 //! printed only once the socket is bound, then one line per
 //! request (`--json`: [`Record::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
@@ -27,7 +28,7 @@ use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, Record};
-use crate::receiver::{limits, store};
+use crate::receiver::{process, store};
 use crate::stop::Reason;
 
 /// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
@@ -67,12 +68,15 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         return Err(Error::input("--capture-keep 0 would keep no capture; leave out --capture-dir instead"));
     }
     config.capture_keep = args.capture_keep;
-    config.history = args.history;
+    // Ranged by clap (at most MAX_HISTORY), so it fits.
+    config.history = usize::try_from(args.history).unwrap_or(usize::MAX);
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
     config.show_secrets = args.show_secrets;
     config.inspector_token = args.inspector_token.filter(|t| !t.is_empty()).map(Secret::new);
+    config.inspect_bind = args.inspect_bind;
+    config.inspect_port = args.inspect_port;
     config.forward = args.forward_to.map(|base| ForwardConfig {
         base,
         config_path: args.forward_config_path,
@@ -85,7 +89,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     }
     config.max_connections = args.max_connections;
     // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
-    limits::ignore_file_size_signal();
+    process::ignore_file_size_signal();
 
     // Before the ready line, so a signal sent once it is seen is never lost.
     let stop = interrupt::install();
@@ -128,6 +132,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             "integration_secret_fingerprint": integration_secret.fingerprint(),
             "connections": receiver.connections().len(),
             "inspector_url": inspector_url(&receiver),
+            "inspect_listen": receiver.inspector_addr().to_string(),
             "forward_to": forwarding,
         });
         output::with_stdout(|w| writeln!(w, "{ready}"))?;
@@ -232,15 +237,12 @@ fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool
     ));
     output::note(format!("{} {}", style::dim("listening on"), receiver.local_addr()));
     output::note(format!("{} {}", style::dim("webhooks"), receiver.webhook_url("<connection_id>")));
-    match receiver.inspector_token() {
-        Some(_) => output::note(format!(
-            "{} {}  {}",
-            style::dim("inspector"),
-            receiver.inspector_url(),
-            style::warn("(non-local clients need the token in this URL; it is shown only this once)")
-        )),
-        None => output::note(format!("{} {}", style::dim("inspector"), receiver.inspector_url())),
-    }
+    output::note(format!(
+        "{} {}  {}",
+        style::dim("inspector"),
+        receiver.inspector_url(),
+        style::dim("(its own port; the token in this URL is shown only this once)")
+    ));
     if generated {
         output::note(format!(
             "{} generated an integration secret (kept in {}; shown only this once):\n  {}",

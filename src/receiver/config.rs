@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::forward::ForwardConfig;
-use super::{captures, limits, store};
+use super::{body, captures, limits, store};
 use crate::error::{Error, Result};
 use crate::protocol::generate;
 use crate::protocol::payload::KNOWN_ROUTES;
@@ -49,7 +49,7 @@ pub struct ReceiverConfig {
     pub max_body: usize,
     /// Connections served at once; past it new ones are accepted and closed at once.
     pub max_connections: usize,
-    /// Bytes all connections together may hold in bodies over [`limits::SMALL_BODY`]; a large
+    /// Bytes all connections together may hold in bodies over [`body::SMALL_BODY`]; a large
     /// body that does not fit gets 503.
     pub body_budget: usize,
     /// Remove `data_dir` when the receiver stops (set by [`ReceiverConfig::ephemeral`]).
@@ -58,9 +58,12 @@ pub struct ReceiverConfig {
     pub history: usize,
     /// Forward mode: where the developer's app is (`serve --forward-to`).
     pub forward: Option<ForwardConfig>,
-    /// The token non-local inspector clients must give; generated at start when `bind` is not a
-    /// loopback address and none is set.
+    /// The token the inspector's API requires; generated at start when none is set.
     pub inspector_token: Option<Secret>,
+    /// Address of the inspector's own listener (`serve --inspect-bind`), loopback by default.
+    pub inspect_bind: String,
+    /// Port of the inspector's own listener (`serve --inspect-port`); 0 picks a free one.
+    pub inspect_port: u16,
     /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
     pub show_secrets: bool,
 }
@@ -93,11 +96,13 @@ impl ReceiverConfig {
             read_timeout: READ_TIMEOUT,
             max_body: MAX_BODY,
             max_connections: limits::DEFAULT_MAX_CONNECTIONS,
-            body_budget: limits::DEFAULT_BODY_BUDGET,
+            body_budget: body::DEFAULT_BODY_BUDGET,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
             forward: None,
             inspector_token: None,
+            inspect_bind: "127.0.0.1".into(),
+            inspect_port: 0,
             show_secrets: false,
         }
     }

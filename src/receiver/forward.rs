@@ -2,6 +2,12 @@
 //! sent on to the developer's app with the exact body and headers, and the app's answer goes back
 //! to the sender unchanged. A dead app is a 502, a slow one a 504, each with one sentence.
 //!
+//! Only Top.gg's routes are forwarded ([`forwardable`]): `POST` to the config path, to a webhook
+//! path with a valid connection id, and to the legacy path; the app's URL is built from those
+//! validated parts ([`Forwarder::url_for`]), and a target with a dot segment (raw or `%2e`) or a
+//! backslash (raw or `%5c`) is refused 400 before anything is sent ([`traversal`]). The client is
+//! async on the receiver's runtime (reqwest), and one deadline covers the app's head and body.
+//!
 //! Only hop-by-hop headers (`Connection`, `Transfer-Encoding`, …) and `Content-Length` are not
 //! copied, in either direction: they describe one connection, and the client recomputes them.
 //! Never goes through a proxy: the app is the developer's own.
@@ -56,7 +62,7 @@ impl Answer {
 /// Sends requests to the app.
 pub struct Forwarder {
     config: ForwardConfig,
-    client: reqwest::blocking::Client,
+    client: reqwest::Client,
 }
 
 const HOP_BY_HOP: [&str; 8] =
@@ -87,9 +93,8 @@ impl Forwarder {
                 return Err(Error::input(format!("{flag} {p:?} must start with /")));
             }
         }
-        let client = reqwest::blocking::Client::builder()
+        let client = reqwest::Client::builder()
             .no_proxy()
-            .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::input(format!("could not set up the forwarding client: {e}")))?;
@@ -118,7 +123,9 @@ impl Forwarder {
     }
 
     /// Sends the request to the app and returns its answer, or a 502/504 saying why there is none.
-    pub fn send(&self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
+    /// One deadline, `--forward-timeout`, covers connecting, the app's head and its whole body: an
+    /// app that drips its answer cannot hold the sender longer.
+    pub async fn send(&self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
         let url = self.url_for(target);
         let started = Instant::now();
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
@@ -145,30 +152,37 @@ impl Forwarder {
                 ..Default::default()
             },
         };
-        let resp = match req.send() {
-            Ok(r) => r,
-            Err(e) if e.is_timeout() => {
-                return failed(504, format!("the app at {url} did not answer within {:?}", self.config.timeout));
+        let timeout = self.config.timeout;
+        let exchange = async {
+            let mut resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .filter(|(n, _)| !hop_by_hop(n.as_str()))
+                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_ANSWER {
+                    return Ok(Err(status));
+                }
             }
-            Err(e) => return failed(502, format!("could not reach the app at {url}: {}", root_cause(&e))),
+            Ok::<_, reqwest::Error>(Ok((status, headers, body)))
         };
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter(|(n, _)| !hop_by_hop(n.as_str()))
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let mut body = Vec::new();
-        let read = std::io::Read::read_to_end(&mut std::io::Read::take(resp, MAX_ANSWER as u64 + 1), &mut body);
-        if let Err(e) = read {
-            let timed_out = e.to_string().contains("timed out");
-            let why = format!("the app at {url} stopped sending its answer: {e}");
-            return failed(if timed_out { 504 } else { 502 }, why);
-        }
-        if body.len() > MAX_ANSWER {
-            return failed(502, format!("the app at {url} answered with over {MAX_ANSWER} bytes"));
-        }
+        let (status, headers, body) = match tokio::time::timeout(timeout, exchange).await {
+            Err(_) => return failed(504, format!("the app at {url} did not answer within {timeout:?}")),
+            Ok(Err(e)) if e.is_timeout() => {
+                return failed(504, format!("the app at {url} did not answer within {timeout:?}"));
+            }
+            Ok(Err(e)) if e.is_body() || e.is_decode() => {
+                return failed(502, format!("the app at {url} stopped sending its answer: {}", root_cause(&e)));
+            }
+            Ok(Err(e)) => return failed(502, format!("could not reach the app at {url}: {}", root_cause(&e))),
+            Ok(Ok(Err(_))) => return failed(502, format!("the app at {url} answered with over {MAX_ANSWER} bytes")),
+            Ok(Ok(Ok(answer))) => answer,
+        };
         let record = Forwarded {
             url,
             status: Some(status),
@@ -179,6 +193,46 @@ impl Forwarder {
         };
         Answer { status, headers, body, record }
     }
+}
+
+/// Whether a request is one of Top.gg's routes, which forward mode sends to the app: `POST` to
+/// `/integration`, to `/webhooks/<id>` with a valid connection id, or to `/legacy`.
+pub fn forwardable(method: &str, path: &str) -> bool {
+    method == "POST"
+        && (path == "/integration"
+            || path == "/legacy"
+            || path.strip_prefix("/webhooks/").is_some_and(http::valid_connection_id))
+}
+
+/// Why a target must not be forwarded: a dot segment (`.` or `..`, raw or percent-encoded) or a
+/// backslash (raw or `%5c`), which an app or a proxy in front of it may resolve to another path.
+pub fn traversal(target: &str) -> Option<&'static str> {
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    let lower = path.to_ascii_lowercase();
+    if path.contains('\\') || lower.contains("%5c") {
+        return Some("a backslash");
+    }
+    let dotted = lower.split('/').any(|seg| {
+        let seg = seg.replace("%2e", ".");
+        seg == "." || seg == ".."
+    });
+    dotted.then_some("a dot segment")
+}
+
+/// In forward mode, a handshake whose `webhook_url` does not point at serve: Top.gg would then
+/// deliver straight to the app, and serve would see nothing. The sentence, or `None`.
+pub fn bypass_warning(answer_body: &[u8], base_url: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(answer_body).ok()?;
+    let url = v.get("webhook_url")?.as_str()?;
+    let base = base_url.trim_end_matches('/');
+    let through = url.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    (!through).then(|| {
+        let shown: String = url.chars().take(200).collect();
+        format!(
+            "the app's webhook_url {shown} does not go through serve ({base}/…): Top.gg would deliver straight to \
+             the app and serve would see none of it (build it from the Host header, or from --public-url)"
+        )
+    })
 }
 
 /// The innermost error's text: reqwest's outer message ("error sending request for url") says

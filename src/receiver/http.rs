@@ -200,6 +200,11 @@ pub fn raw_refusal(status: u16, reason: &str, code: &str, message: &str) -> Vec<
     out
 }
 
+/// A connection id that can be part of a URL: 1 to 128 ASCII letters, digits, `-` or `_`.
+pub fn valid_connection_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A client's path as quoted in a detail sentence: a 60 KB target must not make a 60 KB log line.
 pub fn shorten(path: &str) -> String {
     match path.char_indices().nth(100) {

@@ -1,5 +1,6 @@
-//! The receiver's limits, kept out of the routes: per-connection deadlines, the body cap, the
-//! closing handshake after a refusal, and the process limits `serve` adjusts at start.
+//! The receiver's connection limits, kept out of the routes: per-connection deadlines, which
+//! connections may be reclaimed at the cap, and the closing handshake after a refusal. The body
+//! cap and memory budget are in `body.rs`, the process limits in `process.rs`.
 //!
 //! hyper parses and frames; what hyper does not do for us lives here. Its `header_read_timeout`
 //! only closes the connection, while protocol.md §7 wants a client that is too slow to get 408, so
@@ -10,13 +11,9 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -34,6 +31,9 @@ const LINGER_BYTES: usize = 8 * 1024 * 1024;
 const STOP_GRACE: Duration = Duration::from_millis(50);
 /// A request still being handled this long after its deadline is abandoned (the store is stuck).
 const BUSY_GRACE: Duration = Duration::from_secs(30);
+/// A keep-alive connection is closed at its first idle moment this long after it was accepted,
+/// so connections that send a request every few seconds cannot hold their slots for ever.
+pub const KEEP_ALIVE_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Where one connection stands, shared by its I/O wrapper, its service and its task.
 #[derive(Debug)]
@@ -41,7 +41,7 @@ pub struct ConnState {
     inner: Mutex<Phase>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Phase {
     /// A request is in the service (its body being read, or being handled).
     busy: bool,
@@ -59,6 +59,23 @@ struct Phase {
     /// The last answer is an event stream (the inspector's `/_/api/events`): it stays open with no
     /// deadline until it ends itself, which it does when the receiver stops.
     streaming: bool,
+    /// When the connection was accepted.
+    accepted: Instant,
+    /// Chosen to make room at the connection cap: close at the first moment nothing is in
+    /// progress.
+    reclaim: bool,
+    /// Wakes the connection's task (to notice `reclaim`).
+    waker: Option<std::task::Waker>,
+}
+
+/// Which connections may be closed to make room at the cap: never one with a request in the
+/// service, nor an event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reclaim {
+    /// Answered at least one request and waits for the next with nothing sent: taken first.
+    IdleKeepAlive,
+    /// Has sent nothing, or part of a head: taken when no idle keep-alive is left.
+    IncompleteHead,
 }
 
 /// A byte-at-a-time look at header names, until the blank line that ends the head.
@@ -116,6 +133,8 @@ pub enum Expiry {
     Idle,
     /// A request outlived its deadline by far: drop the connection.
     Stuck,
+    /// Taken to make room at the connection cap: close quietly.
+    Reclaimed,
 }
 
 impl ConnState {
@@ -131,6 +150,9 @@ impl ConnState {
                 started: now,
                 scan: HeadScan::default(),
                 streaming: false,
+                accepted: now,
+                reclaim: false,
+                waker: None,
             }),
         }
     }
@@ -193,9 +215,41 @@ impl ConnState {
         !p.busy && p.first_byte.is_none()
     }
 
-    /// The next deadline and what it means. `stopping` shortens an idle connection's wait.
-    pub fn deadline(&self, read_timeout: Duration, stopping: bool) -> (Instant, Expiry) {
+    /// Whether the connection has never sent a byte (a silent socket, not a request).
+    pub fn silent(&self) -> bool {
         let p = self.lock();
+        p.served == 0 && p.first_byte.is_none() && !p.busy
+    }
+
+    /// What kind of room closing this connection would make, if it may be closed.
+    pub fn reclaimable(&self) -> Option<Reclaim> {
+        kind(&self.lock())
+    }
+
+    /// Marks the connection to be closed for room at the cap and wakes its task, if it still is
+    /// of `want`'s kind; true when it was marked.
+    pub fn reclaim(&self, want: Reclaim) -> bool {
+        let mut p = self.lock();
+        if kind(&p) != Some(want) {
+            return false;
+        }
+        p.reclaim = true;
+        if let Some(w) = p.waker.take() {
+            w.wake();
+        }
+        true
+    }
+
+    /// The next deadline and what it means. `stopping` shortens an idle connection's wait. `waker`
+    /// is the connection task's, woken when the connection is reclaimed.
+    pub fn deadline(&self, read_timeout: Duration, stopping: bool, waker: &std::task::Waker) -> (Instant, Expiry) {
+        let mut p = self.lock();
+        if !p.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            p.waker = Some(waker.clone());
+        }
+        if p.reclaim && !p.busy {
+            return (Instant::now(), Expiry::Reclaimed);
+        }
         if p.streaming {
             let far = Instant::now() + Duration::from_secs(24 * 3600);
             return (if stopping { p.since } else { far }, Expiry::Idle);
@@ -207,11 +261,18 @@ impl ConnState {
             (None, 0) if stopping => (p.since + STOP_GRACE, Expiry::Idle),
             (None, 0) => (p.since + read_timeout, Expiry::Head),
             (None, _) if stopping => (Instant::now(), Expiry::Idle),
-            (None, _) => (p.since + read_timeout, Expiry::Idle),
+            (None, _) => ((p.since + read_timeout).min(p.accepted + KEEP_ALIVE_LIFETIME), Expiry::Idle),
             (Some(first), 0) => (p.since.min(first) + read_timeout, Expiry::Head),
             (Some(first), _) => (first + read_timeout, Expiry::Head),
         }
     }
+}
+
+fn kind(p: &Phase) -> Option<Reclaim> {
+    if p.busy || p.streaming || p.reclaim {
+        return None;
+    }
+    Some(if p.served > 0 && p.first_byte.is_none() { Reclaim::IdleKeepAlive } else { Reclaim::IncompleteHead })
 }
 
 impl Default for ConnState {
@@ -272,109 +333,6 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// Why a body could not be read whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyError {
-    /// Over the cap (413).
-    TooLarge,
-    /// The deadline passed with this many bytes read (408).
-    Timeout(usize),
-    /// The client closed the connection after this many bytes (400).
-    Closed(usize),
-    /// The framing was wrong (400): a malformed chunk, a bad trailer.
-    Malformed,
-    /// A large body that does not fit in the [`BodyBudget`] now (503).
-    Busy,
-}
-
-/// Bodies up to this size are read without touching the [`BodyBudget`]: a delivery is a few
-/// KB, so an attacker holding the budget with big bodies cannot make real deliveries wait.
-pub const SMALL_BODY: usize = 64 * 1024;
-/// The most bytes of large bodies held in memory at once, unless configured otherwise.
-pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
-
-/// The memory all connections together may hold in large bodies: 10,000 connections each
-/// sending 2 MiB would otherwise hold 20 GB.
-#[derive(Debug)]
-pub struct BodyBudget {
-    left: AtomicUsize,
-}
-
-impl BodyBudget {
-    /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> BodyBudget {
-        BodyBudget { left: AtomicUsize::new(bytes) }
-    }
-
-    fn take(&self, n: usize) -> bool {
-        self.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n)).is_ok()
-    }
-}
-
-/// Bytes of one body held against the [`BodyBudget`], given back when dropped (after the request
-/// is handled, when its body is no longer held).
-#[derive(Debug)]
-pub struct Held<'a> {
-    budget: &'a BodyBudget,
-    bytes: usize,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.budget.left.fetch_add(self.bytes, Ordering::AcqRel);
-    }
-}
-
-/// Reads a whole body, refusing it as soon as it passes `cap` bytes or `deadline` passes, or
-/// when a large one does not fit in the budget (reserved up front when `declared`).
-/// Trailers are read (so their framing is checked) and dropped.
-pub async fn read_body<'a>(
-    mut body: Incoming,
-    cap: usize,
-    deadline: Instant,
-    budget: &'a BodyBudget,
-    declared: Option<u64>,
-) -> Result<(Bytes, Held<'a>), BodyError> {
-    let mut held = Held { budget, bytes: 0 };
-    if let Some(n) = declared.map(|n| n as usize).filter(|&n| n > SMALL_BODY) {
-        if !budget.take(n) {
-            return Err(BodyError::Busy);
-        }
-        held.bytes = n;
-    }
-    let mut out = bytes::BytesMut::new();
-    loop {
-        let frame = match tokio::time::timeout_at(deadline.into(), body.frame()).await {
-            Err(_) => return Err(BodyError::Timeout(out.len())),
-            Ok(None) => return Ok((out.freeze(), held)),
-            Ok(Some(Err(e))) if e.is_incomplete_message() => return Err(BodyError::Closed(out.len())),
-            Ok(Some(Err(_))) => return Err(BodyError::Malformed),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            let total = out.len().saturating_add(data.len());
-            if total > cap {
-                return Err(BodyError::TooLarge);
-            }
-            if total > SMALL_BODY && total > held.bytes {
-                if !budget.take(total - held.bytes) {
-                    return Err(BodyError::Busy);
-                }
-                held.bytes = total;
-            }
-            if out.is_empty() && body_is_done(&body) {
-                // One frame is the whole body (the usual Content-Length case): no copy.
-                return Ok((data, held));
-            }
-            out.extend_from_slice(&data);
-        }
-    }
-}
-
-fn body_is_done(body: &Incoming) -> bool {
-    hyper::body::Body::is_end_stream(body)
-}
-
 /// Ends a connection politely: stop sending (the client sees the end of the answer), then read and
 /// discard what it still sends for a short while, so closing does not reset the connection before
 /// the client has read the answer.
@@ -399,75 +357,66 @@ pub async fn linger(mut stream: TcpStream, first: &[u8]) {
     }
 }
 
-/// Raises the soft limit on open files to the hard limit (many systems start at 1,024, which a
-/// connection cap of 10,000 cannot use); returns the soft limit now in force, when known.
-pub fn raise_open_files_limit() -> Option<u64> {
-    #[cfg(unix)]
-    {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-                return None;
-            }
-            if lim.rlim_cur < lim.rlim_max {
-                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                    lim = raised;
-                }
-            }
-        }
-        // rlim_t is u64 on Linux and macOS but not on every Unix.
-        #[allow(clippy::unnecessary_cast)]
-        if lim.rlim_cur == libc::RLIM_INFINITY { None } else { Some(lim.rlim_cur as u64) }
-    }
-    #[cfg(not(unix))]
-    None
-}
-
-/// Ignores SIGXFSZ, so that a file-size limit (RLIMIT_FSIZE) makes a write fail (and the request
-/// get 500) instead of killing the process mid-write.
-pub fn ignore_file_size_signal() {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_body_budget_is_given_back() {
-        let b = BodyBudget::new(10);
-        assert!(b.take(6));
-        let held = Held { budget: &b, bytes: 6 };
-        assert!(!b.take(6), "only 4 left");
-        drop(held);
-        assert!(b.take(10));
-    }
-
-    #[test]
     fn deadlines_follow_the_phase() {
         let t = Duration::from_secs(5);
         let s = ConnState::new();
-        assert_eq!(s.deadline(t, false).1, Expiry::Head, "a first request must arrive in time");
-        assert_eq!(s.deadline(t, true).1, Expiry::Idle);
+        assert_eq!(
+            s.deadline(t, false, std::task::Waker::noop()).1,
+            Expiry::Head,
+            "a first request must arrive in time"
+        );
+        assert_eq!(s.deadline(t, true, std::task::Waker::noop()).1, Expiry::Idle);
         let started = s.begin();
-        assert_eq!(s.deadline(t, false), (started + t + BUSY_GRACE, Expiry::Stuck));
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()), (started + t + BUSY_GRACE, Expiry::Stuck));
         s.end();
         assert!(s.idle());
-        assert_eq!(s.deadline(t, false).1, Expiry::Idle, "keep-alive waits close quietly");
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Idle, "keep-alive waits close quietly");
         s.saw_bytes(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n");
         assert!(!s.idle());
         assert!(!s.head_had_content_length());
         s.saw_bytes(b"cOntent-LENGTH: 5\r\n\r\n");
         assert!(s.head_had_content_length(), "found across reads, any case");
-        assert_eq!(s.deadline(t, false).1, Expiry::Head);
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Head);
         s.end();
         s.saw_bytes(b"POST / HTTP/1.1\r\nX: 1\r\n\r\nContent-Length: 5\r\n");
         assert!(!s.head_had_content_length(), "the body is not the head");
+    }
+
+    #[test]
+    fn keep_alive_connections_have_a_bounded_lifetime() {
+        let t = Duration::from_secs(5);
+        let s = ConnState::new();
+        s.begin();
+        s.end();
+        let (at, kind) = s.deadline(t, false, std::task::Waker::noop());
+        assert_eq!(kind, Expiry::Idle);
+        assert!(at > Instant::now(), "a fresh keep-alive connection may wait");
+        s.lock().accepted = Instant::now() - KEEP_ALIVE_LIFETIME - Duration::from_secs(1);
+        let (at, kind) = s.deadline(t, false, std::task::Waker::noop());
+        assert!(kind == Expiry::Idle && at <= Instant::now(), "past its lifetime it closes when idle");
+    }
+
+    #[test]
+    fn only_connections_with_nothing_in_progress_are_reclaimed() {
+        let t = Duration::from_secs(5);
+        let s = ConnState::new();
+        assert_eq!(s.reclaimable(), Some(Reclaim::IncompleteHead), "silent");
+        s.begin();
+        assert_eq!(s.reclaimable(), None, "a request in the service is never taken");
+        assert!(!s.reclaim(Reclaim::IncompleteHead));
+        s.end();
+        assert_eq!(s.reclaimable(), Some(Reclaim::IdleKeepAlive));
+        assert!(!s.reclaim(Reclaim::IncompleteHead), "of another kind now");
+        assert!(s.reclaim(Reclaim::IdleKeepAlive));
+        assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Reclaimed);
+        assert_eq!(s.reclaimable(), None, "taken once");
+        let streaming = ConnState::new();
+        streaming.streaming();
+        assert_eq!(streaming.reclaimable(), None, "event streams are not taken");
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! Endpoints: `POST /integration` (the config URL, integration secret), `POST /webhooks/<id>`
 //! (deliveries, that connection's webhook secret), `POST /legacy` (v0 votes, `Authorization`),
-//! `GET /health`, `GET /connections` (secrets redacted; loopback or token, like the inspector),
-//! and the inspector under `/_/` ([`inspector`]). Statuses follow protocol.md §7; in forward mode
+//! and `GET /health`. The inspector (`/_/`, its API and `GET /connections`, [`inspector`]) has a
+//! listener of its own, loopback by default, so a tunnel pointed at the receiver cannot reach it. Statuses follow protocol.md §7; in forward mode
 //! ([`forward`]) the developer's app answers instead.
 //!
 //! HTTP is hyper 1.x on a multi-thread tokio runtime the [`Receiver`] owns, so callers keep a
@@ -15,6 +15,7 @@
 //! they share, [`store`] the SQLite store. The receiver never prints: every request ends in one
 //! [`Record`] handed to the caller's callback.
 
+pub mod body;
 pub mod captures;
 mod config;
 mod conn;
@@ -22,6 +23,7 @@ pub mod forward;
 pub mod http;
 pub mod inspector;
 pub mod limits;
+pub mod process;
 pub mod record;
 pub mod replay;
 mod routes;
@@ -32,7 +34,7 @@ pub mod store;
 use std::fs;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,7 @@ pub use self::config::{MAX_BODY, READ_TIMEOUT, ReceiverConfig};
 use self::forward::Forwarder;
 use self::inspector::{Inspector, InspectorConfig};
 pub use self::record::{LogFn, Record};
+pub use self::state::ConnStats;
 use self::state::Shared;
 use self::store::{Connection, Store};
 use crate::error::{Error, Result};
@@ -51,22 +54,23 @@ use crate::protocol::secret::Secret;
 pub struct Receiver {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    inspect_addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
-    accept: Option<tokio::task::JoinHandle<()>>,
+    accept: Vec<tokio::task::JoinHandle<()>>,
     open_files: Option<u64>,
 }
 
 impl Receiver {
     /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
     /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
-    /// limit on the way ([`limits::raise_open_files_limit`]), so the connection cap can be used.
+    /// limit on the way ([`process::raise_open_files_limit`]), so the connection cap can be used.
     pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
                 return Err(Error::input(format!("unknown route {r:?}; known routes: {}", KNOWN_ROUTES.join(", "))));
             }
         }
-        let open_files = limits::raise_open_files_limit();
+        let open_files = process::raise_open_files_limit();
         let store = Arc::new(Store::open_with(&config.data_dir, config.history)?);
         let captures = match &config.capture_dir {
             Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
@@ -84,23 +88,42 @@ impl Receiver {
             bind(&config.bind, config.port)?
         };
         let addr = listener.local_addr().map_err(|e| Error::input(format!("could not read the bound address: {e}")))?;
-        let local_url = format!("http://{}", display_addr(addr));
+        // The inspector has a listener of its own, so a tunnel pointed at the receiver's port
+        // cannot reach it.
+        let inspect_listener = {
+            let _enter = runtime.enter();
+            bind(&config.inspect_bind, config.inspect_port)
+                .map_err(|e| Error::input(format!("the inspector: {e} (choose another with --inspect-port)")))?
+        };
+        let inspect_addr = inspect_listener
+            .local_addr()
+            .map_err(|e| Error::input(format!("could not read the inspector's bound address: {e}")))?;
+        let local_url = format!("http://{}", display_addr(inspect_addr));
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => local_url.clone(),
+            None => format!("http://{}", display_addr(addr)),
         };
         let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
         let mut config = config;
-        if !addr.ip().is_loopback() && config.inspector_token.is_none() {
-            config.inspector_token = Some(Secret::new(hex::encode(generate::secret_bytes::<16>()?)));
-        }
+        let token = match config.inspector_token.clone() {
+            Some(t) => t,
+            None => Secret::new(hex::encode(generate::secret_bytes::<16>()?)),
+        };
+        config.inspector_token = Some(token.clone());
         let inspector = Arc::new(Inspector::new(
-            InspectorConfig { token: config.inspector_token.clone(), show_secrets: config.show_secrets },
+            InspectorConfig { token, show_secrets: config.show_secrets },
             store.clone(),
             config.integration_secret.clone(),
             config.tolerance,
             base_url.clone(),
         ));
+        // The signatures of state changes accepted before a restart are still refused as replays
+        // within their window.
+        let replay = replay::ReplayGuard::default();
+        let now = crate::protocol::time::now_unix();
+        for (t, v1) in store.replay_pairs() {
+            replay.claim(t, v1, now, config.tolerance);
+        }
         let mut http = hyper::server::conn::http1::Builder::new();
         http.max_header_size(limits::MAX_HEAD)
             // Our own deadlines answer 408 (limits.rs); hyper's would only close.
@@ -109,7 +132,7 @@ impl Receiver {
             .half_close(true)
             .title_case_headers(true);
         let (stop_tx, _) = tokio::sync::watch::channel(false);
-        let body_budget = limits::BodyBudget::new(config.body_budget);
+        let body_budget = body::BodyBudget::new(config.body_budget);
         let shared = Arc::new(Shared {
             config,
             base_url,
@@ -118,23 +141,36 @@ impl Receiver {
             inspector,
             store,
             captures,
-            replay: replay::ReplayGuard::default(),
+            replay,
             log,
             stop: AtomicBool::new(false),
             stop_tx,
-            active: Mutex::new(0),
+            active: Mutex::new((0, 0)),
+            conns: Mutex::default(),
+            conn_seq: AtomicU64::new(0),
+            idle_closed: AtomicU64::new(0),
+            reclaimed: AtomicU64::new(0),
+            busy: std::sync::atomic::AtomicUsize::new(0),
             idle: Condvar::new(),
             body_budget,
             http,
         });
-        let accept = runtime.spawn(conn::accept_loop(listener, shared.clone()));
-        Ok(Receiver { shared, addr, runtime: Some(runtime), accept: Some(accept), open_files })
+        let accept = vec![
+            runtime.spawn(conn::accept_loop(listener, shared.clone(), conn::Side::Receiver)),
+            runtime.spawn(conn::accept_loop(inspect_listener, shared.clone(), conn::Side::Inspector)),
+        ];
+        Ok(Receiver { shared, addr, inspect_addr, runtime: Some(runtime), accept, open_files })
     }
 
-    /// The soft limit on open files after [`limits::raise_open_files_limit`], when known; a
+    /// The soft limit on open files after [`process::raise_open_files_limit`], when known; a
     /// connection cap above it cannot be reached.
     pub fn open_files_limit(&self) -> Option<u64> {
         self.open_files
+    }
+
+    /// The receiver's connections now, and the idle closes and reclamations so far.
+    pub fn stats(&self) -> ConnStats {
+        self.shared.stats()
     }
 
     /// The connection cap in force.
@@ -152,17 +188,19 @@ impl Receiver {
         format!("{}/webhooks/{connection_id}", self.shared.base_url)
     }
 
-    /// The inspector page's URL, on the bound address (with `?token=` when one is required).
+    /// The inspector page's URL on its own listener, with the token (`?token=`) its API needs.
     pub fn inspector_url(&self) -> String {
-        match &self.shared.inspector.config().token {
-            Some(t) => format!("{}/_/?token={}", self.shared.local_url, t.expose()),
-            None => format!("{}/_/", self.shared.local_url),
-        }
+        format!("{}/_/?token={}", self.shared.local_url, self.shared.inspector.config().token.expose())
     }
 
-    /// The token non-local inspector clients must give, when one is required.
-    pub fn inspector_token(&self) -> Option<&Secret> {
-        self.shared.inspector.config().token.as_ref()
+    /// The token the inspector's API requires (`--inspector-token`, or generated at start).
+    pub fn inspector_token(&self) -> &Secret {
+        &self.shared.inspector.config().token
+    }
+
+    /// The address the inspector's listener is bound to (`--inspect-bind`, `--inspect-port`).
+    pub fn inspector_addr(&self) -> SocketAddr {
+        self.inspect_addr
     }
 
     /// The address the socket is bound to.
@@ -202,16 +240,16 @@ impl Receiver {
         // Inside another runtime (a caller's async code) blocking on ours would panic: the
         // listener then closes when the runtime is shut down in the background below.
         let nested = tokio::runtime::Handle::try_current().is_ok();
-        if let Some(accept) = self.accept.take()
-            && !nested
-        {
-            // The listener closes when the accept task ends.
-            let _ = runtime.block_on(accept);
+        for accept in std::mem::take(&mut self.accept) {
+            if !nested {
+                // The listener closes when the accept task ends.
+                let _ = runtime.block_on(accept);
+            }
         }
         // Idle connections close at once; busy ones finish their request (bounded by its deadline).
         let limit = Instant::now() + self.shared.config.read_timeout + limits::LINGER + Duration::from_secs(1);
         let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        while *active > 0 {
+        while active.0 + active.1 > 0 {
             let left = limit.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;

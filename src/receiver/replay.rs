@@ -3,7 +3,8 @@
 //! Top.gg's own retries carry a fresh `t` and signature (protocol.md §5), so an exact `(t, v1)`
 //! seen again for `integration.create` or `integration.delete` is a replay, refused with 409
 //! `replayed-signature`. Pairs are kept while their `t` is inside the replay window (and at most
-//! [`MAX_PAIRS`] of them), in memory: a restart takes longer than the default 30 s window.
+//! [`MAX_PAIRS`] of them), in memory, and in the store with the change they made, so a restart
+//! does not forget them (a create replayed after its delete and a quick restart is still refused).
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;

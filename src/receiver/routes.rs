@@ -1,15 +1,13 @@
-//! The endpoints: `/health`, `/connections`, the config URL, webhook URLs and the legacy
-//! endpoint. [`outcome`] is the routing `match`; the others are plain functions from a whole
+//! The endpoints of the receiver's port: `/health`, the config URL, webhook URLs and the legacy
+//! endpoint (the inspector and `/connections` have their own listener). [`outcome`] is the routing `match`; the others are plain functions from a whole
 //! [`Request`] to an [`Outcome`]. They may block on the store (the service runs the config URL off
 //! the async workers) and never print.
 
-use std::net::SocketAddr;
-
 use serde_json::{Value, json};
 
-use super::http::{Outcome, Request, shorten};
+use super::http::{Outcome, Request, shorten, valid_connection_id};
 use super::state::Shared;
-use super::store::Connection;
+use super::store::{Connection, Signed};
 use crate::protocol::payload::Event;
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER, TRACE_HEADER};
@@ -18,19 +16,15 @@ use crate::protocol::time::now_unix;
 /// The endpoint for the path and method. Endpoints that answer from a whole request belong here;
 /// one that must answer before the body is read, or stream its answer, belongs in the service
 /// ahead of reading the body.
-pub(super) fn outcome(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> Outcome {
+pub(super) fn outcome(shared: &Shared, req: &Request) -> Outcome {
     let path = req.path();
     let method = req.method.as_str();
     let get = matches!(method, "GET" | "HEAD");
     match path {
-        "/health" if get => Outcome { body: Some(json!({"status": "ok"})), ..Outcome::ok(200) },
-        "/connections" if get => match shared.inspector.allow(req, peer) {
-            Ok(()) => Outcome { body: Some(shared.inspector.connections_json()), ..Outcome::ok(200) },
-            Err((status, why)) => {
-                Outcome::refuse(status, if status == 401 { "token-required" } else { "not-local" }, why)
-            }
-        },
-        "/health" | "/connections" => Outcome::not_allowed("GET"),
+        "/health" if get => {
+            Outcome { body: Some(json!({"status": "ok", "connections": shared.stats()})), ..Outcome::ok(200) }
+        }
+        "/health" => Outcome::not_allowed("GET"),
         "/integration" if method == "POST" => config_url(shared, req),
         "/legacy" if method == "POST" => legacy(shared, req),
         "/integration" | "/legacy" => Outcome::not_allowed("POST"),
@@ -46,8 +40,8 @@ pub(super) fn outcome(shared: &Shared, req: &Request, peer: Option<SocketAddr>) 
                 404,
                 "not-found",
                 format!(
-                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy, /health, \
-                     /connections, and the inspector at /_/",
+                    "nothing at {}: the endpoints are /integration, /webhooks/<id>, /legacy and /health \
+                     (the inspector and /connections are on the inspector's own port)",
                     shorten(path)
                 ),
             ),
@@ -151,7 +145,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
     match event {
         Event::IntegrationCreate(c) => {
             let id = c.connection_id.clone();
-            if !valid_id(&id) {
+            if !valid_connection_id(&id) {
                 return Outcome {
                     event: Some(name),
                     ..Outcome::ok(204).warn(format!(
@@ -170,7 +164,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
                 user: c.user,
                 created_at: now_unix(),
             };
-            match shared.store.put(conn) {
+            match shared.store.put_signed(conn, signed(shared, req)) {
                 Ok(replaced) => Outcome {
                     body: Some(json!({
                         "webhook_url": format!("{}/webhooks/{id}", shared.base_url),
@@ -189,7 +183,7 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             if let Some(o) = refuse_replay(shared, req, &name, &id) {
                 return o;
             }
-            match shared.store.remove(&id) {
+            match shared.store.remove_signed(&id, signed(shared, req)) {
                 Ok(true) => Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(204) },
                 Ok(false) => Outcome {
                     event: Some(name),
@@ -211,6 +205,15 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
 fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
     let h = signature::parse_signature_header(req.header(SIGNATURE_HEADER)?).ok()?;
     Some((h.timestamp, h.v1))
+}
+
+/// The request's signature as the store keeps it for the replay guard.
+fn signed(shared: &Shared, req: &Request) -> Option<Signed> {
+    let (t, v1) = signed_pair(req)?;
+    let tolerance = shared.config.tolerance;
+    let forget_before =
+        if tolerance == 0 { i64::MIN } else { now_unix().saturating_sub(i64::try_from(tolerance).unwrap_or(i64::MAX)) };
+    Some(Signed { t, v1, forget_before })
 }
 
 /// 409 for a state change whose exact signature was already accepted (see [`super::replay`]);
@@ -249,10 +252,6 @@ fn store_failed(shared: &Shared, req: &Request, event: String, id: String, e: &s
             format!("could not write the connection store {}: {e}", shared.store.path().display()),
         )
     }
-}
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {

@@ -14,9 +14,12 @@ use std::time::Instant;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::body::Incoming;
 
-use super::http::{Body, Request};
+use super::body::{BodyError, read_body};
+use super::conn::Side;
+use super::forward;
+use super::http::{Body, Request, shorten};
 use super::inspector::{self, Handled};
-use super::limits::{BodyError, ConnState, read_body};
+use super::limits::ConnState;
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
@@ -31,6 +34,8 @@ pub(super) struct ConnCtx {
     pub state: Arc<ConnState>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
+    /// The listener the connection came in on.
+    pub side: Side,
 }
 
 /// The hyper service: one request in, one answer out. Never fails: every problem is an answer.
@@ -39,7 +44,17 @@ pub(super) async fn serve(
     ctx: Arc<ConnCtx>,
 ) -> Result<hyper::Response<Body>, Infallible> {
     let started = ctx.state.begin();
+    // Counted while in the service, given back even when the connection drops the future.
+    struct Busy<'a>(&'a Shared);
+    impl Drop for Busy<'_> {
+        fn drop(&mut self) {
+            self.0.busy.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    ctx.shared.busy.fetch_add(1, Ordering::Relaxed);
+    let busy = Busy(&ctx.shared);
     let resp = answer(req, &ctx, started).await;
+    drop(busy);
     ctx.state.end();
     if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"text/event-stream") {
         ctx.state.streaming();
@@ -53,7 +68,8 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     let method = parts.method.as_str().to_string();
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.to_string(), |p| p.as_str().to_string());
     let refuse = |status: u16, verdict: &'static str, detail: String| {
-        refused(shared, Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer))
+        let r = Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer);
+        refused(shared, r, ctx.side)
     };
     if parts.headers.contains_key(TRANSFER_ENCODING) && ctx.state.head_had_content_length() {
         // Both framings at once is how requests are smuggled past proxies. hyper lets
@@ -107,10 +123,16 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = Request { method, target, headers, body, started };
-    if inspector::owns(request.path()) {
-        // The inspector's own traffic is neither logged nor recorded: the page would watch itself.
-        return match shared.inspector.answer(request, ctx.peer, shared.stop_tx.subscribe()).await {
+    if ctx.side == Side::Inspector {
+        // The inspector's own traffic is not recorded (the page would watch itself); a request
+        // refused for want of the token is logged, without its query (which may hold a token).
+        let (method, path) = (request.method.clone(), request.path().to_string());
+        return match shared.inspector.answer(request, shared.stop_tx.subscribe()).await {
             Handled::Answer(resp) => resp,
+            Handled::Refused { status, verdict, detail } => {
+                let r = Record::refusal(status, verdict, detail, Some((&method, &path)), started, ctx.peer);
+                refused(shared, r, Side::Inspector)
+            }
             Handled::Replay { request, of, mode } => {
                 let (_, id, status) = handle(shared, request, None, Some(of)).await;
                 inspector::replayed(id, status, of, &mode)
@@ -120,8 +142,8 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
     handle(shared, request, ctx.peer, None).await.0
 }
 
-/// Routes a whole request (from the network, or a replay of history entry `replay_of`), then
-/// records it; returns the answer, the record's id and the status given.
+/// Routes a whole request (from the network, or a replay of history entry `replay_of`), forwards
+/// it in forward mode, then records it; returns the answer, the record's id and the status given.
 async fn handle(
     shared: &Arc<Shared>,
     request: Request,
@@ -129,16 +151,29 @@ async fn handle(
     replay_of: Option<i64>,
 ) -> (hyper::Response<Body>, i64, u16) {
     let started = request.started;
-    // The config URL commits to SQLite (an fsync), captures are file writes, and /connections
-    // copies and sorts every connection: all of them run off the async workers so they never
-    // stall other connections. Deliveries only read memory and queue their history row. In
-    // forward mode every request waits on the developer's app.
-    let blocking = matches!(request.path(), "/integration" | "/connections")
-        || shared.captures.is_some()
-        || shared.forwarder.is_some();
-    let (resp, mut record) = if blocking {
+    let forward = shared.forwarder.as_ref().filter(|_| forward::forwardable(&request.method, request.path()));
+    if shared.forwarder.is_some()
+        && let Some(what) = forward::traversal(&request.target)
+    {
+        // Never forwarded: an app (or a proxy before it) could resolve it to another path.
+        let detail = format!("{} has {what}, which forward mode never passes on", shorten(request.path()));
+        let r = Record::refusal(400, "bad-request", detail, Some((&request.method, &request.target)), started, peer);
+        let status = r.status;
+        let (resp, id) = (refusal_response(&r), finish(shared, Record { replay_of, ..r }));
+        return (resp, id, status);
+    }
+    // The config URL commits to SQLite (an fsync), captures are file writes: both run off the
+    // async workers so they never stall other connections. Deliveries only read memory and queue
+    // their history row.
+    let blocking = request.path() == "/integration" || shared.captures.is_some();
+    let (mut resp, mut record, request) = if blocking {
         let s = shared.clone();
-        match tokio::task::spawn_blocking(move || route(&s, &request, peer)).await {
+        match tokio::task::spawn_blocking(move || {
+            let (resp, record) = route(&s, &request, peer);
+            (resp, record, request)
+        })
+        .await
+        {
             Ok(done) => done,
             Err(_) => {
                 let r =
@@ -149,19 +184,38 @@ async fn handle(
             }
         }
     } else {
-        route(shared, &request, peer)
+        let (resp, record) = route(shared, &request, peer);
+        (resp, record, request)
     };
+    // Forward mode: the app answers each Top.gg route, whatever the receiver's own verdict.
+    if let Some(f) = forward {
+        let a = f.send(&request.method, &request.target, &request.headers, &request.body).await;
+        if let Some(e) = &a.record.error {
+            record.warning = Some(format!("forward failed: {e}"));
+        } else if record.event.as_deref() == Some("integration.create") && a.status == 200 {
+            if let Some(w) = forward::bypass_warning(&a.body, &shared.base_url) {
+                record.warning = Some(w);
+            }
+        }
+        record.status = a.status;
+        resp = a.response();
+        record.forwarded = Some(a.record);
+    }
+    if shared.stop.load(Ordering::Relaxed) {
+        // Stopping: this is the connection's last answer.
+        resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
+    }
     record.latency = started.elapsed();
     record.replay_of = replay_of;
     let status = record.status;
     (resp, finish(shared, record), status)
 }
 
-/// The endpoint's answer, the capture, forward mode, and the record (with the raw request).
+/// The endpoint's answer, the capture, and the record (with the raw request).
 fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
-    let out = routes::outcome(shared, req, peer);
+    let out = routes::outcome(shared, req);
     // The raw request, serialised once for the capture and the history.
     let raw = (shared.config.history > 0 || seq.is_some()).then(|| req.to_capture().to_http());
 
@@ -180,26 +234,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         }
         _ => None,
     };
-
-    let mut resp = out.response();
-    // Forward mode: the app answers every Top.gg route, whatever the receiver's own verdict.
-    let mut status = out.status;
-    let mut forwarded = None;
-    let path = req.path();
-    let topgg_route = path == "/integration" || path.starts_with("/webhooks/") || path == "/legacy";
-    if let (Some(f), true) = (&shared.forwarder, topgg_route) {
-        let a = f.send(&req.method, &req.target, &req.headers, &req.body);
-        if let Some(e) = &a.record.error {
-            warning = Some(format!("forward failed: {e}"));
-        }
-        status = a.status;
-        resp = a.response();
-        forwarded = Some(a.record);
-    }
-    if shared.stop.load(Ordering::Relaxed) {
-        // Stopping: this is the connection's last answer.
-        resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
-    }
+    let resp = out.response();
     let record = Record {
         id: 0,
         time_unix_nanos,
@@ -211,7 +246,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         connection: out.connection,
         verdict: out.verdict.to_string(),
         detail: out.detail,
-        status,
+        status: out.status,
         latency: std::time::Duration::ZERO,
         trace: req.header(TRACE_HEADER).map(|t| t.chars().take(128).collect()),
         retry: out.retry,
@@ -219,7 +254,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         capture,
         request: raw.filter(|_| shared.config.history > 0),
         replay_of: None,
-        forwarded,
+        forwarded: None,
     };
     (resp, record)
 }
@@ -232,10 +267,16 @@ fn refusal_response(r: &Record) -> hyper::Response<Body> {
     resp
 }
 
-/// Logs and records a refusal made before the endpoints saw the request, and builds its answer.
-fn refused(shared: &Shared, r: Record) -> hyper::Response<Body> {
+/// Logs a refusal made before the endpoints saw the request, records it (on the receiver's port
+/// only: the inspector's traffic never enters the history), and builds its answer.
+fn refused(shared: &Shared, r: Record, side: Side) -> hyper::Response<Body> {
     let resp = refusal_response(&r);
-    finish(shared, r);
+    match side {
+        Side::Receiver => {
+            finish(shared, r);
+        }
+        Side::Inspector => (shared.log)(&r),
+    }
     resp
 }
 
@@ -248,8 +289,15 @@ pub(super) fn refused_head(
     detail: String,
     started: Instant,
     peer: Option<SocketAddr>,
+    side: Side,
 ) {
-    finish(shared, Record::refusal(status, verdict, detail, None, started, peer));
+    let r = Record::refusal(status, verdict, detail, None, started, peer);
+    match side {
+        Side::Receiver => {
+            finish(shared, r);
+        }
+        Side::Inspector => (shared.log)(&r),
+    }
 }
 
 /// The end of every request: the record gets its history id, goes to the log callback and the

@@ -1,15 +1,17 @@
 //! What the connection tasks of one receiver share: the settings, the store, the inspector, the
 //! log callback and the stop signal. Plain data; the behaviour lives in the files that use it.
 
-use std::sync::atomic::AtomicBool;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::config::ReceiverConfig;
 use super::forward::Forwarder;
 use super::inspector::Inspector;
+use super::limits::ConnState;
 use super::record::LogFn;
 use super::store::Store;
-use super::{captures, limits, replay};
+use super::{body, captures, replay};
 
 /// What the connection tasks share.
 pub(super) struct Shared {
@@ -34,12 +36,51 @@ pub(super) struct Shared {
     pub stop: AtomicBool,
     /// Wakes the tasks when a stop begins.
     pub stop_tx: tokio::sync::watch::Sender<bool>,
-    /// Connections open (under the cap); `idle` is told when one closes.
-    pub active: Mutex<usize>,
+    /// Connections open on the receiver's and the inspector's listener, each under its own cap.
+    pub active: Mutex<(usize, usize)>,
+    /// The receiver's open connections, oldest first (for reclaiming room at the cap).
+    pub conns: Mutex<BTreeMap<u64, Arc<ConnState>>>,
+    /// Numbers connections in accept order.
+    pub conn_seq: AtomicU64,
+    /// Connections closed for idling: keep-alive ones past their wait or lifetime, and sockets
+    /// that never sent a byte. Counted, never logged one by one (`GET /health` shows it).
+    pub idle_closed: AtomicU64,
+    /// Connections closed to make room for a new one at the cap.
+    pub reclaimed: AtomicU64,
+    /// Requests in the service now.
+    pub busy: AtomicUsize,
     /// Told when a connection closes.
     pub idle: Condvar,
     /// Memory for large bodies.
-    pub body_budget: limits::BodyBudget,
+    pub body_budget: body::BodyBudget,
     /// hyper's connection settings.
     pub http: hyper::server::conn::http1::Builder,
+}
+
+/// The receiver's connections (`GET /health` shows them under `connections`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ConnStats {
+    /// Open on the receiver's port.
+    pub open: usize,
+    /// `--max-connections`.
+    pub max: usize,
+    /// With a request in the service.
+    pub busy: usize,
+    /// Closed for idling (keep-alive wait or lifetime over, or a socket that never sent a byte).
+    pub idle_closed: u64,
+    /// Closed to make room for a new connection at the cap.
+    pub reclaimed: u64,
+}
+
+impl Shared {
+    /// The connection counts now.
+    pub fn stats(&self) -> ConnStats {
+        ConnStats {
+            open: self.active.lock().unwrap_or_else(|e| e.into_inner()).0,
+            max: self.config.max_connections,
+            busy: self.busy.load(Ordering::Relaxed),
+            idle_closed: self.idle_closed.load(Ordering::Relaxed),
+            reclaimed: self.reclaimed.load(Ordering::Relaxed),
+        }
+    }
 }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use rusqlite::{OpenFlags, TransactionBehavior, params};
 
 pub use self::files::{
-    create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
+    LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
 pub use self::history::HistoryQuery;
 use self::recorder::{Queued, record_loop};
@@ -57,6 +57,8 @@ pub const SEEN_VOTES: usize = 100_000;
 pub const MAX_VOTE_ID: usize = 128;
 /// Requests kept in the history unless `serve --history` says otherwise.
 pub const DEFAULT_HISTORY: usize = 10_000;
+/// The most `serve --history` accepts.
+pub const MAX_HISTORY: u64 = 10_000_000;
 const SCHEMA_VERSION: i64 = 1;
 
 /// One connection made by `integration.create`.
@@ -84,6 +86,8 @@ pub struct Store {
     history_limit: usize,
     recorder: Mutex<Option<(SyncSender<Queued>, JoinHandle<()>)>>,
     next_id: AtomicI64,
+    /// Holds the data dir's lock while the store is open.
+    _lock: fs::File,
 }
 
 const SCHEMA: &str = "
@@ -99,6 +103,28 @@ CREATE TABLE IF NOT EXISTS seen_votes (
     vote_id TEXT NOT NULL UNIQUE
 );";
 
+/// The signatures of accepted state changes (see `replay.rs`), kept so the replay guard holds
+/// across a restart. Created on every open (not a schema version: older topgg-int ignore it).
+const REPLAY_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS replay_guard (
+    seq INTEGER PRIMARY KEY,
+    t INTEGER NOT NULL,
+    v1 BLOB NOT NULL,
+    UNIQUE (t, v1)
+);";
+
+/// The signed `(t, v1)` of a state change, stored with it; pairs with a `t` before `forget_before`
+/// (outside the replay window) are dropped in the same transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed {
+    /// The signature's timestamp.
+    pub t: i64,
+    /// The signature.
+    pub v1: [u8; 32],
+    /// Older pairs are forgotten (`i64::MIN` keeps them, with no window).
+    pub forget_before: i64,
+}
+
 impl Store {
     /// Opens the store in `dir` (created 0700 if missing) keeping [`DEFAULT_HISTORY`] requests.
     pub fn open(dir: &Path) -> Result<Store> {
@@ -109,6 +135,7 @@ impl Store {
     /// database that cannot be opened, is corrupt or has a newer schema is an error naming it.
     pub fn open_with(dir: &Path, history: usize) -> Result<Store> {
         create_private_dir(dir).map_err(|e| Error::io("create the data directory", dir, &e))?;
+        let lock = self::files::lock_data_dir(dir)?;
         let path = dir.join(DB_FILE);
         let refuse = |why: String| {
             Error::input(format!(
@@ -130,6 +157,11 @@ impl Store {
                     io_reason(&e)
                 ))
             })?;
+        } else if fs::metadata(&path).is_ok_and(|m| m.len() == 0) && !only_the_store_in(dir) {
+            // SQLite would take an empty file for a new database: a store emptied by a tool or a
+            // disk fault would then start with no connections, silently. Only a data dir holding
+            // nothing else (a first start cut short) starts afresh.
+            return Err(refuse("it is empty (0 bytes), not a database".into()));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
@@ -143,6 +175,7 @@ impl Store {
             history_limit: history,
             recorder: Mutex::new(None),
             next_id: AtomicI64::new(max_id + 1),
+            _lock: lock,
         };
         let (tx, rx) = sync_channel(64 * 1024);
         let db = store.db.clone();
@@ -197,6 +230,11 @@ impl Store {
     /// Stores (or replaces) a connection; returns once it is committed to disk. Returns whether it
     /// replaced one with the same id.
     pub fn put(&self, conn: Connection) -> std::io::Result<bool> {
+        self.put_signed(conn, None)
+    }
+
+    /// [`Store::put`], remembering the request's signature in the same transaction.
+    pub fn put_signed(&self, conn: Connection, signed: Option<Signed>) -> std::io::Result<bool> {
         let project = serde_json::to_string(&conn.project).map_err(std::io::Error::other)?;
         let user = serde_json::to_string(&conn.user).map_err(std::io::Error::other)?;
         // The database lock orders changes: the map is updated in commit order.
@@ -211,24 +249,31 @@ impl Store {
             s.execute(params![conn.connection_id, conn.webhook_secret.expose(), project, user, conn.created_at])
         })
         .map_err(io)?;
+        remember(&tx, signed).map_err(io)?;
         tx.commit().map_err(io)?;
         self.map.write().unwrap_or_else(|e| e.into_inner()).insert(conn.connection_id.clone(), conn);
         Ok(replaced)
     }
 
     /// Forgets a connection; returns once that is committed to disk. Returns whether it existed.
+    /// The delete runs against the database even when the id is not in memory, so a row the map
+    /// does not know of is never left behind to come back at the next start.
     pub fn remove(&self, id: &str) -> std::io::Result<bool> {
+        self.remove_signed(id, None)
+    }
+
+    /// [`Store::remove`], remembering the request's signature in the same transaction.
+    pub fn remove_signed(&self, id: &str, signed: Option<Signed>) -> std::io::Result<bool> {
         let mut db = self.lock_db();
-        if !self.read_map().contains_key(id) {
-            return Ok(false);
-        }
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(io)?;
-        tx.prepare_cached("DELETE FROM connections WHERE connection_id = ?1")
+        let deleted = tx
+            .prepare_cached("DELETE FROM connections WHERE connection_id = ?1")
             .and_then(|mut s| s.execute([id]))
             .map_err(io)?;
+        remember(&tx, signed).map_err(io)?;
         tx.commit().map_err(io)?;
-        self.map.write().unwrap_or_else(|e| e.into_inner()).remove(id);
-        Ok(true)
+        let known = self.map.write().unwrap_or_else(|e| e.into_inner()).remove(id).is_some();
+        Ok(known || deleted > 0)
     }
 
     /// Remembers a vote id; true when it was seen before (a Top.gg retry), also across restarts.
@@ -323,10 +368,41 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The signatures of state changes accepted before (for the replay guard), oldest first.
+    pub fn replay_pairs(&self) -> Vec<(i64, [u8; 32])> {
+        let db = self.lock_db();
+        let Ok(mut st) = db.prepare("SELECT t, v1 FROM replay_guard ORDER BY seq") else { return Vec::new() };
+        st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .map(|rows| {
+                rows.flatten().filter_map(|(t, v1)| Some((t, <[u8; 32]>::try_from(v1.as_slice()).ok()?))).collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Stores a state change's signature and forgets those outside the window (at most the newest
+/// [`super::replay::MAX_PAIRS`] are kept).
+fn remember(tx: &rusqlite::Transaction<'_>, signed: Option<Signed>) -> rusqlite::Result<()> {
+    let Some(s) = signed else { return Ok(()) };
+    tx.prepare_cached("INSERT OR IGNORE INTO replay_guard (t, v1) VALUES (?1, ?2)")?
+        .execute(params![s.t, &s.v1[..]])?;
+    tx.prepare_cached("DELETE FROM replay_guard WHERE t < ?1 OR seq <= (SELECT max(seq) FROM replay_guard) - ?2")?
+        .execute(params![s.forget_before, super::replay::MAX_PAIRS as i64])?;
+    Ok(())
+}
+
 impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Whether the data dir holds nothing but the database file and its lock.
+fn only_the_store_in(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().all(|e| e.file_name() == DB_FILE || e.file_name() == self::files::LOCK_FILE)
+    })
 }
 
 fn io(e: rusqlite::Error) -> std::io::Error {
@@ -351,6 +427,7 @@ fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<String, Conn
     }
     let _: String = db.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     db.pragma_update(None, "synchronous", "FULL")?;
+    db.execute_batch(REPLAY_SCHEMA)?;
     if version < SCHEMA_VERSION {
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
@@ -447,6 +524,44 @@ mod tests {
         fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
+        // An empty file is refused like any other damaged one, in a data dir that holds more...
+        fs::write(dir.path().join(SECRET_FILE), b"whs_x\n").unwrap();
+        fs::write(dir.path().join(DB_FILE), b"").unwrap();
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("0 bytes") && err.contains("refusing"), "{err}");
+        assert_eq!(fs::metadata(dir.path().join(DB_FILE)).unwrap().len(), 0, "left untouched");
+        // ...but a data dir holding nothing else is a first start cut short: it starts afresh.
+        let fresh = tempfile::tempdir().unwrap();
+        fs::write(fresh.path().join(DB_FILE), b"").unwrap();
+        assert!(Store::open(fresh.path()).unwrap().list().is_empty());
+    }
+
+    #[test]
+    fn one_store_per_data_dir_and_deletes_reach_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("in use"), "{err}");
+        // A row the map does not hold (written by another connection) is still deleted.
+        let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        other
+            .execute(
+                "INSERT INTO connections (connection_id, webhook_secret, project, user, created_at) \
+                 VALUES ('ghost', 'whs_g', ?1, ?2, 1)",
+                params![
+                    serde_json::to_string(&generate::project()).unwrap(),
+                    serde_json::to_string(&generate::user()).unwrap()
+                ],
+            )
+            .unwrap();
+        assert!(s.get("ghost").is_none());
+        assert!(s.remove("ghost").unwrap(), "it existed in the database");
+        let left: i64 = other
+            .query_row("SELECT count(*) FROM connections WHERE connection_id = 'ghost'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        drop(s);
+        assert!(Store::open(dir.path()).is_ok(), "the lock goes with the store");
     }
 
     #[test]

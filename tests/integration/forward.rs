@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::inspector::{
-    INTEGRATION_SECRET, WEBHOOK_SECRET, create_body, get, list, post_signed, serve, verifies, vote_body,
+    INTEGRATION_SECRET, WEBHOOK_SECRET, api, api_request, create_body, list, post_signed, serve, verifies, vote_body,
 };
 
 /// One request the app received: the head's lines and the exact body.
@@ -109,12 +109,12 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
         .as_str()
         .unwrap()
         .to_string();
-    let history = list(s.addr, "");
+    let history = list(&s.inspector, "");
     let raws: Vec<Vec<u8>> = history["requests"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| get(s.addr, &format!("/_/api/requests/{}/raw", i["id"])).body)
+        .map(|i| api(&s.inspector, &format!("/_/api/requests/{}/raw", i["id"])).body)
         .collect();
     for g in &seen {
         // What the app got is what serve recorded, byte for byte, and its signature still verifies.
@@ -132,7 +132,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
         assert!(verifies(secret, sig, &g.body), "{}: the signature still verifies", g.line);
     }
     let create = history["requests"].as_array().unwrap().iter().find(|i| i["type"] == "integration.create").unwrap();
-    let d = get(s.addr, &format!("/_/api/requests/{}", create["id"])).json();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", create["id"])).json();
     assert_eq!(d["forwarded"]["status"], 200);
     assert_eq!(d["forwarded"]["handshake"]["ok"], true);
     assert_eq!(
@@ -144,16 +144,16 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let vote = vote_body("9");
     let r = post_signed(s.addr, "/webhooks/424242", WEBHOOK_SECRET, &vote);
     assert_eq!((r.status, r.header("x-app").as_deref(), r.body.as_slice()), (202, Some("yes"), &b"app says hi"[..]));
-    let item = list(s.addr, "")["requests"][0].clone();
+    let item = list(&s.inspector, "")["requests"][0].clone();
     assert_eq!((item["verdict"].as_str(), item["status"].as_u64()), (Some("unknown-connection"), Some(202)));
     assert_eq!(item["forwarded"]["status"], 202);
-    let d = get(s.addr, &format!("/_/api/requests/{}", item["id"])).json();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json();
     assert_eq!(d["forwarded"]["body"]["text"], "app says hi");
 
     // A replay from the inspector goes to the app too, and records the app's answer.
     let before = got.lock().unwrap().len();
-    let r = super::inspector::request(
-        s.addr,
+    let r = api_request(
+        &s.inspector,
         "POST",
         &format!("/_/api/requests/{}/replay", item["id"]),
         &[("Content-Type", "application/json")],
@@ -163,7 +163,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let again = got.lock().unwrap().clone();
     assert_eq!(again.len(), before + 1);
     assert_eq!(again.last().unwrap().body, vote, "the replay reached the app byte for byte");
-    let replayed = get(s.addr, &format!("/_/api/requests/{}", r.json()["id"])).json();
+    let replayed = api(&s.inspector, &format!("/_/api/requests/{}", r.json()["id"])).json();
     assert_eq!(
         (replayed["replay_of"].clone(), replayed["forwarded"]["status"].clone()),
         (item["id"].clone(), json!(202))
@@ -174,7 +174,7 @@ fn forward_mode_passes_exact_bytes_both_ways_and_judges_the_handshake() {
     let r = post_signed(s.addr, "/webhooks/1", WEBHOOK_SECRET, slow);
     assert_eq!(r.status, 504, "{r:?}");
     assert!(r.json()["message"].as_str().unwrap().contains("did not answer within"));
-    let e = &list(s.addr, "")["requests"][0]["forwarded"];
+    let e = &list(&s.inspector, "")["requests"][0]["forwarded"];
     assert!(e["status"].is_null() && e["error"].as_str().unwrap().contains("did not answer within 300ms"), "{e}");
 }
 
@@ -188,7 +188,7 @@ fn forward_to_a_dead_app_is_502_with_one_clear_line() {
     assert_eq!(r.status, 502);
     let msg = r.json()["message"].as_str().unwrap().to_string();
     assert!(msg.starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/config")), "{msg}");
-    let item = &list(s.addr, "")["requests"][0];
+    let item = &list(&s.inspector, "")["requests"][0];
     assert_eq!(
         (item["verdict"].as_str(), item["status"].as_u64()),
         (Some("ok"), Some(502)),
@@ -210,9 +210,144 @@ fn forwarder_names_a_dead_app() {
         timeout: DEFAULT_TIMEOUT,
     })
     .unwrap();
-    let a = f.send("POST", "/integration", &[], b"{}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let a = rt.block_on(f.send("POST", "/integration", &[], b"{}"));
     assert_eq!(a.status, 502);
     assert!(
         a.record.error.unwrap().starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/integration"))
     );
+}
+
+/// An app on 127.0.0.1:0 that reads each request (recording it) and then runs `answer` on the
+/// socket.
+fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let g = g.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    let h = h.trim_end();
+                    if h.is_empty() {
+                        break;
+                    }
+                    let (n, v) = h.split_once(':').unwrap();
+                    headers.push((n.to_string(), v.trim().to_string()));
+                }
+                let len = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                let got = Got { line: line.trim_end().to_string(), headers, body };
+                g.lock().unwrap().push(got.clone());
+                let mut s = stream;
+                answer(&mut s, &got);
+            });
+        }
+    });
+    (addr, got)
+}
+
+fn answer_204(s: &mut std::net::TcpStream, _: &Got) {
+    let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+#[test]
+fn only_topgg_routes_are_forwarded_and_traversal_is_refused_before_the_app() {
+    let (app_addr, got) = scripted_app(answer_204);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}/app")]);
+    let raw = |method: &str, target: &str| {
+        let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        out.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0)
+    };
+    for target in [
+        "/webhooks/../../admin/users?all=1",
+        "/webhooks/%2e%2e/%2E%2E/admin/users",
+        "/webhooks/.%2e/admin",
+        "/integration/..",
+        "/webhooks/1/./x",
+        "/webhooks/%5c..%5cadmin",
+        "/legacy%5C..%5Cadmin",
+    ] {
+        for method in ["POST", "GET", "DELETE"] {
+            assert_eq!(raw(method, target), 400, "{method} {target}");
+        }
+    }
+    // A raw backslash: refused by hyper or by serve, never forwarded.
+    assert_eq!(raw("POST", "/webhooks/a\\..\\admin"), 400);
+    // Not Top.gg's routes: serve answers them itself.
+    assert_eq!(raw("GET", "/admin/users?all=1"), 404);
+    assert_eq!(raw("POST", "/admin/users"), 404);
+    assert_eq!(raw("DELETE", "/integration"), 405);
+    assert_eq!(raw("GET", "/webhooks/1"), 405);
+    assert_eq!(raw("POST", "/webhooks/a%2fb"), 404, "not a valid connection id");
+    assert!(got.lock().unwrap().is_empty(), "nothing reached the app: {:?}", got.lock().unwrap());
+    // Top.gg's routes are, built from the validated parts.
+    assert_eq!(raw("POST", "/webhooks/abc-1"), 204);
+    assert_eq!(raw("POST", "/integration"), 204);
+    let lines: Vec<String> = got.lock().unwrap().iter().map(|g| g.line.clone()).collect();
+    assert_eq!(lines, ["POST /app/webhooks/abc-1 HTTP/1.1", "POST /app/integration HTTP/1.1"]);
+}
+
+fn drip(s: &mut std::net::TcpStream, _: &Got) {
+    // A head at once, then a 100-byte body one byte every 50 ms (5 s in all).
+    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    for _ in 0..100 {
+        if s.write_all(b"x").is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_app_dripping_its_answer_is_bounded_by_the_forward_timeout() {
+    let (app_addr, got) = scripted_app(drip);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}"), "--forward-timeout", "300ms"]);
+    let r = post_signed(s.addr, "/webhooks/1", WEBHOOK_SECRET, &vote_body("5"));
+    assert_eq!(r.status, 504, "one deadline over the app's head and body: {r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("did not answer within 300ms"));
+    assert_eq!(got.lock().unwrap().len(), 1);
+}
+
+fn elsewhere(s: &mut std::net::TcpStream, _: &Got) {
+    let b = r#"{"webhook_url":"https://app.internal.example/topgg/webhook","routes":["vote.create"]}"#;
+    let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len());
+}
+
+#[test]
+fn a_handshake_that_bypasses_serve_is_not_called_ok() {
+    let (app_addr, _) = scripted_app(elsewhere);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("12")).status, 200);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    assert!(item["warning"].is_null(), "warnings are not kept in the history");
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json();
+    let h = &d["forwarded"]["handshake"];
+    assert_eq!(h["ok"], false, "{h}");
+    assert!(h["problems"][0].as_str().unwrap().contains("does not go through serve"), "{h}");
 }

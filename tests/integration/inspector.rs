@@ -115,10 +115,44 @@ pub(crate) fn post_signed(addr: SocketAddr, path: &str, secret: &str, body: &[u8
     request(addr, "POST", path, &headers, body)
 }
 
-fn replay(addr: SocketAddr, id: i64, mode: &str) -> Resp {
+/// The inspector's own listener and the token its API needs, as `serve` printed them.
+#[derive(Debug, Clone)]
+pub(crate) struct Inspector {
+    pub(crate) addr: SocketAddr,
+    pub(crate) token: String,
+}
+
+/// Waits (up to 5 s) for the `inspector http://ADDR/_/?token=T` banner line in `stderr`.
+pub(crate) fn inspector_of(stderr: &Mutex<String>) -> Inspector {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let line = stderr.lock().unwrap().lines().find(|l| l.starts_with("inspector http://")).map(str::to_string);
+        if let Some(line) = line {
+            let url = line.split_whitespace().nth(1).unwrap();
+            let (base, token) = url.strip_prefix("http://").unwrap().split_once("/_/?token=").unwrap();
+            return Inspector { addr: base.parse().unwrap(), token: token.to_string() };
+        }
+        assert!(Instant::now() < until, "no inspector line in stderr: {}", stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A request to the inspector's API, with its token.
+pub(crate) fn api_request(i: &Inspector, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut all = vec![("x-topgg-int-token", i.token.as_str())];
+    all.extend_from_slice(headers);
+    request(i.addr, method, path, &all, body)
+}
+
+/// `GET` on the inspector's API, with its token.
+pub(crate) fn api(i: &Inspector, path: &str) -> Resp {
+    api_request(i, "GET", path, &[], b"")
+}
+
+fn replay(i: &Inspector, id: i64, mode: &str) -> Resp {
     let body = json!({ "mode": mode }).to_string();
-    request(
-        addr,
+    api_request(
+        i,
         "POST",
         &format!("/_/api/requests/{id}/replay"),
         &[("Content-Type", "application/json")],
@@ -129,6 +163,7 @@ fn replay(addr: SocketAddr, id: i64, mode: &str) -> Resp {
 pub(crate) struct Served {
     pub(crate) child: Child,
     pub(crate) addr: SocketAddr,
+    pub(crate) inspector: Inspector,
     pub(crate) ready: Value,
     pub(crate) stderr: Arc<Mutex<String>>,
 }
@@ -179,12 +214,15 @@ pub(crate) fn serve(data_dir: &Path, extra: &[&str]) -> Served {
     let ready: Value = serde_json::from_str(&first).unwrap_or_else(|_| panic!("ready line {first:?}"));
     std::thread::spawn(move || for _ in out.lines() {});
     let addr = ready["listen"].as_str().unwrap().parse().unwrap();
-    Served { child, addr, ready, stderr }
+    let inspector = inspector_of(&stderr);
+    let listen: SocketAddr = ready["inspect_listen"].as_str().unwrap().parse().unwrap();
+    assert_eq!(listen.port(), inspector.addr.port());
+    Served { child, addr, inspector, ready, stderr }
 }
 
 /// The list, newest first.
-pub(crate) fn list(addr: SocketAddr, query: &str) -> Value {
-    let r = get(addr, &format!("/_/api/requests{query}"));
+pub(crate) fn list(i: &Inspector, query: &str) -> Value {
+    let r = api(i, &format!("/_/api/requests{query}"));
     assert_eq!(r.status, 200, "{r:?}");
     r.json()
 }
@@ -193,9 +231,10 @@ pub(crate) fn list(addr: SocketAddr, query: &str) -> Value {
 fn requests_are_listed_filtered_paged_and_explained_like_verify() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &[]);
-    let a = s.addr;
-    assert_eq!(s.ready["inspector_url"], format!("http://{a}/_/"));
-    s.wait_stderr(&format!("inspector http://{a}/_/"));
+    let (a, i) = (s.addr, &s.inspector);
+    assert_ne!(i.addr, a, "the inspector has a port of its own");
+    assert_eq!(s.ready["inspector_url"], format!("http://{}/_/", i.addr));
+    s.wait_stderr(&format!("inspector http://{}/_/?token=", i.addr));
     assert_eq!(post_signed(a, "/integration", INTEGRATION_SECRET, &create_body("77")).status, 200);
     assert_eq!(post_signed(a, "/webhooks/77", WEBHOOK_SECRET, &vote_body("1")).status, 204);
     // Signed with the secret minus its whs_ prefix: a mismatch `verify` explains with a hint.
@@ -203,7 +242,7 @@ fn requests_are_listed_filtered_paged_and_explained_like_verify() {
     let bad = post_signed(a, "/webhooks/77", WEBHOOK_SECRET.strip_prefix("whs_").unwrap(), &bad_vote);
     assert_eq!(bad.status, 401);
 
-    let all = list(a, "");
+    let all = list(i, "");
     let items = all["requests"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{all}");
     let ids: Vec<i64> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
@@ -218,21 +257,21 @@ fn requests_are_listed_filtered_paged_and_explained_like_verify() {
     assert!(newest["latency_ms"].as_f64().unwrap() > 0.0 && newest["replay_of"].is_null());
     assert!(newest["time"].as_str().unwrap().ends_with("+00:00"));
 
-    assert_eq!(list(a, "?type=vote.create")["requests"].as_array().unwrap().len(), 2);
-    assert_eq!(list(a, "?verdict=signature-mismatch&connection=77")["requests"][0]["id"], ids[0]);
-    let page = list(a, "?limit=2");
+    assert_eq!(list(i, "?type=vote.create")["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(list(i, "?verdict=signature-mismatch&connection=77")["requests"][0]["id"], ids[0]);
+    let page = list(i, "?limit=2");
     assert_eq!(page["requests"].as_array().unwrap().len(), 2);
     assert_eq!(page["next_before"], ids[1]);
-    let rest = list(a, &format!("?limit=2&before={}", ids[1]));
+    let rest = list(i, &format!("?limit=2&before={}", ids[1]));
     assert_eq!((rest["requests"][0]["id"].clone(), rest["next_before"].clone()), (json!(ids[2]), Value::Null));
-    let r = get(a, "/_/api/requests?limit=lots");
+    let r = api(i, "/_/api/requests?limit=lots");
     assert_eq!(
         (r.status, r.json()["message"].as_str().unwrap()),
         (400, "limit=\"lots\" is not a number from 1 to 500")
     );
 
     // The detail: decoded signature, the verdict with verify's reason and hint, payload problems.
-    let d = get(a, &format!("/_/api/requests/{}", ids[0])).json();
+    let d = api(i, &format!("/_/api/requests/{}", ids[0])).json();
     assert_eq!(d["verification"]["reason"], "signature-mismatch");
     assert_eq!(d["verification"]["hints"][0]["code"], "secret-prefix");
     assert_eq!(d["verification"]["secret"]["kind"], "webhook secret of connection 77");
@@ -245,7 +284,7 @@ fn requests_are_listed_filtered_paged_and_explained_like_verify() {
     assert!(d["curl"].as_str().unwrap().starts_with(&format!("curl -X POST 'http://{a}/webhooks/77'")));
 
     // The raw bytes are the request as sent; `verify --request` reads them and says the same.
-    let raw = get(a, &format!("/_/api/requests/{}/raw", ids[0]));
+    let raw = api(i, &format!("/_/api/requests/{}/raw", ids[0]));
     assert_eq!(raw.status, 200);
     assert!(raw.body.ends_with(&bad_vote), "the body, byte for byte");
     let file = dir.path().join("bad.http");
@@ -261,24 +300,24 @@ fn requests_are_listed_filtered_paged_and_explained_like_verify() {
     assert_eq!(verified["hints"][0]["explanation"], d["verification"]["hints"][0]["explanation"]);
 
     // integration.create: the webhook secret is masked, in the detail and the raw bytes.
-    let create = get(a, &format!("/_/api/requests/{}", ids[2])).json().to_string();
+    let create = api(i, &format!("/_/api/requests/{}", ids[2])).json().to_string();
     assert!(!create.contains(WEBHOOK_SECRET) && create.contains("whs_in…ef"), "{create}");
     assert!(
-        !String::from_utf8_lossy(&get(a, &format!("/_/api/requests/{}/raw", ids[2])).body).contains(WEBHOOK_SECRET)
+        !String::from_utf8_lossy(&api(i, &format!("/_/api/requests/{}/raw", ids[2])).body).contains(WEBHOOK_SECRET)
     );
-    let conns = get(a, "/_/api/connections").json();
+    let conns = api(i, "/_/api/connections").json();
     assert_eq!(conns["connections"][0]["connection_id"], "77");
     assert_eq!(conns["connections"][0]["webhook_secret"], "whs_in…ef");
 
-    let r = get(a, "/_/api/requests/999");
+    let r = api(i, "/_/api/requests/999");
     assert_eq!(
         (r.status, r.json()["message"].as_str().unwrap()),
         (404, "no request 999 in the history (trimmed, or never recorded)")
     );
-    assert_eq!(get(a, "/_/api/requests/x").status, 400);
-    assert_eq!(get(a, "/_/api/nope").status, 404);
+    assert_eq!(api(i, "/_/api/requests/x").status, 400);
+    assert_eq!(api(i, "/_/api/nope").status, 404);
     // The inspector's own traffic is not in the history.
-    assert_eq!(list(a, "")["requests"].as_array().unwrap().len(), 3);
+    assert_eq!(list(i, "")["requests"].as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -286,44 +325,156 @@ fn show_secrets_shows_them() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &["--show-secrets"]);
     post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("5"));
-    let id = list(s.addr, "")["requests"][0]["id"].as_i64().unwrap();
-    assert!(get(s.addr, &format!("/_/api/requests/{id}")).json().to_string().contains(WEBHOOK_SECRET));
-    assert_eq!(get(s.addr, "/connections").json()["connections"][0]["webhook_secret"], WEBHOOK_SECRET);
+    let id = list(&s.inspector, "")["requests"][0]["id"].as_i64().unwrap();
+    assert!(api(&s.inspector, &format!("/_/api/requests/{id}")).json().to_string().contains(WEBHOOK_SECRET));
+    assert_eq!(api(&s.inspector, "/connections").json()["connections"][0]["webhook_secret"], WEBHOOK_SECRET);
 }
 
 #[test]
 fn replay_verbatim_and_resigned_returns_the_new_entry() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &[]);
-    let a = s.addr;
+    let (a, i) = (s.addr, &s.inspector);
     post_signed(a, "/integration", INTEGRATION_SECRET, &create_body("8"));
     post_signed(a, "/webhooks/8", "wrong", &vote_body("3"));
-    let bad = list(a, "")["requests"][0]["id"].as_i64().unwrap();
+    let bad = list(i, "")["requests"][0]["id"].as_i64().unwrap();
 
-    let r = replay(a, bad, "verbatim");
+    let r = replay(i, bad, "verbatim");
     assert_eq!(r.status, 200, "{r:?}");
     let v = r.json();
     assert_eq!((v["status"].as_u64(), v["replay_of"].as_i64()), (Some(401), Some(bad)), "still badly signed");
     let new = v["id"].as_i64().unwrap();
     assert!(new > bad);
-    let entry = get(a, &format!("/_/api/requests/{new}")).json();
+    let entry = api(i, &format!("/_/api/requests/{new}")).json();
     assert_eq!((entry["replay_of"].as_i64(), entry["verdict"].as_str()), (Some(bad), Some("signature-mismatch")));
-    let same = |id: i64| get(a, &format!("/_/api/requests/{id}/raw")).body;
+    let same = |id: i64| api(i, &format!("/_/api/requests/{id}/raw")).body;
     assert_eq!(same(new), same(bad), "verbatim: the same bytes");
 
-    let v = replay(a, bad, "resign").json();
+    // Re-signing is only for what verified: a forged entry is refused with one sentence.
+    let r = replay(i, bad, "resign");
+    assert_eq!((r.status, r.json()["error"].as_str()), (409, Some("cannot-resign")), "{r:?}");
+    let why = r.json()["message"].as_str().unwrap().to_string();
+    assert!(why.contains("was refused (signature-mismatch)") && why.contains("verbatim"), "{why}");
+
+    // A vote that verified: re-signed with the connection's secret, accepted again.
+    // Signed a few seconds ago, so the fresh signature (t = now) differs from it.
+    post_signed_at(a, "/webhooks/8", WEBHOOK_SECRET, 5, &vote_body("4"));
+    let good = list(i, "")["requests"][0]["id"].as_i64().unwrap();
+    let v = replay(i, good, "resign").json();
     assert_eq!(v["status"], 204, "re-signed with the connection's secret: accepted");
-    let resigned = get(a, &format!("/_/api/requests/{}", v["id"])).json();
-    assert_eq!((resigned["verdict"].as_str(), resigned["replay_of"].as_i64()), (Some("ok"), Some(bad)));
-    assert_eq!(list(a, "")["requests"][0]["id"], v["id"], "the replay is the newest entry");
+    let resigned = api(i, &format!("/_/api/requests/{}", v["id"])).json();
+    assert_eq!((resigned["verdict"].as_str(), resigned["replay_of"].as_i64()), (Some("ok"), Some(good)));
+    assert_eq!(list(i, "")["requests"][0]["id"], v["id"], "the replay is the newest entry");
+    // The fresh signature is in the replay's own entry only; the original's bytes are unchanged.
+    let fresh = resigned["signature"]["header"].as_str().unwrap().to_string();
+    let original =
+        api(i, &format!("/_/api/requests/{good}")).json()["signature"]["header"].as_str().unwrap().to_string();
+    assert_ne!(fresh, original);
+    for e in list(i, "")["requests"].as_array().unwrap() {
+        let raw = String::from_utf8_lossy(&api(i, &format!("/_/api/requests/{}/raw", e["id"])).body).to_string();
+        assert_eq!(raw.contains(&fresh), e["id"] == v["id"], "entry {}: {raw}", e["id"]);
+    }
 
     // POST only, JSON only (a cross-site form cannot send it), known modes only.
-    let r = get(a, &format!("/_/api/requests/{bad}/replay"));
+    let r = api(i, &format!("/_/api/requests/{bad}/replay"));
     assert_eq!((r.status, r.header("allow").as_deref()), (405, Some("POST")));
-    let form = request(a, "POST", &format!("/_/api/requests/{bad}/replay"), &[("Content-Type", "text/plain")], b"{}");
+    let form =
+        api_request(i, "POST", &format!("/_/api/requests/{bad}/replay"), &[("Content-Type", "text/plain")], b"{}");
     assert_eq!(form.status, 415);
-    assert_eq!(replay(a, bad, "twice").status, 400);
-    assert_eq!(replay(a, 4242, "verbatim").status, 404);
+    assert_eq!(replay(i, bad, "twice").status, 400);
+    assert_eq!(replay(i, 4242, "verbatim").status, 404);
+}
+
+/// A request signed `secs` seconds ago.
+fn post_signed_at(addr: SocketAddr, path: &str, secret: &str, secs: i64, body: &[u8]) -> Resp {
+    let t = now() - secs;
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    m.update(format!("{t}.").as_bytes());
+    m.update(body);
+    let sig = format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()));
+    let headers = [("x-topgg-signature", sig.as_str()), ("x-topgg-trace", "t"), ("Content-Type", "application/json")];
+    request(addr, "POST", path, &headers, body)
+}
+
+#[test]
+fn resign_only_what_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    let (a, i) = (s.addr, &s.inspector);
+    let newest = || list(i, "")["requests"][0]["id"].as_i64().unwrap();
+    // An unsigned integration.create carrying someone's own webhook secret: 401, and never re-signed.
+    let unsigned = request(a, "POST", "/integration", &[("x-topgg-trace", "t")], &create_body("66"));
+    assert_eq!(unsigned.status, 401);
+    let r = replay(i, newest(), "resign");
+    assert_eq!((r.status, r.json()["error"].as_str()), (409, Some("cannot-resign")), "{r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("was refused (missing-header)"));
+    assert_eq!(api(i, "/connections").json()["connections"], json!([]), "nothing was stored");
+    // An unsigned vote: the same.
+    post_signed(a, "/integration", INTEGRATION_SECRET, &create_body("67"));
+    assert_eq!(request(a, "POST", "/webhooks/67", &[("x-topgg-trace", "t")], &vote_body("1")).status, 401);
+    assert_eq!(replay(i, newest(), "resign").status, 409);
+    // Stale but genuinely signed: allowed (Top.gg would have signed it; only the clock is off).
+    assert_eq!(post_signed_at(a, "/webhooks/67", WEBHOOK_SECRET, 600, &vote_body("2")).status, 403);
+    let v = replay(i, newest(), "resign").json();
+    assert_eq!(v["status"], 204, "{v}");
+    // Stale and forged: the verdict says only "stale", but the body does not verify: refused.
+    assert_eq!(post_signed_at(a, "/webhooks/67", "whs_forged", 600, &vote_body("3")).status, 403);
+    let r = replay(i, newest(), "resign");
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.json()["message"].as_str().unwrap().contains("does not verify"), "{r:?}");
+    // Verbatim replay stays available for everything.
+    assert_eq!(replay(i, newest(), "verbatim").json()["status"], 403);
+}
+
+/// Opens an event stream on the inspector's port and reads its head.
+fn open_stream(i: &Inspector) -> (String, BufReader<TcpStream>) {
+    let mut es = TcpStream::connect(i.addr).unwrap();
+    es.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!("GET /_/api/events?token={} HTTP/1.1\r\nHost: {}\r\n\r\n", i.token, i.addr);
+    es.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(es);
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        if reader.read_line(&mut head).unwrap() == 0 {
+            break;
+        }
+    }
+    (head, reader)
+}
+
+#[test]
+fn event_streams_are_capped_and_never_take_a_deliverys_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--max-connections", "2"]);
+    let i = &s.inspector;
+    post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("9"));
+    let mut streams = Vec::new();
+    for n in 0..32 {
+        let (head, reader) = open_stream(i);
+        assert!(head.starts_with("HTTP/1.1 200"), "stream {n}: {head}");
+        streams.push(reader);
+    }
+    let (head, _) = open_stream(i);
+    assert!(head.starts_with("HTTP/1.1 503"), "the 33rd stream: {head}");
+    // 32 open streams on the inspector's port, a cap of 2 on the receiver's: votes still get in.
+    for v in 0..3 {
+        assert_eq!(post_signed(s.addr, "/webhooks/9", WEBHOOK_SECRET, &vote_body(&format!("5{v}"))).status, 204);
+    }
+    // And every stream got the same event for the last vote.
+    let mut datas = Vec::new();
+    for r in streams.iter_mut().take(3) {
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let mut line = String::new();
+            assert!(r.read_line(&mut line).unwrap() > 0);
+            if line.starts_with("data: ") {
+                got.push(line);
+            }
+        }
+        assert!(got[2].contains("\"type\":\"vote.create\""), "{got:?}");
+        datas.push(got);
+    }
+    assert!(datas.windows(2).all(|w| w[0] == w[1]), "{datas:?}");
 }
 
 #[test]
@@ -331,9 +482,14 @@ fn events_stream_each_new_request() {
     let dir = tempfile::tempdir().unwrap();
     // A short read timeout: an open event stream is not an idle connection to close.
     let s = serve(dir.path(), &["--read-timeout", "100ms"]);
-    let mut es = TcpStream::connect(s.addr).unwrap();
+    let i = &s.inspector;
+    let mut es = TcpStream::connect(i.addr).unwrap();
     es.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(es, "GET /_/api/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", s.addr).unwrap();
+    let head = format!(
+        "GET /_/api/events?token={} HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
+        i.token, i.addr
+    );
+    es.write_all(head.as_bytes()).unwrap();
     let mut reader = BufReader::new(es);
     let mut head = String::new();
     while !head.ends_with("\r\n\r\n") {
@@ -362,14 +518,15 @@ fn events_stream_each_new_request() {
     assert_eq!(event, "request");
     let item: Value = serde_json::from_str(&data).unwrap();
     assert_eq!((item["type"].as_str(), item["connection"].as_str()), (Some("integration.create"), Some("6")));
-    assert_eq!(item["id"], list(s.addr, "")["requests"][0]["id"], "the event carries the entry's id");
+    assert_eq!(item["id"], list(&s.inspector, "")["requests"][0]["id"], "the event carries the entry's id");
 }
 
 #[test]
-fn page_and_api_answer_loopback_only_or_with_the_token() {
+fn the_inspector_is_on_its_own_port_and_its_api_always_needs_the_token() {
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &[]);
-    let page = get(s.addr, "/_/");
+    let i = &s.inspector;
+    let page = get(i.addr, "/_/");
     assert_eq!(page.status, 200);
     assert_eq!(
         page.header("content-security-policy").as_deref(),
@@ -377,38 +534,67 @@ fn page_and_api_answer_loopback_only_or_with_the_token() {
     );
     assert!(String::from_utf8_lossy(&page.body).contains("<script src=\"/_/app.js\""));
     assert!(!page.head.to_ascii_lowercase().contains("access-control"));
-    assert_eq!(get(s.addr, "/_/app.js").header("content-type").as_deref(), Some("text/javascript; charset=utf-8"));
-    // A tunnel (or a DNS-rebinding page) reaches the loopback port with a foreign Host.
-    let tunnel = [("Host", "abc.ngrok.app")];
-    for path in ["/_/api/requests", "/_/api/connections", "/connections", "/_/api/events"] {
-        let r = request(s.addr, "GET", path, &tunnel, b"");
-        assert_eq!(r.status, 403, "{path}: {r:?}");
-        assert!(r.json()["message"].as_str().unwrap().contains("only on loopback"));
-    }
-    assert_eq!(request(s.addr, "GET", "/health", &tunnel, b"").status, 200, "Top.gg's own routes still answer");
-    drop(s);
+    assert_eq!(get(i.addr, "/_/app.js").header("content-type").as_deref(), Some("text/javascript; charset=utf-8"));
+    let root = get(i.addr, &format!("/?token={}", i.token));
+    assert_eq!((root.status, root.header("location")), (302, Some(format!("/_/?token={}", i.token))));
 
-    // With a token, non-local clients get in with it and only with it.
-    let s = serve(dir.path(), &["--inspector-token", "t0ken"]);
-    s.wait_stderr(&format!("inspector http://{}/_/?token=t0ken", s.addr));
-    assert_eq!(s.ready["inspector_url"], format!("http://{}/_/", s.addr), "the token is not in the JSON ready line");
-    let r = request(s.addr, "GET", "/_/api/requests", &tunnel, b"");
-    assert_eq!(r.status, 401);
-    assert!(r.json()["message"].as_str().unwrap().contains("x-topgg-int-token"));
-    let with = [("Host", "abc.ngrok.app"), ("x-topgg-int-token", "t0ken")];
-    assert_eq!(request(s.addr, "GET", "/_/api/requests", &with, b"").status, 200);
-    assert_eq!(request(s.addr, "GET", "/connections?token=t0ken", &tunnel, b"").status, 200);
-    let wrong = [("Host", "abc.ngrok.app"), ("x-topgg-int-token", "guess")];
-    assert_eq!(request(s.addr, "GET", "/_/api/requests", &wrong, b"").status, 401);
-    let body = br#"{"mode":"verbatim"}"#;
+    // A tunnel or a relay on this machine reaches the receiver's port from loopback and may write
+    // Host: localhost and X-Forwarded-For: nothing of the inspector answers there, with or without
+    // the token.
+    let relay = [("Host", "localhost"), ("X-Forwarded-For", "127.0.0.1")];
+    let with_token = [("Host", "localhost"), ("X-Forwarded-For", "127.0.0.1"), ("x-topgg-int-token", &i.token)];
+    let paths =
+        ["/_/", "/_/api/requests", "/_/api/connections", "/connections", "/_/api/events", "/_/api/requests/1/raw"];
+    for path in paths {
+        for headers in [&relay[..], &with_token[..]] {
+            let r = request(s.addr, "GET", path, headers, b"");
+            assert_eq!(r.status, 404, "{path}: {r:?}");
+            assert!(!String::from_utf8_lossy(&r.body).contains("\"connections\":"), "{path}: {r:?}");
+        }
+    }
+    let r = request(s.addr, "POST", "/_/api/requests/1/replay", &[("Content-Type", "application/json")], b"{}");
+    assert_eq!(r.status, 404, "no replay on the receiver's port");
+    assert_eq!(request(s.addr, "GET", "/health", &relay, b"").status, 200, "Top.gg's own routes still answer");
+
+    // On the inspector's port, the API needs the token even from loopback with a loopback Host.
+    for path in &paths[1..] {
+        let r = request(i.addr, "GET", path, &[("Host", "localhost")], b"");
+        assert_eq!(r.status, 401, "{path}: {r:?}");
+        assert!(r.json()["message"].as_str().unwrap().contains("x-topgg-int-token"));
+    }
+    assert_eq!(api(i, "/_/api/requests").status, 200);
+    assert_eq!(get(i.addr, &format!("/connections?token={}", i.token)).status, 200);
+    let wrong = [("x-topgg-int-token", "guess")];
+    assert_eq!(request(i.addr, "GET", "/_/api/requests", &wrong, b"").status, 401);
     let replay = request(
-        s.addr,
+        i.addr,
         "POST",
         "/_/api/requests/1/replay",
-        &[("Host", "x.test"), ("Content-Type", "application/json")],
-        body,
+        &[("Content-Type", "application/json")],
+        br#"{"mode":"verbatim"}"#,
     );
     assert_eq!(replay.status, 401, "replay needs the token too");
+    // Recorded: the 14 requests to the receiver's port (probes included), none of the inspector's.
+    let listed = list(i, "")["requests"].as_array().unwrap().len();
+    assert_eq!(listed, paths.len() * 2 + 2, "inspector traffic is not recorded");
+    drop(s);
+
+    // A chosen token, and the JSON ready line never carries it.
+    let s = serve(dir.path(), &["--inspector-token", "t0ken"]);
+    assert_eq!(s.inspector.token, "t0ken");
+    assert_eq!(s.ready["inspector_url"], format!("http://{}/_/", s.inspector.addr));
+    assert!(!s.ready.to_string().contains("t0ken"), "the token is not in the JSON ready line");
+    let with = [("Host", "abc.ngrok.app"), ("x-topgg-int-token", "t0ken")];
+    assert_eq!(request(s.inspector.addr, "GET", "/_/api/requests", &with, b"").status, 200);
+    drop(s);
+
+    // The same rule on every bind: on ::, a browser on IPv4 loopback arrives as ::ffff:127.0.0.1
+    // and gets in with the token, and not without it.
+    let s = serve(dir.path(), &["--inspect-bind", "::", "--bind", "::"]);
+    let v4: SocketAddr = format!("127.0.0.1:{}", s.inspector.addr.port()).parse().unwrap();
+    let i4 = Inspector { addr: v4, token: s.inspector.token.clone() };
+    assert_eq!(api(&i4, "/_/api/requests").status, 200);
+    assert_eq!(get(v4, "/_/api/requests").status, 401);
 }
 
 /// Runs `topgg-int <args>`, waits for its `inspector URL` line on stderr, checks the page's list
@@ -432,9 +618,10 @@ fn inspect_then_ctrl_c(args: &[&str], min: usize) -> Option<i32> {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/_/").unwrap().parse().unwrap();
-    assert_eq!(get(addr, "/_/").status, 200, "the page is up after the run");
-    let n = list(addr, "?limit=500")["requests"].as_array().unwrap().len();
+    let (addr, token) = url.strip_prefix("http://").unwrap().split_once("/_/?token=").unwrap();
+    let i = Inspector { addr: addr.parse().unwrap(), token: token.to_string() };
+    assert_eq!(get(i.addr, "/_/").status, 200, "the page is up after the run");
+    let n = list(&i, "?limit=500")["requests"].as_array().unwrap().len();
     assert!(n >= min, "{n} requests in the history, expected at least {min}");
     assert!(child.try_wait().unwrap().is_none(), "still running until Ctrl-C");
     // SAFETY: kill(2) on our own child's pid.

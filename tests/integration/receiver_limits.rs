@@ -173,7 +173,7 @@ fn a_tls_client_hello_is_closed_at_once() {
 
 #[test]
 fn a_thousand_silent_connections_do_not_hold_up_a_delivery() {
-    topgg_int::receiver::limits::raise_open_files_limit();
+    topgg_int::receiver::process::raise_open_files_limit();
     let (r, _) = receiver(Duration::from_secs(10));
     connect(&r, "1", "whs_silent");
     let a = r.local_addr();
@@ -187,36 +187,102 @@ fn a_thousand_silent_connections_do_not_hold_up_a_delivery() {
 }
 
 #[test]
-fn past_the_connection_cap_new_connections_are_closed_at_once() {
+fn at_the_connection_cap_the_oldest_idle_connection_makes_room() {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.max_connections = 3;
-    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    let (r, logs) = {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let l = logs.clone();
+        let r = Receiver::start(config, Box::new(move |rec| l.lock().unwrap().push(rec.clone()))).unwrap();
+        (r, logs)
+    };
     let a = r.local_addr();
-    // Each held connection has had an answer, so the receiver counts all three.
-    let held: Vec<TcpStream> = (0..3)
+    let wait_open = |n: usize| {
+        let until = Instant::now() + HANG_GUARD;
+        while r.stats().open != n {
+            assert!(Instant::now() < until, "{:?}", r.stats());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    // Three silent sockets fill the cap; a real request still gets in, in place of the oldest.
+    let mut held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(a).unwrap()).collect();
+    wait_open(3);
+    let resp = request(a, "GET", "/health", &[], b"").unwrap();
+    assert_eq!(resp.status, 200);
+    let health: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert!(health["connections"]["reclaimed"].as_u64().unwrap() >= 1, "{health}");
+    let (out, _) = read_all(&mut held[0], Duration::from_secs(3));
+    assert!(out.is_empty(), "the oldest silent socket was closed quietly: {:?}", String::from_utf8_lossy(&out));
+    drop(held);
+
+    // Idle keep-alive connections are taken before incomplete heads.
+    wait_open(0);
+    let mut partial = TcpStream::connect(a).unwrap();
+    partial.write_all(b"POST /webhooks/1 HTTP/1.1\r\nHost").unwrap();
+    wait_open(1);
+    let mut keep_alive = TcpStream::connect(a).unwrap();
+    keep_alive.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(keep_alive.read(&mut buf).unwrap() > 0, "answered, and kept alive");
+    let third = TcpStream::connect(a).unwrap();
+    wait_open(3);
+    assert_eq!(request(a, "GET", "/health", &[], b"").unwrap().status, 200, "at the cap, still answered");
+    let (out, _) = read_all(&mut keep_alive, Duration::from_secs(3));
+    assert!(out.is_empty(), "the idle keep-alive connection went first");
+    partial.write_all(b": t\r\n\r\n").unwrap();
+    let (out, _) = read_all(&mut partial, Duration::from_secs(3));
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 404"), "the incomplete head was kept: {out:?}");
+    drop((third, partial));
+
+    // Only when every connection is mid-request is a new one closed at once.
+    wait_open(0);
+    let busy: Vec<TcpStream> = (0..3)
         .map(|_| {
             let mut s = TcpStream::connect(a).unwrap();
-            s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
-            let mut buf = [0u8; 1024];
-            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            assert!(s.read(&mut buf).unwrap() > 0, "a held connection got no answer");
+            s.write_all(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{").unwrap();
             s
         })
         .collect();
+    wait_busy(&r, 3);
     let mut extra = TcpStream::connect(a).unwrap();
     let _ = extra.write_all(b"GET /health HTTP/1.1\r\n\r\n");
     let (out, closed) = read_all(&mut extra, Duration::from_secs(10));
     assert!(out.is_empty() && closed, "closed {closed}: {:?}", String::from_utf8_lossy(&out));
-    drop(held);
-    // The slots free up as the held connections close.
+    drop(busy);
+    // Reclaimed and silent sockets are never log lines or history rows.
+    assert!(logs.lock().unwrap().iter().all(|l| l.status != 408), "{:?}", logs.lock().unwrap());
+}
+
+/// Waits until `n` requests are in the service.
+fn wait_busy(r: &Receiver, n: usize) {
     let until = Instant::now() + HANG_GUARD;
-    loop {
-        match request(a, "GET", "/health", &[], b"") {
-            Ok(resp) if resp.status == 200 => break,
-            _ => assert!(Instant::now() < until, "the cap never freed up"),
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    while r.stats().busy != n {
+        assert!(Instant::now() < until, "{:?}", r.stats());
+        std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn silent_sockets_and_idle_keep_alive_closes_are_counted_not_logged() {
+    let (r, logs) = receiver(Duration::from_millis(200));
+    let a = r.local_addr();
+    let mut silent: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(a).unwrap()).collect();
+    for s in &mut silent {
+        let (out, _) = read_all(s, Duration::from_secs(3));
+        assert_eq!(parse_response(&out).unwrap().status, 408, "a silent socket still reads its 408");
+    }
+    let mut keep = TcpStream::connect(a).unwrap();
+    keep.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let (out, _) = read_all(&mut keep, Duration::from_secs(3));
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+    let health: serde_json::Value =
+        serde_json::from_slice(&request(a, "GET", "/health", &[], b"").unwrap().body).unwrap();
+    assert!(health["connections"]["idle_closed"].as_u64().unwrap() >= 6, "{health}");
+    let logged = logs.lock().unwrap().clone();
+    assert!(logged.iter().all(|l| l.status != 408), "no 408 log line for a socket that sent nothing: {logged:?}");
+    let rows = r.store().history(&Default::default()).unwrap();
+    assert!(rows.iter().all(|e| e.status != 408), "and no history row");
+    assert_eq!(rows.len(), 2, "the two /health requests only");
 }
 
 fn signal(s: &Served, sig: &str) {
@@ -434,7 +500,7 @@ fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
 
 #[test]
 fn clients_dripping_bytes_do_not_hold_up_deliveries() {
-    topgg_int::receiver::limits::raise_open_files_limit();
+    topgg_int::receiver::process::raise_open_files_limit();
     let (r, _) = receiver(Duration::from_secs(10));
     connect(&r, "1", "whs_drip");
     let a = r.local_addr();

@@ -204,6 +204,14 @@ pub(crate) fn start_with(mut command: Command) -> Served {
 }
 
 impl Served {
+    /// `GET /connections` on the inspector's own listener, with the token serve printed.
+    pub fn connections(&self) -> Value {
+        let i = super::inspector::inspector_of(&self.stderr);
+        let r = request(i.addr, "GET", "/connections", &[("x-topgg-int-token", &i.token)], b"").unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+        r.json()
+    }
+
     /// The JSON log lines printed so far, waiting until at least `n` are there.
     pub fn logs(&self, n: usize) -> Vec<Value> {
         let until = Instant::now() + HANG_GUARD;
@@ -271,12 +279,16 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(request(a, "GET", p, &[], b"").unwrap().status, 405);
     assert_eq!(request(a, "POST", "/nope", &[], b"").unwrap().status, 404);
 
-    // /connections: redacted.
-    let r = request(a, "GET", "/connections", &[], b"").unwrap();
-    let text = String::from_utf8_lossy(&r.body).to_string();
+    // /connections (on the inspector's port): redacted.
+    let listed = s.connections();
+    let text = listed.to_string();
     assert!(!text.contains(webhook_secret) && !text.contains("conn_secret"), "{text}");
-    assert_eq!(r.json()["connections"][0]["connection_id"], "111");
-    assert_eq!(r.json()["connections"][0]["webhook_secret_fingerprint"].as_str().unwrap().len(), 8);
+    assert_eq!(listed["connections"][0]["connection_id"], "111");
+    assert_eq!(listed["connections"][0]["webhook_secret_fingerprint"].as_str().unwrap().len(), 8);
+    // The inspector's own traffic is not logged, but a request refused for want of its token is,
+    // without the query (which may hold a token).
+    let i = super::inspector::inspector_of(&s.stderr);
+    assert_eq!(request(i.addr, "GET", "/_/api/requests?token=guess", &[], b"").unwrap().status, 401);
 
     // Delete, twice (idempotent: the second, signed afresh as a retry is, still gets 204); the
     // first one replayed byte for byte is refused; deliveries then 404.
@@ -301,6 +313,9 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(votes[0]["connection"], "111");
     assert_eq!(votes[0]["trace"], "trace-1");
     assert!(logs.iter().any(|l| l["verdict"] == "timestamp-out-of-window" && l["status"] == 403));
+    let refused: Vec<&Value> = logs.iter().filter(|l| l["verdict"] == "token-required").collect();
+    assert_eq!(refused.len(), 1, "{logs:#?}");
+    assert_eq!((refused[0]["status"].as_u64(), refused[0]["path"].as_str()), (Some(401), Some("/_/api/requests")));
     assert!(logs.iter().any(|l| l["status"] == 204 && l["warning"].is_string()), "unparseable body is a warning");
     let all = s.lines.lock().unwrap().join("\n") + &s.stderr.lock().unwrap();
     assert!(!all.contains(webhook_secret) && !all.contains(INTEGRATION_SECRET), "secrets leaked into output");
@@ -321,7 +336,7 @@ fn a_captured_create_replayed_after_its_delete_does_not_bring_the_connection_bac
     assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &delete_body("31")).status, 204);
     let replayed = send(&create, &sig);
     assert_eq!(replayed.status, 409, "{:?}", String::from_utf8_lossy(&replayed.body));
-    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    let listed = s.connections();
     assert_eq!(listed["connections"], json!([]), "the connection stays deleted");
     // Top.gg's retry of the create is signed afresh, and accepted.
     assert_eq!(send(&create, &sign_at(INTEGRATION_SECRET, now() - 5, &create)).status, 200);
@@ -396,7 +411,7 @@ fn acknowledged_connections_survive_sigkill() {
     drop(s);
 
     let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
-    let listed = request(s.addr, "GET", "/connections", &[], b"").unwrap().json();
+    let listed = s.connections();
     let ids: Vec<&str> =
         listed["connections"].as_array().unwrap().iter().map(|c| c["connection_id"].as_str().unwrap()).collect();
     for id in &acked {
@@ -419,6 +434,56 @@ fn corrupt_store_is_refused_not_overwritten() {
     assert_eq!(err.trim_end().lines().count(), 1, "one sentence: {err}");
     assert!(out.stdout.is_empty(), "no ready line for a server that did not start");
     assert_eq!(std::fs::read(&db).unwrap(), garbage, "never replaced");
+}
+
+#[test]
+fn the_replay_guard_holds_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let create = create_body("32", "whs_restart");
+    let sig = sign_at(INTEGRATION_SECRET, now() - 2, &create);
+    let send = |addr, body: &[u8], sig: &str| {
+        request(addr, "POST", "/integration", &[("x-topgg-signature", sig), ("x-topgg-trace", "t")], body).unwrap()
+    };
+    assert_eq!(send(s.addr, &create, &sig).status, 200);
+    let del = delete_body("32");
+    let del_sig = sign_at(INTEGRATION_SECRET, now() - 1, &del);
+    assert_eq!(send(s.addr, &del, &del_sig).status, 204);
+    drop(s);
+    // Killed and started again within the window: the captured create and delete are still replays.
+    let s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let replayed = send(s.addr, &create, &sig);
+    assert_eq!(replayed.status, 409, "{:?}", String::from_utf8_lossy(&replayed.body));
+    assert_eq!(send(s.addr, &del, &del_sig).status, 409);
+    assert_eq!(s.connections()["connections"], json!([]), "the connection stays deleted");
+}
+
+#[test]
+fn history_is_ranged() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["9223372036854775808", "18446744073709551615", "10000001", "lots"] {
+        let out = serve_command(dir.path(), &["--integration-secret", "s", "--history", n]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--history {n}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--history"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_second_serve_on_the_same_data_dir_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    let out = serve_command(dir.path(), &["--integration-secret", INTEGRATION_SECRET]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&dir.path().display().to_string()) && err.contains("in use by another"), "{err}");
+    assert!(out.stdout.is_empty(), "no ready line");
+    // The first one is untouched, and once it is gone (even killed) the dir is free again.
+    assert_eq!(request(first.addr, "GET", "/health", &[], b"").unwrap().status, 200);
+    drop(first);
+    let again = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
+    assert_eq!(request(again.addr, "GET", "/health", &[], b"").unwrap().status, 200);
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! - detail: a list item plus `headers` (`[[name, value]]`), `signature` (`{header, t, signed_at,
 //!   age_at_arrival_s, v1}` or null), `verification` (`{valid, reason, detail, hints: [{code,
 //!   explanation, rejected_by}], secret: {kind, masked, fingerprint} | null, note}`), `payload`
-//!   (`{kind, problems: [{path, message}]}` or `{error}`), `body` (`{text, json, bytes}`), `curl`,
+//!   (`{kind, problems: [{path, message}], problems_total}` or `{error}`; at most [`MAX_PROBLEMS`]
+//!   problems, `problems_total` only when there are more), `body` (`{text, json, bytes}`), `curl`,
 //!   and for forwarded requests `forwarded.headers`, `forwarded.body` and `forwarded.handshake`.
 //!
 //! Secrets (a connection's `webhook_secret` in `integration.create`, a legacy `Authorization`) are
@@ -25,6 +26,8 @@ use crate::receiver::store::{Connection, HistoryQuery};
 
 /// The most items one page of the list may ask for.
 pub const MAX_LIMIT: usize = 500;
+/// The most payload problems one detail lists (`problems_total` says how many there are).
+pub const MAX_PROBLEMS: usize = 200;
 
 /// Parses `?before=ID&limit=N&type=…&connection=…&verdict=…` (other keys, like `token`, are
 /// ignored). A bad value is one sentence naming it.
@@ -155,7 +158,7 @@ pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
         fo.insert("headers".into(), json!(f.headers));
         fo.insert("body".into(), body_json(&f.body, &[], true));
         if e.event.as_deref() == Some("integration.create") && f.status.is_some() {
-            fo.insert("handshake".into(), handshake_json(f));
+            fo.insert("handshake".into(), handshake_json(f, &ctx.base_url));
         }
     }
     out
@@ -198,7 +201,14 @@ fn verification(header: Option<&str>, body: &[u8], arrival: i64, ctx: &DetailCon
 fn payload_json(body: &[u8]) -> Value {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) => {
-            let (kind, problems) = payload::validate(&v);
+            let (kind, mut problems) = payload::validate(&v);
+            if problems.len() > MAX_PROBLEMS {
+                // The page lists and marks what it gets: a body with 40,000 problems must not
+                // make a 40,000-item answer.
+                let total = problems.len();
+                problems.truncate(MAX_PROBLEMS);
+                return json!({ "kind": kind.name(), "problems": problems, "problems_total": total });
+            }
             json!({ "kind": kind.name(), "problems": problems })
         }
         Err(e) if body.is_empty() => json!({ "error": format!("the body is empty ({e})") }),
@@ -218,11 +228,16 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
     json!({ "text": text, "json": is_json, "bytes": body.len() })
 }
 
-fn handshake_json(f: &Forwarded) -> Value {
+/// The app's handshake answer judged as `simulate create` judges it; in forward mode a
+/// `webhook_url` that does not point at serve is not ok (Top.gg would bypass serve).
+fn handshake_json(f: &Forwarded, base_url: &str) -> Value {
     let ct = f.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-    let judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
+    let mut judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
+    let bypass = judged.handshake.as_ref().and_then(|_| crate::receiver::forward::bypass_warning(&f.body, base_url));
+    let ok = judged.handshake.is_some() && bypass.is_none();
+    judged.problems.extend(bypass);
     json!({
-        "ok": judged.handshake.is_some(),
+        "ok": ok,
         "webhook_url": judged.handshake.as_ref().map(|h| h.webhook_url.clone()),
         "routes": judged.handshake.as_ref().map(|h| h.routes.clone()),
         "problems": judged.problems,
@@ -230,12 +245,63 @@ fn handshake_json(f: &Forwarded) -> Value {
     })
 }
 
-/// What in a request is a secret: an `integration.create` body's webhook secret and a legacy
+/// What in a request is a secret: an `integration.create` body's webhook secret (as decoded, and
+/// each escaped form it is written in, like `whs_ab\/cd` or `\u0077hs_…`) and a legacy
 /// `Authorization` value.
 fn capture_secrets(c: &Capture) -> Vec<String> {
-    let mut all = body_secrets(&c.body);
+    let decoded = body_secrets(&c.body);
+    let mut all = Vec::new();
+    for secret in &decoded {
+        all.extend(escaped_forms(&c.body, secret));
+    }
+    all.extend(decoded);
     all.extend(c.header("authorization").filter(|v| !v.is_empty()).map(str::to_string));
     all
+}
+
+/// The contents of every JSON string literal in `body` that decodes to `secret` but is written
+/// differently (with escapes): one linear pass over the body.
+fn escaped_forms(body: &[u8], secret: &str) -> Vec<String> {
+    let mut forms = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        while j < body.len() {
+            match body[j] {
+                b'\\' if !escaped => escaped = true,
+                b'"' if !escaped => break,
+                _ => escaped = false,
+            }
+            j += 1;
+        }
+        let inner = &body[start..j.min(body.len())];
+        if inner.contains(&b'\\')
+            && let Ok(text) = std::str::from_utf8(inner)
+            && serde_json::from_str::<String>(&format!("\"{text}\"")).is_ok_and(|d| d == secret)
+            && !forms.iter().any(|f| f == text)
+        {
+            forms.push(text.to_string());
+        }
+        i = j + 1;
+    }
+    forms
+}
+
+/// The masked form of a secret found as `form` (an escaped form is masked as the secret it
+/// stands for).
+fn masked(form: &str) -> String {
+    let real = if form.contains('\\') {
+        serde_json::from_str::<String>(&format!("\"{form}\"")).unwrap_or_else(|_| form.to_string())
+    } else {
+        form.to_string()
+    };
+    Secret::new(real).masked()
 }
 
 /// The webhook secrets an `integration.create` body carries.
@@ -256,8 +322,7 @@ pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     let Ok(c) = Capture::parse(raw) else { return raw.to_vec() };
     let mut out = raw.to_vec();
     for s in capture_secrets(&c) {
-        let masked = Secret::new(s.clone()).masked();
-        out = replace_bytes(&out, s.as_bytes(), masked.as_bytes());
+        out = replace_bytes(&out, s.as_bytes(), masked(&s).as_bytes());
     }
     out
 }
@@ -351,6 +416,46 @@ mod tests {
         let raw = legacy.to_http();
         assert!(!String::from_utf8_lossy(&raw_bytes(&raw, false)).contains("legacy-secret-1234"));
         assert!(!detail(&entry(&raw), &ctx).to_string().contains("legacy-secret-1234"));
+    }
+
+    #[test]
+    fn secrets_written_with_json_escapes_are_masked_too() {
+        let secret = "whs_ab/cd0123456789wxyz";
+        for written in
+            [r#"whs_ab\/cd0123456789wxyz"#, r#"\u0077hs_ab/cd0123456789wxyz"#, r#"whs_ab\u002fcd0123456789wxyz"#]
+        {
+            let body = format!(r#"{{"type":"integration.create","data":{{"webhook_secret":"{written}"}}}}"#);
+            let c = Capture::post("/integration", vec![], body.clone().into_bytes());
+            let raw = c.to_http();
+            let shown = String::from_utf8(raw_bytes(&raw, false)).unwrap();
+            assert!(!shown.contains(written) && !shown.contains("0123456789"), "{written}: {shown}");
+            assert!(shown.contains("whs_ab…yz"), "{written}: masked as the secret it stands for: {shown}");
+            let cmd = curl(&c, "http://h", &capture_secrets(&c), false);
+            assert!(!cmd.contains("0123456789"), "{written}: {cmd}");
+            let d = detail(
+                &entry(&raw),
+                &DetailContext {
+                    secret: None,
+                    no_secret: None,
+                    tolerance: 30,
+                    show_secrets: false,
+                    base_url: String::new(),
+                },
+            )
+            .to_string();
+            assert!(!d.contains("0123456789"), "{written}: {d}");
+            assert!(body.contains(written) && !body.contains(secret) || written == secret);
+        }
+    }
+
+    #[test]
+    fn payload_problems_are_capped() {
+        // Every query value that is not a string is a problem of its own.
+        let items: Vec<String> = (0..40_000).map(|i| format!("\"q{i}\":1")).collect();
+        let body = format!(r#"{{"type":"vote.create","data":{{"query":{{{}}}}}}}"#, items.join(","));
+        let p = payload_json(body.as_bytes());
+        assert_eq!(p["problems"].as_array().unwrap().len(), MAX_PROBLEMS);
+        assert!(p["problems_total"].as_u64().unwrap() > 40_000, "{}", p["problems_total"]);
     }
 
     #[test]

@@ -2,10 +2,15 @@
 //! listens on `GET /_/api/events` (server-sent events).
 //!
 //! Publishing never waits: a subscriber that falls behind misses entries (and is told to reload
-//! its list) rather than holding up a request.
+//! its list) rather than holding up a request. Each entry is serialised once, when published, and
+//! the same bytes go to every subscriber; at most [`MAX_SUBSCRIBERS`] streams are open at once
+//! (the page needs one per tab), and they live on the inspector's listener, outside the
+//! receiver's connection cap.
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,46 +27,71 @@ use crate::receiver::record::Record;
 const EVENT_BACKLOG: usize = 512;
 /// How often an idle event stream says it is alive, so proxies and browsers keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Event streams open at once; past it a new one gets 503.
+pub const MAX_SUBSCRIBERS: usize = 32;
 
-/// The broadcast of new entries.
+/// The broadcast of new entries, each as its server-sent event, serialised once.
 pub struct Events {
-    tx: broadcast::Sender<Record>,
+    tx: broadcast::Sender<Bytes>,
+    open: Arc<AtomicUsize>,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Events { tx: broadcast::channel(EVENT_BACKLOG).0 }
+        Events { tx: broadcast::channel(EVENT_BACKLOG).0, open: Arc::default() }
+    }
+}
+
+/// A stream's place under [`MAX_SUBSCRIBERS`], given back when its task ends.
+struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 impl Events {
-    /// Sends a new entry (without its request bytes) to every subscriber; costs nothing when no
+    /// Serialises a new entry once and sends the bytes to every subscriber; costs nothing when no
     /// page listens.
     pub fn publish(&self, r: &Record) {
         if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(Record { request: None, ..r.clone() });
+            let _ = self.tx.send(Bytes::from(sse_event(r)));
         }
     }
 
-    /// Every entry published from now on. A subscriber that falls more than a few hundred entries
-    /// behind misses the oldest of them (`RecvError::Lagged`) and should reload the list.
-    pub fn subscribe(&self) -> broadcast::Receiver<Record> {
+    /// Every entry published from now on, as its event's bytes. A subscriber that falls more than
+    /// a few hundred entries behind misses the oldest of them (`RecvError::Lagged`) and should
+    /// reload the list.
+    pub fn subscribe(&self) -> broadcast::Receiver<Bytes> {
         self.tx.subscribe()
     }
 
-    /// `text/event-stream`: one event per new entry until the client leaves or `stop` turns true.
-    /// The answer closes its connection when it ends.
-    pub fn stream(&self, headers: &[(String, String)], mut stop: watch::Receiver<bool>) -> hyper::Response<Body> {
+    /// `text/event-stream`: one event per new entry until the client leaves or `stop` turns true;
+    /// `None` when [`MAX_SUBSCRIBERS`] streams are open already. The answer closes its connection
+    /// when it ends.
+    pub fn stream(
+        &self,
+        headers: &[(String, String)],
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<hyper::Response<Body>> {
+        let taken =
+            self.open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_SUBSCRIBERS).then_some(n + 1));
+        if taken.is_err() {
+            return None;
+        }
+        let place = Place(self.open.clone());
         let mut rx = self.subscribe();
         let (tx, body) = mpsc::channel::<Bytes>(64);
         tokio::spawn(async move {
+            let _place = place;
             if tx.send(Bytes::from_static(b": connected\n\n")).await.is_err() {
                 return;
             }
             loop {
                 let frame = tokio::select! {
                     got = rx.recv() => match got {
-                        Ok(e) => Bytes::from(sse_event(&e)),
+                        Ok(frame) => frame,
                         // Fell behind: the page reloads its list.
                         Err(RecvError::Lagged(n)) => Bytes::from(format!("event: lagged\ndata: {n}\n\n")),
                         Err(RecvError::Closed) => break,
@@ -79,7 +109,7 @@ impl Events {
         let head = http::full(200, headers, Bytes::new());
         *r.headers_mut() = head.headers().clone();
         r.headers_mut().insert(::http::header::CONNECTION, ::http::HeaderValue::from_static("close"));
-        r
+        Some(r)
     }
 }
 
@@ -105,13 +135,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subscribers_see_the_entry_at_once_without_its_bytes() {
+    fn each_entry_is_serialised_once_for_every_subscriber() {
         let events = Events::default();
         events.publish(&Record { id: 5, ..Default::default() });
-        let mut rx = events.subscribe();
+        let (mut a, mut b) = (events.subscribe(), events.subscribe());
         events.publish(&Record { id: 6, request: Some(b"raw".to_vec()), ..Default::default() });
-        let got = rx.try_recv().unwrap();
-        assert_eq!((got.id, got.request.as_deref()), (6, None));
-        assert!(String::from_utf8(sse_event(&got)).unwrap().starts_with("id: 6\nevent: request\ndata: {\"id\":6,"));
+        let (fa, fb) = (a.try_recv().unwrap(), b.try_recv().unwrap());
+        assert_eq!(fa.as_ptr(), fb.as_ptr(), "the same bytes, not two serialisations");
+        let text = String::from_utf8(fa.to_vec()).unwrap();
+        assert!(text.starts_with("id: 6\nevent: request\ndata: {\"id\":6,"), "{text}");
+        assert!(!text.contains("raw"), "no request bytes in an event");
+    }
+
+    #[tokio::test]
+    async fn subscribers_are_capped() {
+        let events = Events::default();
+        let (_stop_tx, stop) = watch::channel(false);
+        let open: Vec<_> =
+            (0..MAX_SUBSCRIBERS).map(|_| events.stream(&[], stop.clone()).expect("under the cap")).collect();
+        assert!(events.stream(&[], stop.clone()).is_none(), "one over the cap");
+        drop(open);
+        // The stream tasks notice their bodies are gone and give their places back.
+        let mut again = None;
+        for _ in 0..100 {
+            again = events.stream(&[], stop.clone());
+            if again.is_some() {
+                break;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(again.is_some(), "a closed stream's place is given back");
     }
 }

@@ -2,22 +2,24 @@
 //!
 //! Routes: `GET /_/` (the page), `GET /_/app.js`, `GET /_/style.css`, `GET /_/api/requests`,
 //! `GET /_/api/requests/{id}`, `GET /_/api/requests/{id}/raw`, `POST /_/api/requests/{id}/replay`,
-//! `GET /_/api/events` (server-sent events, [`events`]), `GET /_/api/connections`. It takes the
+//! `GET /_/api/events` (server-sent events, [`events`]), `GET /_/api/connections`, and
+//! `GET /connections` (the same list, for scripts). It takes the
 //! receiver's [`Request`] and answers it, except a replay, which it hands back to the service to
 //! route like any request ([`Handled::Replay`]); it never calls into the service or the routes.
 //! Inspector requests are never recorded in the history (the page would otherwise watch itself).
 //!
-//! Safety: a request is *local* when it comes from a loopback peer for a loopback `Host`. Bound to
-//! loopback (the default), only local requests are answered (a tunnel forwarding to the port
-//! carries a public `Host`, and a DNS-rebinding page a foreign one); bound elsewhere, every API
-//! call needs the token printed at start, as `x-topgg-int-token` or `?token=`. Replay is POST-only
-//! and needs a JSON body (which a cross-site form cannot send). No CORS headers are ever sent; the
-//! page carries a strict Content-Security-Policy and inserts request content as text only.
+//! Safety: the inspector answers only on its own listener (loopback by default), never on the
+//! receiver's port, so a tunnel pointed at the receiver cannot reach it. Every API call, on every
+//! bind, needs the token printed at start, as `x-topgg-int-token` or `?token=` (the printed page
+//! URL carries it once and the page keeps it): no peer address or `Host` is trusted, since a tunnel
+//! agent or a relay on the same machine connects from loopback and can write any `Host`. The page
+//! itself (HTML, CSS, JS) holds no request data and needs no token. Replay is POST-only and needs a
+//! JSON body (which a cross-site form cannot send). No CORS headers are ever sent; the page carries
+//! a strict Content-Security-Policy and inserts request content as text only.
 
 pub mod api;
 pub mod events;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -46,8 +48,8 @@ const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 /// The inspector's settings.
 #[derive(Debug, Clone)]
 pub struct InspectorConfig {
-    /// Required from non-local clients; `None` refuses them all (the loopback default).
-    pub token: Option<Secret>,
+    /// Required by every API call.
+    pub token: Secret,
     /// `serve --show-secrets`: webhook secrets and `Authorization` values in full.
     pub show_secrets: bool,
 }
@@ -67,6 +69,15 @@ pub struct Inspector {
 pub enum Handled {
     /// Answered.
     Answer(hyper::Response<Body>),
+    /// Refused for want of the token: the service answers and logs it.
+    Refused {
+        /// 401.
+        status: u16,
+        /// `token-required`.
+        verdict: &'static str,
+        /// One sentence.
+        detail: String,
+    },
     /// A replay: the service routes `request` as if it had arrived now, records it as a replay of
     /// `of`, and answers with [`replayed`].
     Replay {
@@ -82,6 +93,7 @@ pub enum Handled {
 /// What the blocking part decided.
 enum Step {
     Answer(hyper::Response<Body>),
+    Refused(u16, String),
     Events,
     Replay { request: Request, of: i64, mode: String },
 }
@@ -106,11 +118,6 @@ fn reply_error(status: u16, code: &str, message: impl Into<String>) -> hyper::Re
     reply_json(status, &http::error_body(code, &message.into()))
 }
 
-/// Whether the inspector answers this path (`/_` and everything under `/_/`).
-pub fn owns(path: &str) -> bool {
-    path == "/_" || path.starts_with("/_/")
-}
-
 /// The head of an event stream.
 pub fn event_head() -> Vec<(String, String)> {
     let mut h = base_headers("text/event-stream");
@@ -122,15 +129,6 @@ pub fn event_head() -> Vec<(String, String)> {
 /// The answer to a replay the service has routed: the new entry's id and status.
 pub fn replayed(id: i64, status: u16, of: i64, mode: &str) -> hyper::Response<Body> {
     reply_json(200, &json!({"id": id, "status": status, "replay_of": of, "mode": mode}))
-}
-
-/// Whether `host` (a `Host` header) names a loopback address.
-fn loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Inspector {
@@ -156,23 +154,18 @@ impl Inspector {
         &self.events
     }
 
-    /// `Ok` when the request may see the inspector (and `/connections`), else the refusal.
-    pub fn allow(&self, req: &Request, peer: Option<SocketAddr>) -> Result<(), (u16, String)> {
-        let local = peer.is_some_and(|p| p.ip().is_loopback()) && req.header("host").is_some_and(loopback_host);
+    /// `Ok` when the request carries the token, else the refusal.
+    pub fn allow(&self, req: &Request) -> Result<(), (u16, String)> {
         let given = req.header(TOKEN_HEADER).map(str::to_string).or_else(|| api::query_param(req.query(), "token"));
-        match (&self.config.token, given) {
-            (Some(t), Some(g)) if constant_time_eq(t.expose().as_bytes(), g.as_bytes()) => Ok(()),
-            (Some(_), Some(_)) => Err((401, format!("the {TOKEN_HEADER} token does not match the one serve printed"))),
-            _ if local => Ok(()),
-            (Some(_), None) => Err((
+        match given {
+            Some(g) if constant_time_eq(self.config.token.expose().as_bytes(), g.as_bytes()) => Ok(()),
+            Some(_) => Err((401, format!("the {TOKEN_HEADER} token does not match the one serve printed"))),
+            None => Err((
                 401,
-                format!("the inspector needs the token serve printed at start ({TOKEN_HEADER} header or ?token=)"),
-            )),
-            (None, _) => Err((
-                403,
-                "the inspector answers only on loopback (http://127.0.0.1:PORT/_/); this request came from \
-                 elsewhere or for another host, e.g. through a tunnel: bind to a non-loopback address to use a token"
-                    .to_string(),
+                format!(
+                    "the inspector's API needs the token serve printed at start (open the printed URL, or send \
+                     {TOKEN_HEADER} or ?token=)"
+                ),
             )),
         }
     }
@@ -184,22 +177,27 @@ impl Inspector {
 
     /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading
     /// the history waits for the recorder.
-    pub async fn answer(
-        self: &Arc<Self>,
-        req: Request,
-        peer: Option<SocketAddr>,
-        stop: watch::Receiver<bool>,
-    ) -> Handled {
+    pub async fn answer(self: &Arc<Self>, req: Request, stop: watch::Receiver<bool>) -> Handled {
         let me = self.clone();
-        match tokio::task::spawn_blocking(move || me.step(req, peer)).await {
+        match tokio::task::spawn_blocking(move || me.step(req)).await {
             Ok(Step::Answer(r)) => Handled::Answer(r),
-            Ok(Step::Events) => Handled::Answer(self.events.stream(&event_head(), stop)),
+            Ok(Step::Refused(status, detail)) => Handled::Refused { status, verdict: "token-required", detail },
+            Ok(Step::Events) => Handled::Answer(self.events.stream(&event_head(), stop).unwrap_or_else(|| {
+                reply_error(
+                    503,
+                    "busy",
+                    format!(
+                        "{} event streams are open already (one per inspector tab); close one and retry",
+                        events::MAX_SUBSCRIBERS
+                    ),
+                )
+            })),
             Ok(Step::Replay { request, of, mode }) => Handled::Replay { request, of, mode },
             Err(_) => Handled::Answer(http::full(500, &[], Bytes::from_static(b"{\"error\":\"internal-error\"}\n"))),
         }
     }
 
-    fn step(&self, req: Request, peer: Option<SocketAddr>) -> Step {
+    fn step(&self, req: Request) -> Step {
         let path = req.path();
         let query = req.query();
         // A client's path as quoted in an error sentence: bounded.
@@ -221,8 +219,19 @@ impl Inspector {
             headers.push(("X-Frame-Options".into(), "DENY".into()));
             return Step::Answer(http::full(200, &headers, Bytes::from_static(text.as_bytes())));
         }
-        if let Err((status, why)) = self.allow(&req, peer) {
-            return Step::Answer(reply_error(status, if status == 401 { "token-required" } else { "not-local" }, why));
+        if path == "/" && matches!(req.method.as_str(), "GET" | "HEAD") {
+            // The listener's root is the page (the query, with its token, goes along).
+            let to = if query.is_empty() { "/_/".to_string() } else { format!("/_/?{query}") };
+            return Step::Answer(http::full(302, &[("Location".into(), to)], Bytes::new()));
+        }
+        if let Err((status, why)) = self.allow(&req) {
+            return Step::Refused(status, why);
+        }
+        if path == "/connections" {
+            return Step::Answer(match req.method.as_str() {
+                "GET" | "HEAD" => reply_json(200, &self.connections_json()),
+                _ => not_allowed("GET"),
+            });
         }
         let Some(rest) = path.strip_prefix("/_/api/") else {
             return Step::Answer(reply_error(
@@ -360,6 +369,17 @@ impl Inspector {
                         format!("request {} cannot be re-signed: {why}", e.id),
                     )));
                 };
+                if let Some(why) = unverified(e, &capture, &secret) {
+                    return Err(Box::new(reply_error(
+                        409,
+                        "cannot-resign",
+                        format!(
+                            "request {} {why}, so it is not re-signed: a fresh signature would make valid a request \
+                             Top.gg never signed (replay it verbatim instead)",
+                            e.id
+                        ),
+                    )));
+                }
                 let value = signature::sign(&secret, crate::protocol::time::now_unix(), &capture.body);
                 match capture.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER)) {
                     Some((_, v)) => *v = value,
@@ -380,25 +400,33 @@ impl Inspector {
 
 type SecretFor = (Option<(Secret, String)>, Option<String>);
 
+/// Why an entry may not be re-signed, or `None` when it may: its verdict was `ok`, or its only
+/// fault was a timestamp outside the window on a body its signature verifies.
+fn unverified(e: &Record, capture: &Capture, secret: &Secret) -> Option<String> {
+    match e.verdict.as_str() {
+        "ok" => None,
+        "timestamp-out-of-window" => {
+            let header = capture.header(SIGNATURE_HEADER);
+            let Some(t) = header.and_then(|h| signature::parse_signature_header(h).ok()).map(|h| h.timestamp) else {
+                return Some("had a stale timestamp and no readable signature".into());
+            };
+            // At its own timestamp the window does not matter: only whether the body verifies.
+            match signature::verify(secret, header, &capture.body, t, 0) {
+                Ok(_) => None,
+                Err(r) => Some(format!(
+                    "had a stale timestamp and its signature does not verify either ({})",
+                    r.reason.code()
+                )),
+            }
+        }
+        other => Some(format!("was refused ({other})")),
+    }
+}
+
 fn not_allowed(allow: &str) -> hyper::Response<Body> {
     let mut r = reply_error(405, "method-not-allowed", format!("only {allow} is allowed here"));
     if let Ok(v) = ::http::HeaderValue::from_str(allow) {
         r.headers_mut().insert(::http::header::ALLOW, v);
     }
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for h in ["127.0.0.1:8080", "localhost:1", "[::1]:9", "LOCALHOST", "127.0.0.2"] {
-            assert!(loopback_host(h), "{h}");
-        }
-        for h in ["example.com", "abc.ngrok.app:443", "10.0.0.1:80", "[2001:db8::1]:1", "127.0.0.1.nip.io"] {
-            assert!(!loopback_host(h), "{h}");
-        }
-    }
 }

@@ -22,6 +22,40 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     b.create(dir)
 }
 
+/// The lock file inside the data dir: held (an exclusive `flock`) for as long as a store is open,
+/// so two `serve` never share one data dir. The kernel drops it when the process dies, even by
+/// SIGKILL, so a crash never leaves the dir locked.
+pub const LOCK_FILE: &str = "topgg-int.lock";
+
+/// Takes the data dir's lock, or says which dir is in use. The returned file holds the lock.
+pub fn lock_data_dir(dir: &Path) -> Result<fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let mut o = fs::OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    private_mode(&mut o);
+    let file = o.open(&path).map_err(|e| Error::io("open the data directory's lock", &path, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock(2) on a file descriptor this function owns for the call's duration.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(if e.kind() == std::io::ErrorKind::WouldBlock {
+                Error::input(format!(
+                    "the data directory {} is in use by another topgg-int serve (it holds {}); stop that one, \
+                     or give this one another --data-dir",
+                    dir.display(),
+                    path.display()
+                ))
+            } else {
+                Error::io("lock the data directory", &path, &e)
+            });
+        }
+    }
+    Ok(file)
+}
+
 /// Makes files opened with `o` 0600 when created (on Unix).
 pub fn private_mode(o: &mut fs::OpenOptions) {
     #[cfg(unix)]

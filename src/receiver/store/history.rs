@@ -94,7 +94,9 @@ pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
 
 /// Drops all but the newest `keep` rows.
 pub(super) fn trim(c: &Connection, keep: usize) -> rusqlite::Result<()> {
-    c.prepare_cached("DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1")?.execute([keep as i64])?;
+    // Saturating: a bound over i64::MAX would wrap negative and keep nothing.
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    c.prepare_cached("DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1")?.execute([keep])?;
     Ok(())
 }
 

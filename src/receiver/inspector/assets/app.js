@@ -3,7 +3,17 @@
 // page as text (textContent, text nodes, attribute values), never as HTML.
 "use strict";
 
-const token = new URLSearchParams(location.search).get("token");
+// The printed URL carries the API's token once: the page keeps it for this tab and takes it out
+// of the address bar (and so out of the browser's history), as Jupyter does.
+const token = (() => {
+  const given = new URLSearchParams(location.search).get("token");
+  if (given) {
+    try { sessionStorage.setItem("topgg-int-token", given); } catch (_) { /* storage off: URL only */ }
+    try { history.replaceState(null, "", location.pathname); } catch (_) { /* keep the URL */ }
+    return given;
+  }
+  try { return sessionStorage.getItem("topgg-int-token"); } catch (_) { return null; }
+})();
 const state = { rows: new Map(), selected: null, oldest: null, filters: { type: "", verdict: "" }, detail: null };
 const $ = (id) => document.getElementById(id);
 
@@ -186,6 +196,9 @@ function showDetail(d) {
   const p = d.payload || {};
   if (p.error) problems.append(el("li", { class: "bad" }, p.error));
   for (const pr of p.problems || []) problems.append(el("li", {}, el("code", {}, pr.path), " " + pr.message));
+  if (p.problems_total > (p.problems || []).length) {
+    problems.append(el("li", { class: "bad" }, "and " + (p.problems_total - p.problems.length) + " more problems (the first " + p.problems.length + " are listed)"));
+  }
   if (p.kind && !(p.problems || []).length && !p.error) problems.append(el("li", { class: "ok" }, p.kind + ": no problems"));
   showBody($("body"), d.body, (p.problems || []));
   const f = d.forwarded;
@@ -235,6 +248,9 @@ function linePaths(lines) {
   });
 }
 
+// At most this many problems are spelled out on one marked line.
+const NOTES_PER_LINE = 5;
+
 // The body as text, with each line a problem is about marked and the problem as its title.
 function showBody(pre, body, problems) {
   clear(pre);
@@ -242,24 +258,36 @@ function showBody(pre, body, problems) {
   if (!body.json || !problems.length) { pre.textContent = body.text; return; }
   const lines = body.text.split("\n");
   const paths = linePaths(lines);
+  // Linear in lines and problems: a set for the lookups, lists joined once, at most a few notes
+  // per line (a body with tens of thousands of problems must not freeze the page).
+  const known = new Set(paths);
   const notes = new Map();
   for (const pr of problems) {
     // A missing field is marked on the nearest enclosing line that exists.
     let at = pr.path;
-    for (let n = 0; n < 32 && !paths.includes(at); n++) at = at.replace(/(\.[^.[\]]*|\[\d+\])$/, "") || "$";
-    const key = at;
-    notes.set(key, (notes.has(key) ? notes.get(key) + "; " : "") + pr.path + " " + pr.message);
+    for (let n = 0; n < 32 && !known.has(at); n++) at = at.replace(/(\.[^.[\]]*|\[\d+\])$/, "") || "$";
+    let list = notes.get(at);
+    if (!list) notes.set(at, (list = { shown: [], more: 0 }));
+    if (list.shown.length < NOTES_PER_LINE) list.shown.push(pr.path + " " + pr.message);
+    else list.more++;
   }
   const marked = new Set();
+  const out = document.createDocumentFragment();
+  let plain = [];
+  const flush = () => { if (plain.length) { out.append(plain.join("")); plain = []; } };
   lines.forEach((line, i) => {
-    const note = notes.get(paths[i]);
-    if (note && !marked.has(paths[i])) {
+    const list = notes.get(paths[i]);
+    if (list && !marked.has(paths[i])) {
       marked.add(paths[i]);
-      pre.append(el("mark", { class: "problem", title: note }, line), el("span", { class: "note" }, "  ← " + note), "\n");
+      const note = list.shown.join("; ") + (list.more ? "; and " + list.more + " more" : "");
+      flush();
+      out.append(el("mark", { class: "problem", title: note }, line), el("span", { class: "note" }, "  ← " + note), "\n");
     } else {
-      pre.append(line + (i < lines.length - 1 ? "\n" : ""));
+      plain.push(line + (i < lines.length - 1 ? "\n" : ""));
     }
   });
+  flush();
+  pre.append(out);
 }
 
 function loadRaw() {
