@@ -342,9 +342,14 @@ pub struct PayloadArgs {
     #[arg(long, value_name = "PATH")]
     pub unset: Vec<String>,
 
-    /// data.user.id (and platform_id).
+    /// data.user.id: the voter's Top.gg id (legacy votes: user). Generated ids always differ
+    /// from platform_id, so a receiver crediting the wrong one is caught.
     #[arg(long, value_name = "ID")]
     pub user_id: Option<String>,
+
+    /// data.user.platform_id: the voter's Discord id, the one to credit (legacy votes: user).
+    #[arg(long, value_name = "ID")]
+    pub platform_id: Option<String>,
 
     /// data.project.id.
     #[arg(long, value_name = "ID")]

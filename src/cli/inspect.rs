@@ -5,7 +5,9 @@
 //!
 //! JSON shape (`--json`): one object per payload (JSON Lines for streams):
 //! `{"source", "line"?, "kind", "capture"?: {method, path, signature?: {t, signed_at, age_seconds, v1}, trace?},
-//!   "payload": <the JSON as parsed>, "problems": [{"path", "message"}]}`.
+//!   "payload": <the JSON as parsed>, "problems": [{"path", "message"}], "notes"?: [sentence]}`.
+//! A `vote.create` gets a note saying which of `data.user.id` (Top.gg) and
+//! `data.user.platform_id` (Discord) is which; notes are not problems.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,7 +20,7 @@ use super::input::{MAX_DOCUMENT, too_large};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
-use crate::protocol::payload::{Problem, validate};
+use crate::protocol::payload::{Problem, user_id_note, validate};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_signature_header};
 use crate::protocol::time::{format_age, format_utc, now_unix};
@@ -34,6 +36,8 @@ struct Inspected {
     capture: Option<CaptureInfo>,
     payload: Value,
     problems: Vec<Problem>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,7 +235,8 @@ fn count(tally: &mut Tally, item: &Inspected) {
 
 fn from_payload(source: &str, line: Option<u64>, payload: Value) -> Inspected {
     let (kind, problems) = validate(&payload);
-    Inspected { source: source.into(), line, kind: kind.name(), capture: None, payload, problems }
+    let notes = user_id_note(&payload).into_iter().collect();
+    Inspected { source: source.into(), line, kind: kind.name(), capture: None, payload, problems, notes }
 }
 
 /// A capture's body must be JSON for it to be inspected at all; header problems join the payload's.
@@ -348,6 +353,7 @@ fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
         capture: None,
         payload: Value::Null,
         problems: vec![Problem { path: "$".into(), message }],
+        notes: Vec::new(),
     };
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
@@ -413,7 +419,7 @@ fn write_full(w: &mut dyn Write, item: &Inspected, now: i64) -> std::io::Result<
         writeln!(w, "  {}", colorize_json_line(line))?;
     }
     if item.problems.is_empty() {
-        writeln!(w, "{} valid {}", style::ok("✓"), item.kind)
+        writeln!(w, "{} valid {}", style::ok("✓"), item.kind)?;
     } else {
         let n = item.problems.len();
         writeln!(w, "{} {n} problem{}", style::fail("✗"), if n == 1 { "" } else { "s" })?;
@@ -421,8 +427,11 @@ fn write_full(w: &mut dyn Write, item: &Inspected, now: i64) -> std::io::Result<
             // Every problem fails the run (exit 1): a problem, not a warning.
             writeln!(w, "  {} {}: {}", style::fail("problem"), style::bold(&p.path), p.message)?;
         }
-        Ok(())
     }
+    for note in &item.notes {
+        writeln!(w, "  {} {note}", style::accent("note   "))?;
+    }
+    Ok(())
 }
 
 /// Colours a pretty-printed JSON line: keys in accent, everything else as is. Works line by line

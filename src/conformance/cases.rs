@@ -47,7 +47,7 @@ const fn case(name: &'static str, severity: Severity, explanation: &'static str)
 use Severity::{Info, Recommended, Required};
 
 /// Every case, in the order they are reported (and, but for the replay case, run).
-pub const CASES: [CaseInfo; 30] = [
+pub const CASES: [CaseInfo; 31] = [
     case(
         "handshake",
         Required,
@@ -154,6 +154,12 @@ pub const CASES: [CaseInfo; 30] = [
         "trace-header",
         Info,
         "whether a signed vote.create without x-topgg-trace is accepted (Top.gg always sends it)",
+    ),
+    case(
+        "user-ids",
+        Info,
+        "a signed vote.create whose data.user.id (Top.gg) and data.user.platform_id (Discord) differ: the answer, \
+         and which id to credit (which one the receiver credited cannot be seen from outside)",
     ),
     case("rejection-statuses", Info, "the status codes the receiver uses for each kind of rejection"),
     case("latency", Info, "answer latency percentiles over every request but the oversized one"),

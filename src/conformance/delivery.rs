@@ -9,7 +9,7 @@ use super::cases::Verdict;
 use super::http::Answer;
 use super::runner::{Headers, Outcome, Runner, describe, result_fact};
 use crate::protocol::generate;
-use crate::protocol::legacy_sdk::{self, LegacySdk};
+use crate::protocol::legacy_sdk;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, sign};
 use crate::protocol::time::now_unix;
 
@@ -81,9 +81,9 @@ impl Runner<'_, '_> {
             };
         };
         let sdk = legacy_sdk::recognise(refusal.status, &refusal.headers, &refusal.body);
-        facts.insert("sdk".into(), json!(sdk.map(LegacySdk::code)));
+        facts.insert("sdk".into(), json!(sdk.map(|s| s.sdk.code())));
         match sdk {
-            Some(sdk) if sdk.certain() => (Verdict::Fail, sdk.explanation(), facts),
+            Some(sdk) if sdk.certain => (Verdict::Fail, sdk.explanation(), facts),
             Some(sdk) => (
                 Verdict::Skip,
                 format!("inconclusive: {}; another secret gets the same answer", sdk.explanation()),
@@ -106,10 +106,13 @@ impl Runner<'_, '_> {
         facts: &mut Map<String, serde_json::Value>,
     ) -> String {
         if let Some(r) = &self.vote_refusal
-            && let Some(sdk) = legacy_sdk::recognise(r.status, &r.headers, &r.body).filter(|s| s.certain())
+            && let Some(sdk) = legacy_sdk::recognise(r.status, &r.headers, &r.body).filter(|s| s.certain)
         {
             // It checks Authorization alone: every signed probe would be refused the same way.
             return format!("; {}", sdk.explanation());
+        }
+        if self.cfg.webhook.is_some() && self.vote_refusal.as_ref().is_some_and(|r| r.status == 404) {
+            return "; 404: is --webhook-url the exact URL the dashboard's webhook has?".into();
         }
         if !unauthorised {
             return String::new();

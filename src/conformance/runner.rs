@@ -180,6 +180,7 @@ impl Runner<'_, '_> {
         self.case("trace-header", Self::trace_header);
         self.case("tolerates-unknown-fields", Self::unknown_fields);
         self.case("tolerates-missing-query", Self::missing_query);
+        self.case("user-ids", Self::user_ids);
         self.case("slow-head", Self::slow_head);
         self.case("slow-body", Self::slow_body);
         self.case("distinguishes-v0-from-v1", Self::legacy_discrimination);

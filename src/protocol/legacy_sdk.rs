@@ -44,12 +44,6 @@ impl LegacySdk {
         }
     }
 
-    /// Whether the answer names the SDK on its own. The rust SDK's bare 401 is also what any
-    /// receiver that verifies with another secret may answer, so it is only a possibility.
-    pub fn certain(self) -> bool {
-        self != LegacySdk::Rust
-    }
-
     /// A stable code for JSON: `topgg-sdk-node-3.1.6`, `topggpy-1.4.0`, `topgg-rust-1.4.2`.
     pub fn code(self) -> &'static str {
         match self {
@@ -58,19 +52,33 @@ impl LegacySdk {
             LegacySdk::Rust => "topgg-rust-1.4.2",
         }
     }
+}
 
+/// A refusal recognised as a released SDK's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recognised {
+    /// The SDK whose answer it is.
+    pub sdk: LegacySdk,
+    /// Whether the answer names the SDK on its own. A bare 401, or a plain-text `Unauthorized` from
+    /// a server that does not say it is aiohttp, is also what a receiver that verifies with another
+    /// secret may answer, so it is only a possibility.
+    pub certain: bool,
+}
+
+impl Recognised {
     /// The one sentence every command gives: which release the answer looks like, that it only
     /// checks `Authorization`, and the fix.
     pub fn explanation(self) -> String {
-        let looks = if self.certain() { "looks like" } else { "may be" };
+        let sdk = self.sdk;
+        let looks = if self.certain { "looks like" } else { "may be" };
         format!(
             "{} to a correctly signed v1 delivery {looks} a receiver on {}, which only checks the legacy Authorization \
              header (no released SDK verifies x-topgg-signature, and dashboard webhooks are v1); fix: install the SDK \
              from {}, which does, or verify x-topgg-signature over the raw body as the README's \"Plain webhooks\" \
              section shows",
-            self.answer(),
-            self.release(),
-            self.repository()
+            sdk.answer(),
+            sdk.release(),
+            sdk.repository()
         )
     }
 }
@@ -90,20 +98,27 @@ pub fn if_refused_note() -> String {
 
 /// The released SDK whose refusal this answer is, if it is one. `headers` are (name, value)
 /// pairs in any case; `body` is the answer's body.
-pub fn recognise(status: u16, headers: &[(String, String)], body: &[u8]) -> Option<LegacySdk> {
+pub fn recognise(status: u16, headers: &[(String, String)], body: &[u8]) -> Option<Recognised> {
     let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let content_type = header("content-type").unwrap_or("").to_ascii_lowercase();
+    let server = header("server").unwrap_or("").to_ascii_lowercase();
+    // Express answers `res.sendStatus(401)` with the same plain-text "Unauthorized" as aiohttp.
+    let express = header("x-powered-by").is_some_and(|v| v.eq_ignore_ascii_case("express"));
     let text = std::str::from_utf8(body).ok()?.trim();
-    match status {
+    let (sdk, certain) = match status {
         403 if text == r#"{"error":"Unauthorized"}"# && content_type.starts_with("application/json") => {
-            Some(LegacySdk::Node)
+            (LegacySdk::Node, true)
         }
-        401 if text == "Unauthorized" && (content_type.is_empty() || content_type.starts_with("text/plain")) => {
-            Some(LegacySdk::Python)
+        401 if text == "Unauthorized"
+            && !express
+            && (content_type.is_empty() || content_type.starts_with("text/plain")) =>
+        {
+            (LegacySdk::Python, server.contains("aiohttp"))
         }
-        401 if text.is_empty() && header("server").is_none() => Some(LegacySdk::Rust),
-        _ => None,
-    }
+        401 if text.is_empty() && server.is_empty() && !express => (LegacySdk::Rust, false),
+        _ => return None,
+    };
+    Some(Recognised { sdk, certain })
 }
 
 #[cfg(test)]
@@ -117,11 +132,15 @@ mod tests {
     #[test]
     fn recognises_each_released_sdk_by_its_measured_answer() {
         let express = h(&[("Content-Type", "application/json; charset=utf-8"), ("X-Powered-By", "Express")]);
-        assert_eq!(recognise(403, &express, br#"{"error":"Unauthorized"}"#), Some(LegacySdk::Node));
+        let sure = |sdk| Some(Recognised { sdk, certain: true });
+        let maybe = |sdk| Some(Recognised { sdk, certain: false });
+        assert_eq!(recognise(403, &express, br#"{"error":"Unauthorized"}"#), sure(LegacySdk::Node));
         let aiohttp = h(&[("content-type", "text/plain; charset=utf-8"), ("server", "Python/3.12 aiohttp/3.9.5")]);
-        assert_eq!(recognise(401, &aiohttp, b"Unauthorized"), Some(LegacySdk::Python));
-        assert_eq!(recognise(401, &[], b""), Some(LegacySdk::Rust));
-        assert!(!LegacySdk::Rust.certain() && LegacySdk::Node.certain());
+        assert_eq!(recognise(401, &aiohttp, b"Unauthorized"), sure(LegacySdk::Python));
+        // Behind a proxy that replaces Server, or with it removed: only a possibility.
+        let proxied = h(&[("content-type", "text/plain; charset=utf-8"), ("server", "nginx")]);
+        assert_eq!(recognise(401, &proxied, b"Unauthorized"), maybe(LegacySdk::Python));
+        assert_eq!(recognise(401, &[], b""), maybe(LegacySdk::Rust));
     }
 
     #[test]
@@ -132,15 +151,19 @@ mod tests {
         assert_eq!(recognise(403, &json, br#"{"error":"timestamp-out-of-window"}"#), None);
         assert_eq!(recognise(403, &h(&[("content-type", "text/html")]), br#"{"error":"Unauthorized"}"#), None);
         assert_eq!(recognise(401, &h(&[("server", "nginx")]), b""), None);
+        // Express's `res.sendStatus(401)`, what a v1 receiver with the wrong secret often answers.
+        let express = h(&[("content-type", "text/plain; charset=utf-8"), ("x-powered-by", "Express")]);
+        assert_eq!(recognise(401, &express, b"Unauthorized"), None);
         assert_eq!(recognise(200, &json, br#"{"error":"Unauthorized"}"#), None);
     }
 
     #[test]
     fn the_explanation_names_the_release_the_header_and_the_fix() {
-        let s = LegacySdk::Node.explanation();
+        let s = Recognised { sdk: LegacySdk::Node, certain: true }.explanation();
         assert!(s.starts_with("403 {\"error\":\"Unauthorized\"} to a correctly signed v1 delivery looks like"), "{s}");
         assert!(s.contains("@top-gg/sdk 3.1.6") && s.contains("only checks the legacy Authorization header"), "{s}");
         assert!(s.contains("node-sdk") && s.contains("Plain webhooks"), "{s}");
-        assert!(LegacySdk::Rust.explanation().contains(" may be a receiver on the topgg crate 1.4.2"));
+        let rust = Recognised { sdk: LegacySdk::Rust, certain: false }.explanation();
+        assert!(rust.contains(" may be a receiver on the topgg crate 1.4.2"), "{rust}");
     }
 }

@@ -51,10 +51,10 @@ fn check_junit(receiver: &Receiver, extra: &[&str]) -> (i32, String, xml::Elemen
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), suite)
 }
 
-/// All 30 cases ran, and each passed or is info.
+/// All 31 cases ran, and each passed or is info.
 fn assert_every_case_passed(report: &Value) {
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 30);
+    assert_eq!(cases.len(), 31);
     let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
 }
@@ -86,11 +86,11 @@ fn good_receiver_passes_every_case_strictly_and_cleans_up() {
     assert_eq!(case(&report, "server-header")["detail"], "check-test-receiver");
     assert_eq!(receiver.connections(), 0, "the suite's connection was not deleted");
 
-    assert_eq!(suite.attr("tests"), Some("30"));
+    assert_eq!(suite.attr("tests"), Some("31"));
     assert_eq!(suite.attr("failures"), Some("0"));
     assert_eq!(suite.attr("skipped"), Some("0"));
     let cases: Vec<_> = suite.children.iter().filter(|c| c.name == "testcase").collect();
-    assert_eq!(cases.len(), 30);
+    assert_eq!(cases.len(), 31);
     assert!(cases.iter().all(|c| c.children.iter().all(|x| x.name == "system-out")));
 }
 
@@ -224,7 +224,7 @@ fn recommended_failures_warn_without_strict_and_pass_in_junit() {
     assert!(stdout.contains("first 204"), "{stdout}");
     assert!(stdout.contains("1 warnings") && stdout.contains("PASSED"), "{stdout}");
     assert!(!stdout.contains("rejects-verbatim-replay"), "{stdout}");
-    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("29"), Some("0")));
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("30"), Some("0")));
     let retry = suite.children.iter().find(|c| c.attr("name") == Some("idempotent-retry")).unwrap();
     assert_eq!(retry.attr("classname"), Some("topgg-int.check.recommended"));
     assert_eq!(retry.children.len(), 1);
@@ -306,7 +306,7 @@ fn unreachable_url_exits_3_after_a_report() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(case(&report, "handshake")["result"], "fail");
     assert!(report["unreachable"].as_str().unwrap().contains("could not connect"), "{report:#}");
-    assert_eq!(with_result(&report, "skip").len(), 29);
+    assert_eq!(with_result(&report, "skip").len(), 30);
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not reach"));
 }
 
@@ -315,7 +315,7 @@ fn list_shows_every_case_with_severity() {
     let out = cmd().args(["check", "--list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 30);
+    assert_eq!(text.lines().count(), 31);
     assert!(text.lines().any(|l| l.starts_with("handshake ") && l.contains("required")), "{text}");
     let out = cmd().args(["--json", "check", "--list"]).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -685,7 +685,7 @@ fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_hand
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 30 - LEFT_OUT.len(), "{report:#}");
+    assert_eq!(cases.len(), 31 - LEFT_OUT.len(), "{report:#}");
     let not_ok: Vec<_> = cases.iter().filter(|c| c["result"] != "pass" && c["result"] != "info").collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
     assert!(cases.iter().all(|c| !LEFT_OUT.contains(&c["name"].as_str().unwrap())));
@@ -694,11 +694,17 @@ fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_hand
     assert_eq!(report["left_out"]["cases"], serde_json::json!(LEFT_OUT));
     assert!(report["left_out"]["reason"].as_str().unwrap().contains("config URL"));
     assert_eq!(case(&report, "distinguishes-v0-from-v1")["result"], "pass");
+    let ids = case(&report, "user-ids");
+    assert_eq!(ids["result"], "info");
+    assert_ne!(ids["facts"]["user_id"], ids["facts"]["platform_id"], "{ids:#}");
+    let detail = ids["detail"].as_str().unwrap();
+    assert!(detail.starts_with("accepted with 204: a vote by Discord user "), "{detail}");
+    assert!(detail.contains(ids["facts"]["platform_id"].as_str().unwrap()), "{detail}");
 
     let xml = std::fs::read_to_string(&junit).unwrap();
     let root = xml::parse(&xml).unwrap();
     let suite = &root.children[0];
-    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("27"), Some("0")), "{xml}");
+    assert_eq!((suite.attr("tests"), suite.attr("failures")), (Some("28"), Some("0")), "{xml}");
     let props = suite.children.iter().find(|c| c.name == "properties").unwrap();
     let prop = |name: &str| props.children.iter().find(|p| p.attr("name") == Some(name)).and_then(|p| p.attr("value"));
     assert_eq!(prop("webhook_url"), Some(webhook_url.as_str()));
@@ -798,6 +804,18 @@ fn a_plain_webhook_needs_its_secret_and_no_integration_only_case() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--only handshake: that case needs"));
 
+    // A URL the receiver does not know: delivery says which URL to check.
+    let wrong = receiver.webhook_url().replace("/plain", "/plane");
+    let out = cmd()
+        .args(["--json", "check", "--webhook-url", &wrong, "--secret", WEBHOOK_SECRET, "--only", "delivery"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let detail = case(&report, "delivery")["detail"].as_str().unwrap().to_string();
+    assert!(detail.ends_with("; 404: is --webhook-url the exact URL the dashboard's webhook has?"), "{detail}");
+    receiver.state.lock().unwrap().requests = 0;
+
     let out = cmd().args(["check", "--webhook-url", "/webhooks/1", "--secret", WEBHOOK_SECRET]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--webhook-url"));
@@ -815,7 +833,7 @@ fn an_unreachable_plain_webhook_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(case(&report, "delivery")["result"], "fail");
-    assert_eq!(with_result(&report, "skip").len(), 30 - LEFT_OUT.len() - 1, "{report:#}");
+    assert_eq!(with_result(&report, "skip").len(), 31 - LEFT_OUT.len() - 1, "{report:#}");
     assert!(case(&report, "idempotent-retry")["detail"].as_str().unwrap().starts_with("not run: the webhook URL"));
 }
 
@@ -861,6 +879,19 @@ fn a_receiver_on_a_released_v0_only_sdk_is_named_by_check_and_simulate() {
     let line: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(line["hints"][0].as_str().unwrap().starts_with(sentence), "{line:#}");
     assert_eq!(line["hints"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_receiver_on_topggpy_is_named_too() {
+    let receiver = start(Flaw::V0OnlyPython);
+    let (code, report) = check_plain(&receiver, &["--only", "delivery,not-v0-only"]);
+    assert_eq!(code, 1, "{report:#}");
+    let named = case(&report, "not-v0-only");
+    assert_eq!(named["result"], "fail", "{report:#}");
+    let detail = named["detail"].as_str().unwrap();
+    assert!(detail.starts_with("401 Unauthorized (text/plain) to a correctly signed v1 delivery looks like a receiver on topggpy 1.4.0 (PyPI)"), "{detail}");
+    assert!(detail.contains("python-sdk"), "{detail}");
+    assert_eq!(named["facts"]["sdk"], "topggpy-1.4.0");
 }
 
 #[test]

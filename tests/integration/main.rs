@@ -13,6 +13,7 @@ mod load_answers;
 mod man;
 mod readme;
 mod receiver_limits;
+mod release;
 mod secrets;
 mod serve;
 mod signals;

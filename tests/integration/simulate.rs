@@ -212,9 +212,30 @@ fn shaping_flags_and_set_overrides_reach_the_body() {
     let d = &req.json()["data"];
     assert_eq!(d["user"]["name"], "alice");
     assert_eq!(d["user"]["id"], "42");
+    assert_ne!(d["user"]["platform_id"], "42", "--user-id is the Top.gg id only");
     assert_eq!(d["project"]["platform_id"], "777", "snowflakes stay strings");
     assert_eq!(d["weight"], 2);
     assert_eq!(d["query"]["ref"], "discord");
+}
+
+#[test]
+fn a_vote_has_two_different_user_ids_and_each_flag_sets_its_own() {
+    let s = Server::replies(vec![(204, ""), (204, ""), (204, "")]);
+    let url = s.url("/w");
+    let out = simulate(&["vote", "--url", &url, "--secret", SECRET]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = simulate(&["vote", "--url", &url, "--secret", SECRET, "--platform-id", "160105994217586689"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = simulate(&["vote", "--url", &url, "--secret", SECRET, "--legacy", "--platform-id", "99"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let seen = s.seen();
+    let user = |i: usize| seen[i].json()["data"]["user"].clone();
+    let generated = user(0);
+    assert!(generated["id"].as_str().unwrap().parse::<u64>().is_ok(), "{generated}");
+    assert_ne!(generated["id"], generated["platform_id"], "{generated}");
+    assert_eq!(user(1)["platform_id"], "160105994217586689");
+    assert_ne!(user(1)["id"], "160105994217586689");
+    assert_eq!(seen[2].json()["user"], "99", "a v0 vote's user is the Discord id");
 }
 
 #[test]

@@ -101,13 +101,12 @@ fn string(s: &str) -> Value {
 
 fn shape_flags(v: &mut Value, shape: &Shape, p: &PayloadArgs) -> Result<()> {
     let legacy = matches!(shape, Shape::Legacy { .. });
-    if let Some(id) = &p.user_id {
-        if legacy {
-            overrides::set_value(v, "user", string(id)).map_err(set_err)?;
-        } else {
-            overrides::set_value(v, "data.user.id", string(id)).map_err(set_err)?;
-            overrides::set_value(v, "data.user.platform_id", string(id)).map_err(set_err)?;
-        }
+    // A v0 vote has one user id, the Discord one; v1 has the Top.gg id and the Discord id apart,
+    // and each flag sets only its own.
+    for (value, path) in [(&p.user_id, "data.user.id"), (&p.platform_id, "data.user.platform_id")] {
+        let Some(id) = value else { continue };
+        let path = if legacy { "user" } else { path };
+        overrides::set_value(v, path, string(id)).map_err(set_err)?;
     }
     if let Some(id) = &p.project_id {
         let path = match shape {

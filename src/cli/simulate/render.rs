@@ -145,7 +145,7 @@ pub fn verdict(r: &Report) -> Result<()> {
 pub(crate) fn refusal_hints(resp: &Response, t: Option<i64>, now: i64) -> Vec<String> {
     let Some(t) = t else { return status_hint(resp.status).map(String::from).into_iter().collect() };
     let legacy = legacy_sdk::recognise(resp.status, &resp.headers, &resp.body);
-    if let Some(sdk) = legacy.filter(|s| s.certain()) {
+    if let Some(sdk) = legacy.filter(|s| s.certain) {
         return vec![sdk.explanation()];
     }
     let age = now - t;

@@ -76,6 +76,9 @@ pub enum Flaw {
     /// Answers like @top-gg/sdk 3.1.6 on express: only `Authorization` is checked, and anything
     /// else gets 403 `{"error":"Unauthorized"}` as JSON (protocol.md §8).
     V0OnlyNode,
+    /// Answers like topggpy 1.4.0 on aiohttp: only `Authorization` is checked, and anything else
+    /// gets 401 `Unauthorized` as text/plain from a `Python/… aiohttp/…` server.
+    V0OnlyPython,
 }
 
 #[derive(Default)]
@@ -184,9 +187,13 @@ fn read_body(reader: &mut BufReader<TcpStream>, (path, headers): (String, HashMa
     Some(Request { path, headers, body })
 }
 
-fn respond(mut stream: TcpStream, status: u16, body: &str) {
+fn respond(stream: TcpStream, status: u16, body: &str) {
+    respond_as(stream, status, "check-test-receiver", "application/json", body);
+}
+
+fn respond_as(mut stream: TcpStream, status: u16, server: &str, content_type: &str, body: &str) {
     let head = format!(
-        "HTTP/1.1 {status} X\r\nServer: check-test-receiver\r\nContent-Type: application/json\r\n\
+        "HTTP/1.1 {status} X\r\nServer: {server}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
@@ -258,6 +265,11 @@ fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>,
         return;
     }
     let (status, body) = answer(&req, state, flaw, port);
+    if flaw == Flaw::V0OnlyPython && req.path.starts_with("/webhooks/") {
+        // aiohttp's web.Response(text=…) and its Server header (protocol.md §8).
+        let server = "Python/3.11 aiohttp/3.9.5";
+        return respond_as(reader.into_inner(), status, server, "text/plain; charset=utf-8", &body);
+    }
     respond(reader.into_inner(), status, &body);
 }
 
@@ -326,6 +338,12 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         return match req.headers.get("authorization") {
             Some(a) if a == LEGACY_SECRET => (200, String::new()),
             _ => (403, r#"{"error":"Unauthorized"}"#.into()),
+        };
+    }
+    if flaw == Flaw::V0OnlyPython {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, "OK".into()),
+            _ => (401, "Unauthorized".into()),
         };
     }
     let authorization = req.headers.get("authorization");
