@@ -56,12 +56,21 @@ fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Out
     if sig.is_none() {
         return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
     }
-    if req.header(TRACE_HEADER).is_none() {
-        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
+    // The signature's verdict is the one that matters (a forged request without a trace is a
+    // forgery first): the missing trace is then a note on it, and the refusal only when the
+    // signature verifies. The status stays 401 either way, as the SDKs answer.
+    let no_trace = req.header(TRACE_HEADER).is_none();
+    match signature::verify(secret, sig, &req.body, now_unix(), tolerance) {
+        Err(r) => {
+            let mut detail = r.detail;
+            if no_trace {
+                detail.push_str(&format!("; no {TRACE_HEADER} header either"));
+            }
+            Some(Outcome::refuse(r.reason.http_status(), r.reason.code(), detail))
+        }
+        Ok(_) if no_trace => Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header"))),
+        Ok(_) => None,
     }
-    signature::verify(secret, sig, &req.body, now_unix(), tolerance)
-        .err()
-        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
 }
 
 /// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
