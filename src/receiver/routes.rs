@@ -103,9 +103,17 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
 /// pasted into a mistyped field must not reach the log.
 fn mismatch(v: &Value, err: &serde_json::Error) -> String {
     let (_, problems) = crate::protocol::payload::validate(v);
+    let serde = without_values(err);
+    // serde names the field it missed, the checker where each problem is: a missing field is
+    // named by the checker's path for that field, not by whichever problem came first.
+    if let Some(field) = serde.strip_prefix("missing field `").and_then(|r| r.split('`').next())
+        && let Some(p) = problems.iter().find(|p| p.path.rsplit('.').next() == Some(field))
+    {
+        return format!("{}: is missing", p.path);
+    }
     match problems.first() {
-        Some(p) => format!("{}: {}", p.path, without_values(err)),
-        None => without_values(err),
+        Some(p) => format!("{}: {serde}", p.path),
+        None => serde,
     }
 }
 
@@ -336,7 +344,7 @@ mod tests {
             let v: Value = serde_json::from_str(body).unwrap();
             let said = mismatch(&v, &err);
             assert!(!said.contains("pasted"), "{said}");
-            assert!(said.contains("expected") || said.contains("missing field"), "{said}");
+            assert!(said.contains("expected") || said.contains("missing"), "{said}");
         }
         let err = serde_json::from_str::<Event>(&bodies[0]).unwrap_err();
         let v: Value = serde_json::from_str(&bodies[0]).unwrap();
@@ -344,5 +352,14 @@ mod tests {
             mismatch(&v, &err).split(" at line").next().unwrap(),
             "$.data.weight: invalid type: string, expected i64"
         );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_own_path() {
+        // data.user is missing, and the checker also has a complaint about data.id first.
+        let body = r#"{"type":"vote.create","data":{"id":"top.gg id","weight":1,"created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00","project":{"id":"1","type":"bot","platform":"discord","platform_id":"2"}}}"#;
+        let Err(err) = serde_json::from_str::<Event>(body) else { panic!("the body should not parse") };
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(mismatch(&v, &err), "$.data.user: is missing");
     }
 }
