@@ -146,3 +146,16 @@ fn no_example_puts_a_secret_on_the_command_line() {
         }
     }
 }
+
+/// Help wraps to the terminal: the prose after the options is one paragraph per idea, not lines
+/// broken at 100 columns that a narrower terminal breaks again into stubs.
+#[test]
+fn help_prose_wraps_to_an_80_column_terminal() {
+    for c in ["verify", "inspect", "serve", "check", "simulate", "simulate vote", "vectors"] {
+        let out = cmd().args(c.split_whitespace()).arg("--help").env("COLUMNS", "80").output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines().filter(|l| !l.starts_with("  topgg-int ") && !l.starts_with("  cat ")) {
+            assert!(line.chars().count() <= 80, "`{c} --help` has a line over 80 columns: {line:?}");
+        }
+    }
+}
