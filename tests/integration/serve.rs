@@ -311,8 +311,8 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(22);
-    assert_eq!(logs.len(), 22, "one log line per request: {logs:#?}");
+    let logs = s.logs(23);
+    assert_eq!(logs.len(), 23, "one log line per request: {logs:#?}");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
