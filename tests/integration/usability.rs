@@ -12,9 +12,10 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn inspect_on_a_terminal_says_it_is_reading_stdin() {
+    let Some(script) = crate::common::require("script", &[]) else { return };
     let bin = assert_cmd::cargo::cargo_bin!("topgg-int").to_str().unwrap().to_string();
     // `script` gives the command a pseudo-terminal; the piped ^D is end-of-file there.
-    let mut child = Command::new("script")
+    let mut child = Command::new(script)
         .args(["-qec", &format!("{bin} --color never inspect"), "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
