@@ -149,13 +149,29 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__check)
-            opts="-h -V --url --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --inspect --color --json --help --version"
+            opts="-h -V --url --webhook-url --secret --secret-file --from --integration-secret --integration-secret-file --junit --strict --only --skip --timeout --insecure --legacy-secret --legacy-url --list --inspect --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -453,7 +469,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --inspect-port --inspect-bind --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --integration-secret-file --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --inspect-port --inspect-bind --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,6 +484,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --integration-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration-secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -569,7 +589,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__create)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --unset --user-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --integration-secret --integration-secret-file --payload --set --unset --user-id --platform-id --project-id --connection-id --webhook-secret --save --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +648,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -965,7 +989,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__test)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --platform-id --project-id --from --diagnose --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1048,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1047,7 +1075,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__simulate__subcmd__vote)
-            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --color --json --help --version"
+            opts="-v -h -V --url --timeout --retries --retry-delays --retry-on-4xx --timestamp --trace --dry-run --insecure --cacert --header --verbose --show-secrets --secret --secret-file --payload --set --unset --user-id --platform-id --project-id --from --weight --query --legacy --server --count --duration --concurrency --rate --diagnose --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1106,6 +1134,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1175,7 +1207,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__verify)
-            opts="-h -V --secret --secret-file --signature --body --request --now --tolerance --color --json --help --version"
+            opts="-h -V --secret --secret-file --integration-secret --integration-secret-file --signature --body --request --now --tolerance --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1186,6 +1218,14 @@ _topgg__int() {
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration-secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,6 +40,8 @@ complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "completions" -d
 complete -c topgg-int -n "__fish_topgg_int_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l integration-secret -d 'Secret that signs requests to the config URL' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l signature -d 'The x-topgg-signature header value, e.g. \'t=1770598034,v1=19d8…\'. Use with --body' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l body -d 'The raw body the signature covers: a file, or - for stdin. Use with --signature' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand verify" -l request -d 'Captured raw HTTP/1.1 requests (as `serve --capture-dir` writes them), or directories of .http files' -r -F
@@ -64,6 +66,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand inspect" -s V -l ver
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l bind -d 'Address to bind' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l port -d 'Port to listen on; 0 picks a free one (the first line printed says which)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret -d 'Secret that signs requests to the config URL [env: TOPGG_INTEGRATION_SECRET]. Without either, one is generated and kept in the data dir' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l public-url -d 'Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l routes -d 'Routes to subscribe to in the handshake answer' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand serve" -l data-dir -d 'Where connections are stored (default: the platform\'s data directory for topgg-int)' -r -F
@@ -115,7 +118,8 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l user-id -d 'data.user.id (and platform_id)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l user-id -d 'data.user.id: the voter\'s Top.gg id (legacy votes: user). Generated ids always differ from platform_id, so a receiver crediting the wrong one is caught' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l platform-id -d 'data.user.platform_id: the voter\'s Discord id, the one to credit (legacy votes: user)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l connection-id -d 'connection_id to send (default: a fresh snowflake)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from create" -l webhook-secret -d 'webhook_secret to send (default: a fresh whs_ secret)' -r
@@ -167,7 +171,8 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l user-id -d 'data.user.id (and platform_id)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l user-id -d 'data.user.id: the voter\'s Top.gg id (legacy votes: user). Generated ids always differ from platform_id, so a receiver crediting the wrong one is caught' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l platform-id -d 'data.user.platform_id: the voter\'s Discord id, the one to credit (legacy votes: user)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l weight -d 'data.weight (2 is the weekend multiplier)' -r
@@ -186,6 +191,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l legacy -d 'Send a legacy (v0) vote with `Authorization: <secret>` instead of a signature'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l server -d 'With --legacy, send a server vote (guild) instead of a bot vote'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l diagnose -d 'If the vote is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way (body re-serialised, secret without whs_, integration secret from TOPGG_INTEGRATION_SECRET, t in ms), each its own vote, and name the one accepted'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -s V -l version -d 'Print version'
@@ -202,7 +208,8 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l payload -d 'Start from this JSON file instead of a generated payload (e.g. fixtures/vote.create.json)' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l set -d 'Override a JSON path, e.g. --set data.user.name=alice or --set data.weight=2 (value is JSON if it parses, else a string). Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l unset -d 'Remove a JSON path from the payload, e.g. --unset data.query (after --set; the path must exist). Repeatable' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l user-id -d 'data.user.id (and platform_id)' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l user-id -d 'data.user.id: the voter\'s Top.gg id (legacy votes: user). Generated ids always differ from platform_id, so a receiver crediting the wrong one is caught' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l platform-id -d 'data.user.platform_id: the voter\'s Discord id, the one to credit (legacy votes: user)' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l project-id -d 'data.project.id' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l from -d 'Take webhook URL and secret from a file written by `simulate create --save`' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
@@ -213,6 +220,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l insecure -d 'Accept invalid TLS certificates (staging only)'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Show request and response headers and bodies for every attempt'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l show-secrets -d 'Print secrets in full instead of masked (the webhook secret, a legacy Authorization value)'
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l diagnose -d 'If the test is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way, and name the one accepted'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -l json -d 'Machine output: JSON (or JSON Lines for streams) alone on stdout; progress goes to stderr'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
@@ -271,7 +279,11 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "flow" -d 'The whole lifecycle: create, webhook.test, vote.create, delete'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Send a captured .http request again, verbatim or re-signed'
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it, the built-in reference receiver is checked' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l url -d 'The receiver\'s config URL. Without it (and without --webhook-url or --from), the built-in reference receiver is checked' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l webhook-url -d 'A plain webhook\'s URL, as made in the project dashboard (no config URL, no handshake): runs every case that needs no handshake, signed with the webhook secret' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l secret -d 'The webhook secret (whs_…) that signs deliveries. Never printed in full' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l secret-file -d 'Read the webhook secret from a file: one line; a trailing newline is stripped' -r -F
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l from -d 'Take a plain webhook\'s URL and secret from a file written by `simulate create --save`' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret -d 'Secret that signs requests to the config URL' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l integration-secret-file -d 'Read the integration secret from a file: one line; a trailing newline is stripped' -r -F
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand check" -l junit -d 'Write JUnit XML to this file, or - for stdout (the table then goes to stderr); GitHub Actions, GitLab and Jenkins show it as test results' -r -F

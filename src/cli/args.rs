@@ -2,12 +2,14 @@
 //! its default, and where a value can come from. Only this file names clap.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::help::*;
 use super::values::{parse_duration, parse_rate};
 use crate::error::EXIT_CODES_HELP;
+use crate::output::color;
 
 /// Simulate, verify, inspect, serve and conformance-check Top.gg integration webhooks.
 ///
@@ -93,6 +95,9 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub secret: WebhookSecretArgs,
 
+    #[command(flatten)]
+    pub integration: IntegrationSecretArgs,
+
     /// The x-topgg-signature header value, e.g. 't=1770598034,v1=19d8…'. Use with --body.
     #[arg(long, value_name = "HEADER", requires = "body", conflicts_with = "request")]
     pub signature: Option<String>,
@@ -153,6 +158,10 @@ pub struct ServeArgs {
     /// either, one is generated and kept in the data dir.
     #[arg(long, value_name = "SECRET")]
     pub integration_secret: Option<String>,
+
+    /// Read the integration secret from a file: one line; a trailing newline is stripped.
+    #[arg(long, value_name = "FILE", conflicts_with = "integration_secret")]
+    pub integration_secret_file: Option<PathBuf>,
 
     /// Base URL the handshake hands out (webhook_url = <URL>/webhooks/<connection_id>); defaults to the bound address.
     #[arg(long, value_name = "URL")]
@@ -345,9 +354,14 @@ pub struct PayloadArgs {
     #[arg(long, value_name = "PATH")]
     pub unset: Vec<String>,
 
-    /// data.user.id (and platform_id).
+    /// data.user.id: the voter's Top.gg id (legacy votes: user). Generated ids always differ
+    /// from platform_id, so a receiver crediting the wrong one is caught.
     #[arg(long, value_name = "ID")]
     pub user_id: Option<String>,
+
+    /// data.user.platform_id: the voter's Discord id, the one to credit (legacy votes: user).
+    #[arg(long, value_name = "ID")]
+    pub platform_id: Option<String>,
 
     /// data.project.id.
     #[arg(long, value_name = "ID")]
@@ -454,6 +468,10 @@ pub struct VoteArgs {
     /// Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery's scheduled start.
     #[arg(long, value_name = "R/s", value_parser = parse_rate)]
     pub rate: Option<f64>,
+
+    /// If the vote is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way (body re-serialised, secret without whs_, integration secret from TOPGG_INTEGRATION_SECRET, t in ms), each its own vote, and name the one accepted.
+    #[arg(long, conflicts_with_all = ["dry_run", "legacy", "count", "duration"])]
+    pub diagnose: bool,
 }
 
 /// `simulate test`.
@@ -469,6 +487,10 @@ pub struct TestArgs {
     /// Take webhook URL and secret from a file written by `simulate create --save`.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+
+    /// If the test is refused with 401/403, send diagnose probes: the same event signed in each usual wrong way, and name the one accepted.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub diagnose: bool,
 }
 
 /// `simulate flow`.
@@ -522,9 +544,22 @@ pub struct ReplayArgs {
 /// `topgg-int check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The receiver's config URL. Without it, the built-in reference receiver is checked.
+    /// The receiver's config URL. Without it (and without --webhook-url or --from), the built-in
+    /// reference receiver is checked.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+
+    /// A plain webhook's URL, as made in the project dashboard (no config URL, no handshake):
+    /// runs every case that needs no handshake, signed with the webhook secret.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["url", "inspect"])]
+    pub webhook_url: Option<String>,
+
+    #[command(flatten)]
+    pub secret: WebhookSecretArgs,
+
+    /// Take a plain webhook's URL and secret from a file written by `simulate create --save`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "inspect"])]
+    pub from: Option<PathBuf>,
 
     #[command(flatten)]
     pub integration: IntegrationSecretArgs,
@@ -594,10 +629,25 @@ pub struct CompletionsArgs {
 /// `NO_COLOR` and `CLICOLOR*` rules as everything else topgg-int prints.
 pub fn parse() -> Cli {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let on = crate::output::color::init(crate::output::color::choice_from_args(&args));
-    let mut cmd = Cli::command().color(if on { clap::ColorChoice::Always } else { clap::ColorChoice::Never });
-    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+    color::init(color::choice_from_args(&args));
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| exit_with(&e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit_with(&e.format(&mut cmd)))
+}
+
+/// Prints clap's help, version or usage error on the stream clap meant it for (help and version on
+/// stdout, errors on stderr), coloured as decided for that stream, and exits with clap's code.
+fn exit_with(e: &clap::Error) -> ! {
+    let text = e.render().ansi().to_string();
+    // A closed pipe (`--help | head`) is no reason to panic; nothing is left to report it to.
+    let _ = if e.use_stderr() {
+        let mut w = color::stderr();
+        w.write_all(text.as_bytes()).and_then(|()| w.flush())
+    } else {
+        let mut w = color::stdout();
+        w.write_all(text.as_bytes()).and_then(|()| w.flush())
+    };
+    std::process::exit(e.exit_code())
 }
 
 #[cfg(test)]

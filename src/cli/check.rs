@@ -1,8 +1,10 @@
 //! `topgg-int check`: runs the conformance suite ([`crate::conformance`]) against a
-//! config URL, or the built-in reference receiver, and reports it as a table, JSON or JUnit XML.
+//! config URL, a plain webhook (`--webhook-url`, no handshake), or the built-in reference
+//! receiver, and reports it as a table, JSON or JUnit XML.
 //!
 //! `--json` prints one object:
-//! `{"config_url", "strict", "passed", "unreachable": null|"reason", "interrupted",
+//! `{"config_url": null (plain webhook)|url, "webhook_url": null|url (plain webhook),
+//!   "left_out": null|{"cases": [names], "reason"}, "strict", "passed", "unreachable": null|"reason", "interrupted",
 //!   "stopped_after": null|"case the receiver stopped answering after", "duration_ms",
 //!   "summary": {"passed","failed","warnings","skipped","info"},
 //!   "cases": [{"name","severity","result","detail","duration_ms","explanation","facts":{…}}]}`
@@ -14,7 +16,8 @@
 //! A recommended case that failed without `--strict` is written as a passing testcase whose
 //! `<system-out>` starts with `WARNING:`: GitLab and the GitHub Actions reporters count every
 //! `<failure>` as a failure whatever its `type`, so a "warning failure" would show a red test in a
-//! run that exits 0. Info cases pass with their fact in `<system-out>`.
+//! run that exits 0. Info cases pass with their fact in `<system-out>`. A plain webhook's run
+//! names the cases it left out in a `left_out` property.
 
 use std::fs::File;
 use std::io::Write;
@@ -25,7 +28,9 @@ use serde_json::{Value, json};
 use super::Context;
 use super::args::CheckArgs;
 use super::secrets::{self, SecretFlags, Source};
-use crate::conformance::{self, CASES, CaseResult, Config, Report, Selection, Status};
+use crate::conformance::{
+    self, CASES, CaseResult, Config, INTEGRATION_ONLY_REASON, PlainWebhook, Report, Selection, Status,
+};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
 use crate::protocol::secret::Secret;
@@ -58,7 +63,12 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         args.integration.integration_secret.as_deref(),
         args.integration.integration_secret_file.as_deref(),
     );
-    let given_secret = flags.resolve(None, ctx.json)?;
+    let plain = plain_webhook(&args, ctx.json)?;
+    if plain.is_some() {
+        selection.check_plain_webhook(&args.only)?;
+    }
+    // A plain webhook has no config URL: an integration secret from the environment is not used.
+    let given_secret = if plain.is_some() { None } else { flags.resolve(None, ctx.json)? };
     let mut legacy_secret = match args.legacy_secret.as_deref() {
         Some(s) => Some(secrets::non_empty("legacy secret", "--legacy-secret", s)?),
         None => None,
@@ -70,9 +80,21 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         ),
         None => None,
     };
-    let (config_url, integration_secret, builtin) = match &args.url {
+    let target = match &plain {
+        Some((webhook, _)) => Some(webhook.url.clone()),
+        None => args.url.clone(),
+    };
+    let (config_url, integration_secret, builtin) = match target {
+        Some(url) if plain.is_some() => {
+            // Not sent anywhere: a plain webhook has no config URL.
+            let unused = secrets::Resolved {
+                secret: crate::protocol::generate::integration_secret()?,
+                source: Source::Generated,
+            };
+            (url, unused, None)
+        }
         Some(url) => {
-            let url = conformance::validate_url(url)?;
+            let url = conformance::validate_url(&url)?;
             let secret = given_secret.ok_or_else(|| {
                 Error::input(
                     "no integration secret given; pass the secret your config URL verifies integration.create with \
@@ -101,12 +123,22 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         }
     };
     if !ctx.json {
-        output::note(format!("checking {config_url} (timeout {})", format_duration(args.timeout)));
-        secrets::announce("integration secret", &integration_secret.secret, &integration_secret.source);
+        let timeout = format_duration(args.timeout);
+        match &plain {
+            Some((_, source)) => {
+                output::note(format!("checking the plain webhook {config_url} (timeout {timeout})"));
+                secrets::announce("webhook secret", &source.secret, &source.source);
+            }
+            None => {
+                output::note(format!("checking {config_url} (timeout {timeout})"));
+                secrets::announce("integration secret", &integration_secret.secret, &integration_secret.source);
+            }
+        }
     }
     let config = Config {
         config_url,
         integration_secret: integration_secret.secret,
+        webhook: plain.map(|(webhook, _)| webhook),
         timeout: args.timeout,
         insecure: args.insecure,
         no_proxy: builtin.is_some(),
@@ -119,12 +151,30 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     // but for its rows, which are not printed twice when stdout is that terminal too.
     let live = output::stderr_is_terminal();
     let rows_shown = live && !ctx.json && output::stdout_is_terminal();
+    // Not on a terminal (a CI log): the table's rows go to stdout as each case finishes (in run
+    // order), one line each and never redrawn, so a long run shows where it is.
+    let streamed = !live && !ctx.json && !junit_stdout;
+    let width = CASES.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let report = if live {
-        let width = CASES.iter().map(|c| c.name.len()).max().unwrap_or(0);
         conformance::run_with_progress(&config, &mut |r| output::note(row(r, args.strict, width)))?
+    } else if streamed {
+        with_stdout(|w| write_header(w, &config.config_url, builtin.is_some(), config.webhook.is_some()))?;
+        let mut failed = None;
+        let report = conformance::run_with_progress(&config, &mut |r| {
+            if failed.is_none()
+                && let Err(e) = with_stdout(|w| writeln!(w, "{}", row(r, args.strict, width)))
+            {
+                failed = Some(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        report
     } else {
         conformance::run(&config)?
     };
+    let is_builtin = builtin.is_some();
     // --inspect (which rules out --url) keeps the built-in receiver up past the report.
     let held = match builtin {
         Some(r) if args.inspect && !report.interrupted => Some(r),
@@ -139,11 +189,13 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         with_stdout(|w| writeln!(w, "{value}"))?;
     } else if junit_stdout {
         let mut table = Vec::new();
-        render_table(&mut table, &report, args.strict, args.url.is_none(), !live)
+        render_table(&mut table, &report, args.strict, is_builtin, !live)
             .map_err(|e| Error::input(format!("could not render the table: {e}")))?;
         output::note(String::from_utf8_lossy(&table).trim_end());
+    } else if streamed {
+        with_stdout(|w| write_summary(w, &report, args.strict))?;
     } else {
-        with_stdout(|w| render_table(w, &report, args.strict, args.url.is_none(), !rows_shown))?;
+        with_stdout(|w| render_table(w, &report, args.strict, is_builtin, !rows_shown))?;
     }
     if let Some((path, file)) = junit_file {
         let mut w = std::io::BufWriter::new(file);
@@ -158,7 +210,8 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
             "inspector {}  (the built-in receiver stays up: Ctrl-C stops it)",
             receiver.inspector_url()
         ));
-        super::interrupt::wait();
+        // Installed for the run (Config::stop), so a signal since that line is not lost.
+        super::interrupt::install().wait();
         receiver.shutdown();
     }
     if report.interrupted {
@@ -168,6 +221,48 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
         return Err(Error::network(format!("could not reach {}: {reason}", report.config_url)));
     }
     Ok(Outcome::from_ok(report.passed(args.strict)))
+}
+
+/// A plain webhook to check: `--webhook-url` (or the `webhook_url` of a `--from` file) and the
+/// webhook secret in `simulate vote`'s order (`--secret`/`--secret-file`, `--from`, then
+/// `TOPGG_WEBHOOK_SECRET`), with where the secret came from. `None` without either flag.
+fn plain_webhook(args: &CheckArgs, quiet: bool) -> Result<Option<(PlainWebhook, secrets::Resolved)>> {
+    let flags = SecretFlags::webhook(args.secret.secret.as_deref(), args.secret.secret_file.as_deref());
+    if args.webhook_url.is_none() && args.from.is_none() {
+        if flags.value.is_some() || flags.file.is_some() {
+            return Err(Error::input(
+                "--secret and --secret-file sign a plain webhook's deliveries: pass its URL as --webhook-url too \
+                 (an integration's config URL is --url, with --integration-secret-file)",
+            ));
+        }
+        return Ok(None);
+    }
+    let saved = args.from.as_deref().map(super::simulate::connection::load).transpose()?;
+    let url = match (&args.webhook_url, &saved, &args.from) {
+        (Some(url), _, _) => crate::send::target::parse_url(url)
+            .map_err(|why| Error::input(format!("--webhook-url {why}")))
+            .map(|_| url.clone())?,
+        (None, Some(saved), Some(path)) => {
+            let url = saved.webhook_url.clone().ok_or_else(|| {
+                Error::input(format!(
+                    "--from {}: the file has no webhook_url (the handshake did not give one); pass --webhook-url",
+                    path.display()
+                ))
+            })?;
+            crate::send::target::parse_url(&url)
+                .map_err(|why| Error::input(format!("--from {}: webhook_url {why}", path.display())))?;
+            url
+        }
+        _ => unreachable!("one of --webhook-url and --from is given"),
+    };
+    let from = args.from.as_deref().zip(saved.as_ref().map(|s| s.webhook_secret.as_str()));
+    let secret = flags.require(
+        from,
+        quiet,
+        "pass the webhook's whs_ secret (from the project dashboard) as --secret-file FILE, TOPGG_WEBHOOK_SECRET \
+         or --secret",
+    )?;
+    Ok(Some((PlainWebhook { url, secret: secret.secret.clone() }, secret)))
 }
 
 /// Starts the built-in reference receiver on 127.0.0.1 with `secret` as its integration secret,
@@ -226,12 +321,31 @@ fn row(r: &CaseResult, strict: bool, width: usize) -> String {
 
 fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool, rows: bool) -> std::io::Result<()> {
     let width = report.results.iter().map(|r| r.case.name.len()).max().unwrap_or(0);
-    let target = if builtin { format!("{} (built-in receiver)", report.config_url) } else { report.config_url.clone() };
-    writeln!(w, "{} {}", style::bold("check"), style::accent(&target))?;
+    write_header(w, &report.config_url, builtin, report.plain_webhook)?;
     if rows {
         for r in &report.results {
             writeln!(w, "{}", row(r, strict, width))?;
         }
+    }
+    write_summary(w, report, strict)
+}
+
+/// The table's first line: `check URL`, saying when it is the built-in receiver or a plain webhook.
+fn write_header(w: &mut dyn Write, url: &str, builtin: bool, plain_webhook: bool) -> std::io::Result<()> {
+    let target = if builtin {
+        format!("{url} (built-in receiver)")
+    } else if plain_webhook {
+        format!("{url} (plain webhook)")
+    } else {
+        url.to_string()
+    };
+    writeln!(w, "{} {}", style::bold("check"), style::accent(&target))
+}
+
+/// The table's last lines: the cases left out, then the counts and the verdict.
+fn write_summary(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Result<()> {
+    if let Some(line) = left_out_line(report) {
+        writeln!(w, "{}", style::dim(&line))?;
     }
     let summary = format!(
         "{} passed, {} failed, {} warnings, {} skipped, {} info in {}",
@@ -258,6 +372,11 @@ fn render_table(w: &mut dyn Write, report: &Report, strict: bool, builtin: bool,
     writeln!(w, "{summary}: {verdict}")
 }
 
+/// `left out handshake, config-rejects-bad-signature, delete: they need …`, for a plain webhook.
+fn left_out_line(report: &Report) -> Option<String> {
+    (!report.left_out.is_empty()).then(|| format!("left out {}: {INTEGRATION_ONLY_REASON}", report.left_out.join(", ")))
+}
+
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
@@ -278,8 +397,17 @@ fn report_json(report: &Report, strict: bool) -> Value {
             })
         })
         .collect();
+    let (config_url, webhook_url) =
+        if report.plain_webhook { (None, Some(&report.config_url)) } else { (Some(&report.config_url), None) };
+    let left_out = if report.plain_webhook {
+        json!({"cases": report.left_out, "reason": INTEGRATION_ONLY_REASON})
+    } else {
+        Value::Null
+    };
     json!({
-        "config_url": report.config_url,
+        "config_url": config_url,
+        "webhook_url": webhook_url,
+        "left_out": left_out,
         "strict": strict,
         "passed": report.passed(strict) && report.unreachable.is_none() && !report.interrupted,
         "unreachable": report.unreachable,
@@ -329,10 +457,14 @@ fn write_junit(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::Res
     let suite = junit::Suite {
         name: "topgg-int check".into(),
         time: report.duration,
-        properties: [("config_url".into(), report.config_url.clone()), ("strict".into(), strict.to_string())]
-            .into_iter()
-            .chain(report.stopped_after.map(|after| ("stopped_after".into(), after.to_string())))
-            .collect(),
+        properties: [
+            (if report.plain_webhook { "webhook_url" } else { "config_url" }.into(), report.config_url.clone()),
+            ("strict".into(), strict.to_string()),
+        ]
+        .into_iter()
+        .chain(report.stopped_after.map(|after| ("stopped_after".into(), after.to_string())))
+        .chain(left_out_line(report).map(|line| ("left_out".into(), line)))
+        .collect(),
         cases: report.results.iter().map(|r| junit_case(r, strict)).collect(),
     };
     junit::write(w, &suite)

@@ -5,7 +5,9 @@
 //!
 //! JSON shape (`--json`): one object per payload (JSON Lines for streams):
 //! `{"source", "line"?, "kind", "capture"?: {method, path, signature?: {t, signed_at, age_seconds, v1}, trace?},
-//!   "payload": <the JSON as parsed>, "problems": [{"path", "message"}]}`.
+//!   "payload": <the JSON as parsed>, "problems": [{"path", "message"}], "notes"?: [sentence]}`.
+//! A `vote.create` gets a note saying which of `data.user.id` (Top.gg) and
+//! `data.user.platform_id` (Discord) is which; notes are not problems.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,7 +20,7 @@ use super::input::{MAX_DOCUMENT, too_large};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
 use crate::protocol::capture::Capture;
-use crate::protocol::payload::{Problem, validate};
+use crate::protocol::payload::{Problem, user_id_note, validate};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, TRACE_HEADER, parse_signature_header};
 use crate::protocol::time::{format_age, format_utc, now_unix};
@@ -34,6 +36,8 @@ struct Inspected {
     capture: Option<CaptureInfo>,
     payload: Value,
     problems: Vec<Problem>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +63,10 @@ struct SignatureInfo {
 struct Tally {
     payloads: u64,
     with_problems: u64,
+    /// JSON Lines that are not JSON (or not a usable capture), and the first of them: the run
+    /// inspects every line, then ends as a bad file does, exit 2.
+    unusable: u64,
+    first_unusable: Option<String>,
 }
 
 /// Runs `inspect`.
@@ -74,6 +82,13 @@ pub fn run(args: InspectArgs, ctx: Context) -> Result<Outcome> {
         with_stdout(|w| {
             writeln!(w, "{} payloads, {} valid, {problems} with problems", tally.payloads, tally.payloads - problems)
         })?;
+    }
+    if let Some(first) = tally.first_unusable {
+        let others = match tally.unusable - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more unusable line{})", if n == 1 { "" } else { "s" }),
+        };
+        return Err(Error::input(format!("{first}{others}; every other line was inspected")));
     }
     Ok(Outcome::from_ok(tally.with_problems == 0))
 }
@@ -127,12 +142,18 @@ fn inspect_input(path: &Path, args: &InspectArgs, now: i64, ctx: Context, tally:
         first.extend(rest);
         return single(&source, &first, now, args.show_secrets, ctx, tally);
     }
+    let first_is_value = serde_json::from_slice::<Value>(&first).is_ok();
+    let mut at_end = false;
     let jsonl = args.jsonl || ext_jsonl || {
-        let first_is_value = serde_json::from_slice::<Value>(&first).is_ok();
-        first_is_value && !more_content(&mut reader).map_err(|e| read_err(path, e))?.is_empty()
+        at_end = first_is_value && more_content(&mut reader).map_err(|e| read_err(path, e))?.is_empty();
+        first_is_value && !at_end
     };
     if jsonl {
         return stream(&source, first, reader, args, now, ctx, tally);
+    }
+    // The peek already saw the end: on a terminal, reading again would wait for a second Ctrl-D.
+    if at_end {
+        return single(&source, &first, now, args.show_secrets, ctx, tally);
     }
     let mut all = first;
     let already = all.len() as u64;
@@ -214,7 +235,8 @@ fn count(tally: &mut Tally, item: &Inspected) {
 
 fn from_payload(source: &str, line: Option<u64>, payload: Value) -> Inspected {
     let (kind, problems) = validate(&payload);
-    Inspected { source: source.into(), line, kind: kind.name(), capture: None, payload, problems }
+    let notes = user_id_note(&payload).into_iter().collect();
+    Inspected { source: source.into(), line, kind: kind.name(), capture: None, payload, problems, notes }
 }
 
 /// A capture's body must be JSON for it to be inspected at all; header problems join the payload's.
@@ -280,6 +302,13 @@ fn stream(
             if !line.iter().all(u8::is_ascii_whitespace) {
                 let mut item = inspect_line(source, number, &line, now);
                 count(tally, &item);
+                if item.payload.is_null() && item.capture.is_none() {
+                    tally.unusable += 1;
+                    if tally.first_unusable.is_none() {
+                        let why = item.problems.first().map_or("unusable", |p| p.message.as_str());
+                        tally.first_unusable = Some(format!("{source} line {number} is {why}"));
+                    }
+                }
                 if !args.show_secrets {
                     mask_secrets(&mut item.payload);
                 }
@@ -307,12 +336,13 @@ fn stream(
     if oversized {
         return Err(too_large(source, &format!(" line {number}")));
     }
-    match read_failure {
-        Some(e) => {
-            Err(Error::input(format!("could not read {source} after line {number}: {}", crate::error::io_reason(&e))))
-        }
-        None => Ok(()),
+    if let Some(e) = read_failure {
+        return Err(Error::input(format!(
+            "could not read {source} after line {number}: {}",
+            crate::error::io_reason(&e)
+        )));
     }
+    Ok(())
 }
 
 fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
@@ -323,6 +353,7 @@ fn inspect_line(source: &str, number: u64, line: &[u8], now: i64) -> Inspected {
         capture: None,
         payload: Value::Null,
         problems: vec![Problem { path: "$".into(), message }],
+        notes: Vec::new(),
     };
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
@@ -388,15 +419,19 @@ fn write_full(w: &mut dyn Write, item: &Inspected, now: i64) -> std::io::Result<
         writeln!(w, "  {}", colorize_json_line(line))?;
     }
     if item.problems.is_empty() {
-        writeln!(w, "{} valid {}", style::ok("✓"), item.kind)
+        writeln!(w, "{} valid {}", style::ok("✓"), item.kind)?;
     } else {
         let n = item.problems.len();
         writeln!(w, "{} {n} problem{}", style::fail("✗"), if n == 1 { "" } else { "s" })?;
         for p in &item.problems {
-            writeln!(w, "  {} {}: {}", style::warn("warning"), style::bold(&p.path), p.message)?;
+            // Every problem fails the run (exit 1): a problem, not a warning.
+            writeln!(w, "  {} {}: {}", style::fail("problem"), style::bold(&p.path), p.message)?;
         }
-        Ok(())
     }
+    for note in &item.notes {
+        writeln!(w, "  {} {note}", style::accent("note   "))?;
+    }
+    Ok(())
 }
 
 /// Colours a pretty-printed JSON line: keys in accent, everything else as is. Works line by line

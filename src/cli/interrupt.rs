@@ -1,61 +1,99 @@
-//! Ctrl-C: the first one asks long-running work to stop cleanly (commands poll [`requested`]);
-//! a second one exits at once with 130. A server can also tell SIGTERM apart
-//! ([`install_terminate`], [`terminated`]): a service manager's stop, which ends with 0.
+//! Signals, turned into the run's one [`Stop`]: SIGINT (Ctrl-C) cancels it as
+//! [`Reason::Interrupted`], SIGTERM as [`Reason::Terminated`]; a second Ctrl-C exits at once with
+//! 130. Commands that wait or loop call [`install`] before they say they are ready, so a signal
+//! that follows their ready line is never lost, and then wait on the [`Stop`] (no polling). Which
+//! exit code a reason gives is the command's call: `serve` ends 0 on SIGTERM and 130 on Ctrl-C.
+//!
+//! The listener is tokio's signal handling on a small thread of its own; until [`install`] is
+//! called the signals keep their default effect (the process ends, 130 for Ctrl-C in a shell).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+use crate::stop::{Reason, Stop};
 
-/// Installs the handler once and returns the shared flag it sets.
-pub fn install() -> Arc<AtomicBool> {
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // If a handler cannot be installed, Ctrl-C keeps its default effect (the process ends with
-        // the signal), which is still exit status 130 in a shell.
-        let _ = ctrlc::set_handler(move || {
-            if f.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-        flag
+static STOP: OnceLock<Stop> = OnceLock::new();
+
+/// Starts listening for SIGINT and SIGTERM (once per process) and returns the run's [`Stop`].
+/// The handlers are in place when this returns.
+pub fn install() -> Stop {
+    STOP.get_or_init(|| {
+        let stop = Stop::new();
+        listen(stop.clone());
+        stop
     })
     .clone()
 }
 
-/// Blocks until Ctrl-C (for `--inspect`: the built-in receiver stays up until then).
-pub fn wait() {
-    let flag = install();
-    while !flag.load(Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+/// Whether a stop was requested since [`install`] (false when nothing installed it).
+pub fn requested() -> bool {
+    STOP.get().is_some_and(Stop::is_stopped)
+}
+
+/// Registers the handlers on a current-thread runtime on a thread of its own, which then drives
+/// it; returns once they are registered. If any of that cannot be done, nothing is registered and
+/// the signals keep their default effect, which still ends the process.
+fn listen(stop: Stop) {
+    let (registered, ready) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        let signals = {
+            let _in_runtime = rt.enter();
+            Signals::register()
+        };
+        let Some(mut signals) = signals else { return };
+        let _ = registered.send(());
+        rt.block_on(async move {
+            while let Some(reason) = signals.next().await {
+                if !stop.cancel(reason) && reason == Reason::Interrupted {
+                    // A second Ctrl-C: the user does not want to wait for a clean stop.
+                    std::process::exit(130);
+                }
+            }
+        })
+    });
+    if spawned.is_ok() {
+        // Either the handlers are in place, or the thread gave up and dropped the sender.
+        let _ = ready.recv();
     }
 }
-
-/// Whether Ctrl-C has been pressed since [`install`].
-pub fn requested() -> bool {
-    FLAG.get().is_some_and(|f| f.load(Ordering::SeqCst))
-}
-
-static TERMINATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[cfg(unix)]
-extern "C" fn on_terminate(_: libc::c_int) {
-    // Only an atomic store: nothing else is async-signal-safe here.
-    TERMINATED.store(true, Ordering::SeqCst);
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
 }
 
-/// Makes SIGTERM set [`terminated`] instead of counting as Ctrl-C. Call after [`install`]: it
-/// replaces that handler for SIGTERM alone.
-pub fn install_terminate() {
-    #[cfg(unix)]
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGTERM, on_terminate as *const () as libc::sighandler_t);
+#[cfg(unix)]
+impl Signals {
+    fn register() -> Option<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some(Signals {
+            interrupt: signal(SignalKind::interrupt()).ok()?,
+            terminate: signal(SignalKind::terminate()).ok()?,
+        })
+    }
+
+    async fn next(&mut self) -> Option<Reason> {
+        tokio::select! {
+            Some(()) = self.interrupt.recv() => Some(Reason::Interrupted),
+            Some(()) = self.terminate.recv() => Some(Reason::Terminated),
+            else => None,
+        }
     }
 }
 
-/// Whether SIGTERM arrived since [`install_terminate`].
-pub fn terminated() -> bool {
-    TERMINATED.load(Ordering::SeqCst)
+#[cfg(windows)]
+struct Signals {
+    interrupt: tokio::signal::windows::CtrlC,
+}
+
+#[cfg(windows)]
+impl Signals {
+    fn register() -> Option<Self> {
+        Some(Signals { interrupt: tokio::signal::windows::ctrl_c().ok()? })
+    }
+
+    async fn next(&mut self) -> Option<Reason> {
+        self.interrupt.recv().await.map(|()| Reason::Interrupted)
+    }
 }

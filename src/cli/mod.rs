@@ -25,8 +25,8 @@ use args::{Cli, Color, Command};
 pub struct Context {
     /// `--json`: machine output alone on stdout.
     pub json: bool,
-    /// Whether colour is on.
-    pub color: bool,
+    /// Whether stdout and stderr are coloured.
+    pub color: color::Streams,
 }
 
 /// Runs a parsed command line.

@@ -29,6 +29,7 @@ use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
 use crate::receiver::{Receiver, ReceiverConfig, Record};
 use crate::receiver::{process, store};
+use crate::stop::Reason;
 
 /// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
 const LOG_QUEUE: usize = 8 * 1024;
@@ -41,12 +42,12 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             Error::input("no data directory: HOME (or APPDATA on Windows) is not set; pass --data-dir DIR")
         })?,
     };
-    // The flag, then TOPGG_INTEGRATION_SECRET, then the secret kept in the data dir.
-    let (integration_secret, generated) =
-        match SecretFlags::integration(args.integration_secret.as_deref(), None).resolve(None, ctx.json)? {
-            Some(r) => (r.secret, false),
-            None => store::load_or_create_integration_secret(&data_dir)?,
-        };
+    // The flag or its file, then TOPGG_INTEGRATION_SECRET, then the secret kept in the data dir.
+    let flags = SecretFlags::integration(args.integration_secret.as_deref(), args.integration_secret_file.as_deref());
+    let (integration_secret, generated) = match flags.resolve(None, ctx.json)? {
+        Some(r) => (r.secret, false),
+        None => store::load_or_create_integration_secret(&data_dir)?,
+    };
     let legacy_secret = match args.legacy_secret.as_deref() {
         Some(s) => Some(secrets::non_empty("legacy secret", "--legacy-secret", s)?),
         None => None,
@@ -90,8 +91,8 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     // A file-size limit then makes a write fail (and its request get 500) instead of killing us.
     process::ignore_file_size_signal();
 
+    // Before the ready line, so a signal sent once it is seen is never lost.
     let stop = interrupt::install();
-    interrupt::install_terminate();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.
@@ -107,7 +108,17 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             dropping.fetch_add(1, Ordering::Relaxed);
         }
     };
-    let receiver = Receiver::start(config, Box::new(log))?;
+    let receiver = match Receiver::start(config, Box::new(log)) {
+        Ok(r) => r,
+        Err(e) => {
+            // A secret generated for a run that never started was never shown: drop it, so the
+            // next start generates one and prints it, rather than keeping one nobody has seen.
+            if generated {
+                let _ = std::fs::remove_file(data_dir.join(store::SECRET_FILE));
+            }
+            return Err(e);
+        }
+    };
 
     let base = receiver.webhook_url("<connection_id>");
     if json {
@@ -148,9 +159,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
         let _ = done.send(());
     });
 
-    while !stop.load(Ordering::SeqCst) && !interrupt::terminated() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let reason = stop.wait();
     output::note(style::dim("stopping: finishing in-flight requests"));
     receiver.shutdown();
     // With the receiver stopped its sender is gone too; once this one is, the writer ends after
@@ -159,7 +168,10 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     drop(lines);
     let _ = written.recv_timeout(Duration::from_secs(2));
     output::note("stopped");
-    Ok(if interrupt::terminated() { Outcome::Success } else { Outcome::Interrupted })
+    Ok(match reason {
+        Reason::Terminated => Outcome::Success,
+        Reason::Interrupted => Outcome::Interrupted,
+    })
 }
 
 /// The page's URL without its token (the token is printed once, on stderr).
@@ -172,8 +184,7 @@ fn inspector_url(receiver: &Receiver) -> String {
 /// the queue every couple of milliseconds, so workers do not have to wake it for every line and
 /// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
 fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
-    let stdout = std::io::stdout();
-    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut w = BufWriter::with_capacity(64 * 1024, output::color::stdout());
     'idle: while let Ok(mut next) = queue.recv() {
         loop {
             loop {

@@ -2,8 +2,9 @@
 //! they fail. One input prints a full report; many print one line each and a summary.
 //!
 //! JSON shape (`--json`): one input gives one [`Report`] object; several give
-//! `{"results": [Report…], "summary": {"valid": n, "invalid": n, "unusable": n}}`, where an unusable
-//! input is `{"source": …, "error": "…"}`.
+//! `{"results": [Report…], "summary": {"valid": n, "invalid": n, "unusable": n, "skipped": n}}`,
+//! where an unusable input is `{"source": …, "error": "…"}` and a capture that is not a request
+//! Top.gg sends (a `GET /health`) is `{"source": …, "skipped": "…"}`.
 
 use serde::Serialize;
 use std::io::Write;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use super::args::VerifyArgs;
 use super::input::read_input;
-use super::secrets::SecretFlags;
+use super::secrets::{Resolved, SecretFlags};
 use crate::error::{Error, Outcome, Result};
 use crate::output::{style, with_stdout};
 use crate::protocol::capture::Capture;
@@ -43,6 +44,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     raw_body_fixes: Vec<RawBodyFix>,
     warnings: Vec<String>,
+    /// For a valid signature: what a refusal with a released v0-only SDK's answer means.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    if_refused: Option<String>,
     secret_fingerprint: String,
     secret_masked: String,
     /// Where the secret came from (`--secret-file s.txt`, `TOPGG_WEBHOOK_SECRET`, …).
@@ -69,69 +73,117 @@ struct RawBodyFix {
 enum Entry {
     Verified(Box<Report>),
     Unusable { source: String, error: String },
+    Skipped { source: String, skipped: String },
 }
 
 /// One thing to verify: where it came from, the header and the body.
 struct Item {
     source: String,
+    /// `GET /health` for a captured request that is not one Top.gg sends (those are POSTs).
+    not_topgg: Option<String>,
     header: Option<String>,
     body: Vec<u8>,
     warnings: Vec<String>,
 }
 
+/// The secrets a run may verify with: Top.gg signs webhook deliveries with the connection's
+/// webhook secret and requests to the config URL (`integration.*`) with the integration secret.
+struct Secrets {
+    webhook: Option<Resolved>,
+    integration: Option<Resolved>,
+}
+
+impl Secrets {
+    /// The secret that signs `item`, chosen by its event type, and a sentence when the one that
+    /// signs it was not given.
+    fn pick(&self, item: &Item) -> std::result::Result<(&Resolved, Option<String>), Error> {
+        let kind = serde_json::from_slice::<serde_json::Value>(&item.body)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+        let config_url = kind.as_deref().is_some_and(|k| k.starts_with("integration."));
+        match (config_url, &self.integration, &self.webhook) {
+            (true, Some(i), _) => Ok((i, None)),
+            (false, _, Some(w)) => Ok((w, None)),
+            // The other secret is all there is: verify with it, and say which one signs this.
+            (true, None, Some(w)) => Ok((
+                w,
+                Some(format!(
+                    "this is an {}, which Top.gg signs with the integration secret: give it with \
+                     --integration-secret-file FILE or TOPGG_INTEGRATION_SECRET",
+                    kind.unwrap_or_default()
+                )),
+            )),
+            (false, Some(_), None) => Err(Error::input(format!(
+                "{} is a webhook delivery{}, which Top.gg signs with the connection's webhook secret: \
+                 give it with --secret-file FILE or TOPGG_WEBHOOK_SECRET",
+                item.source,
+                kind.map(|k| format!(" ({k})")).unwrap_or_default()
+            ))),
+            (_, None, None) => unreachable!("run() requires one secret"),
+        }
+    }
+}
+
 /// Runs `verify`.
 pub fn run(args: VerifyArgs, ctx: Context) -> Result<Outcome> {
-    let resolved = SecretFlags::webhook(args.secret.secret.as_deref(), args.secret.secret_file.as_deref()).require(
-        None,
-        ctx.json,
-        "use --secret-file FILE, set TOPGG_WEBHOOK_SECRET or pass --secret",
-    )?;
-    let (secret, source) = (&resolved.secret, resolved.source.to_string());
+    let webhook = SecretFlags::webhook(args.secret.secret.as_deref(), args.secret.secret_file.as_deref())
+        .resolve(None, ctx.json)?;
+    let integration = SecretFlags::integration(
+        args.integration.integration_secret.as_deref(),
+        args.integration.integration_secret_file.as_deref(),
+    )
+    .resolve(None, ctx.json)?;
+    if webhook.is_none() && integration.is_none() {
+        return Err(Error::input(
+            "no secret given; use --secret-file FILE (or TOPGG_WEBHOOK_SECRET) for webhook deliveries, \
+             --integration-secret-file FILE (or TOPGG_INTEGRATION_SECRET) for integration.* requests",
+        ));
+    }
+    let secrets = Secrets { webhook, integration };
     let now = args.now.unwrap_or_else(now_unix);
-    let check = |item: Item| report(item, secret, &source, now, args.tolerance);
+    let check = |item: Item| -> Result<Checked> {
+        if let Some(what) = item.not_topgg {
+            return Ok(Checked::Skipped { source: item.source, why: format!("{what} is not a request Top.gg sends") });
+        }
+        let (resolved, warning) = secrets.pick(&item)?;
+        let mut r = report(item, &resolved.secret, &resolved.source.to_string(), now, args.tolerance);
+        r.warnings.extend(warning);
+        Ok(Checked::Report(Box::new(r)))
+    };
 
     if let (Some(header), Some(body)) = (&args.signature, &args.body) {
         let item = Item {
             source: body.display().to_string(),
             header: Some(header.clone()),
             body: read_input(body)?,
+            not_topgg: None,
             warnings: vec![],
         };
-        return single(check(item), ctx);
+        return single(check(item)?, ctx);
     }
     let files = expand(&args.request)?;
     if let [only] = files.as_slice() {
-        return single(check(load_capture(only)?), ctx);
+        return single(check(load_capture(only)?)?, ctx);
     }
-    many(files.iter().map(|f| load_capture(f).map(check).map_err(|e| (f.display().to_string(), e))), ctx)
+    // A folder of captures holds whatever reached the receiver (a GET /health, say): those are
+    // skipped and counted, never failures.
+    many(files.iter().map(|f| load_capture(f).and_then(check).map_err(|e| (f.display().to_string(), e))), ctx)
 }
 
 fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -> Report {
     let d: Diagnosis = diagnose(secret, item.header.as_deref(), &item.body, now, tolerance);
     let timestamp = d.header.as_ref().map(|h| h.timestamp);
     let mut warnings = item.warnings;
-    if d.reason == crate::protocol::signature::Reason::SignatureMismatch && d.hints.is_empty() {
-        // Config-URL requests are signed with the integration secret, webhook deliveries with the
-        // connection's webhook secret: verifying a mixed capture folder with one secret hits this.
-        let kind = serde_json::from_slice::<serde_json::Value>(&item.body)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
-        if let Some(kind) = kind.filter(|k| k.starts_with("integration.")) {
-            warnings.push(format!(
-                "this is an {kind}, which Top.gg signs with the integration secret \
-                 (TOPGG_INTEGRATION_SECRET), not a connection's webhook secret"
-            ));
-        }
-    }
     if secret.has_surrounding_whitespace() {
         warnings.push(
             "the secret given has surrounding whitespace; a secret read from a file or env var usually should not"
                 .into(),
         );
     }
+    let valid = d.is_valid();
     Report {
         source: item.source,
-        valid: d.is_valid(),
+        valid,
         reason: d.reason.code(),
         detail: d.detail,
         timestamp,
@@ -151,6 +203,7 @@ fn report(item: Item, secret: &Secret, source: &str, now: i64, tolerance: u64) -
             Vec::new()
         },
         warnings,
+        if_refused: valid.then(crate::protocol::legacy_sdk::if_refused_note),
         secret_fingerprint: secret.fingerprint(),
         secret_masked: secret.masked(),
         secret_source: source.to_string(),
@@ -181,21 +234,54 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn load_capture(path: &Path) -> Result<Item> {
     let raw = read_input(path)?;
-    let capture = Capture::parse(&raw)
+    let (capture, extra) = Capture::parse_counting(&raw)
         .map_err(|e| Error::input(format!("{} is not a captured HTTP request: {e}", path.display())))?;
     let mut warnings = Vec::new();
+    if !extra.is_empty() {
+        warnings.push(extra_bytes_warning(capture.body.len(), extra));
+    }
     if capture.header(TRACE_HEADER).is_none() {
         warnings.push(format!("no {TRACE_HEADER} header: the python and go SDKs answer 401 and rust 400 without it"));
     }
+    let not_topgg = (capture.method != "POST").then(|| format!("{} {}", capture.method, capture.path));
     Ok(Item {
         source: path.display().to_string(),
+        not_topgg,
         header: capture.header(SIGNATURE_HEADER).map(str::to_string),
         body: capture.body,
         warnings,
     })
 }
 
-fn single(r: Report, ctx: Context) -> Result<Outcome> {
+/// The capture holds more than the request: bytes after the body its Content-Length declares.
+fn extra_bytes_warning(body_len: usize, extra: &[u8]) -> String {
+    let n = extra.len();
+    let bytes = if n == 1 { "1 byte".to_string() } else { format!("{n} bytes") };
+    let what = if extra.iter().all(|b| b.is_ascii_whitespace()) {
+        " (whitespace: an editor's newline?)"
+    } else if extra.windows(5).any(|w| w == b"HTTP/") {
+        " (another request? a capture holds one)"
+    } else {
+        ""
+    };
+    format!(
+        "the capture holds more than the request: {bytes} after the {body_len}-byte body its Content-Length \
+         declares{what}; they were not verified, and a receiver reading the same stream would take them as the \
+         start of the next request"
+    )
+}
+
+/// What became of one input: verified, or skipped as not a request Top.gg sends.
+enum Checked {
+    Report(Box<Report>),
+    Skipped { source: String, why: String },
+}
+
+fn single(checked: Checked, ctx: Context) -> Result<Outcome> {
+    let r = match checked {
+        Checked::Report(r) => r,
+        Checked::Skipped { source, why } => return Err(Error::input(format!("{source}: {why}; nothing to verify"))),
+    };
     let valid = r.valid;
     with_stdout(|w| {
         if ctx.json {
@@ -226,6 +312,15 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     {
         let mac = if m { "the MAC itself matches" } else { "the MAC does not match either" };
         writeln!(w, "  {:<10} {mac}", "signature")?;
+        if m && let Some(t) = r.timestamp {
+            // The usual reason to verify an old capture is to check the secret and the bytes: say how.
+            writeln!(
+                w,
+                "  {:<10} to check an old capture, verify as of its time (--now {t}) or without the window \
+                 (--tolerance 0)",
+                "next"
+            )?;
+        }
     }
     writeln!(
         w,
@@ -256,23 +351,34 @@ fn write_full(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     for warning in &r.warnings {
         writeln!(w, "  {} {warning}", style::warn("warning   "))?;
     }
+    if let Some(note) = &r.if_refused {
+        writeln!(w, "  {:<10} {note}", "if refused")?;
+    }
     Ok(())
 }
 
-fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error)>>, ctx: Context) -> Result<Outcome> {
-    let (mut valid, mut invalid, mut unusable) = (0u64, 0u64, 0u64);
+fn many(results: impl Iterator<Item = std::result::Result<Checked, (String, Error)>>, ctx: Context) -> Result<Outcome> {
+    let (mut valid, mut invalid, mut unusable, mut skipped) = (0u64, 0u64, 0u64, 0u64);
     let mut json_results = Vec::new();
     with_stdout(|w| {
         for r in results {
             match r {
-                Ok(r) => {
+                Ok(Checked::Skipped { source, why }) => {
+                    skipped += 1;
+                    if ctx.json {
+                        json_results.push(Entry::Skipped { source, skipped: why });
+                    } else {
+                        writeln!(w, "{} {source}  {why}", style::dim("- skipped  "))?;
+                    }
+                }
+                Ok(Checked::Report(r)) => {
                     if r.valid {
                         valid += 1
                     } else {
                         invalid += 1
                     }
                     if ctx.json {
-                        json_results.push(Entry::Verified(Box::new(r)));
+                        json_results.push(Entry::Verified(r));
                     } else {
                         write_line(w, &r)?;
                     }
@@ -288,11 +394,14 @@ fn many(results: impl Iterator<Item = std::result::Result<Report, (String, Error
             }
         }
         if ctx.json {
-            let summary = serde_json::json!({"valid": valid, "invalid": invalid, "unusable": unusable});
+            let summary =
+                serde_json::json!({"valid": valid, "invalid": invalid, "unusable": unusable, "skipped": skipped});
             serde_json::to_writer_pretty(&mut *w, &serde_json::json!({"results": json_results, "summary": summary}))?;
             writeln!(w)
         } else {
-            writeln!(w, "{valid} valid, {invalid} invalid, {unusable} unusable")
+            let skipped =
+                if skipped > 0 { format!(", {skipped} skipped (not Top.gg requests)") } else { String::new() };
+            writeln!(w, "{valid} valid, {invalid} invalid, {unusable} unusable{skipped}")
         }
     })?;
     if unusable > 0 {
@@ -305,12 +414,25 @@ fn write_line(w: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     if r.valid {
         let interop: Vec<_> = r.hints.iter().map(|h| h.code).collect();
         if interop.is_empty() {
-            writeln!(w, "{} {}", style::ok("✓ valid    "), r.source)
+            writeln!(w, "{} {}", style::ok("✓ valid    "), r.source)?;
         } else {
-            writeln!(w, "{} {}  {} {}", style::ok("✓ valid    "), r.source, style::warn("interop:"), interop.join(", "))
+            writeln!(
+                w,
+                "{} {}  {} {}",
+                style::ok("✓ valid    "),
+                r.source,
+                style::warn("interop:"),
+                interop.join(", ")
+            )?;
         }
     } else {
         let hint = r.hints.first().map(|h| format!(" (hint: {})", h.code)).unwrap_or_default();
-        writeln!(w, "{} {}  {}{hint}", style::fail("✗ invalid  "), r.source, r.reason)
+        writeln!(w, "{} {}  {}{hint}", style::fail("✗ invalid  "), r.source, r.reason)?;
     }
+    // A warning (which secret signs an integration.create, a missing trace) is as useful in a
+    // folder run as for one file.
+    for warning in &r.warnings {
+        writeln!(w, "             {} {warning}", style::warn("warning:"))?;
+    }
+    Ok(())
 }

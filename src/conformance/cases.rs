@@ -47,7 +47,7 @@ const fn case(name: &'static str, severity: Severity, explanation: &'static str)
 use Severity::{Info, Recommended, Required};
 
 /// Every case, in the order they are reported (and, but for the replay case, run).
-pub const CASES: [CaseInfo; 29] = [
+pub const CASES: [CaseInfo; 31] = [
     case(
         "handshake",
         Required,
@@ -59,6 +59,12 @@ pub const CASES: [CaseInfo; 29] = [
         "an integration.create signed with another secret is refused with 4xx (else anyone can register a webhook)",
     ),
     case("delivery", Required, "a signed webhook.test and a signed vote.create to the webhook URL are answered 2xx"),
+    case(
+        "not-v0-only",
+        Required,
+        "the signed vote.create of delivery is not refused as a released SDK that only checks Authorization refuses it \
+         (@top-gg/sdk 3.1.6: 403 {\"error\":\"Unauthorized\"}; topggpy 1.4.0: 401 Unauthorized)",
+    ),
     case("rejects-bad-signature", Required, "a vote.create whose v1 is not the body's HMAC is refused with 4xx"),
     case("rejects-missing-signature", Required, "a vote.create without x-topgg-signature is refused with 4xx"),
     case(
@@ -149,10 +155,27 @@ pub const CASES: [CaseInfo; 29] = [
         Info,
         "whether a signed vote.create without x-topgg-trace is accepted (Top.gg always sends it)",
     ),
+    case(
+        "user-ids",
+        Info,
+        "a signed vote.create whose data.user.id (Top.gg) and data.user.platform_id (Discord) differ: the answer, \
+         and which id to credit (which one the receiver credited cannot be seen from outside)",
+    ),
     case("rejection-statuses", Info, "the status codes the receiver uses for each kind of rejection"),
     case("latency", Info, "answer latency percentiles over every request but the oversized one"),
-    case("server-header", Info, "the Server header of the config URL's answer"),
+    case(
+        "server-header",
+        Info,
+        "the Server header of the config URL's answer (of the first delivery's, for a plain webhook)",
+    ),
 ];
+
+/// The cases that need a config URL and its handshake: left out when checking a plain webhook.
+pub const INTEGRATION_ONLY: [&str; 3] = ["handshake", "config-rejects-bad-signature", "delete"];
+
+/// Why [`INTEGRATION_ONLY`] cases are left out of a plain webhook's check.
+pub const INTEGRATION_ONLY_REASON: &str =
+    "they need an integration's config URL and handshake; a webhook made in the dashboard has neither";
 
 /// The case with this name.
 pub fn find_case(name: &str) -> Option<&'static CaseInfo> {
@@ -192,6 +215,25 @@ impl Selection {
     /// Whether `name` is selected.
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains(&name)
+    }
+
+    /// For a plain webhook: a case named in `--only` that needs a config URL is unusable input,
+    /// and so is a selection with nothing else in it.
+    pub fn check_plain_webhook(&self, only: &[String]) -> Result<()> {
+        if let Some(name) = only.iter().find(|o| INTEGRATION_ONLY.contains(&o.as_str())) {
+            return Err(Error::input(format!(
+                "--only {name}: that case needs an integration's config URL (--url); a plain webhook has none"
+            )));
+        }
+        if self.0.iter().all(|n| INTEGRATION_ONLY.contains(n)) {
+            return Err(Error::input("--only and --skip leave no case to run against a plain webhook"));
+        }
+        Ok(())
+    }
+
+    /// The selected cases a plain webhook's run leaves out.
+    pub fn integration_only(&self) -> Vec<&'static str> {
+        self.0.iter().copied().filter(|n| INTEGRATION_ONLY.contains(n)).collect()
     }
 }
 
@@ -268,13 +310,18 @@ impl CaseResult {
 /// The whole run.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// The config URL checked.
+    /// The URL checked: the config URL, or a plain webhook's URL (then `plain_webhook` is set).
     pub config_url: String,
-    /// Results of the selected cases, in [`CASES`] order.
+    /// The run checked a plain webhook: no handshake, the [`INTEGRATION_ONLY`] cases left out.
+    pub plain_webhook: bool,
+    /// The selected cases a plain webhook's run left out ([`INTEGRATION_ONLY_REASON`] says why).
+    pub left_out: Vec<&'static str>,
+    /// Results of the selected cases, in [`CASES`] order, plus a failed `handshake`, `delete` or
+    /// `keeps-answering` even when not selected: they fail the run, so they are reported.
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
     pub unreachable: Option<String>,
-    /// The run was stopped early by [`Config::stop`]; the remaining cases are skipped.
+    /// The run was stopped early by [`Config::stop`](super::Config::stop); the remaining cases are skipped.
     pub interrupted: bool,
     /// Set when the receiver stopped answering mid-run: the case after which it did. The cases
     /// after it are skipped as not run and `keeps-answering` fails.
@@ -316,6 +363,20 @@ mod tests {
         assert!(err.contains("\"handshak\"") && err.contains("rejects-bad-signature"), "{err}");
         let s = Selection::from_lists(&["delivery".into(), "fast".into()], &["fast".into()]).unwrap();
         assert!(s.contains("delivery") && !s.contains("fast") && !s.contains("handshake"));
+    }
+
+    #[test]
+    fn a_plain_webhook_leaves_out_the_integration_only_cases() {
+        let all = Selection::all();
+        assert_eq!(all.integration_only(), INTEGRATION_ONLY);
+        assert!(all.check_plain_webhook(&[]).is_ok());
+        let only = vec!["delete".to_string()];
+        let err = Selection::from_lists(&only, &[]).unwrap().check_plain_webhook(&only).unwrap_err().to_string();
+        assert!(err.contains("--only delete") && err.contains("config URL"), "{err}");
+        let skip: Vec<String> =
+            CASES.iter().filter(|c| !INTEGRATION_ONLY.contains(&c.name)).map(|c| c.name.into()).collect();
+        let err = Selection::from_lists(&[], &skip).unwrap().check_plain_webhook(&[]).unwrap_err().to_string();
+        assert!(err.contains("no case to run against a plain webhook"), "{err}");
     }
 
     #[test]

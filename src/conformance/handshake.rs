@@ -32,7 +32,7 @@ impl Runner<'_, '_> {
             self.webhook_url = Err(format!("the handshake failed: {why}"));
             return (Verdict::Fail, why, facts);
         }
-        let judged = crate::send::handshake::check(&answer);
+        let judged = answer.judge_handshake();
         match judged.handshake {
             Some(h) => {
                 let detail = format!(

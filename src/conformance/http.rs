@@ -39,6 +39,38 @@ pub struct SendFailure {
     pub elapsed: Duration,
 }
 
+/// When `answer` is a proxy's own 502/504 saying the app behind it gave no answer (`topgg-int serve
+/// --forward-to` writes `{"error":"forward-failed","message":…}`), the failure it stands for:
+/// the receiver is the app, and it stopped answering. Counting the proxy's 502 as the receiver's
+/// answer would credit `keeps-answering` to a crashed app and never name the crash.
+fn proxy_lost_the_app(answer: &Answer) -> Option<(FailureKind, String)> {
+    if !matches!(answer.status, 502 | 504) {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+    if body.get("error").and_then(|e| e.as_str()) != Some("forward-failed") {
+        return None;
+    }
+    let why = body.get("message").and_then(|m| m.as_str()).unwrap_or_default();
+    // serve says "could not reach the app" both when the app refused the connection and when it
+    // closed one unanswered (a crash mid-request): only a refusal is a receiver already gone.
+    let refused = ["refused", "lookup", "resolve", "unreachable"].iter().any(|w| why.to_lowercase().contains(w));
+    let kind = if why.starts_with("could not reach the app") && refused {
+        FailureKind::Connect
+    } else if why.starts_with("could not reach the app") {
+        FailureKind::Broken
+    } else if answer.status == 504 || why.contains("did not answer within") {
+        FailureKind::Timeout
+    } else if why.contains("stopped sending its answer") {
+        FailureKind::Broken
+    } else {
+        // An answer too big to pass on: the app did answer.
+        return None;
+    };
+    let why: String = why.chars().take(200).collect();
+    Some((kind, format!("the proxy in front of the app answered {} forward-failed: {why}", answer.status)))
+}
+
 /// A blocking HTTP client set up once per run.
 pub struct Sender {
     client: Client,
@@ -70,6 +102,9 @@ impl Sender {
         let request = Request { method: "POST".into(), url, headers: all, body };
         match self.client.send(&request) {
             Ok(mut answer) => {
+                if let Some((kind, message)) = proxy_lost_the_app(&answer) {
+                    return Err(fail(kind, message));
+                }
                 answer.body.truncate(MAX_BODY);
                 Ok(answer)
             }

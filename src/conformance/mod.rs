@@ -4,7 +4,9 @@
 //! as data. Rendering (table, JSON, JUnit) is the command's job; this module never prints.
 //!
 //! The run creates its own connection with `integration.create` and always ends with
-//! `integration.delete`, whatever failed in between. Cases whose verdict would be meaningless
+//! `integration.delete`, whatever failed in between. Against a plain webhook (one made in the
+//! project dashboard: a webhook URL and its `whs_` secret, no config URL) the run starts at
+//! `delivery` and leaves out the [`INTEGRATION_ONLY`] cases. Cases whose verdict would be meaningless
 //! (a refusal proves nothing when valid deliveries are refused too) are skipped with the reason.
 //!
 //! Two choices worth knowing when reading a result:
@@ -28,30 +30,46 @@ mod handshake;
 pub mod http;
 mod legacy;
 mod liveness;
+mod probes;
 mod rejections;
 mod replay;
 mod runner;
 mod timing;
 mod tolerance;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::protocol::secret::Secret;
+use crate::stop::Stop;
 
 pub use body::encode_body;
-pub use cases::{CASES, CaseInfo, CaseResult, Report, Selection, Severity, Status, Verdict, find_case};
+pub use cases::{
+    CASES, CaseInfo, CaseResult, INTEGRATION_ONLY, INTEGRATION_ONLY_REASON, Report, Selection, Severity, Status,
+    Verdict, find_case,
+};
 pub use runner::{run, run_with_progress};
+
+/// A plain webhook: made in the project dashboard, signed the v1 way, with no config URL and no
+/// handshake.
+#[derive(Debug, Clone)]
+pub struct PlainWebhook {
+    /// The webhook URL (absolute http or https).
+    pub url: String,
+    /// Its `whs_` secret, which signs every delivery.
+    pub secret: Secret,
+}
 
 /// What to check and how.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The receiver's config URL (absolute http or https).
+    /// The receiver's config URL (absolute http or https). Unused when `webhook` is set.
     pub config_url: String,
-    /// The secret that signs requests to the config URL.
+    /// The secret that signs requests to the config URL. Unused when `webhook` is set.
     pub integration_secret: Secret,
+    /// Check this plain webhook instead of an integration: no handshake, no delete, and the
+    /// [`INTEGRATION_ONLY`] cases left out.
+    pub webhook: Option<PlainWebhook>,
     /// Per-request timeout (Top.gg's is 5 s).
     pub timeout: Duration,
     /// Accept invalid TLS certificates.
@@ -64,9 +82,9 @@ pub struct Config {
     pub legacy_url: Option<String>,
     /// The cases to run and report.
     pub selection: Selection,
-    /// When this becomes true (Ctrl-C), the remaining cases are skipped and the connection is
-    /// still deleted.
-    pub stop: Option<Arc<AtomicBool>>,
+    /// Once stopped (Ctrl-C), the remaining cases are skipped and the connection is still
+    /// deleted.
+    pub stop: Option<Stop>,
 }
 
 /// Checks that `url` is an absolute http(s) URL, returning it unchanged.

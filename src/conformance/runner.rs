@@ -2,7 +2,7 @@
 //! result recorded, and the connection deleted at the end whatever failed. The cases themselves
 //! live in the sibling files, one per family, as methods on [`Runner`].
 
-use std::sync::atomic::Ordering;
+use crate::stop::Stop;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -37,8 +37,16 @@ pub fn run(config: &Config) -> Result<Report> {
 pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult)) -> Result<Report> {
     let started = Instant::now();
     let sender = Sender::new(config.timeout, config.insecure, config.no_proxy)?;
-    let (create, webhook_secret) = generate::integration_create()?;
-    let connection_id = connection_id_of(&create);
+    let (create, mut webhook_secret) = generate::integration_create()?;
+    let mut connection_id = connection_id_of(&create);
+    let mut webhook_url = Err("the handshake did not run".into());
+    let mut left_out = Vec::new();
+    if let Some(plain) = &config.webhook {
+        webhook_secret = plain.secret.clone();
+        webhook_url = Ok(plain.url.clone());
+        connection_id.clear();
+        left_out = config.selection.integration_only();
+    }
     let mut run = Runner {
         cfg: config,
         http: sender,
@@ -47,9 +55,10 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
         rejections: Map::new(),
         connection_id,
         webhook_secret,
-        webhook_url: Err("the handshake did not run".into()),
+        webhook_url,
         create_accepted: false,
         vote_accepted: false,
+        vote_refusal: None,
         unreachable: None,
         server_header: None,
         current: "handshake",
@@ -61,7 +70,9 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
     let mut results = std::mem::take(&mut run.results);
     results.sort_by_key(|r| CASES.iter().position(|c| c.name == r.case.name));
     Ok(Report {
-        config_url: config.config_url.clone(),
+        config_url: config.webhook.as_ref().map_or_else(|| config.config_url.clone(), |w| w.url.clone()),
+        plain_webhook: config.webhook.is_some(),
+        left_out,
         results,
         unreachable: run.unreachable,
         interrupted,
@@ -72,7 +83,11 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
 
 /// Cases that send nothing: they are computed from what the others saw, and still run after the
 /// receiver stopped answering.
-const COMPUTED: [&str; 5] = ["keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
+const COMPUTED: [&str; 6] =
+    ["not-v0-only", "keeps-answering", "fast", "rejection-statuses", "latency", "server-header"];
+
+/// Cases run whatever `--only` selected whose failure is reported even when not selected.
+const ALWAYS_REPORTED_FAILURES: [&str; 3] = ["handshake", "delete", "keeps-answering"];
 
 fn not_running(after: &str) -> Outcome {
     outcome(Verdict::Skip, format!("not run: the receiver stopped answering after {after}"))
@@ -100,6 +115,8 @@ pub(super) struct Runner<'a, 'p> {
     pub(super) create_accepted: bool,
     /// A correctly signed vote.create was acknowledged: refusals of bad ones mean something.
     pub(super) vote_accepted: bool,
+    /// The answer that refused the correctly signed vote.create of `delivery`, if one did.
+    pub(super) vote_refusal: Option<Answer>,
     pub(super) unreachable: Option<String>,
     pub(super) server_header: Option<String>,
     /// The case being run, for [`Liveness`].
@@ -117,16 +134,19 @@ pub(super) fn outcome(verdict: Verdict, detail: impl Into<String>) -> Outcome {
 
 impl Runner<'_, '_> {
     pub(super) fn all(&mut self, create: Event) {
-        self.timed("handshake", true, |r| r.handshake(&create));
-        if let Some(reason) = self.unreachable.clone() {
-            let skipped = format!("not run: the config URL did not answer ({reason})");
-            for c in CASES.iter().filter(|c| c.name != "handshake") {
-                self.record(c.name, outcome(Verdict::Skip, skipped.clone()), Duration::ZERO);
+        let plain_webhook = self.cfg.webhook.is_some();
+        if !plain_webhook {
+            self.timed("handshake", true, |r| r.handshake(&create));
+            if self.skip_all_after("handshake", "the config URL") {
+                return;
             }
+            self.case("config-rejects-bad-signature", Self::config_rejects_bad_signature);
+        }
+        self.timed("delivery", true, Self::delivery);
+        if plain_webhook && self.skip_all_after("delivery", "the webhook URL") {
             return;
         }
-        self.case("config-rejects-bad-signature", Self::config_rejects_bad_signature);
-        self.timed("delivery", true, Self::delivery);
+        self.case("not-v0-only", Self::not_v0_only);
         let replay = if self.selected("rejects-verbatim-replay") {
             self.current = "rejects-verbatim-replay";
             Some(self.replay_original())
@@ -160,14 +180,19 @@ impl Runner<'_, '_> {
         self.case("trace-header", Self::trace_header);
         self.case("tolerates-unknown-fields", Self::unknown_fields);
         self.case("tolerates-missing-query", Self::missing_query);
+        self.case("user-ids", Self::user_ids);
         self.case("slow-head", Self::slow_head);
         self.case("slow-body", Self::slow_body);
         self.case("distinguishes-v0-from-v1", Self::legacy_discrimination);
         if let Some(original) = replay {
             self.timed("rejects-verbatim-replay", false, |r| r.replay_again(original));
         }
-        self.timed("delete", true, Self::delete);
-        self.case("keeps-answering", |r| match r.liveness.stopped_after() {
+        if !plain_webhook {
+            self.timed("delete", true, Self::delete);
+        }
+        // Run whatever `--only` chose: a receiver that stopped answering fails the run, so the
+        // reports must show the failure that the exit code stands for.
+        self.timed("keeps-answering", true, |r| match r.liveness.stopped_after() {
             Some(after) => outcome(
                 Verdict::Fail,
                 format!("the receiver stopped answering after {after}; the cases after it were not run"),
@@ -192,12 +217,23 @@ impl Runner<'_, '_> {
         });
     }
 
+    /// When the target never answered: records every case but `first` as not run and says so.
+    fn skip_all_after(&mut self, first: &str, target: &str) -> bool {
+        let Some(reason) = self.unreachable.clone() else { return false };
+        let skipped = format!("not run: {target} did not answer ({reason})");
+        for c in CASES.iter().filter(|c| c.name != first) {
+            self.record(c.name, outcome(Verdict::Skip, skipped.clone()), Duration::ZERO);
+        }
+        true
+    }
+
     pub(super) fn stop_requested(&self) -> bool {
-        self.cfg.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+        self.cfg.stop.as_ref().is_some_and(Stop::is_stopped)
     }
 
     pub(super) fn selected(&self, name: &str) -> bool {
         self.cfg.selection.contains(name)
+            && !(self.cfg.webhook.is_some() && super::cases::INTEGRATION_ONLY.contains(&name))
     }
 
     /// Runs a selected case and records its result.
@@ -237,9 +273,16 @@ impl Runner<'_, '_> {
         self.record(name, result, started.elapsed());
     }
 
+    /// Keeps a result when its case is selected, and also, whatever `--only` selected, a failure
+    /// of the setup (`handshake`, `delete`) or of `keeps-answering`: each fails the run, and every
+    /// output (table, JSON, JUnit) must count what the exit code counts. A plain webhook's run
+    /// records no [`INTEGRATION_ONLY`] case: they are left out.
+    ///
+    /// [`INTEGRATION_ONLY`]: super::cases::INTEGRATION_ONLY
     pub(super) fn record(&mut self, name: &'static str, (verdict, detail, facts): Outcome, duration: Duration) {
         let Some(case) = find_case(name) else { return };
-        if self.selected(name) {
+        let fails_the_run = verdict == Verdict::Fail && ALWAYS_REPORTED_FAILURES.contains(&name);
+        if self.selected(name) || fails_the_run {
             let result = CaseResult { case, verdict, detail, facts, duration };
             (self.on_result)(&result);
             self.results.push(result);

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::body::{encode_body, vote_value};
 use super::cases::Verdict;
 use super::http::Answer;
-use super::runner::{Outcome, Runner, describe, outcome, result_fact};
+use super::runner::{Outcome, Runner, describe, outcome, plain, result_fact};
 use crate::protocol::time::now_unix;
 use crate::send::delivery::parse_url;
 
@@ -45,6 +45,37 @@ impl Runner<'_, '_> {
             &value,
             ": data.query is optional (votes without a query string)",
         )
+    }
+
+    /// `user-ids`: a vote whose Top.gg id and Discord id differ (as Top.gg's always do). Which one
+    /// the receiver credits cannot be seen from outside, so this only reports the ids and the
+    /// answer, and says which to credit.
+    pub(super) fn user_ids(&mut self) -> Outcome {
+        if let Err(skip) = self.webhook() {
+            return skip;
+        }
+        let mut value = vote_value();
+        let user = &mut value["data"]["user"];
+        if user["id"] == user["platform_id"] {
+            user["id"] = json!(crate::protocol::generate::snowflake());
+        }
+        let (id, platform_id) = (plain(&user["id"]), plain(&user["platform_id"]));
+        let body = encode_body(&value);
+        let headers = self.signed(&self.webhook_secret.clone(), now_unix(), &body);
+        let result = self.deliver("user-ids", &headers, body);
+        let mut facts = Map::new();
+        facts.insert("status".into(), result_fact(&result));
+        facts.insert("user_id".into(), json!(id));
+        facts.insert("platform_id".into(), json!(platform_id));
+        let answer = match &result {
+            Ok(a) if a.is_success() => format!("accepted with {}", a.status),
+            other => format!("not accepted ({})", describe(other)),
+        };
+        let detail = format!(
+            "{answer}: a vote by Discord user {platform_id} (data.user.platform_id) whose Top.gg id is {id} \
+             (data.user.id); credit platform_id to the Discord user (nothing outside shows which one was credited)"
+        );
+        (Verdict::Info, detail, facts)
     }
 
     /// Sends `value` signed; a 2xx passes, anything else fails with `hint` (unless valid

@@ -1,13 +1,20 @@
-//! Decides colour once for the whole run, by the order ripgrep, fd and clig.dev agree on:
-//! `--color always|never` beats a non-empty `NO_COLOR` (no colour), which beats a `CLICOLOR_FORCE`
-//! other than `0` (colour even into a pipe), which beats `CLICOLOR=0` (no colour), which beats
-//! `TERM=dumb`, which beats whether stdout is a terminal. `colored` alone checks only some of these
-//! and treats an empty `NO_COLOR` as set, and clap decides on its own unless told, so the decision
-//! is made here, before arguments are parsed (help and usage errors are clap's output), and handed
-//! to both: `colored` through an override, clap through its `ColorChoice`.
+//! Decides colour for each output stream on its own, by the order ripgrep, fd and clig.dev agree
+//! on: `--color always|never` beats a non-empty `NO_COLOR` (no colour), which beats a
+//! `CLICOLOR_FORCE` other than `0` (colour even into a pipe), which beats `CLICOLOR=0` (no colour),
+//! which beats `TERM=dumb`, which beats whether *that stream* is a terminal. So `2>err.txt` keeps
+//! escapes out of the file while stdout on a terminal stays coloured, and the other way round.
+//!
+//! Styled text (see `style`) always carries its escapes; the streams made here
+//! ([`stdout`], [`stderr`]) pass them through or strip them (anstream's `AutoStream`, which clap
+//! also prints through). The decision is made before arguments are parsed, so clap's help and
+//! usage errors go through the same streams (`cli/args.rs` prints them). Nothing outside
+//! `output/` decides colour or writes escapes itself.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anstream::AutoStream;
 
 /// The user's `--color` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,12 +74,50 @@ pub fn choice_from_args(args: &[OsString]) -> ColorChoice {
     choice
 }
 
-/// Decides colour for this process and applies it to `colored`. Returns the decision, which the
-/// caller hands to clap. Deterministic, so calling it again gives the same answer.
-pub fn init(choice: ColorChoice) -> bool {
-    let on = should_color(choice, |k| std::env::var(k).ok(), std::io::stdout().is_terminal());
-    colored::control::set_override(on);
-    on
+/// The decision for each stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streams {
+    /// Whether stdout is coloured.
+    pub stdout: bool,
+    /// Whether stderr is coloured.
+    pub stderr: bool,
+}
+
+static STDOUT: AtomicBool = AtomicBool::new(false);
+static STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Decides colour for stdout and stderr of this process, each by [`should_color`] with its own
+/// terminal test, and keeps the decision for [`stdout`] and [`stderr`]. Deterministic, so calling
+/// it again (after parsing, with the parsed `--color`) gives the same answer.
+pub fn init(choice: ColorChoice) -> Streams {
+    let env = |k: &str| std::env::var(k).ok();
+    let streams = Streams {
+        stdout: should_color(choice, env, io::stdout().is_terminal()),
+        stderr: should_color(choice, env, io::stderr().is_terminal()),
+    };
+    STDOUT.store(streams.stdout, Ordering::Relaxed);
+    STDERR.store(streams.stderr, Ordering::Relaxed);
+    streams
+}
+
+fn anstream_choice(on: bool) -> anstream::ColorChoice {
+    if on { anstream::ColorChoice::Always } else { anstream::ColorChoice::Never }
+}
+
+/// `raw` (stdout, or a writer in front of it) passing styles through or stripping them as decided
+/// for stdout.
+pub fn for_stdout<W: anstream::stream::RawStream>(raw: W) -> AutoStream<W> {
+    AutoStream::new(raw, anstream_choice(STDOUT.load(Ordering::Relaxed)))
+}
+
+/// Locked stdout, coloured as decided for stdout.
+pub fn stdout() -> AutoStream<io::StdoutLock<'static>> {
+    for_stdout(io::stdout().lock())
+}
+
+/// Locked stderr, coloured as decided for stderr.
+pub fn stderr() -> AutoStream<io::StderrLock<'static>> {
+    AutoStream::new(io::stderr().lock(), anstream_choice(STDERR.load(Ordering::Relaxed)))
 }
 
 #[cfg(test)]

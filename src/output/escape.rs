@@ -10,20 +10,27 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
 
-/// `s` with unsafe characters escaped (`\x1b`, `\u{202e}`) and cut to `max` characters plus `…`.
+/// `s` on one line: unsafe characters, newlines and tabs included, written as `\u{1b}` escapes
+/// (Rust's notation), and cut to `max` characters plus `…`. For one field of a log line.
 pub fn for_terminal(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max * 4) + 4);
+    escape(s, Some(max), false)
+}
+
+/// `s` as a block of lines: like [`for_terminal`] but newlines and tabs are kept (a body's layout)
+/// and nothing is cut. For text a remote party chose, such as a receiver's answer.
+pub fn block_for_terminal(s: &str) -> String {
+    escape(s, None, true)
+}
+
+fn escape(s: &str, max: Option<usize>, keep_layout: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
     for (i, c) in s.chars().enumerate() {
-        if i == max {
+        if Some(i) == max {
             out.push('…');
             break;
         }
-        if is_unsafe(c) {
-            if (c as u32) < 0x80 {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            } else {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
+        if is_unsafe(c) && !(keep_layout && matches!(c, '\n' | '\t')) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
@@ -37,10 +44,16 @@ mod tests {
 
     #[test]
     fn controls_and_bidi_are_escaped() {
-        assert_eq!(for_terminal("/a\x1b[2Jb", 100), "/a\\x1b[2Jb");
+        assert_eq!(for_terminal("/a\x1b[2Jb", 100), "/a\\u{1b}[2Jb");
         assert_eq!(for_terminal("x\u{9b}31my\u{202e}z\u{2066}", 100), "x\\u{9b}31my\\u{202e}z\\u{2066}");
-        assert_eq!(for_terminal("tab\there\u{7f}", 100), "tab\\x09here\\x7f");
+        assert_eq!(for_terminal("tab\there\u{7f}", 100), "tab\\u{9}here\\u{7f}");
         assert_eq!(for_terminal("héllo ✓", 100), "héllo ✓", "other text is left alone");
+    }
+
+    #[test]
+    fn a_block_keeps_its_lines_and_tabs_and_escapes_the_rest() {
+        assert_eq!(block_for_terminal("a\x1b[31mb\x07\u{9b}c\r\nd\te é"), "a\\u{1b}[31mb\\u{7}\\u{9b}c\\u{d}\nd\te é");
+        assert_eq!(block_for_terminal("x\u{202e}y"), "x\\u{202e}y", "bidi overrides are escaped too");
     }
 
     #[test]

@@ -20,34 +20,19 @@ pub fn write_error(e: io::Error) -> Error {
     }
 }
 
-/// Runs `f` with a locked, buffered stdout and flushes it, mapping write errors with [`write_error`].
+/// Runs `f` with a locked, buffered stdout, coloured as decided for stdout, and flushes it,
+/// mapping write errors with [`write_error`].
 pub fn with_stdout<T>(f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> Result<T, Error> {
-    let stdout = io::stdout();
-    let mut w = io::BufWriter::new(stdout.lock());
+    let mut w = io::BufWriter::new(color::stdout());
     let v = f(&mut w).map_err(write_error)?;
     w.flush().map_err(write_error)?;
     Ok(v)
 }
 
-/// Writes one line to stderr (progress, banners, hints); failures to write there are ignored,
-/// since there is nowhere left to report them.
+/// Writes one line to stderr (progress, banners, hints), coloured as decided for stderr; failures
+/// to write there are ignored, since there is nowhere left to report them.
 pub fn note(line: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
-}
-
-/// `s` with the control characters a terminal would act on (ESC, BEL, the other C0 controls but
-/// tab and newline, DEL, and the C1 range) written as `\u{1b}` escapes, for text a remote party
-/// chose, such as a receiver's answer.
-pub fn escape_controls(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    let _ = writeln!(color::stderr(), "{line}");
 }
 
 /// Whether stdout is a terminal.
@@ -68,14 +53,4 @@ pub fn stdin_is_terminal() -> bool {
 /// Prints the one error line of a failed run to stderr: `error: <sentence>`.
 pub fn error_line(e: &Error) {
     note(format!("{} {e}", style::fail("error:")));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn controls_are_escaped_and_text_kept() {
-        assert_eq!(escape_controls("a\x1b[31mb\x07\u{9b}c\r\nd\te é"), "a\\u{1b}[31mb\\u{7}\\u{9b}c\\u{d}\nd\te é");
-    }
 }

@@ -2,8 +2,11 @@
 //! `inspect` read them) and their one-line JSON form for JSON Lines streams.
 //!
 //! A capture is the request line, the headers, a blank line and the body, with CRLF or LF line
-//! endings. The body is kept byte for byte: signatures are over exact bytes.
+//! endings. The body is kept byte for byte: signatures are over exact bytes. [`Curl`] is the one
+//! way a request is written as a shell command (`simulate --dry-run`, the inspector's copy).
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -89,8 +92,15 @@ impl Capture {
     }
 
     /// Parses a raw HTTP/1.1 request. When a `Content-Length` header is present and the file holds
-    /// more bytes than it says (an editor's trailing newline), the body is cut to that length.
+    /// more bytes than it says (an editor's trailing newline), the body is cut to that length;
+    /// [`Capture::parse_counting`] says how many bytes were left over.
     pub fn parse(raw: &[u8]) -> Result<Capture, CaptureError> {
+        Capture::parse_counting(raw).map(|(capture, _)| capture)
+    }
+
+    /// [`Capture::parse`], and the bytes after the body its `Content-Length` declares: not part of
+    /// the request, so a reader should say the capture holds more than the request.
+    pub fn parse_counting(raw: &[u8]) -> Result<(Capture, &[u8]), CaptureError> {
         if raw.is_empty() {
             return Err(CaptureError::Empty);
         }
@@ -120,8 +130,8 @@ impl Capture {
             }
             headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
         }
-        let body = frame_body(&headers, &raw[body_start..])?;
-        Ok(Capture { method: method.into(), path: path.into(), headers, body })
+        let (body, extra) = frame_body(&headers, &raw[body_start..])?;
+        Ok((Capture { method: method.into(), path: path.into(), headers, body }, extra))
     }
 
     /// For a capture that did not come from [`Capture::parse`] (a JSON capture object, whose body is
@@ -188,7 +198,7 @@ fn content_length(headers: &[(String, String)]) -> Result<Option<usize>, Capture
 /// The body as the headers frame it: de-chunked under `Transfer-Encoding: chunked`, cut to
 /// `Content-Length` when the file holds more (an editor's trailing newline), an error when it
 /// holds less; the whole rest of the file when neither header is there.
-fn frame_body(headers: &[(String, String)], rest: &[u8]) -> Result<Vec<u8>, CaptureError> {
+fn frame_body<'a>(headers: &[(String, String)], rest: &'a [u8]) -> Result<(Vec<u8>, &'a [u8]), CaptureError> {
     let length = content_length(headers)?;
     let chunked = headers
         .iter()
@@ -197,12 +207,12 @@ fn frame_body(headers: &[(String, String)], rest: &[u8]) -> Result<Vec<u8>, Capt
         if length.is_some() {
             return Err(CaptureError::ChunkedWithLength);
         }
-        return dechunk(rest).ok_or(CaptureError::NotChunked);
+        return dechunk(rest).map(|body| (body, &rest[rest.len()..])).ok_or(CaptureError::NotChunked);
     }
     match length {
         Some(declared) if rest.len() < declared => Err(CaptureError::ShortBody { declared, actual: rest.len() }),
-        Some(declared) => Ok(rest[..declared].to_vec()),
-        None => Ok(rest.to_vec()),
+        Some(declared) => Ok((rest[..declared].to_vec(), &rest[declared..])),
+        None => Ok((rest.to_vec(), &rest[rest.len()..])),
     }
 }
 
@@ -266,7 +276,7 @@ impl TryFrom<CaptureJson> for Capture {
     fn try_from(j: CaptureJson) -> Result<Self, String> {
         let body = match (j.body, j.body_b64) {
             (Some(text), None) => text.into_bytes(),
-            (None, Some(b64)) => super::base64::decode(&b64).ok_or("body_b64 is not valid base64")?,
+            (None, Some(b64)) => BASE64.decode(&b64).map_err(|_| "body_b64 is not valid base64")?,
             (Some(_), Some(_)) => return Err("it has both body and body_b64; keep one".into()),
             (None, None) => return Err("it has neither body nor body_b64".into()),
         };
@@ -278,7 +288,7 @@ impl Serialize for Capture {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (body, body_b64) = match std::str::from_utf8(&self.body) {
             Ok(text) => (Some(text.to_string()), None),
-            Err(_) => (None, Some(super::base64::encode(&self.body))),
+            Err(_) => (None, Some(BASE64.encode(&self.body))),
         };
         CaptureJson {
             method: self.method.clone(),
@@ -291,9 +301,62 @@ impl Serialize for Capture {
     }
 }
 
+/// A request as a curl command line, every argument single-quoted for a POSIX shell
+/// ([`shell_quote`]), so any header or body text (quotes, newlines) reaches curl unchanged. The
+/// body is sent with `--data-binary`, byte for byte, and left out when empty.
+#[derive(Debug, Clone, Copy)]
+pub struct Curl<'a> {
+    /// curl's own options before the method (`-sS`), or empty.
+    pub options: &'a str,
+    /// The method.
+    pub method: &'a str,
+    /// The absolute URL.
+    pub url: &'a str,
+    /// Headers, as they should be sent (already redacted where that is wanted).
+    pub headers: &'a [(String, String)],
+    /// The body.
+    pub body: &'a str,
+    /// One argument per line (`\` continuations), for a person to read; else one line.
+    pub multiline: bool,
+}
+
+impl fmt::Display for Curl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sep = if self.multiline { " \\\n  " } else { " " };
+        f.write_str("curl")?;
+        if !self.options.is_empty() {
+            write!(f, " {}", self.options)?;
+        }
+        write!(f, " -X {} {}", self.method, shell_quote(self.url))?;
+        for (n, v) in self.headers {
+            write!(f, "{sep}-H {}", shell_quote(&format!("{n}: {v}")))?;
+        }
+        if !self.body.is_empty() {
+            write!(f, "{sep}--data-binary {}", shell_quote(self.body))?;
+        }
+        Ok(())
+    }
+}
+
+/// POSIX single-quoting: safe for any text, including quotes and newlines.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curl_quotes_every_argument_for_the_shell() {
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        let headers = [("a".to_string(), "it's".to_string())];
+        let curl =
+            Curl { options: "", method: "POST", url: "http://h/x", headers: &headers, body: "{}", multiline: false };
+        assert_eq!(curl.to_string(), r#"curl -X POST 'http://h/x' -H 'a: it'\''s' --data-binary '{}'"#);
+        let curl = Curl { options: "-sS", multiline: true, body: "", ..curl };
+        assert_eq!(curl.to_string(), "curl -sS -X POST 'http://h/x' \\\n  -H 'a: it'\\''s'");
+    }
 
     #[test]
     fn parses_crlf_and_lf_and_round_trips() {
@@ -321,6 +384,10 @@ mod tests {
         assert_eq!((json.get("body"), json["body_b64"].as_str()), (None, Some("//57fQ==")));
         for c in [text, binary] {
             assert_eq!(serde_json::from_str::<Capture>(&serde_json::to_string(&c).unwrap()).unwrap(), c);
+        }
+        for bad in ["Zg=", "Zg=a", "Z===", "Zm9v!A==", "Zg==Zg=="] {
+            let j = format!(r#"{{"method":"POST","path":"/","headers":[],"body_b64":"{bad}"}}"#);
+            assert!(serde_json::from_str::<Capture>(&j).unwrap_err().to_string().contains("not valid base64"), "{bad}");
         }
         let both = r#"{"method":"POST","path":"/","headers":[],"body":"","body_b64":""}"#;
         assert!(serde_json::from_str::<Capture>(both).unwrap_err().to_string().contains("both body and body_b64"));

@@ -22,6 +22,12 @@ pub enum Hint {
     SecretWhitespace(&'static str),
     /// Matches with the body re-serialised in this form.
     ReserializedJson(JsonForm),
+    /// The body given is itself in `form`, a receiver's JSON library's form and not Top.gg's: it was
+    /// parsed and serialised again before the check, which no signature survives. `matches` is the
+    /// rendering of it that the signature does match, if one does (the secret is then right, and
+    /// the code stays `reserialized-json`); without one the code names the form (`go-json`,
+    /// `php-json-encode`, `sorted-keys`, `python-json-dumps`, `pretty-printed`).
+    ReceivedReserialized { form: JsonForm, matches: Option<JsonForm> },
     /// Matches with a trailing newline removed from the body (true) or added to it (false).
     TrailingNewline { body_has_extra: bool },
     /// Matches with the line endings converted; `signed_crlf` says which way.
@@ -54,6 +60,9 @@ pub const RAW_BODY_FIXES: &[(&str, &str)] = &[
     ("FastAPI/Starlette", "raw = await request.body()"),
     ("aiohttp", "raw = await request.read()"),
     ("Flask", "raw = request.get_data()"),
+    ("Django", "raw = request.body"),
+    ("PHP", "$raw = file_get_contents('php://input') (Laravel/Symfony: $request->getContent())"),
+    ("Go net/http", "raw, _ := io.ReadAll(r.Body), before json.Unmarshal (gin: c.GetRawData())"),
     ("axum", "take the body as axum::body::Bytes, not Json<T>"),
     ("actix-web", "take the body as web::Bytes, not web::Json<T>"),
 ];
@@ -73,6 +82,9 @@ impl Hint {
             Hint::ReserializedJson(JsonForm::GoJson) => "go-json",
             Hint::ReserializedJson(JsonForm::SortedCompact | JsonForm::PythonSortKeys) => "sorted-keys",
             Hint::ReserializedJson(_) => "reserialized-json",
+            // A rendering that matches keeps the shared vectors' code: the signed bytes were rebuilt.
+            Hint::ReceivedReserialized { matches: Some(_), .. } => "reserialized-json",
+            Hint::ReceivedReserialized { form, matches: None } => form.received_code(),
             Hint::TrailingNewline { .. } => "trailing-newline",
             Hint::LineEndings { .. } => "line-endings",
             Hint::EmptyBody => "empty-body",
@@ -83,13 +95,15 @@ impl Hint {
     }
 
     /// Every hint code, in the order the vectors list them.
-    pub const CODES: [&'static str; 12] = [
+    pub const CODES: [&'static str; 14] = [
         "secret-prefix",
         "secret-whitespace",
         "reserialized-json",
         "php-json-encode",
         "go-json",
         "sorted-keys",
+        "python-json-dumps",
+        "pretty-printed",
         "trailing-newline",
         "line-endings",
         "empty-body",
@@ -101,13 +115,19 @@ impl Hint {
     /// Whether the fix is to verify the raw body ([`RAW_BODY_FIXES`]): the body was parsed and
     /// serialised again, or consumed, before the check.
     pub fn wants_raw_body(&self) -> bool {
-        matches!(self, Hint::ReserializedJson(_) | Hint::EmptyBody)
+        matches!(self, Hint::ReserializedJson(_) | Hint::ReceivedReserialized { .. } | Hint::EmptyBody)
     }
 
     /// One plain sentence saying what the hint means and what to do.
     pub fn explanation(&self) -> String {
         let mut out = self.cause();
-        if self.wants_raw_body() {
+        if let Hint::ReceivedReserialized { form, .. } = self {
+            let _ = write!(
+                out,
+                "; verify the raw request bytes instead: {} (the raw-body table gives the other frameworks)",
+                form.raw_body_fix()
+            );
+        } else if self.wants_raw_body() {
             out.push_str("; verify the raw bytes as received (the raw-body table gives the fix per framework)");
         }
         out
@@ -130,6 +150,27 @@ impl Hint {
                     "the signature matches the body {}: someone parsed the JSON and serialised it again",
                     form.describe()
                 )
+            }
+            Hint::ReceivedReserialized { form, matches } => {
+                let mut s = format!(
+                    "the body given is {}, not the bytes Top.gg sends (compact, its own key order and escapes): \
+                     the receiver parsed the JSON and serialised it again before verifying",
+                    form.received_description()
+                );
+                match matches {
+                    Some(m) => {
+                        // Not "compacted (JSON.stringify …)": that names a serialiser, and the one
+                        // at fault is the given form's.
+                        let how = if *m == JsonForm::Compact { "written back compactly" } else { m.describe() };
+                        let _ = write!(
+                            s,
+                            "; here the body {how} happens to be the signed bytes (so the secret is right), but in \
+                             general a signature cannot be checked against a re-serialised body"
+                        );
+                    }
+                    None => s.push_str(", and a signature cannot be checked against a re-serialised body"),
+                }
+                s
             }
             Hint::TrailingNewline { body_has_extra: true } => {
                 "the signature matches the body without its trailing newline: a newline was added after signing".into()
@@ -234,6 +275,7 @@ pub fn diagnose(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, to
         }
     } else if in_window {
         hints = mismatch_hints(secret.expose(), &parsed, body);
+        hints = received_form(hints, body);
     }
     Diagnosis { reason, detail, header: Some(parsed), mac_matches: Some(mac_ok), hints }
 }
@@ -277,6 +319,22 @@ fn mismatch_hints(secret: &str, header: &SignatureHeader, body: &[u8]) -> Vec<Hi
     })
     .or(combined)
     .unwrap_or_else(|| if looks_consumed(body) { vec![Hint::EmptyBody] } else { Vec::new() })
+}
+
+/// When nothing explains a mismatch, or only a re-rendering of the body does, and the body given
+/// is itself in a receiver library's form ([`super::reserialize::recognise`]), that is the hint:
+/// a receiver verified its own re-serialisation. Naming the rendering that matched instead would
+/// call PHP's or Python's output "compacted", the form Top.gg sent rather than the one given.
+fn received_form(hints: Vec<Hint>, body: &[u8]) -> Vec<Hint> {
+    let matches = match hints.as_slice() {
+        [] => None,
+        [Hint::ReserializedJson(form)] => Some(*form),
+        _ => return hints,
+    };
+    match super::reserialize::recognise(body) {
+        Some(form) => vec![Hint::ReceivedReserialized { form, matches }],
+        None => hints,
+    }
 }
 
 /// What a handler sees after a body parser took the stream: nothing, or what printing the parsed

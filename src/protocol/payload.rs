@@ -424,6 +424,30 @@ pub fn validate(value: &Value) -> (PayloadKind, Vec<Problem>) {
     (kind, c.problems)
 }
 
+/// For a `vote.create`: which of the voter's two ids is which. `data.user.id` is the Top.gg user id
+/// and `data.user.platform_id` the Discord one (protocol.md §4, §8); receivers in the wild credit
+/// the wrong one, which goes unnoticed when a test payload makes the two equal. `None` for other
+/// payloads or when either id is not a string.
+pub fn user_id_note(value: &Value) -> Option<String> {
+    if value.get("type").and_then(Value::as_str) != Some("vote.create") {
+        return None;
+    }
+    let user = value.get("data")?.get("user")?;
+    let id = user.get("id")?.as_str()?;
+    let platform_id = user.get("platform_id")?.as_str()?;
+    Some(if id == platform_id {
+        format!(
+            "data.user.id and data.user.platform_id are both {id}: Top.gg sends two different ids (the Top.gg user \
+             and the Discord user), so this payload cannot show which one a receiver credits"
+        )
+    } else {
+        format!(
+            "data.user.platform_id {platform_id} is the voter's Discord id; data.user.id {id} is their Top.gg id \
+             (credit platform_id to the Discord user)"
+        )
+    })
+}
+
 /// `a string`, `a number`, … for messages about a JSON value's type.
 pub fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -466,6 +490,16 @@ mod tests {
         assert!(paths.contains(&"$.data.weight"));
         assert!(paths.contains(&"$.data.created_at"));
         assert!(problems[0].message.contains("placeholder"));
+    }
+
+    #[test]
+    fn the_user_id_note_says_which_id_is_discords() {
+        let vote = |id: &str, platform: &str| json!({"type": "vote.create", "data": {"user": {"id": id, "platform_id": platform}}});
+        let note = user_id_note(&vote("1", "2")).unwrap();
+        assert!(note.starts_with("data.user.platform_id 2 is the voter's Discord id; data.user.id 1"), "{note}");
+        assert!(user_id_note(&vote("3", "3")).unwrap().contains("cannot show which one"));
+        assert_eq!(user_id_note(&json!({"type": "webhook.test", "data": {"user": {"id": "1"}}})), None);
+        assert_eq!(user_id_note(&json!({"bot": "1", "user": "2"})), None);
     }
 
     #[test]

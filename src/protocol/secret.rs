@@ -90,6 +90,94 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Secrets shorter than this are masked only where they stand whole (a header value, a JSON
+/// string), since any text may contain them by chance: a secret "a" replaced everywhere would
+/// turn "banana" into nonsense.
+const MIN_SUBSTRING_SECRET: usize = 8;
+
+/// The one redactor: masks secrets (as [`Secret::masked`]) in text shown to a person, such as
+/// request headers and bodies and the curl commands built from them. A secret long enough not to
+/// occur by chance is masked wherever it stands; a short one where it stands whole.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    pairs: Vec<(String, String)>,
+}
+
+impl Redactor {
+    /// A redactor for these secrets; with `show`, one that masks nothing.
+    pub fn new(secrets: &[&Secret], show: bool) -> Self {
+        let pairs = if show {
+            Vec::new()
+        } else {
+            secrets.iter().filter(|s| !s.0.is_empty()).map(|s| (s.0.clone(), s.masked())).collect()
+        };
+        Redactor { pairs }
+    }
+
+    /// [`Redactor::new`] for secret values found in a request (not yet [`Secret`]s).
+    pub fn for_values(values: &[String], show: bool) -> Self {
+        let secrets: Vec<Secret> = values.iter().map(|v| Secret::new(v.clone())).collect();
+        Self::new(&secrets.iter().collect::<Vec<_>>(), show)
+    }
+
+    /// A header value with every secret masked: a value that is a secret (Authorization) whole,
+    /// and, for secrets long enough not to match by accident, wherever they occur.
+    pub fn header(&self, v: &str) -> String {
+        let mut out = v.to_string();
+        for (secret, masked) in &self.pairs {
+            if out == *secret {
+                return masked.clone();
+            }
+            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
+                out = out.replace(secret.as_str(), masked);
+            }
+        }
+        out
+    }
+
+    /// A body with every secret masked where it stands as a secret: the whole value of a key
+    /// naming one (`"webhook_secret":"…"`), and, for secrets long enough not to match by accident,
+    /// wherever they occur. A short secret that is a whole JSON string under any other key is data
+    /// that happens to be equal (`--secret test` and `"type":"test"`): masking it would misprint
+    /// the body and hint that the type is the secret.
+    pub fn body(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (secret, masked) in &self.pairs {
+            out = mask_where_secret(&out, secret, masked, secret.chars().count() >= MIN_SUBSTRING_SECRET);
+        }
+        out
+    }
+}
+
+/// `text` with `secret` replaced by `masked` where it stands as a secret (see [`Redactor::body`]).
+fn mask_where_secret(text: &str, secret: &str, masked: &str, anywhere: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(secret) {
+        if at < rest {
+            continue;
+        }
+        let end = at + secret.len();
+        let whole_string = text[..at].ends_with('"') && text[end..].starts_with('"');
+        if anywhere || (whole_string && under_secret_key(&text[..at - 1])) {
+            out.push_str(&text[rest..at]);
+            out.push_str(masked);
+            rest = end;
+        }
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+/// Whether the JSON text before a string value ends with a key that names a secret:
+/// `…"webhook_secret":` (spaces allowed around the colon).
+fn under_secret_key(before: &str) -> bool {
+    let Some(before) = before.trim_end().strip_suffix(':') else { return false };
+    let Some(key_end) = before.trim_end().strip_suffix('"') else { return false };
+    let key = key_end.rsplit('"').next().unwrap_or_default();
+    key.to_ascii_lowercase().contains("secret")
+}
+
 /// Whether `a` and `b` are equal, comparing their SHA-256 digests in constant time so that neither
 /// the content nor the length of a secret leaks through timing. For checking a given token or
 /// Authorization value against the expected one.
@@ -101,6 +189,36 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_secret_is_masked_wherever_it_stands() {
+        let s = Secret::new("whs_0123456789abcdef");
+        assert_eq!(Redactor::new(&[&s], false).header("Bearer whs_0123456789abcdef"), "Bearer whs_01…ef");
+        assert_eq!(Redactor::new(&[&s], true).body("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
+    }
+
+    #[test]
+    fn a_short_secret_is_masked_only_where_it_stands_whole() {
+        let short = Secret::new("a");
+        let r = Redactor::new(&[&short], false);
+        assert_eq!(r.header("a"), "…");
+        assert_eq!(r.header("Bearer a"), "Bearer a");
+        let body = r#"{"type":"vote.create","data":{"webhook_secret":"a","name":"banana"}}"#;
+        assert_eq!(r.body(body), r#"{"type":"vote.create","data":{"webhook_secret":"…","name":"banana"}}"#);
+        let pretty = "{\n  \"webhook_secret\": \"a\",\n  \"name\": \"banana\"\n}";
+        assert_eq!(Redactor::for_values(&["a".into()], false).body(pretty), pretty.replace("\"a\"", "\"…\""));
+    }
+
+    #[test]
+    fn a_secret_equal_to_a_json_string_of_the_body_is_masked_only_under_a_secret_key() {
+        let r = Redactor::new(&[&Secret::new("test")], false);
+        let body = r#"{"bot":"1","user":"2","type":"test","isWeekend":false,"query":""}"#;
+        assert_eq!(r.body(body), body, "the type is not the secret");
+        assert_eq!(r.body(r#"{"webhook_secret" : "test"}"#), r#"{"webhook_secret" : "…"}"#);
+        let r = Redactor::new(&[&Secret::new("whs_0123456789abcdef")], false);
+        assert_eq!(r.body(r#"{"note":"key whs_0123456789abcdef here"}"#), r#"{"note":"key whs_01…ef here"}"#);
+        assert_eq!(r.body(r#"{"webhook_secret":"whs_0123456789abcdef"}"#), r#"{"webhook_secret":"whs_01…ef"}"#);
+    }
 
     #[test]
     fn constant_time_eq_compares_whole_values() {

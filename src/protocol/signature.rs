@@ -37,19 +37,82 @@ pub fn compute_mac(secret: &[u8], t: &str, body: &[u8]) -> [u8; 32] {
     mac(secret, t, body).finalize().into_bytes().into()
 }
 
-/// The header value Top.gg would send: `t=<timestamp>,v1=<64 lowercase hex>`.
+/// The header value Top.gg would send: `t=<timestamp>,v1=<64 lowercase hex>`. To sign many
+/// bodies with one secret, key a [`Signer`] once instead.
 pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
-    let t = timestamp.to_string();
-    header_value(&t, &compute_mac(secret.expose().as_bytes(), &t, body))
+    Signer::new(secret.clone()).sign(timestamp, body)
+}
+
+/// A secret keyed into HMAC-SHA256 once, so signing many bodies (retries, load mode) costs only
+/// each body's hashing. [`sign`] is this, keyed for one use.
+#[derive(Clone)]
+pub struct Signer {
+    secret: Secret,
+    keyed: HmacSha256,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signer({})", self.secret.masked())
+    }
+}
+
+impl Signer {
+    /// A signer for this secret.
+    pub fn new(secret: Secret) -> Self {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let keyed = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key length");
+        Signer { secret, keyed }
+    }
+
+    /// The secret.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// `t=<t>,v1=<hex>` for `body` signed at `t`.
+    pub fn sign(&self, t: i64, body: &[u8]) -> String {
+        let mut digits = [0u8; 20];
+        let t = format_i64(t, &mut digits);
+        let mut mac = self.keyed.clone();
+        mac.update(t.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        header_value(t, &mac.finalize().into_bytes().into())
+    }
+}
+
+/// `n` in decimal, written into `buf` (an i64 has at most 19 digits and a sign).
+fn format_i64(n: i64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 /// `t=<t>,v1=<hex>` in the canonical form: `t` first, one `v1`, lower-case hex, no spaces.
 pub fn header_value(t: &str, digest: &[u8; 32]) -> String {
-    let mut out = String::with_capacity(t.len() + 70);
+    let mut hex = [0u8; 64];
+    // 64 bytes is exactly twice the digest, so this cannot fail.
+    let _ = hex::encode_to_slice(digest, &mut hex);
+    let mut out = String::with_capacity(t.len() + 68);
     out.push_str("t=");
     out.push_str(t);
     out.push_str(",v1=");
-    out.push_str(&hex::encode(digest));
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
     out
 }
 
@@ -256,6 +319,23 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "whs_0123456789abcdef";
+
+    #[test]
+    fn timestamps_print_as_integers_do() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, -7, 1_770_598_034, i64::MAX, i64::MIN, -1_000] {
+            assert_eq!(format_i64(n, &mut buf), n.to_string());
+        }
+    }
+
+    #[test]
+    fn a_signer_signs_any_t_as_the_formula_says() {
+        let signer = Signer::new(Secret::new(SECRET));
+        for t in [1_770_598_034, -5, 0] {
+            let expected = format!("t={t},v1={}", hex::encode(compute_mac(SECRET.as_bytes(), &t.to_string(), b"{}")));
+            assert_eq!(signer.sign(t, b"{}"), expected);
+        }
+    }
 
     #[test]
     fn sign_then_verify_round_trips() {

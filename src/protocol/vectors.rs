@@ -75,6 +75,24 @@ fn form(f: JsonForm, body: &str) -> String {
     String::from_utf8(f.render(&value)).unwrap_or_default()
 }
 
+/// `body` as .NET's System.Text.Json writes it by default, the form a .NET sender such as Top.gg
+/// produces: `+ < > & '` and every non-ASCII character as upper-case `\uXXXX`. Those characters
+/// only occur inside strings in [`body`], so escaping them in the whole text is exact.
+fn dotnet(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 64);
+    for c in body.chars() {
+        if matches!(c, '+' | '<' | '>' | '&' | '\'') || !c.is_ascii() {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn signed(secret: &str, t: i64, body: &str) -> String {
     sign(&Secret::new(secret), t, body.as_bytes())
 }
@@ -96,6 +114,8 @@ pub fn cases() -> Vec<Case> {
     let zero_t = format!("0{n}");
     let ms_t = NOW * 1000 + 123;
     let valid = signed(SECRET, NOW, &b);
+    let sent = dotnet(&b);
+    let sent_signed = signed(SECRET, NOW, &sent);
     let v1 = valid.split_once(",v1=").map(|(_, v)| v.to_string()).unwrap_or_default();
 
     // (name, description, header, body, now, tolerance, reason, hint)
@@ -245,6 +265,69 @@ pub fn cases() -> Vec<Case> {
             "signature-mismatch",
             Some("sorted-keys"),
         ),
+        // The direction a broken receiver produces: Top.gg's compact body (with .NET's escapes)
+        // signed, the receiver's own re-serialisation of it given. Named whatever the secret (no
+        // near miss exists): the signed bytes cannot be rebuilt from these.
+        (
+            "hint-received-go-json",
+            "Top.gg's body signed; given as a Go receiver re-serialised it (json.Marshal of a map)",
+            Some(sent_signed.clone()),
+            form(JsonForm::GoJson, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("go-json"),
+        ),
+        (
+            "hint-received-php-json-encode",
+            "Top.gg's body signed; given as a PHP receiver re-serialised it (json_encode)",
+            Some(sent_signed.clone()),
+            form(JsonForm::PhpJsonEncode, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("php-json-encode"),
+        ),
+        (
+            "hint-received-sorted-keys",
+            "Top.gg's body signed; given with its keys sorted, compact",
+            Some(sent_signed.clone()),
+            form(JsonForm::SortedCompact, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("sorted-keys"),
+        ),
+        (
+            "hint-received-python-sort-keys",
+            "Top.gg's body signed; given as Python json.dumps(sort_keys=True) re-serialised it",
+            Some(sent_signed.clone()),
+            form(JsonForm::PythonSortKeys, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("sorted-keys"),
+        ),
+        (
+            "hint-received-python-json-dumps",
+            "Top.gg's body signed; given as a Python receiver re-serialised it (json.dumps)",
+            Some(sent_signed.clone()),
+            form(JsonForm::PythonDumps, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("python-json-dumps"),
+        ),
+        (
+            "hint-received-pretty-printed",
+            "Top.gg's body signed; given pretty-printed",
+            Some(sent_signed.clone()),
+            form(JsonForm::Pretty2, &sent),
+            NOW,
+            30,
+            "signature-mismatch",
+            Some("pretty-printed"),
+        ),
         (
             "hint-trailing-newline",
             "signed with a trailing newline the body lost",
@@ -378,9 +461,9 @@ pub fn cases() -> Vec<Case> {
         ),
         (
             "near-miss-line-endings",
-            "CRLF, another secret",
-            Some(signed(other, NOW, &crlf)),
-            pretty,
+            "given with CRLF, signed with LF and another secret",
+            Some(signed(other, NOW, &pretty)),
+            crlf,
             NOW,
             30,
             "signature-mismatch",
@@ -466,8 +549,15 @@ no trimming, order free, unknown keys ignored, the last duplicate wins; `t` must
 the MAC is over `t` exactly as written; compare in constant time.
 
 Hint codes: `secret-prefix`, `secret-whitespace`, `reserialized-json`, `php-json-encode`, `go-json`,
-`sorted-keys`, `trailing-newline`, `line-endings`, `empty-body` (mismatches), `timestamp-milliseconds`
-(out of window), `uppercase-hex`, `noncanonical-timestamp` (valid here, rejected by some SDKs; also a
-mismatch when the MAC is over `t` as an integer). Each hint has a `near-miss-…` case: the same
+`sorted-keys`, `python-json-dumps`, `pretty-printed`, `trailing-newline`, `line-endings`,
+`empty-body` (mismatches), `timestamp-milliseconds` (out of window), `uppercase-hex`,
+`noncanonical-timestamp` (valid here, rejected by some SDKs; also a mismatch when the MAC is over
+`t` as an integer). Each hint that a changed MAC input explains has a `near-miss-…` case: the same
 change to the bytes signed with another secret, where no hint may be named.
+
+The `hint-received-…` cases go the way a broken receiver does: Top.gg's compact body is signed, and
+the body given is the receiver's own re-serialisation of it (Go's `json.Marshal`, PHP's
+`json_encode`, sorted keys, Python's `json.dumps`, pretty-printed). Top.gg's exact bytes cannot be
+rebuilt from those, so a diagnosing verifier names the form of the bytes it was given, whatever the
+secret: they have no near miss.
 ";

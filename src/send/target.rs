@@ -3,7 +3,8 @@
 
 use std::net::ToSocketAddrs;
 
-use reqwest::Url;
+/// The one URL type of the sending side.
+pub use reqwest::Url;
 
 /// Parses a target URL, accepting only absolute `http` and `https` URLs.
 pub fn parse_url(s: &str) -> Result<Url, String> {

@@ -3,7 +3,8 @@
 //! it is. The second is what `curl --cacert` does with the self-signed certificate
 //! `openssl req -x509` makes, which webpki refuses as a CA used as an end entity (and whose name
 //! is usually only in the CN). And diagnosis: one sentence with the next step for a TLS failure,
-//! and a probe telling a plain-HTTP port behind an https:// URL.
+//! chosen by the rustls error's type (never its text), and a probe telling a plain-HTTP port behind
+//! an https:// URL.
 
 use std::io::Read;
 use std::net::ToSocketAddrs;
@@ -16,7 +17,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use super::delivery::Url;
+use super::target::Url;
 
 /// A client configuration trusting the public roots, the PEM certificates in `pem` as CAs, and
 /// each of them as a pinned server certificate.
@@ -113,31 +114,74 @@ pub(crate) fn speaks_plain_http(url: &Url, timeout: Duration) -> bool {
     stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
 }
 
-/// One sentence for a TLS failure, with the next step; `lower` is the whole error chain in lower
-/// case, `cause` its innermost message.
-pub(crate) fn advice(lower: &str, cause: &str) -> String {
-    let staging = "or --insecure to skip the check (staging only)";
-    if lower.contains("causedasendentity") {
-        return format!(
-            "the server presents a CA certificate as its own (a self-signed one, as `openssl req -x509` makes); \
-             trust exactly that certificate with --cacert FILE, {staging}"
-        );
+/// The rustls error somewhere in `e`'s chain. An `io::Error` hides the error it wraps from
+/// `source()` (it returns that error's own source), so each one is opened as well.
+pub(crate) fn find_rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref())
+            && let Some(tls) = find_rustls_error(inner)
+        {
+            return Some(tls);
+        }
+        cur = err.source();
     }
-    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-        return format!(
-            "the server's certificate is not signed by a CA this machine trusts; pass that CA with --cacert FILE, {staging}"
-        );
+    None
+}
+
+const STAGING: &str = "or --insecure to skip the check (staging only)";
+
+/// One sentence for a TLS failure, with the next step, chosen by the error's type.
+pub(crate) fn advice(e: &rustls::Error) -> String {
+    use rustls::CertificateError as Cert;
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            Cert::Other(other) if matches!(other.0.downcast_ref(), Some(webpki::Error::CaUsedAsEndEntity)) => {
+                format!(
+                    "the server presents a CA certificate as its own (a self-signed one, as `openssl req -x509` \
+                     makes); trust exactly that certificate with --cacert FILE, {STAGING}"
+                )
+            }
+            Cert::UnknownIssuer => format!(
+                "the server's certificate is not signed by a CA this machine trusts; pass that CA with --cacert FILE, {STAGING}"
+            ),
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => format!(
+                "the server's certificate is not issued for this host name; use the name it is issued for, {STAGING}"
+            ),
+            Cert::Expired | Cert::ExpiredContext { .. } => {
+                format!("the server's certificate has expired; renew it, {STAGING}")
+            }
+            _ => advice_without_type(&e.to_string()),
+        },
+        // Bytes that are not a TLS record: something else (plain HTTP) answers on this port.
+        rustls::Error::InvalidMessage(_) => "the server does not speak TLS on this port; try http://".into(),
+        _ => advice_without_type(&e.to_string()),
     }
-    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        return format!(
-            "the server's certificate is not issued for this host name; use the name it is issued for, {staging}"
-        );
+}
+
+/// The sentence for a TLS failure no type says more about: its cause, and the usual ways on.
+pub(crate) fn advice_without_type(cause: &str) -> String {
+    format!("{cause}; --cacert FILE trusts a private CA, {STAGING}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{CertificateError, Error, InvalidMessage, OtherError};
+
+    #[test]
+    fn advice_follows_the_error_type() {
+        let self_signed =
+            Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(webpki::Error::CaUsedAsEndEntity))));
+        assert!(advice(&self_signed).contains("self-signed"));
+        assert!(advice(&Error::InvalidCertificate(CertificateError::UnknownIssuer)).contains("not signed by a CA"));
+        assert!(advice(&Error::InvalidCertificate(CertificateError::Expired)).contains("expired"));
+        assert!(advice(&Error::InvalidMessage(InvalidMessage::InvalidContentType)).contains("try http://"));
+        // Found inside an io::Error, as tokio-rustls hands it on.
+        let io = std::io::Error::other(Error::InvalidCertificate(CertificateError::UnknownIssuer));
+        assert!(find_rustls_error(&io).is_some());
     }
-    if lower.contains("expired") {
-        return format!("the server's certificate has expired; renew it, {staging}");
-    }
-    if lower.contains("invalidcontenttype") || lower.contains("handshake eof") || lower.contains("corrupt message") {
-        return "the server does not speak TLS on this port; try http://".into();
-    }
-    format!("{cause}; --cacert FILE trusts a private CA, {staging}")
 }

@@ -2,7 +2,12 @@
 //! (`UPDATE_COMPLETIONS=1 cargo test completions` rewrites them), and bash, fish and zsh complete
 //! with them for real, through each shell's own completion machinery.
 
-use crate::common::{cmd, repo_path};
+use std::path::Path;
+
+use crate::common::{cmd, repo_path, require, require_file};
+
+/// bash-completion's loader, which the committed bash script builds on.
+const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "topgg-int.bash"),
@@ -43,12 +48,16 @@ fn bash_completion_knows_the_subcommands() {
 
 /// The committed bash script, sourced with bash-completion, completing `words` (the last is
 /// the word under the cursor). Returns COMPREPLY, one entry a line.
-fn bash_complete(words: &[&str]) -> String {
+fn bash_complete(words: &[&str]) -> Option<String> {
+    let bash = require("bash", &[])?;
+    if !require_file("bash-completion", BASH_COMPLETION) {
+        return None;
+    }
     let script = repo_path("completions/topgg-int.bash");
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let line = words.join(" ");
     let program = format!(
-        "source /usr/share/bash-completion/bash_completion 2>/dev/null; source '{}'; \
+        "source {BASH_COMPLETION} 2>/dev/null; source '{}'; \
          COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
          _topgg__int topgg-int '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
         script.display(),
@@ -57,18 +66,18 @@ fn bash_complete(words: &[&str]) -> String {
         words[words.len() - 1],
         words[words.len() - 2],
     );
-    let out = std::process::Command::new("bash")
+    let out = std::process::Command::new(bash)
         .args(["--norc", "--noprofile", "-c", &program])
         .current_dir(std::env::temp_dir())
         .output()
-        .expect("bash is required (CI installs it)");
+        .expect("bash runs");
     assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    Some(String::from_utf8(out.stdout).unwrap())
 }
 
 #[test]
 fn bash_completes_flags_of_a_nested_subcommand() {
-    let reply = bash_complete(&["topgg-int", "simulate", "vote", "--"]);
+    let Some(reply) = bash_complete(&["topgg-int", "simulate", "vote", "--"]) else { return };
     let lines: Vec<&str> = reply.lines().collect();
     assert!(lines.contains(&"--secret"), "{reply}");
     assert!(lines.contains(&"--url"), "{reply}");
@@ -76,24 +85,22 @@ fn bash_completes_flags_of_a_nested_subcommand() {
 
 #[test]
 fn bash_completes_subcommands_after_the_first_word() {
-    let reply = bash_complete(&["topgg-int", "simulate", ""]);
+    let Some(reply) = bash_complete(&["topgg-int", "simulate", ""]) else { return };
     let lines: Vec<&str> = reply.lines().collect();
     for sub in ["vote", "test", "create", "delete"] {
         assert!(lines.contains(&sub), "{sub} missing from {reply}");
     }
-    let top = bash_complete(&["topgg-int", ""]);
+    let top = bash_complete(&["topgg-int", ""]).expect("bash-completion was there a moment ago");
     assert!(top.lines().any(|l| l == "serve"), "{top}");
 }
 
 #[test]
 fn fish_completes_nested_subcommands_and_flags() {
+    let Some(fish) = require("fish", &[]) else { return };
     let script = repo_path("completions/topgg-int.fish");
     let run = |line: &str| {
         let program = format!("source '{}'; complete -C '{line}'", script.display());
-        let out = std::process::Command::new("fish")
-            .args(["--no-config", "-c", &program])
-            .output()
-            .expect("fish is required (CI installs it)");
+        let out = std::process::Command::new(&fish).args(["--no-config", "-c", &program]).output().expect("fish runs");
         assert!(out.status.success(), "fish: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
@@ -129,11 +136,11 @@ zpty -d z
 "#;
 
 /// What zsh offers for `line` (TAB pressed at its end), with the committed _topgg-int.
-fn zsh_complete(line: &str) -> Vec<String> {
+fn zsh_complete(zsh: &Path, line: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("capture.zsh");
     std::fs::write(&script, ZSH_CAPTURE).unwrap();
-    let out = assert_cmd::Command::new("zsh")
+    let out = assert_cmd::Command::new(zsh)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir.path())
@@ -145,7 +152,7 @@ fn zsh_complete(line: &str) -> Vec<String> {
         .arg(line)
         .timeout(std::time::Duration::from_secs(30))
         .output()
-        .expect("zsh is required (CI installs it)");
+        .expect("zsh runs");
     assert!(out.status.success(), "zsh: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.split("<hit>").skip(1).filter_map(|h| h.split_once("</hit>")).map(|(h, _)| h.to_string()).collect()
@@ -153,15 +160,16 @@ fn zsh_complete(line: &str) -> Vec<String> {
 
 #[test]
 fn zsh_completes_nested_subcommands_and_their_flags() {
-    let subs = zsh_complete("topgg-int simulate ");
+    let Some(zsh) = require("zsh", &[]) else { return };
+    let subs = zsh_complete(&zsh, "topgg-int simulate ");
     for sub in ["vote", "test", "create", "delete", "flow", "replay"] {
         assert!(subs.iter().any(|h| h == sub), "{sub} missing from {subs:?}");
     }
-    let flags = zsh_complete("topgg-int simulate vote --");
+    let flags = zsh_complete(&zsh, "topgg-int simulate vote --");
     for flag in ["--secret", "--secret-file", "--from", "--url", "--count"] {
         assert!(flags.iter().any(|h| h == flag), "{flag} missing from {flags:?}");
     }
     assert!(!flags.iter().any(|h| h == "--integration-secret"), "create's flag offered for vote: {flags:?}");
-    let values = zsh_complete("topgg-int --color ");
+    let values = zsh_complete(&zsh, "topgg-int --color ");
     assert!(["auto", "always", "never"].iter().all(|v| values.iter().any(|h| h == v)), "{values:?}");
 }

@@ -2,6 +2,7 @@
 //! process on 127.0.0.1:0; requests are signed here with hmac directly, not with the code under
 //! test. The helpers are shared with the page test and the forward-mode tests.
 
+use crate::common::HANG_GUARD;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -170,7 +171,7 @@ pub(crate) struct Served {
 impl Served {
     /// Waits (up to 5 s) until stderr holds `text`.
     fn wait_stderr(&self, text: &str) {
-        let until = Instant::now() + Duration::from_secs(5);
+        let until = Instant::now() + HANG_GUARD;
         while !self.stderr.lock().unwrap().contains(text) {
             assert!(Instant::now() < until, "{text:?} not in stderr: {}", self.stderr.lock().unwrap());
             std::thread::sleep(Duration::from_millis(10));
@@ -496,10 +497,15 @@ fn events_stream_each_new_request() {
     }
     assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
     assert!(!head.to_ascii_lowercase().contains("access-control"), "no CORS headers");
-    std::thread::sleep(Duration::from_millis(300));
+    // The stream says `: connected` once it is subscribed: from then on no entry is missed.
+    let mut line = String::new();
+    while !line.starts_with(": connected") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the stream ended before `: connected`");
+    }
     post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("6"));
     let (mut event, mut data) = (String::new(), String::new());
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while data.is_empty() && Instant::now() < until {
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();

@@ -1,19 +1,22 @@
 //! The inspector page in headless Chromium over WebDriver: the list fills live, the bad vote's
 //! detail gives verify's reason and hint, replay adds an entry, and a body holding `<script>` is
-//! shown as text. Writes docs/inspector.png, the screenshot the README shows.
+//! shown as text. With `UPDATE_SCREENSHOT=1` it rewrites docs/inspector.png, the screenshot the
+//! README shows.
 //!
 //! Needs `chromium` and `chromedriver` (Debian's chromium and chromium-driver; `.ci/run` installs
-//! them): without them this test fails and says so, it never skips.
+//! them): without them it is skipped, except under `CI=true`, where their absence fails.
 
+use crate::common::HANG_GUARD;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::inspector::{INTEGRATION_SECRET, list, post_signed, request, serve};
-use crate::common::{cmd, repo_path};
+use crate::common::{cmd, repo_path, require};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const PAGE_SECRET: &str = "whs_page_test_secret_0123456789abcdef";
@@ -32,23 +35,7 @@ impl Drop for Driver {
     }
 }
 
-fn find(name: &str, fallback: &str) -> String {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
-        .or_else(|| std::path::Path::new(fallback).is_file().then(|| fallback.to_string()))
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} is not installed: this test drives headless Chromium; install Debian's chromium and \
-                 chromium-driver (apt-get install chromium chromium-driver, as .ci/run does)"
-            )
-        })
-}
-
-fn start_driver() -> Driver {
-    let bin = find("chromedriver", "/usr/bin/chromedriver");
+fn start_driver(bin: &Path) -> Driver {
     let mut child = Command::new(bin)
         .args(["--port=0", "--allowed-ips=127.0.0.1"])
         .stdout(Stdio::piped())
@@ -73,8 +60,7 @@ fn start_driver() -> Driver {
     Driver { child, url: format!("http://127.0.0.1:{port}") }
 }
 
-async fn connect(driver: &Driver) -> Client {
-    let binary = find("chromium", CHROMIUM);
+async fn connect(driver: &Driver, binary: &Path) -> Client {
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -92,7 +78,7 @@ async fn connect(driver: &Driver) -> Client {
 
 /// Runs `script` (an expression) in the page until it returns `want`, for up to 10 s.
 async fn wait_js(c: &Client, script: &str, want: Value) -> Value {
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     loop {
         let got = c.execute(&format!("return {script};"), vec![]).await.expect("the script runs");
         if got == want {
@@ -113,6 +99,8 @@ fn simulate(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
+    let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
+    let Some(chromium) = require("chromium", &[CHROMIUM]) else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &[]);
     let a: SocketAddr = s.addr;
@@ -135,10 +123,10 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
     let bad_id = listed["requests"][0]["id"].as_i64().unwrap();
     assert_eq!(listed["requests"][0]["verdict"], "signature-mismatch");
 
-    let driver = start_driver();
+    let driver = start_driver(&chromedriver);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let c = connect(&driver).await;
+        let c = connect(&driver, &chromium).await;
         c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
         wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before)).await;
         wait_js(&c, "document.getElementById('live').textContent", json!("live")).await;
@@ -165,8 +153,12 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
 
         let shot = c.screenshot().await.unwrap();
         assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
-        std::fs::create_dir_all(repo_path("docs")).unwrap();
-        std::fs::write(repo_path("docs/inspector.png"), &shot).unwrap();
+        // The README's screenshot is rewritten only when asked: every run renders different
+        // bytes, and a test must not dirty the clone it runs in.
+        if std::env::var_os("UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(repo_path("docs")).unwrap();
+            std::fs::write(repo_path("docs/inspector.png"), &shot).unwrap();
+        }
 
         // A payload problem is marked on its line: the webhook.test above has no user or project.
         let test_id = list(&s.inspector, "")["requests"][0]["id"].as_i64().unwrap();
@@ -180,8 +172,9 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
         // Replay: a new entry, live in the list, and the answer names it.
         c.find(Locator::Css("#replay-verbatim")).await.unwrap().click().await.unwrap();
         wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(before + 2)).await;
-        let status = text(&c, "#action-status").await;
-        assert!(status.starts_with("replayed as #"), "{status}");
+        // The list can show the new entry (live events) before the replay's own answer arrives.
+        wait_js(&c, "document.getElementById('action-status').textContent.startsWith('replayed as #')", json!(true))
+            .await;
         c.close().await.unwrap();
     });
     let newest = &list(&s.inspector, "")["requests"][0];
@@ -190,6 +183,8 @@ fn the_page_shows_requests_live_explains_replays_and_never_runs_a_body() {
 
 #[test]
 fn an_entry_with_forty_thousand_problems_opens_without_freezing_the_page() {
+    let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
+    let Some(chromium) = require("chromium", &[CHROMIUM]) else { return };
     let dir = tempfile::tempdir().unwrap();
     let s = serve(dir.path(), &[]);
     // An unsigned vote whose query holds 40,000 numbers: each one a payload problem.
@@ -199,22 +194,53 @@ fn an_entry_with_forty_thousand_problems_opens_without_freezing_the_page() {
     assert_eq!(sent.status, 404);
     let id = list(&s.inspector, "")["requests"][0]["id"].as_i64().unwrap();
 
-    let driver = start_driver();
+    let driver = start_driver(&chromedriver);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let c = connect(&driver).await;
+        let c = connect(&driver, &chromium).await;
         c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
         wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(1)).await;
         c.execute("window.t0 = performance.now();", vec![]).await.unwrap();
         c.find(Locator::Css(&format!("#requests tr[data-id='{id}']"))).await.unwrap().click().await.unwrap();
-        // Quadratic marking took 18 to 27 s here; wait_js gives up after 10.
         wait_js(&c, "document.querySelector('#body mark.problem') !== null", json!(true)).await;
         let took = c.execute("return performance.now() - window.t0;", vec![]).await.unwrap();
         eprintln!("opened a 40,000-problem entry in {took} ms");
+        // Quadratic marking took 18 to 27 s here, linear well under 1 s: 10 s tells the two apart
+        // even on a loaded machine (the one timing bound the issue asks for, kept generous).
+        assert!(took.as_f64().unwrap() < 10_000.0, "opening the entry took {took} ms: marking is quadratic again");
         let listed = c.execute("return document.querySelectorAll('#problems li').length;", vec![]).await.unwrap();
         assert_eq!(listed, json!(201), "200 problems and one line saying how many more");
         let more = text(&c, "#problems li:last-child").await;
         assert!(more.starts_with("and ") && more.contains("more problems"), "{more}");
+        c.close().await.unwrap();
+    });
+}
+
+/// The list's status and latency columns stay in view on a 1024 px and a 1400 px wide window, with
+/// a long path in the list (a 404 for a made-up route).
+#[test]
+fn the_status_column_is_visible_at_1024_and_1400_px_with_a_long_path_listed() {
+    let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
+    let Some(chromium) = require("chromium", &[CHROMIUM]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    let long = format!("/webhooks/{}", "1234567890".repeat(8));
+    assert_eq!(request(s.addr, "POST", &long, &[("x-topgg-trace", "t")], b"{}").status, 404);
+    assert_eq!(request(s.addr, "GET", "/health", &[], b"").status, 200);
+    let driver = start_driver(&chromedriver);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let c = connect(&driver, &chromium).await;
+        for width in [1024u32, 1400] {
+            c.set_window_size(width, 800).await.unwrap();
+            c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
+            wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(2)).await;
+            // Every header cell ends inside the list's pane: nothing is scrolled out of view.
+            let fits = "(() => { const pane = document.getElementById('list-pane').getBoundingClientRect(); \
+                        return [...document.querySelectorAll('#list-pane th')].every(th => \
+                        th.getBoundingClientRect().right <= pane.right + 1); })()";
+            wait_js(&c, fits, json!(true)).await;
+        }
         c.close().await.unwrap();
     });
 }

@@ -81,3 +81,25 @@ fn install_section_matches_the_crate() {
     let page = top.split("man topgg-int-").nth(1).and_then(|r| r.split_whitespace().next()).expect("a man example");
     assert!(repo_path(&format!("man/topgg-int-{page}.1")).exists(), "man topgg-int-{page} has no page");
 }
+
+/// The CI snippets: a GitHub Actions and a GitLab CI job, each running the same `check` line with
+/// the secret from the CI's store and publishing the JUnit file; `.ci/run` runs that line.
+#[test]
+fn ci_snippets_run_check_with_the_secret_from_the_store_and_publish_junit() {
+    let text = readme();
+    let all: Vec<&str> = text.split("```yaml\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    // The repository's own action (action.yml) is a third snippet, tested in release.rs.
+    assert!(all.iter().any(|y| y.contains("uses: topgg-int/topgg-int@")), "the action's snippet");
+    let yaml: Vec<&str> = all.into_iter().filter(|y| !y.contains("uses: topgg-int/topgg-int@")).collect();
+    assert_eq!(yaml.len(), 2, "a GitHub Actions and a GitLab CI snippet");
+    let line = r#"topgg-int check --url "$STAGING_CONFIG_URL" --junit check.xml"#;
+    for snippet in &yaml {
+        assert!(snippet.contains(line), "{snippet}");
+        assert!(!snippet.contains("--integration-secret "), "no secret on a command line: {snippet}");
+    }
+    assert!(yaml[0].contains("TOPGG_INTEGRATION_SECRET: ${{ secrets.TOPGG_INTEGRATION_SECRET }}"), "{}", yaml[0]);
+    assert!(yaml[0].contains("report_paths: check.xml"), "{}", yaml[0]);
+    assert!(yaml[1].contains("junit: check.xml"), "{}", yaml[1]);
+    let ci = std::fs::read_to_string(repo_path(".ci/run")).unwrap();
+    assert!(ci.contains("\nreadme_ci_check\n"), ".ci/run runs the snippets' check line");
+}

@@ -2,6 +2,7 @@
 //! library-level tests of the receiver where they are faster. Requests are signed here with hmac
 //! and sha2 directly, not with the code under test.
 
+use crate::common::HANG_GUARD;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -213,7 +214,7 @@ impl Served {
 
     /// The JSON log lines printed so far, waiting until at least `n` are there.
     pub fn logs(&self, n: usize) -> Vec<Value> {
-        let until = Instant::now() + Duration::from_secs(5);
+        let until = Instant::now() + HANG_GUARD;
         loop {
             let lines = self.lines.lock().unwrap().clone();
             if lines.len() >= n || Instant::now() > until {
@@ -261,6 +262,12 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    // A wrong signature without a trace is a signature mismatch first; the trace is a note.
+    let forged = sign("whs_forger", &vote);
+    let forged_no_trace = request(a, "POST", p, &[("x-topgg-signature", &forged)], &vote).unwrap();
+    assert_eq!(forged_no_trace.status, 401);
+    let why = String::from_utf8_lossy(&forged_no_trace.body).to_string();
+    assert!(why.contains("signature-mismatch") && !why.contains("\"missing-trace\""), "{why}");
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
@@ -304,8 +311,8 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(22);
-    assert_eq!(logs.len(), 22, "one log line per request: {logs:#?}");
+    let logs = s.logs(23);
+    assert_eq!(logs.len(), 23, "one log line per request: {logs:#?}");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));
@@ -352,7 +359,7 @@ fn generated_secret_is_printed_once_and_kept() {
     let kept = std::fs::read_to_string(dir.path().join("integration-secret")).unwrap();
     let kept = kept.trim_end();
     assert!(kept.starts_with("whs_"));
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while !first.stderr.lock().unwrap().contains(kept) {
         assert!(Instant::now() < until, "the generated secret was not shown: {}", first.stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(10));
@@ -396,7 +403,7 @@ fn acknowledged_connections_survive_sigkill() {
             })
         })
         .collect();
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + HANG_GUARD;
     while acked.lock().unwrap().len() < 12 && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -519,7 +526,7 @@ fn ctrl_c_stops_cleanly_with_130() {
     let mut s = start(dir.path(), &["--integration-secret", INTEGRATION_SECRET]);
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     let status = loop {
         if let Some(st) = s.child.try_wait().unwrap() {
             break st;
@@ -714,7 +721,6 @@ fn slow_clients_get_408_without_blocking_others() {
     let (r, _) = receiver(timeout);
     connect(&r, "1", "whs_s");
     let a = r.local_addr();
-    let started = Instant::now();
     let mut slow: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(a).unwrap()).collect();
     // Half of them send part of a head, the others a head and part of the body.
     for (i, s) in slow.iter_mut().enumerate() {
@@ -725,13 +731,19 @@ fn slow_clients_get_408_without_blocking_others() {
         };
         s.write_all(part).unwrap();
     }
+    // Fast clients are answered while the slow ones hold their connections: none of the slow
+    // ones has been answered yet when the last fast one is (how fast is bench/attack's job).
     for i in 0..20 {
-        let t = Instant::now();
         let resp = post_signed(a, "/webhooks/1", "whs_s", &vote_body(&format!("5{i}")));
         assert_eq!(resp.status, 204);
-        assert!(t.elapsed() < timeout / 2, "a fast client waited {:?}", t.elapsed());
     }
-    assert!(started.elapsed() < timeout, "fast clients were served while slow ones waited");
+    for s in &slow {
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 1];
+        let pending = matches!((&*s).read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        assert!(pending, "a slow client was answered before the fast ones were done");
+        s.set_nonblocking(false).unwrap();
+    }
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut out = Vec::new();
@@ -764,9 +776,8 @@ fn slow_clients_get_408_without_blocking_others() {
     let head = trickle(b"POST /webhooks/1 HTTP/1.1\r\nX-Long: ");
     let body = trickle(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
     for t in [head, body] {
-        let (status, took) = t.join().unwrap();
-        assert_eq!(status, Some(408));
-        assert!(took < timeout * 3, "took {took:?}");
+        let (status, _) = t.join().unwrap();
+        assert_eq!(status, Some(408), "a trickling client was not cut off at its deadline");
     }
     // A client that connects and sends nothing at all also gets 408.
     let mut idle = TcpStream::connect(a).unwrap();
@@ -780,14 +791,13 @@ fn slow_clients_get_408_without_blocking_others() {
 fn oversized_body_is_413_before_it_is_read() {
     let (r, _) = receiver(Duration::from_secs(5));
     let mut s = TcpStream::connect(r.local_addr()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let t = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Only the head and 4 KiB of the 3 MiB are sent: the answer cannot wait for the rest.
     s.write_all(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 3145728\r\n\r\n").unwrap();
     s.write_all(&[b'x'; 4096]).unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     assert_eq!(parse_response(&out).unwrap().status, 413);
-    assert!(t.elapsed() < Duration::from_secs(2));
     // 2 MiB exactly is within the cap (it fails later, on the missing signature).
     let body = vec![b' '; 2 * 1024 * 1024];
     assert_eq!(request(r.local_addr(), "POST", "/integration", &[], &body).unwrap().status, 401);
@@ -956,7 +966,12 @@ fn shutdown_finishes_the_request_in_flight() {
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(&body[..20]).unwrap();
     let stopping = std::thread::spawn(move || r.shutdown());
-    std::thread::sleep(Duration::from_millis(150));
+    // The listener closes as the stop begins: from then on the request is one in flight.
+    let until = Instant::now() + HANG_GUARD;
+    while TcpStream::connect(a).is_ok() {
+        assert!(Instant::now() < until, "the receiver kept accepting after shutdown began");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     s.write_all(&body[20..]).unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();
@@ -975,7 +990,7 @@ fn shutdown_finishes_the_request_in_flight() {
 pub(crate) fn interrupt(s: &mut Served) {
     let pid = s.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + HANG_GUARD;
     while s.child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < until, "serve did not stop on SIGINT");
         std::thread::sleep(Duration::from_millis(20));
@@ -1090,4 +1105,27 @@ fn an_empty_signature_header_is_401_missing_header() {
     let headers = [("x-topgg-signature", ""), ("x-topgg-trace", "t")];
     let r = request(s.addr, "POST", "/webhooks/7", &headers, &vote_body("e7")).unwrap();
     assert_eq!((r.status, &r.json()["error"]), (401, &json!("missing-header")), "node and python treat it as missing");
+}
+
+/// A port in use stops serve with exit 2, and a secret generated for that run (never shown) is
+/// not kept; `--integration-secret-file` reads the secret from a file.
+#[test]
+fn a_port_in_use_keeps_no_unseen_secret_and_the_secret_file_flag_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = serve_on_port(&port, dir.path(), &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("integration-secret").exists(), "a secret nobody saw was kept");
+    drop(taken);
+
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, "whs_from_a_file_0123456789\n").unwrap();
+    let mut s = start(dir.path(), &["--integration-secret-file", file.to_str().unwrap()]);
+    let fingerprint = hex::encode(&<Sha256 as sha2::Digest>::digest(b"whs_from_a_file_0123456789")[..4]);
+    assert_eq!(s.ready["integration_secret_fingerprint"], fingerprint.as_str(), "{}", s.ready);
+    let body = create_body("77", "whs_w");
+    assert_eq!(post_signed(s.addr, "/integration", "whs_from_a_file_0123456789", &body).status, 200);
+    let _ = s.child.kill();
+    let _ = s.child.wait();
 }

@@ -3,6 +3,7 @@
 //! dry runs). Each receiver here is a raw TCP loop on 127.0.0.1:0 that writes exactly the bytes a
 //! test gives it.
 
+use crate::common::HANG_GUARD;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -78,14 +79,13 @@ fn out_text(o: &std::process::Output) -> (String, String) {
 #[test]
 fn an_endless_answer_is_cut_and_said_so() {
     let (base, _) = raw_server(endless(500));
-    let started = Instant::now();
     let out = cmd()
         .args(["--json", "simulate", "test", "--url", &format!("{base}/w"), "--secret", SECRET, "--retries", "0"])
+        .timeout(HANG_GUARD)
         .output()
         .unwrap();
     let (stdout, stderr) = out_text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
     let v: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(v["attempts"][0]["status"], 500);
     assert_eq!(v["attempts"][0]["response_truncated"], true, "{v:#}");
@@ -191,15 +191,14 @@ fn a_connection_closed_without_an_answer_is_retried_and_named() {
 #[test]
 fn load_mode_against_a_dead_port_stops_after_a_few_refusals() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let started = Instant::now();
     let out = cmd()
         .args(["simulate", "vote", "--url", &format!("http://127.0.0.1:{port}/w"), "--secret", SECRET])
         .args(["--count", "200", "--concurrency", "2"])
+        .timeout(HANG_GUARD)
         .output()
         .unwrap();
     let (_, stderr) = out_text(&out);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     assert!(stderr.contains("stopped after 3 refused connections and not one answer"), "{stderr}");
     assert!(stderr.contains("connection refused") && stderr.contains("is the receiver running there?"), "{stderr}");
 }
@@ -223,13 +222,15 @@ fn https_to_a_plain_http_port_is_named_at_once_without_retries() {
             }
         }
     });
-    let started = Instant::now();
-    let out =
-        cmd().args(["simulate", "test", "--url", &https, "--secret", SECRET, "--timeout", "500ms"]).output().unwrap();
+    let out = cmd()
+        .args(["simulate", "test", "--url", &https, "--secret", SECRET, "--timeout", "500ms"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
     let (stdout, stderr) = out_text(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     assert!(stderr.contains("this port speaks plain HTTP; use http://"), "{stdout}{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("attempt 2"), "retried: {stdout}{stderr}");
     assert!(!stdout.contains("attempt 2"), "a TLS failure is not retried: {stdout}");
 }
 
@@ -249,10 +250,10 @@ impl Drop for OpensslServer {
     }
 }
 
-fn openssl_server() -> Option<OpensslServer> {
+fn openssl_server(openssl: &std::path::Path) -> OpensslServer {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = std::process::Command::new("openssl")
+    let made = std::process::Command::new(openssl)
         .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
         .arg("-keyout")
         .arg(&key)
@@ -260,10 +261,10 @@ fn openssl_server() -> Option<OpensslServer> {
         .arg(&cert)
         .stderr(std::process::Stdio::null())
         .status()
-        .ok()?;
+        .expect("openssl runs");
     assert!(made.success(), "openssl req failed");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = std::process::Command::new("openssl")
+    let child = std::process::Command::new(openssl)
         .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}")])
         .arg("-cert")
         .arg(&cert)
@@ -272,22 +273,20 @@ fn openssl_server() -> Option<OpensslServer> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .ok()?;
+        .expect("openssl s_server starts");
     let server = OpensslServer { child, port, _dir: dir, cert };
     let deadline = Instant::now() + Duration::from_secs(5);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "openssl s_server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some(server)
+    server
 }
 
 #[test]
 fn tls_errors_are_one_sentence_and_cacert_takes_a_self_signed_certificate() {
-    let Some(server) = openssl_server() else {
-        eprintln!("skipped: no openssl binary");
-        return;
-    };
+    let Some(openssl) = crate::common::require("openssl", &[]) else { return };
+    let server = openssl_server(&openssl);
     let url = format!("https://127.0.0.1:{}/w", server.port);
     let out = cmd().args(["simulate", "test", "--url", &url, "--secret", SECRET, "--retries", "0"]).output().unwrap();
     let (_, stderr) = out_text(&out);
@@ -459,15 +458,14 @@ fn rate_reports_latency_from_the_schedule_next_to_the_plain_figure() {
 #[test]
 fn duration_bounds_load_mode_by_time() {
     let (base, count) = raw_server(no_content(Duration::ZERO));
-    let started = Instant::now();
     let out = cmd()
         .args(["--json", "simulate", "vote", "--url", &format!("{base}/w"), "--secret", SECRET])
         .args(["--duration", "400ms", "--rate", "20"])
+        .timeout(HANG_GUARD)
         .output()
         .unwrap();
     let (stdout, stderr) = out_text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let sent = v["sent"].as_u64().unwrap();
     assert!((6..=9).contains(&sent), "20/s for 0.4 s is 8 slots: {v:#}");

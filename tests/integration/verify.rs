@@ -129,7 +129,8 @@ fn unusable_input_exits_2_with_one_sentence() {
     }
     let out = cmd().args(["verify", "--request", "x.http"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no webhook secret given"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no secret given") && err.contains("--integration-secret-file"), "{err}");
 }
 
 #[test]
@@ -162,7 +163,77 @@ fn config_url_request_checked_with_a_webhook_secret_says_which_secret_signs_it()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("signs with the integration secret (TOPGG_INTEGRATION_SECRET)"), "{text}");
+    assert!(text.contains("signs with the integration secret") && text.contains("TOPGG_INTEGRATION_SECRET"), "{text}");
+}
+
+/// Top.gg signs config-URL requests with the integration secret and deliveries with the webhook
+/// secret: verify takes both (flag, file or environment) and picks the one by the event type, so
+/// a capture folder holding both kinds verifies in one run; a GET /health in it is skipped.
+#[test]
+fn a_mixed_capture_folder_verifies_with_both_secrets_and_skips_what_top_gg_never_sends() {
+    // Each signed with its own secret, checked by a separate HMAC (the test's, not the library's).
+    let create = Vector {
+        name: "create".into(),
+        secret: "whs_integration_secret_0123456789".into(),
+        header: None,
+        body: r#"{"type":"integration.create","data":{"connection_id":"1","webhook_secret":"whs_x","project":{},"user":{}}}"#
+            .into(),
+        now: 1770598034,
+        tolerance_s: 30,
+        expect: "valid".into(),
+        reason: "valid".into(),
+        hint: None,
+    };
+    let create =
+        Vector { header: Some(super::serve::sign_at(&create.secret, create.now, create.body.as_bytes())), ..create };
+    let vote = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    assert_ne!(create.secret, vote.secret);
+    assert_eq!(create.now, vote.now, "one --now for both");
+    let dir = tempfile::tempdir().unwrap();
+    capture(dir.path(), &create);
+    capture(dir.path(), &vote);
+    std::fs::write(dir.path().join("zz-health.http"), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let secret_file = dir.path().join("integration-secret");
+    std::fs::write(&secret_file, &create.secret).unwrap();
+    let now = vote.now.to_string();
+
+    // The integration secret from the environment, then from its file flag.
+    for by_file in [false, true] {
+        let mut c = cmd();
+        c.args(["verify", "--secret", &vote.secret, "--now", &now, "--request"]).arg(dir.path());
+        if by_file {
+            c.arg("--integration-secret-file").arg(&secret_file);
+        } else {
+            c.env("TOPGG_INTEGRATION_SECRET", &create.secret);
+        }
+        let out = c.output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("- skipped") && text.contains("GET /health is not a request Top.gg sends"), "{text}");
+        assert!(text.trim_end().ends_with("2 valid, 0 invalid, 0 unusable, 1 skipped (not Top.gg requests)"), "{text}");
+    }
+
+    // Without the integration secret the create fails, and the folder run says which secret signs it.
+    let out =
+        cmd().args(["verify", "--secret", &vote.secret, "--now", &now, "--request"]).arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("warning: this is an integration.create, which Top.gg signs with the integration secret"),
+        "{text}"
+    );
+
+    // With only the integration secret, a delivery is unusable input naming the secret it needs.
+    let out = cmd()
+        .args(["--json", "verify", "--integration-secret", &create.secret, "--now", &now, "--request"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let j = json_of(&out.stdout);
+    assert_eq!(j["summary"], serde_json::json!({"valid": 1, "invalid": 0, "unusable": 1, "skipped": 1}), "{j}");
+    let unusable = j["results"].as_array().unwrap().iter().find(|r| r.get("error").is_some()).unwrap();
+    assert!(unusable["error"].as_str().unwrap().contains("signs with the connection's webhook secret"), "{j}");
 }
 
 fn verify_vector(name: &str) -> (i32, String) {
@@ -208,7 +279,7 @@ fn reserialisation_hints_end_with_the_raw_body_fix_per_framework() {
     let j = json_of(&out.stdout);
     assert_eq!(j["hints"][0]["code"], "sorted-keys");
     let fixes = j["raw_body_fixes"].as_array().unwrap();
-    assert_eq!(fixes.len(), 8);
+    assert_eq!(fixes.len(), 11);
     assert_eq!(fixes[0]["framework"], "Express");
     let (_, text) = verify_vector("gen-hint-secret-prefix");
     assert!(!text.contains("raw body"), "a secret mistake needs no raw-body fix: {text}");
@@ -294,4 +365,153 @@ fn cut_short_and_stale_chunked_captures_are_unusable_not_mismatches() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A capture that is only too old for the window gets the next step: the commands that check it.
+#[test]
+fn a_stale_capture_whose_mac_matches_gets_the_next_step() {
+    let v = vectors().into_iter().find(|v| v.name == "stale-timestamp").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = capture(dir.path(), &v);
+    let out = cmd().args(["verify", "--secret", &v.secret, "--request"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let t = &v.header.as_deref().unwrap()[2..12];
+    assert!(text.contains(&format!("(--now {t}) or without the window (--tolerance 0)")), "{text}");
+    let out = cmd().args(["verify", "--secret", &v.secret, "--now", t, "--request"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "the step it names works");
+}
+
+/// The direction a broken receiver produces: Top.gg's body signed, the receiver's re-serialisation
+/// of it given. No rendering of the given bytes rebuilds Top.gg's, so `verify` names the form of
+/// the bytes themselves, says the signature cannot be checked against them, and gives that
+/// framework's raw-body fix.
+#[test]
+fn a_body_a_receiver_re_serialised_is_named_by_its_own_form() {
+    for (name, code, fix) in [
+        ("gen-hint-received-go-json", "go-json", "io.ReadAll(r.Body)"),
+        ("gen-hint-received-php-json-encode", "php-json-encode", "file_get_contents('php://input')"),
+        ("gen-hint-received-sorted-keys", "sorted-keys", "io.ReadAll(r.Body)"),
+        ("gen-hint-received-python-sort-keys", "sorted-keys", "request.get_data()"),
+        ("gen-hint-received-python-json-dumps", "python-json-dumps", "request.get_data()"),
+        ("gen-hint-received-pretty-printed", "pretty-printed", "express.raw"),
+    ] {
+        let (exit, text) = verify_vector(name);
+        assert_eq!(exit, 1, "{name}: {text}");
+        let hint =
+            text.lines().find(|l| l.trim_start().starts_with("hint ")).unwrap_or_else(|| panic!("{name}: {text}"));
+        assert!(hint.contains(&format!("{code}: the body given is ")), "{name}: {hint}");
+        assert!(hint.contains("a signature cannot be checked against a re-serialised body"), "{name}: {hint}");
+        assert!(hint.contains("verify the raw request bytes instead: ") && hint.contains(fix), "{name}: {hint}");
+        assert!(!hint.contains("JSON.stringify /"), "{name}: {hint}");
+    }
+}
+
+/// PHP's json_encode output of a plain compact body, where re-compacting it rebuilds the signed
+/// bytes: still named as PHP's form, never "compacted (JSON.stringify)".
+#[test]
+fn php_output_is_not_called_json_stringify() {
+    let secret = "whs_0123456789abcdef";
+    let sent =
+        r#"{"type":"vote.create","data":{"id":"1","user":{"name":"Zoë","avatar_url":"https://cdn.example/a.png"}}}"#;
+    let given = r#"{"type":"vote.create","data":{"id":"1","user":{"name":"Zo\u00eb","avatar_url":"https:\/\/cdn.example\/a.png"}}}"#;
+    let header = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("1770598034.{sent}").as_bytes());
+        format!("t=1770598034,v1={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, given).unwrap();
+    let out = cmd()
+        .args(["verify", "--secret", secret, "--now", "1770598034", "--signature", &header, "--body"])
+        .arg(&body)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("as PHP's json_encode writes it"), "{text}");
+    assert!(text.contains("so the secret is right"), "{text}");
+    assert!(!text.contains("JSON.stringify"), "{text}");
+}
+
+/// A capture with bytes after the body its Content-Length declares still verifies (the body is
+/// what the header frames), but `verify` says the capture holds more than the request.
+#[test]
+fn bytes_after_the_content_length_are_reported() {
+    let v = vectors().into_iter().find(|v| v.name == "valid").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exact = capture(dir.path(), &v);
+    let mut raw = std::fs::read(&exact).unwrap();
+    let run = |path: &Path, json: bool| {
+        let mut c = cmd();
+        if json {
+            c.arg("--json");
+        }
+        let out = c
+            .args(["verify", "--secret", &v.secret, "--now", &v.now.to_string(), "--request"])
+            .arg(path)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, text) = run(&exact, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("more than the request"), "{text}");
+
+    raw.extend_from_slice(b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+    let extra = dir.path().join("two-requests.http");
+    std::fs::write(&extra, &raw).unwrap();
+    let (code, text) = run(&extra, false);
+    assert_eq!(code, 0, "{text}");
+    let want = format!(
+        "the capture holds more than the request: 50 bytes after the {}-byte body its Content-Length declares \
+         (another request? a capture holds one)",
+        v.body.len()
+    );
+    assert!(text.contains(&want), "{text}");
+    let (_, json) = run(&extra, true);
+    let j = json_of(json.as_bytes());
+    assert!(
+        j["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with("the capture holds more")),
+        "{j:#}"
+    );
+
+    let newline = dir.path().join("newline.http");
+    let mut raw = std::fs::read(&exact).unwrap();
+    raw.push(b'\n');
+    std::fs::write(&newline, &raw).unwrap();
+    let (code, text) = run(&newline, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("1 byte after the") && text.contains("an editor's newline?"), "{text}");
+}
+
+#[test]
+fn a_valid_signature_says_what_a_v0_only_refusal_of_it_means() {
+    let v = vectors().into_iter().find(|v| v.expect == "valid" && v.tolerance_s > 0).unwrap();
+    let args = ["--secret", &v.secret, "--signature", v.header.as_deref().unwrap(), "--body", "-"];
+    let out = cmd().arg("verify").args(args).args(["--now", &v.now.to_string()]).write_stdin(v.body.clone()).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", v.name);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().find(|l| l.trim_start().starts_with("if refused")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("403 {\"error\":\"Unauthorized\"} (@top-gg/sdk 3.1.6 (npm))"), "{line}");
+    assert!(line.contains("401 Unauthorized (text/plain) (topggpy 1.4.0 (PyPI))"), "{line}");
+    assert!(line.contains("only checks the legacy Authorization header"), "{line}");
+
+    let now = v.now.to_string();
+    let mut c = cmd();
+    c.args(["--json", "verify"]).args(args).args(["--now", &now]).write_stdin(v.body.clone());
+    let j = json_of(&c.output().unwrap().stdout);
+    assert!(j["if_refused"].as_str().unwrap().contains("@top-gg/sdk 3.1.6"), "{j:#}");
+
+    // An invalid one has no such note: its own reason explains the refusal.
+    let bad = vectors().into_iter().find(|v| v.expect == "invalid" && v.header.is_some()).unwrap();
+    let now = bad.now.to_string();
+    let mut c = cmd();
+    c.args(["--json", "verify", "--secret", &bad.secret, "--body", "-", "--now", &now]);
+    c.args(["--signature", bad.header.as_deref().unwrap()]).write_stdin(bad.body.clone());
+    let j = json_of(&c.output().unwrap().stdout);
+    assert_eq!(j["if_refused"], serde_json::Value::Null, "{j:#}");
 }

@@ -45,8 +45,11 @@ pub(crate) fn builtin_target(integration_secret: &Secret, legacy_secret: Option<
     Ok(Builtin { config_url, receiver })
 }
 
-/// `--inspect`: prints the inspector's URL and keeps the receiver up until Ctrl-C.
+/// `--inspect`: prints the inspector's URL and keeps the receiver up until Ctrl-C or SIGTERM;
+/// either ends the hold, and the run's verdict stands.
 pub(crate) fn hold_for_inspection(receiver: &Receiver) {
+    // Before the line that says so, so a signal sent once it is seen is never lost.
+    let stop = crate::cli::interrupt::install();
     output::note(format!("inspector {}  (the built-in receiver stays up: Ctrl-C stops it)", receiver.inspector_url()));
-    crate::cli::interrupt::wait();
+    stop.wait();
 }

@@ -14,10 +14,10 @@ use crate::cli::secrets::Source;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{self, style, with_stdout};
 use crate::protocol::generate;
+use crate::protocol::handshake::HandshakeCheck;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
-use crate::send::delivery::{Report, Url, parse_url};
-use crate::send::handshake::{self, HandshakeCheck};
+use crate::send::delivery::{Report, Response, Url, parse_url};
 
 /// A connection the handshake set up.
 pub(crate) struct Connected {
@@ -69,7 +69,7 @@ pub(crate) fn handshake_step(
         return Ok(None);
     };
     tally.add("integration.create", &report);
-    let check = report.response().map(handshake::check);
+    let check = report.response().map(Response::judge_handshake);
     if check.as_ref().is_some_and(|c| !c.problems.is_empty()) {
         tally.fail();
     }
@@ -132,7 +132,7 @@ fn show_handshake(s: &Settings, report: &Report, check: Option<&HandshakeCheck>,
         if !check.problems.is_empty() {
             writeln!(
                 w,
-                "  {} the answer is not a correct handshake (protocol.md §2):",
+                "  {} the answer is not a correct handshake (README: Integrations):",
                 style::fail("handshake failed:")
             )?;
             for p in &check.problems {

@@ -3,9 +3,10 @@
 //! protocol work is in `send::delivery`, the printing in [`render`].
 
 mod builtin;
-mod connection;
+pub(super) mod connection;
+mod diagnose;
 mod lifecycle;
-mod load;
+mod load_mode;
 mod payload;
 mod render;
 mod send;
@@ -79,6 +80,13 @@ impl Settings {
                 "--trace {t:?} cannot be sent in a header (use letters, digits, - or _)"
             )));
         }
+        if let Some(t) = &d.trace
+            && !(t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            output::note(format!(
+                "warning: --trace {t:?} is not a trace id like Top.gg's (32 hex digits); sent as given"
+            ));
+        }
         let ca_pem = match &d.cacert {
             Some(p) => Some(std::fs::read(p).map_err(|e| Error::io("read the CA certificate", p, &e))?),
             None => None,
@@ -118,7 +126,7 @@ impl Settings {
             body,
             trace: self.trace(),
             auth: Auth::Signed {
-                signer: crate::send::delivery::Signer::new(secret.clone()),
+                signer: crate::protocol::signature::Signer::new(secret.clone()),
                 timestamp: self.timestamp,
             },
             extra_headers: self.headers.clone(),
@@ -196,10 +204,18 @@ pub(crate) fn webhook_flags(a: &WebhookSecretArgs) -> SecretFlags<'_> {
     SecretFlags::webhook(a.secret.as_deref(), a.secret_file.as_deref())
 }
 
-/// Says which secret signs what follows, unless output is JSON.
+/// Says which secret signs what follows, unless output is JSON, and warns (on stderr, JSON or
+/// not) about a secret without Top.gg's `whs_` prefix: sent as given, since a receiver may really
+/// hold such a secret, but the usual cause is a prefix stripped on the way.
 pub(crate) fn announce_secret(s: &Settings, what: &str, secret: &Secret, source: &Source) {
     if !s.json {
         secrets::announce(what, secret, source);
+    }
+    if !secret.expose().starts_with("whs_") {
+        output::note(format!(
+            "warning: the {what} from {source} does not start with whs_ as Top.gg's do; receivers key the HMAC \
+             with the whole secret, prefix included"
+        ));
     }
 }
 

@@ -101,13 +101,12 @@ fn string(s: &str) -> Value {
 
 fn shape_flags(v: &mut Value, shape: &Shape, p: &PayloadArgs) -> Result<()> {
     let legacy = matches!(shape, Shape::Legacy { .. });
-    if let Some(id) = &p.user_id {
-        if legacy {
-            overrides::set_value(v, "user", string(id)).map_err(set_err)?;
-        } else {
-            overrides::set_value(v, "data.user.id", string(id)).map_err(set_err)?;
-            overrides::set_value(v, "data.user.platform_id", string(id)).map_err(set_err)?;
-        }
+    // A v0 vote has one user id, the Discord one; v1 has the Top.gg id and the Discord id apart,
+    // and each flag sets only its own.
+    for (value, path) in [(&p.user_id, "data.user.id"), (&p.platform_id, "data.user.platform_id")] {
+        let Some(id) = value else { continue };
+        let path = if legacy { "user" } else { path };
+        overrides::set_value(v, path, string(id)).map_err(set_err)?;
     }
     if let Some(id) = &p.project_id {
         let path = match shape {
@@ -128,6 +127,11 @@ fn shape_flags(v: &mut Value, shape: &Shape, p: &PayloadArgs) -> Result<()> {
         }
         Shape::Vote { weight, query } => {
             if let Some(w) = weight {
+                if *w < 1 {
+                    crate::output::note(format!(
+                        "warning: --weight {w}: Top.gg sends 1, or 2 under the weekend multiplier; sent as given"
+                    ));
+                }
                 overrides::set_value(v, "data.weight", json!(w)).map_err(set_err)?;
             }
             if !query.is_empty() {
@@ -173,17 +177,13 @@ fn parse_query(items: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Everything but RFC 3986's unreserved characters (letters, digits, `-._~`).
+const NOT_UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// `s` percent-encoded for a query string: everything but RFC 3986's unreserved characters.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// A string field of the payload, e.g. `data.connection_id`.

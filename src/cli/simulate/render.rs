@@ -4,7 +4,7 @@
 //!
 //! `--json` prints one object per delivery on stdout (JSON Lines):
 //! `{"step", "url", "trace", "verdict": "acknowledged"|"rejected"|"unreachable", "status",
-//!   "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
+//!   "hints": [sentences explaining a refusal], "elapsed_ms", "attempts": [{"attempt", "waited_ms", "t", "status", "latency_ms", "error",
 //!   "error_kind", "response_headers", "response_body", "response_truncated"}], …step-specific fields}`.
 //! `response_truncated` is true when the body shown is not the whole answer: cut at 64 KiB here,
 //! or at 1 MiB when it was read ([`crate::send::delivery::MAX_ANSWER`]).
@@ -15,69 +15,19 @@ use std::io::Write;
 
 use super::millis;
 use crate::error::Result;
-use crate::output::{escape_controls, style, with_stdout};
-use crate::protocol::secret::Secret;
-use crate::protocol::time::format_duration;
+use crate::output::escape::block_for_terminal;
+use crate::output::{style, with_stdout};
+use crate::protocol::capture::Curl;
+use crate::protocol::legacy_sdk;
+pub(crate) use crate::protocol::secret::Redactor;
+use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
+use crate::protocol::time::{format_duration, now_unix};
 use crate::send::delivery::{Attempt, Auth, Delivery, Report, Request, Response, Verdict};
 
 /// How much of a response body to show in the human form.
 const BODY_PREVIEW: usize = 2000;
 /// How much of a response body goes into JSON.
 const BODY_JSON_MAX: usize = 64 * 1024;
-
-/// Secrets shorter than this are masked only where they stand whole (a header value, a JSON
-/// string), since any text may contain them by chance.
-const MIN_SUBSTRING_SECRET: usize = 8;
-
-/// Masks secrets in request text (headers and bodies) unless the user asked to see them.
-pub(crate) struct Redactor {
-    pairs: Vec<(String, String)>,
-}
-
-impl Redactor {
-    /// A redactor for these secrets; with `show`, a no-op.
-    pub fn new(secrets: &[&Secret], show: bool) -> Self {
-        let pairs = if show {
-            Vec::new()
-        } else {
-            secrets.iter().filter(|s| !s.expose().is_empty()).map(|s| (s.expose().to_string(), s.masked())).collect()
-        };
-        Redactor { pairs }
-    }
-
-    /// A header value with every secret masked: a value that is a secret (Authorization) whole,
-    /// and, for secrets long enough not to match by accident, wherever they occur.
-    pub fn header(&self, v: &str) -> String {
-        let mut out = v.to_string();
-        for (secret, masked) in &self.pairs {
-            if out == *secret {
-                return masked.clone();
-            }
-            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
-                out = out.replace(secret.as_str(), masked);
-            }
-        }
-        out
-    }
-
-    /// A body with every secret masked where it is a whole JSON string (`"webhook_secret":"…"`),
-    /// and, for secrets long enough not to match by accident, wherever it occurs. A short secret
-    /// ("a") replaced everywhere would turn the printed body into nonsense.
-    pub fn body(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (secret, masked) in &self.pairs {
-            if secret.chars().count() >= MIN_SUBSTRING_SECRET {
-                out = out.replace(secret.as_str(), masked);
-                continue;
-            }
-            let (Ok(quoted), Ok(quoted_mask)) = (serde_json::to_string(secret), serde_json::to_string(masked)) else {
-                continue;
-            };
-            out = out.replace(&quoted, &quoted_mask);
-        }
-        out
-    }
-}
 
 /// `vote.create → http://…  trace 5f3c…`.
 pub fn announce(step: &str, d: &Delivery) -> Result<()> {
@@ -132,7 +82,7 @@ fn latency(r: &Response) -> String {
 fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
     writeln!(w, "    {}", style::dim("response headers:"))?;
     for (n, v) in &r.headers {
-        writeln!(w, "      {n}: {}", escape_controls(v))?;
+        writeln!(w, "      {n}: {}", block_for_terminal(v))?;
     }
     if r.body.is_empty() {
         writeln!(w, "    {}", style::dim("response body: (empty)"))?;
@@ -143,7 +93,7 @@ fn write_response(w: &mut dyn Write, r: &Response) -> std::io::Result<()> {
             format!("response body ({} bytes):", r.body.len())
         };
         writeln!(w, "    {}", style::dim(&size))?;
-        for l in escape_controls(&preview(&r.body, BODY_PREVIEW)).lines() {
+        for l in block_for_terminal(&preview(&r.body, BODY_PREVIEW)).lines() {
             writeln!(w, "      {l}")?;
         }
     }
@@ -180,13 +130,40 @@ pub fn verdict(r: &Report) -> Result<()> {
                 resp.status,
                 resp.reason()
             )?;
-            match status_hint(resp.status) {
-                Some(hint) => writeln!(w, "  {} {hint}", style::dim("hint:")),
-                None => Ok(()),
+            for hint in refusal_hints(resp, r.last().timestamp, now_unix()) {
+                writeln!(w, "  {} {hint}", style::dim("hint:"))?;
             }
+            Ok(())
         }
         (Err(e), _) => writeln!(w, "  {} {e} ({tries})", style::fail("not delivered:")),
     })
+}
+
+/// What a refusal means: the answer of a released v0-only SDK to a v1 delivery (signed with `t`)
+/// is named as such; a 403 blames the replay window only when `t` is outside it; else the usual
+/// meaning of the status for a receiver like `topgg-int serve` (protocol.md §7).
+pub(crate) fn refusal_hints(resp: &Response, t: Option<i64>, now: i64) -> Vec<String> {
+    let Some(t) = t else { return status_hint(resp.status).map(String::from).into_iter().collect() };
+    let legacy = legacy_sdk::recognise(resp.status, &resp.headers, &resp.body);
+    if let Some(sdk) = legacy.filter(|s| s.certain) {
+        return vec![sdk.explanation()];
+    }
+    let age = now - t;
+    let window = DEFAULT_TOLERANCE_SECS as i64;
+    let mut hints: Vec<String> = match resp.status {
+        403 if age.abs() > window => vec![format!(
+            "403: t is {} s {}, outside a {window} s replay window (check --timestamp and clocks)",
+            age.abs(),
+            if age > 0 { "old" } else { "ahead" }
+        )],
+        403 => vec![format!(
+            "403 with t {age} s old: not the replay window unless the receiver's clock is off by more than {window} s; \
+             the receiver refused it for a reason of its own (its body above may say)"
+        )],
+        status => status_hint(status).map(String::from).into_iter().collect(),
+    };
+    hints.extend(legacy.map(|sdk| format!("or: {}", sdk.explanation())));
+    hints
 }
 
 /// What a refusal from a receiver like `topgg-int serve` usually means (protocol.md §7).
@@ -261,6 +238,11 @@ pub fn report_json(step: &str, r: &Report) -> Map<String, Value> {
     m.insert("trace".into(), json!(r.trace));
     m.insert("verdict".into(), json!(verdict_code(r.verdict())));
     m.insert("status".into(), json!(r.response().map(|x| x.status)));
+    let hints = match &r.last().result {
+        Ok(resp) if !resp.is_success() => refusal_hints(resp, r.last().timestamp, now_unix()),
+        _ => Vec::new(),
+    };
+    m.insert("hints".into(), json!(hints));
     m.insert("elapsed_ms".into(), json!(millis(r.elapsed)));
     m.insert("attempts".into(), Value::Array(attempts));
     m
@@ -329,19 +311,7 @@ pub fn dry_run(step: &str, req: &Request, redact: &Redactor, json: bool) -> Resu
 }
 
 fn curl_command(req: &Request, headers: &[(String, String)], body: &str) -> String {
-    let mut out = format!("curl -sS -X {} {}", req.method, shell_quote(req.url.as_str()));
-    for (n, v) in headers {
-        out.push_str(" \\\n  -H ");
-        out.push_str(&shell_quote(&format!("{n}: {v}")));
-    }
-    out.push_str(" \\\n  --data-binary ");
-    out.push_str(&shell_quote(body));
-    out
-}
-
-/// POSIX single-quoting: safe for any text, including quotes and newlines.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
+    Curl { options: "-sS", method: &req.method, url: req.url.as_str(), headers, body, multiline: true }.to_string()
 }
 
 #[cfg(test)]
@@ -349,22 +319,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_and_previews() {
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    fn previews() {
         assert_eq!(preview(b"abcdef", 3), "abc… (3 more bytes)");
         assert_eq!(preview("é".as_bytes(), 1), "… (2 more bytes)");
-        let s = Secret::new("whs_0123456789abcdef");
-        assert_eq!(Redactor::new(&[&s], false).header("Bearer whs_0123456789abcdef"), "Bearer whs_01…ef");
-        assert_eq!(Redactor::new(&[&s], true).body("x whs_0123456789abcdef"), "x whs_0123456789abcdef");
-    }
-
-    #[test]
-    fn a_short_secret_is_masked_only_where_it_stands_whole() {
-        let short = Secret::new("a");
-        let r = Redactor::new(&[&short], false);
-        assert_eq!(r.header("a"), "…");
-        assert_eq!(r.header("Bearer a"), "Bearer a");
-        let body = r#"{"type":"vote.create","data":{"webhook_secret":"a","name":"banana"}}"#;
-        assert_eq!(r.body(body), r#"{"type":"vote.create","data":{"webhook_secret":"…","name":"banana"}}"#);
     }
 }

@@ -5,10 +5,11 @@ use serde_json::Value;
 
 use super::builtin::builtin_target;
 use super::connection;
+use super::diagnose;
 use super::lifecycle::{config_target, fresh_connection};
 use super::payload::{self, Shape};
 use super::target::WebhookTarget;
-use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load, render, webhook_flags};
+use super::{Settings, Tally, WEBHOOK_SECRET_HOW, announce_secret, load_mode, render, webhook_flags};
 use crate::cli::Context;
 use crate::cli::args::{IntegrationSecretArgs, ReplayArgs, TestArgs, VoteArgs, WebhookSecretArgs};
 use crate::cli::input::read_input;
@@ -20,7 +21,7 @@ use crate::protocol::generate;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{DEFAULT_TOLERANCE_SECS, SIGNATURE_HEADER, TRACE_HEADER};
 use crate::protocol::time::now_unix;
-use crate::send::delivery::{Auth, Delivery, parse_url};
+use crate::send::delivery::{Auth, Delivery, Report, parse_url};
 
 /// How often Top.gg retries a legacy (v0) webhook (protocol.md §6).
 const LEGACY_RETRIES: u32 = 10;
@@ -89,14 +90,37 @@ fn webhook_target(
     Ok(connected.map(|c| WebhookTarget { url: c.webhook_url, secret: c.webhook_secret, _builtin: builtin }))
 }
 
-/// Delivers one body and records it.
-fn send_one(s: &Settings, step: &str, delivery: &Delivery, secret: &Secret, tally: &mut Tally) -> Result<()> {
-    if let Some(report) = s.run_delivery(step, delivery, &[secret])? {
-        tally.add(step, &report);
+/// Delivers one body and records it; the report, unless nothing was sent (`--dry-run`).
+fn send_one(
+    s: &Settings,
+    step: &str,
+    delivery: &Delivery,
+    secret: &Secret,
+    tally: &mut Tally,
+) -> Result<Option<Report>> {
+    let report = s.run_delivery(step, delivery, &[secret])?;
+    if let Some(report) = &report {
+        tally.add(step, report);
         if s.json {
-            render::print_json(&Value::Object(render::report_json(step, &report)))?;
+            render::print_json(&Value::Object(render::report_json(step, report)))?;
         }
     }
+    Ok(report)
+}
+
+/// With `--diagnose`, after a 401/403: the probes, each over a freshly built body.
+fn diagnose_after(
+    s: &Settings,
+    report: Option<&Report>,
+    target: &WebhookTarget,
+    fresh: &dyn Fn() -> Result<payload::Built>,
+) -> Result<()> {
+    if !report.is_some_and(diagnose::refused_as_unauthorised) {
+        return Ok(());
+    }
+    // The integration-secret probe needs that secret: taken quietly from the environment.
+    let integration = super::integration_flags(&IntegrationSecretArgs::default()).resolve(None, true)?;
+    diagnose::probe(s, &target.url, &target.secret, integration.as_ref().map(|r| &r.secret), fresh)?;
     Ok(())
 }
 
@@ -135,8 +159,8 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     };
     if (count > 1 || a.duration.is_some()) && !s.dry_run {
         let plan =
-            load::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
-        return load::run(&s, &target, &built.value, &plan);
+            load_mode::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+        return load_mode::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {
         Delivery {
@@ -149,7 +173,10 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     } else {
         s.signed(target.url.clone(), built.bytes, &target.secret)
     };
-    send_one(&s, step, &delivery, &target.secret, &mut tally)?;
+    let report = send_one(&s, step, &delivery, &target.secret, &mut tally)?;
+    if a.diagnose {
+        diagnose_after(&s, report.as_ref(), &target, &|| payload::build(&shape, &a.payload))?;
+    }
     tally.finish()
 }
 
@@ -162,7 +189,10 @@ pub(crate) fn test(a: TestArgs, ctx: Context) -> Result<Outcome> {
         return tally.finish();
     };
     let delivery = s.signed(target.url.clone(), built.bytes, &target.secret);
-    send_one(&s, "webhook.test", &delivery, &target.secret, &mut tally)?;
+    let report = send_one(&s, "webhook.test", &delivery, &target.secret, &mut tally)?;
+    if a.diagnose {
+        diagnose_after(&s, report.as_ref(), &target, &|| payload::build(&Shape::Test, &a.payload))?;
+    }
     tally.finish()
 }
 
@@ -195,10 +225,12 @@ fn acknowledged_replay_note(age: Option<i64>) -> String {
         ),
         Some(age) => format!(
             "warning: the receiver acknowledged a verbatim replay signed {age} s ago: its replay window is off or \
-             wider than {window} s (protocol.md §3)"
+             wider than {window} s"
         ),
-        None => "warning: the receiver acknowledged a verbatim replay: its replay window is off or too wide (protocol.md §3)"
-            .into(),
+        None => {
+            "warning: the receiver acknowledged a verbatim replay: its replay window is off or wider than Top.gg's 30 s"
+                .into()
+        }
     }
 }
 
@@ -259,6 +291,24 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
         // A captured legacy request carries its secret in Authorization: mask it when printed.
         let secret = Secret::new(delivery_authorization(&delivery));
         send_repeated(&s, step, &delivery, &secret, &a, &mut tally)?;
+        // Outside the window the expected answer is a refusal: that is the pass, and an
+        // acknowledgement the failure (exit 1), whatever the statuses alone would say.
+        let stale = age.filter(|age| age.abs() > DEFAULT_TOLERANCE_SECS as i64);
+        if let Some(age) = stale
+            && !s.dry_run
+            && !tally.unreachable()
+        {
+            if tally.acknowledged == 0 {
+                output::note(format!(
+                    "refused, as it must be: the capture was signed {age} s ago, outside Top.gg's {} s window, \
+                     so the receiver's replay window works",
+                    DEFAULT_TOLERANCE_SECS
+                ));
+                return Ok(Outcome::Success);
+            }
+            output::note(acknowledged_replay_note(Some(age)));
+            return Ok(Outcome::Negative);
+        }
         if tally.all_ok() && !s.dry_run {
             output::note(acknowledged_replay_note(age));
         } else if !s.json {

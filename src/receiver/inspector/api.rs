@@ -15,11 +15,11 @@
 
 use serde_json::{Value, json};
 
-use crate::protocol::capture::Capture;
+use crate::protocol::capture::{Capture, Curl};
 use crate::protocol::diagnose::replace_bytes;
 use crate::protocol::handshake;
 use crate::protocol::payload;
-use crate::protocol::secret::Secret;
+use crate::protocol::secret::{Redactor, Secret};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
 use crate::receiver::record::{Forwarded, Record};
 use crate::receiver::store::{Connection, HistoryQuery};
@@ -64,30 +64,10 @@ pub fn parse_query(query: &str) -> Result<HistoryQuery, String> {
 }
 
 /// Decodes `%XX` escapes and `+` (a space, as forms send it); `None` when the result is not UTF-8.
+/// A `%` without two hex digits after it stays as it is.
 pub fn decode_component(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex_digit(b[i + 1]), hex_digit(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
+    let plus_as_space: Vec<u8> = s.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
+    percent_encoding::percent_decode(&plus_as_space).decode_utf8().ok().map(|c| c.into_owned())
 }
 
 /// The value of `key` in a query string, decoded.
@@ -153,7 +133,8 @@ pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
         return out;
     };
     let secrets = capture_secrets(&c);
-    let shown = |v: &str| if ctx.show_secrets { v.to_string() } else { redact_text(v, &secrets) };
+    let redact = Redactor::for_values(&secrets, ctx.show_secrets);
+    let shown = |v: &str| redact.header(v);
     let headers: Vec<Value> = c
         .headers
         .iter()
@@ -243,7 +224,7 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
     };
     let is_json = text.is_some();
     let text = text.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let text = if show { text } else { redact_text(&text, secrets) };
+    let text = Redactor::for_values(secrets, show).body(&text);
     json!({ "text": text, "json": is_json, "bytes": body.len() })
 }
 
@@ -333,10 +314,6 @@ pub fn body_secrets(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn redact_text(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), &masked(s)))
-}
-
 /// The raw `.http` bytes with the secrets of [`capture_secrets`] masked unless shown.
 pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
     if show {
@@ -352,25 +329,17 @@ pub fn raw_bytes(raw: &[u8], show: bool) -> Vec<u8> {
 
 /// The request as a `curl` command against this receiver, single-quoted for a POSIX shell.
 pub fn curl(c: &Capture, base_url: &str, secrets: &[String], show: bool) -> String {
-    let mut cmd = format!("curl -X {} {}", c.method, sh_quote(&format!("{base_url}{}", c.path)));
-    for (n, v) in &c.headers {
-        let skip = ["host", "content-length", "connection", "transfer-encoding", "expect"];
-        if skip.iter().any(|s| n.eq_ignore_ascii_case(s)) {
-            continue;
-        }
-        let v = if show { v.clone() } else { redact_text(v, secrets) };
-        cmd.push_str(&format!(" -H {}", sh_quote(&format!("{n}: {v}"))));
-    }
-    if !c.body.is_empty() {
-        let body = String::from_utf8_lossy(&c.body);
-        let body = if show { body.into_owned() } else { redact_text(&body, secrets) };
-        cmd.push_str(&format!(" --data-binary {}", sh_quote(&body)));
-    }
-    cmd
-}
-
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    let redact = Redactor::for_values(secrets, show);
+    let skip = ["host", "content-length", "connection", "transfer-encoding", "expect"];
+    let headers: Vec<(String, String)> = c
+        .headers
+        .iter()
+        .filter(|(n, _)| !skip.iter().any(|s| n.eq_ignore_ascii_case(s)))
+        .map(|(n, v)| (n.clone(), redact.header(v)))
+        .collect();
+    let body = redact.body(&String::from_utf8_lossy(&c.body));
+    let url = format!("{base_url}{}", c.path);
+    Curl { options: "", method: &c.method, url: &url, headers: &headers, body: &body, multiline: false }.to_string()
 }
 
 #[cfg(test)]

@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{INTEGRATION_SECRET, LEGACY_SECRET};
+use super::{INTEGRATION_SECRET, LEGACY_SECRET, WEBHOOK_SECRET};
 
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -25,6 +25,14 @@ pub enum Flaw {
     Reserialize,
     /// Uses the webhook secret without its `whs_` prefix as the HMAC key.
     StripPrefix,
+    /// Verifies the body as Python's `json.dumps(json.loads(body))` writes it (Flask's `request.json`).
+    ReserializePython,
+    /// Verifies the body re-serialised compactly with every object's keys sorted.
+    ReserializeSorted,
+    /// Verifies webhook deliveries with the integration secret.
+    IntegrationSecretForWebhooks,
+    /// Checks the window against a millisecond clock (`Date.now()`).
+    MillisecondClock,
     /// Hands out a relative webhook_url in the handshake.
     RelativeUrl,
     /// Answers webhook.test after this many milliseconds.
@@ -40,6 +48,9 @@ pub enum Flaw {
     /// Dies on a `v1` shorter than 64 characters: closes that connection unanswered and stops
     /// listening (node SDK).
     CrashOnShortMac,
+    /// Dies on the second request it reads, whatever it is (the first is the handshake): closes
+    /// it unanswered and stops listening.
+    DieOnSecondRequest,
     /// Reads every request head on the accept thread, one client at a time.
     SerialHead,
     /// Reads request bodies one at a time, under one lock.
@@ -50,16 +61,41 @@ pub enum Flaw {
     RequiresQuery,
     /// Accepts any request with the right legacy Authorization, signature or not.
     LegacyFirst,
+    /// Holds its answer to a verified event of an unknown type until [`Receiver::release`] (at
+    /// most 10 s), so a test can look at what `check` printed while a case is still running.
+    HoldUnknownEvent,
+    /// Splits x-topgg-signature on `.` (as if it were `t.v1`): refuses every genuine delivery.
+    SplitOnDot,
+    /// Only checks that x-topgg-signature is present.
+    PresenceOnly,
+    /// Sets 403 on a bad signature without returning, and acknowledges anyway (Express's
+    /// `res.status(403)` followed by `res.sendStatus(200)`).
+    StatusWithoutReturn,
+    /// Verifies the MAC but never looks at `t`.
+    NoWindow,
+    /// Answers like @top-gg/sdk 3.1.6 on express: only `Authorization` is checked, and anything
+    /// else gets 403 `{"error":"Unauthorized"}` as JSON (protocol.md §8).
+    V0OnlyNode,
+    /// Answers like topggpy 1.4.0 on aiohttp: only `Authorization` is checked, and anything else
+    /// gets 401 `Unauthorized` as text/plain from a `Python/… aiohttp/…` server.
+    V0OnlyPython,
 }
 
 #[derive(Default)]
 pub struct State {
     connections: HashMap<String, String>,
+    plain: String,
     seen_votes: HashSet<String>,
     pub requests: usize,
     /// Set by [`Flaw::CrashOnShortMac`]: nothing is answered any more.
     dead: bool,
+    /// [`Flaw::HoldUnknownEvent`]: an answer is being held, and whether it may go.
+    pub holding: bool,
+    released: bool,
 }
+
+/// Wakes answers held by [`Flaw::HoldUnknownEvent`] (each waiter rechecks its own receiver).
+static RELEASED: Condvar = Condvar::new();
 
 /// Held while a [`Flaw::SerialBody`] receiver reads a body.
 static BODY_LOCK: Mutex<()> = Mutex::new(());
@@ -74,8 +110,19 @@ impl Receiver {
         format!("http://127.0.0.1:{}/config", self.port)
     }
 
+    /// The plain webhook every receiver also has: `/webhooks/plain`, signed with [`WEBHOOK_SECRET`].
+    pub fn webhook_url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhooks/plain", self.port)
+    }
+
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections.len()
+    }
+
+    /// Lets a held answer go ([`Flaw::HoldUnknownEvent`]).
+    pub fn release(&self) {
+        self.state.lock().unwrap().released = true;
+        RELEASED.notify_all();
     }
 }
 
@@ -83,6 +130,9 @@ pub fn start(flaw: Flaw) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let state = Arc::new(Mutex::new(State::default()));
+    // A webhook made in the dashboard: no handshake, a secret known in advance. Not counted by
+    // `connections()`, which tracks what the suite's handshake made.
+    state.lock().unwrap().plain = WEBHOOK_SECRET.to_string();
     let shared = Arc::clone(&state);
     // The accept loop lives until the test binary exits; each connection gets its own thread so
     // a slow answer does not hold up the others.
@@ -137,9 +187,13 @@ fn read_body(reader: &mut BufReader<TcpStream>, (path, headers): (String, HashMa
     Some(Request { path, headers, body })
 }
 
-fn respond(mut stream: TcpStream, status: u16, body: &str) {
+fn respond(stream: TcpStream, status: u16, body: &str) {
+    respond_as(stream, status, "check-test-receiver", "application/json", body);
+}
+
+fn respond_as(mut stream: TcpStream, status: u16, server: &str, content_type: &str, body: &str) {
     let head = format!(
-        "HTTP/1.1 {status} X\r\nServer: check-test-receiver\r\nContent-Type: application/json\r\n\
+        "HTTP/1.1 {status} X\r\nServer: {server}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
@@ -150,6 +204,12 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
 /// Protocol §3 verification, written independently of the crate: 401 missing, 400 malformed,
 /// 403 out of the 30 s window, 401 mismatch.
 fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16> {
+    verify_at(secret, header, body, true, 1)
+}
+
+/// [`verify`], checking the window only with `window`, against a clock in `unit`s of a second
+/// (1000: milliseconds, as `Date.now()`).
+fn verify_at(secret: &str, header: Option<&String>, body: &[u8], window: bool, unit: i64) -> Result<(), u16> {
     let header = header.ok_or(401u16)?;
     let (mut t, mut v1) = (None, None);
     for pair in header.split(',') {
@@ -164,8 +224,9 @@ fn verify(secret: &str, header: Option<&String>, body: &[u8]) -> Result<(), u16>
     if v1.len() != 64 || !v1.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(400);
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    if (now - ts).abs() > 30 {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 * unit / 1000;
+    if window && (now - ts).abs() > 30 * unit {
         return Err(403);
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -184,20 +245,31 @@ fn serve_one(mut reader: BufReader<TcpStream>, head: Head, state: &Mutex<State>,
         read_body(&mut reader, head)
     };
     let Some(req) = req else { return };
-    {
+    let requests = {
         let mut state = state.lock().unwrap();
         if state.dead {
             return;
         }
         state.requests += 1;
-    }
-    if flaw == Flaw::CrashOnShortMac && short_mac(req.headers.get("x-topgg-signature")) {
+        state.requests
+    };
+    let dies = match flaw {
+        Flaw::CrashOnShortMac => short_mac(req.headers.get("x-topgg-signature")),
+        Flaw::DieOnSecondRequest => requests >= 2,
+        _ => false,
+    };
+    if dies {
         state.lock().unwrap().dead = true;
         // Wake the accept loop so that it sees the crash and drops the listener.
         let _ = TcpStream::connect(("127.0.0.1", port));
         return;
     }
     let (status, body) = answer(&req, state, flaw, port);
+    if flaw == Flaw::V0OnlyPython && req.path.starts_with("/webhooks/") {
+        // aiohttp's web.Response(text=…) and its Server header (protocol.md §8).
+        let server = "Python/3.11 aiohttp/3.9.5";
+        return respond_as(reader.into_inner(), status, server, "text/plain; charset=utf-8", &body);
+    }
     respond(reader.into_inner(), status, &body);
 }
 
@@ -239,7 +311,10 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
             Some("integration.create") => {
                 let secret = event["data"]["webhook_secret"].as_str().unwrap_or_default().to_string();
                 state.lock().unwrap().connections.insert(id.clone(), secret);
-                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://127.0.0.1:{port}") };
+                // The Host it was reached for, so that behind a proxy (`serve --forward-to`) the
+                // deliveries come back through the proxy.
+                let host = req.headers.get("host").cloned().unwrap_or_else(|| format!("127.0.0.1:{port}"));
+                let base = if flaw == Flaw::RelativeUrl { String::new() } else { format!("http://{host}") };
                 let answer =
                     json!({"webhook_url": format!("{base}/webhooks/{id}"), "routes": ["vote.create", "webhook.test"]});
                 (200, answer.to_string())
@@ -252,9 +327,24 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         };
     }
     let Some(id) = req.path.strip_prefix("/webhooks/") else { return (404, String::new()) };
-    let Some(secret) = state.lock().unwrap().connections.get(id).cloned() else { return (404, String::new()) };
+    let secret = if id == "plain" { Some(state.lock().unwrap().plain.clone()) } else { None };
+    let Some(secret) = secret.or_else(|| state.lock().unwrap().connections.get(id).cloned()) else {
+        return (404, String::new());
+    };
     if flaw == Flaw::AcceptAnything {
         return (204, String::new());
+    }
+    if flaw == Flaw::V0OnlyNode {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, String::new()),
+            _ => (403, r#"{"error":"Unauthorized"}"#.into()),
+        };
+    }
+    if flaw == Flaw::V0OnlyPython {
+        return match req.headers.get("authorization") {
+            Some(a) if a == LEGACY_SECRET => (200, "OK".into()),
+            _ => (401, "Unauthorized".into()),
+        };
     }
     let authorization = req.headers.get("authorization");
     if flaw == Flaw::LegacyFirst && authorization.is_some_and(|a| a == LEGACY_SECRET) {
@@ -279,6 +369,24 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     if !req.headers.contains_key("x-topgg-trace") {
         return (401, String::new());
     }
+    match flaw {
+        Flaw::SplitOnDot => {
+            // `t.v1`: a genuine header has no dot, so this never finds two parts.
+            let parts: Vec<&str> = sig.map(|h| h.split('.').collect()).unwrap_or_default();
+            if parts.len() != 2 {
+                return (400, String::new());
+            }
+        }
+        Flaw::PresenceOnly => return if sig.is_some() { (204, String::new()) } else { (401, String::new()) },
+        Flaw::StatusWithoutReturn => {
+            return match verify(&secret, sig, &req.body) {
+                Err(401) if sig.is_none() => (401, String::new()),
+                // `res.status(403)` without `return`: the handler goes on and acknowledges.
+                _ => (200, String::new()),
+            };
+        }
+        _ => {}
+    }
     if flaw == Flaw::DedupBeforeVerify {
         let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
         if event["data"]["id"].as_str().is_some_and(|id| state.lock().unwrap().seen_votes.contains(id)) {
@@ -287,6 +395,7 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
     }
     let key = match flaw {
         Flaw::StripPrefix => secret.strip_prefix("whs_").unwrap_or(&secret).to_string(),
+        Flaw::IntegrationSecretForWebhooks => INTEGRATION_SECRET.to_string(),
         _ => secret,
     };
     let sig_owned;
@@ -305,13 +414,15 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
         }
         _ => sig,
     };
+    let parsed = || serde_json::from_slice::<Value>(&req.body).unwrap_or_default();
     let signed_bytes = match flaw {
-        Flaw::Reserialize => {
-            serde_json::to_vec(&serde_json::from_slice::<Value>(&req.body).unwrap_or_default()).unwrap()
-        }
+        Flaw::Reserialize => serde_json::to_vec(&parsed()).unwrap(),
+        Flaw::ReserializePython => python_dumps(&parsed()).into_bytes(),
+        Flaw::ReserializeSorted => sorted_compact(&parsed()).into_bytes(),
         _ => req.body.clone(),
     };
-    if let Err(code) = verify(&key, sig, &signed_bytes) {
+    let unit = if flaw == Flaw::MillisecondClock { 1000 } else { 1 };
+    if let Err(code) = verify_at(&key, sig, &signed_bytes, flaw != Flaw::NoWindow, unit) {
         return (code, String::new());
     }
     let event: Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -331,7 +442,60 @@ fn answer(req: &Request, state: &Mutex<State>, flaw: Flaw, port: u16) -> (u16, S
                 std::thread::sleep(Duration::from_millis(ms));
             }
         }
+        Some(_) if flaw == Flaw::HoldUnknownEvent => {
+            let mut s = state.lock().unwrap();
+            s.holding = true;
+            let (mut s, _) = RELEASED.wait_timeout_while(s, Duration::from_secs(10), |s| !s.released).unwrap();
+            s.holding = false;
+        }
         _ => {}
     }
     (204, String::new())
+}
+
+/// Python's `json.dumps(value)`: `", "` and `": "` separators, non-ASCII as `\uXXXX`. Written here
+/// rather than taken from the crate, so the suite's probes are checked against an independent one.
+fn python_dumps(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let items: Vec<String> =
+                map.iter().map(|(k, v)| format!("{}: {}", python_string(k), python_dumps(v))).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(python_dumps).collect::<Vec<_>>().join(", ")),
+        Value::String(s) => python_string(s),
+        other => other.to_string(),
+    }
+}
+
+fn python_string(s: &str) -> String {
+    let mut out = String::new();
+    for c in serde_json::to_string(s).unwrap().chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Compact JSON with every object's keys sorted.
+fn sorted_compact(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", serde_json::to_string(k).unwrap(), sorted_compact(&map[*k])))
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(sorted_compact).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }

@@ -24,10 +24,11 @@ use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::generate;
+use crate::protocol::signature::Signer;
 use crate::protocol::time::{format_duration, now_unix_nanos};
-use crate::send::delivery::{AttemptError, Auth, Delivery, Signer};
-use crate::send::direct;
-use crate::send::load::{self as loadgen, LoadConfig, Sample};
+use crate::send::delivery::{AttemptError, Auth, Delivery};
+use crate::send::load::{self, LoadConfig, Sample, conn};
+use crate::stop::Reason;
 
 /// What to send.
 pub(crate) struct Plan {
@@ -83,7 +84,8 @@ impl Ids {
 
 /// Runs load mode.
 pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
-    interrupt::install();
+    // Ctrl-C stops the run early and exits 130; SIGTERM ends it as if its time were up.
+    let stop = interrupt::install();
     let (prefix, suffix) = body_parts(base);
     let step = if plan.legacy { "legacy vote" } else { "vote.create" };
     if !s.json {
@@ -132,9 +134,8 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     // A run bounded only by time has no total to draw a bar against.
     let mut progress = Progress::new(plan.count, step, !s.json && plan.count != u64::MAX);
     let result = std::thread::scope(|scope| {
-        let engine = scope.spawn(|| {
-            loadgen::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), interrupt::requested)
-        });
+        let engine = scope
+            .spawn(|| load::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), stop.clone()));
         while !engine.is_finished() {
             progress.update(done.load(Ordering::Relaxed));
             std::thread::sleep(Duration::from_millis(50));
@@ -146,12 +147,12 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     if let Some(first) = result.gave_up {
         return Err(Error::network(format!(
             "stopped after {} refused connections and not one answer, {} of {} votes sent: {first}; is the receiver running there?",
-            loadgen::REFUSALS_BEFORE_GIVING_UP,
+            load::REFUSALS_BEFORE_GIVING_UP,
             result.samples.len(),
             plan.count
         )));
     }
-    summarise(s, step, target, plan, &result.samples, started.elapsed())
+    summarise(s, step, target, plan, &result.samples, started.elapsed(), stop.reason())
 }
 
 /// The `p`-th percentile (0..=1) of sorted values, nearest-rank.
@@ -170,6 +171,7 @@ fn summarise(
     plan: &Plan,
     samples: &[Sample],
     elapsed: Duration,
+    stopped: Option<Reason>,
 ) -> Result<Outcome> {
     let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
     for x in samples {
@@ -189,8 +191,9 @@ fn summarise(
         let pick = |p| percentile(&scheduled, p);
         (pick(0.5), pick(0.9), pick(0.99), scheduled.last().copied().unwrap_or_default())
     });
-    // With --duration the target is what was sent, not the unbounded count.
-    let expected = if plan.duration.is_some() { samples.len() as u64 } else { plan.count };
+    // With --duration, or ended by SIGTERM, the target is what was sent, not the count.
+    let expected =
+        if plan.duration.is_some() || stopped == Some(Reason::Terminated) { samples.len() as u64 } else { plan.count };
     let sent = samples.len() as u64;
     let acked = samples.iter().filter(|x| x.acknowledged()).count() as u64;
     let cut = samples.iter().filter(|x| x.cut).count() as u64;
@@ -248,15 +251,15 @@ fn summarise(
                 writeln!(
                     w,
                     "  {cut} answers had a body over {} KiB: cut there (and not read past {} MiB)",
-                    direct::BODY_KEPT / 1024,
-                    direct::BODY_READ_MAX / (1024 * 1024)
+                    conn::BODY_KEPT / 1024,
+                    conn::BODY_READ_MAX / (1024 * 1024)
                 )?;
             }
             let verdict = if acked == expected { style::ok("acknowledged") } else { style::fail("acknowledged") };
             writeln!(w, "  {verdict} {acked}/{expected}")
         })?;
     }
-    if interrupt::requested() {
+    if stopped == Some(Reason::Interrupted) {
         return Err(Error::Interrupted);
     }
     let unreachable: Vec<&AttemptError> = samples.iter().filter_map(|x| x.result.as_ref().err()).collect();

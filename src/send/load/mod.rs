@@ -2,7 +2,7 @@
 //! each with Top.gg's timeout and retry schedule. Nothing here prints; callers watch a counter.
 //!
 //! Plain `http://` targets run on event loops (one per CPU, up to C) over kept-alive sockets with
-//! the sans-IO HTTP of [`super::direct`]: blocking threads cost a context switch per request, and
+//! the sans-IO HTTP of [`conn`]: blocking threads cost a context switch per request, and
 //! the point of load mode is to measure the receiver, not the sender. Other targets (https, or a
 //! proxy configured) run on C threads through the reqwest [`Client`].
 
@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::delivery::{
-    AttemptError, Client, Delivery, Request, Response, RetryPolicy, Transport, Url, deliver, describe_target,
-};
-use super::direct::{self, AnswerReader, Progress};
+use super::client::{AttemptError, Client, Request, Response, Transport};
+use super::delivery::{Delivery, RetryPolicy, deliver};
+pub mod conn;
+
+use super::target::{Url, host_port};
+use crate::stop::Stop;
+use conn::{AnswerReader, exchange};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -46,8 +48,8 @@ pub struct Sample {
     /// end. A receiver that stalls delays the deliveries queued behind it; measuring from the
     /// actual start would leave that wait out (coordinated omission).
     pub from_schedule: Option<Duration>,
-    /// Whether the last answer's body was longer than load mode reads (see [`direct::BODY_KEPT`]
-    /// and [`direct::BODY_READ_MAX`]).
+    /// Whether the last answer's body was longer than load mode reads (see [`conn::BODY_KEPT`]
+    /// and [`conn::BODY_READ_MAX`]).
     pub cut: bool,
 }
 
@@ -80,7 +82,7 @@ struct Shared {
     make: Arc<MakeDelivery>,
     next: AtomicU64,
     done: Arc<AtomicU64>,
-    stop: fn() -> bool,
+    stop: Stop,
     started: Instant,
     /// Some attempt got an answer (any status): refusals after that are the receiver's trouble
     /// under load, to be counted, not a reason to stop.
@@ -93,7 +95,7 @@ impl Shared {
     /// The next delivery's number, after waiting for its slot when paced; `None` when done.
     fn claim(&self) -> Option<(u64, Option<Instant>)> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        if i >= self.config.count || (self.stop)() || self.gave_up() {
+        if i >= self.config.count || self.stop.is_stopped() || self.gave_up() {
             return None;
         }
         let due = self.config.rate.map(|r| self.started + Duration::from_secs_f64(i as f64 / r));
@@ -127,7 +129,7 @@ impl Shared {
     /// Whether a delivery should stop retrying: Ctrl-C, or a refusal while nothing has answered
     /// yet (the next delivery tries again at once, and a few of those decide).
     fn stop_retrying(&self) -> bool {
-        (self.stop)() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
+        self.stop.is_stopped() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
     }
 }
 
@@ -145,7 +147,8 @@ impl Transport for Watched<'_> {
     }
 }
 
-/// Runs the load; `done` counts finished deliveries as they end, `stop` is polled between them.
+/// Runs the load; `done` counts finished deliveries as they end. Once `stop` is stopped no
+/// delivery starts, waits for a slot or a retry end at once, and those in flight finish.
 /// `url` decides the engine (see the module doc).
 pub fn run(
     config: LoadConfig,
@@ -153,9 +156,9 @@ pub fn run(
     url: &Url,
     make: Arc<MakeDelivery>,
     done: Arc<AtomicU64>,
-    stop: fn() -> bool,
+    stop: Stop,
 ) -> Result<LoadResult, String> {
-    let direct = direct::eligible(url);
+    let direct = conn::eligible(url);
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let threads = if direct { cpus.min(config.concurrency).max(1) } else { config.concurrency.max(1) };
     let shared = Arc::new(Shared {
@@ -196,8 +199,10 @@ fn blocking_worker(sh: &Shared) -> Vec<Sample> {
     let mut client = Watched { client: sh.client.clone(), shared: sh };
     let mut out = Vec::new();
     while let Some((i, due)) = sh.claim() {
-        if let Some(due) = due {
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        if let Some(due) = due
+            && sh.stop.sleep(due.saturating_duration_since(Instant::now()))
+        {
+            break;
         }
         let d = (sh.make)(i);
         let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &|| sh.stop_retrying());
@@ -237,40 +242,48 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
 }
 
 async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
-    let mut conn: Option<TcpStream> = None;
+    let mut socket: Option<TcpStream> = None;
     let (mut out, mut reader, mut chunk) = (Vec::with_capacity(2048), AnswerReader::new(), vec![0; 16 * 1024]);
     let timeout = sh.client.timeout();
     let mut samples = Vec::new();
     while let Some((i, due)) = sh.claim() {
         if let Some(due) = due {
-            tokio::time::sleep_until(due.into()).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(due.into()) => {}
+                _ = sh.stop.stopped() => break,
+            }
         }
         let d = (sh.make)(i);
         let started = Instant::now();
         let first_t = d.first_timestamp();
         let mut attempts = 0;
         let mut cut;
-        // The same schedule as delivery::deliver: fresh t per attempt, same body and trace.
+        // The schedule of delivery::deliver (RetryPolicy::next_wait): fresh t per attempt, same
+        // body and trace.
         let result = loop {
             attempts += 1;
             cut = false;
             let req = d.request_at(first_t + started.elapsed().as_secs() as i64);
-            direct::encode(&req, &mut out);
-            let exchanged = exchange(&mut conn, &req.url, &out, &mut reader, &mut chunk);
+            conn::encode(&req, &mut out);
+            let exchanged = exchange(&mut socket, &req.url, &out, &mut reader, &mut chunk);
             let res = match tokio::time::timeout(timeout, exchanged).await {
                 Ok(r) => r.map(|a| {
                     cut = a.cut;
                     a.response
                 }),
                 Err(_) => {
-                    conn = None;
+                    socket = None;
                     Err(AttemptError::Timeout { after: timeout, target: host_port(&req.url) })
                 }
             };
             sh.note(&res);
-            if attempts <= sh.config.policy.retries && sh.config.policy.wants_retry(&res) && !sh.stop_retrying() {
-                tokio::time::sleep(sh.config.policy.delay(attempts)).await;
-                continue;
+            if let Some(wait) = sh.config.policy.next_wait(attempts, &res)
+                && !sh.stop_retrying()
+            {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => continue,
+                    _ = sh.stop.stopped() => {}
+                }
             }
             break res;
         };
@@ -282,80 +295,97 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     samples
 }
 
-fn host_port(url: &Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::delivery::{Auth, ClientOptions};
+    use std::io::{Read, Write};
 
-async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let port = url.port_or_known_default().unwrap_or(80);
-    let stream = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| AttemptError::Connect { target: describe_target(url), reason: crate::error::io_reason(&e) })?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
-}
-
-/// An answer as load mode keeps it: the response, and whether its body was cut
-/// (see [`direct::AnswerReader`]).
-struct Answer {
-    response: Response,
-    cut: bool,
-}
-
-/// Sends the encoded request `out` and reads one answer, skipping interim 1xx answers. A
-/// kept-alive socket the server closed meanwhile gets one retry on a fresh socket, as browsers do.
-async fn exchange(
-    conn: &mut Option<TcpStream>,
-    url: &Url,
-    out: &[u8],
-    reader: &mut AnswerReader,
-    chunk: &mut [u8],
-) -> Result<Answer, AttemptError> {
-    let failed = |what: &str, e: &std::io::Error| {
-        AttemptError::Other(format!("{what} {} failed: {}", describe_target(url), crate::error::io_reason(e)))
-    };
-    'fresh: for fresh in [false, true] {
-        let reused = conn.is_some() && !fresh;
-        let mut stream = match conn.take() {
-            Some(s) if !fresh => s,
-            _ => connect(url).await?,
-        };
-        let started = Instant::now();
-        if let Err(e) = stream.write_all(out).await {
-            if reused {
-                continue 'fresh;
-            }
-            return Err(failed("sending to", &e));
-        }
-        reader.reset();
-        loop {
-            let n = match stream.read(chunk).await {
-                Ok(n) => n,
-                Err(_) if reused && reader.untouched() => continue 'fresh,
-                Err(e) => return Err(failed("reading the answer from", &e)),
-            };
-            if n == 0 && reused && reader.untouched() {
-                continue 'fresh;
-            }
-            match reader.push(&chunk[..n], n == 0) {
-                Progress::Incomplete => {}
-                Progress::Done(p) => {
-                    if p.keep_alive {
-                        *conn = Some(stream);
+    /// A peer on 127.0.0.1:0 that answers its requests, in arrival order, with `statuses` (the last
+    /// one repeating), over kept-alive connections. Returns its URL.
+    fn scripted_peer(statuses: &'static [u16]) -> Url {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/webhook", listener.local_addr().unwrap())).unwrap();
+        let served = Arc::new(AtomicU64::new(0));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let served = served.clone();
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            match s.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < end + 4 + len {
+                            match s.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.drain(..end + 4 + len);
+                        let n = served.fetch_add(1, Ordering::SeqCst) as usize;
+                        let status = statuses[n.min(statuses.len() - 1)];
+                        let answer = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+                        if s.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
                     }
-                    let response = Response {
-                        status: p.status,
-                        headers: p.headers,
-                        body: p.body,
-                        truncated: p.cut,
-                        latency: started.elapsed(),
-                    };
-                    return Ok(Answer { response, cut: p.cut });
-                }
-                Progress::Invalid(e) => return Err(AttemptError::Other(format!("{} {e}", describe_target(url)))),
+                });
             }
+        });
+        url
+    }
+
+    fn delivery(url: &Url) -> Delivery {
+        Delivery {
+            url: url.clone(),
+            body: b"{}".to_vec(),
+            trace: "t".into(),
+            auth: Auth::Legacy(crate::protocol::secret::Secret::new("s")),
+            extra_headers: Vec::new(),
         }
     }
-    Err(AttemptError::Closed { target: describe_target(url) })
+
+    #[test]
+    fn one_delivery_and_load_mode_follow_the_same_retry_schedule() {
+        let quick =
+            |retries, retry_on_4xx| RetryPolicy { retries, delays: vec![Duration::from_millis(1)], retry_on_4xx };
+        // (answers in order, policy) -> (attempts, last status), the same for both engines.
+        let cases: [(&'static [u16], RetryPolicy, u32, u16); 5] = [
+            (&[503, 503, 204], quick(3, false), 3, 204),
+            (&[503], quick(2, false), 3, 503),
+            (&[401, 204], quick(3, false), 1, 401),
+            (&[401, 204], quick(3, true), 2, 204),
+            (&[204], RetryPolicy::none(), 1, 204),
+        ];
+        let client = Client::new(&ClientOptions { no_proxy: true, ..ClientOptions::default() }).unwrap();
+        for (answers, policy, attempts, status) in cases {
+            let url = scripted_peer(answers);
+            let report = deliver(&mut client.clone(), &delivery(&url), &policy, &mut |_| {}, &|| false);
+            let single: Vec<u16> = report.attempts.iter().map(|a| a.result.as_ref().unwrap().status).collect();
+            assert_eq!((single.len() as u32, *single.last().unwrap()), (attempts, status), "one delivery: {answers:?}");
+
+            let url = scripted_peer(answers);
+            let config = LoadConfig { count: 1, concurrency: 1, rate: None, duration: None, policy: policy.clone() };
+            let make: Arc<MakeDelivery> = Arc::new({
+                let url = url.clone();
+                move |_| delivery(&url)
+            });
+            let result = run(config, client.clone(), &url, make, Arc::new(AtomicU64::new(0)), Stop::new()).unwrap();
+            let sample = &result.samples[0];
+            assert_eq!((sample.attempts, sample.result.clone().unwrap()), (attempts, status), "load mode: {answers:?}");
+        }
+    }
 }

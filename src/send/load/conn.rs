@@ -6,14 +6,19 @@
 //! reqwest's blocking client hands every request to a background runtime thread and back, which
 //! costs more CPU than the receiver under test spends answering it; load mode exists to measure
 //! the receiver. Only `http://` URLs with no proxy in the environment go this way (see
-//! [`eligible`]); everything else uses [`super::delivery::Client`]. Answers may use
+//! [`eligible`]); everything else uses [`crate::send::client::Client`]. Answers may use
 //! `Content-Length`, chunked encoding, or end at close; interim 1xx answers are skipped; heads
 //! are capped at [`HEAD_MAX`] and bodies are read only up to [`BODY_READ_MAX`], so a peer that
 //! never stops sending costs bounded memory and time. Nothing here prints.
 
 use std::io::Write;
+use std::time::Instant;
 
-use super::delivery::{Request, Url};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::send::client::{AttemptError, Request, Response};
+use crate::send::target::{Url, describe_target};
 
 /// Whether a URL can be sent to directly: plain http, and no proxy variable set.
 pub fn eligible(url: &Url) -> bool {
@@ -347,6 +352,80 @@ impl AnswerReader {
 /// The first 40 characters of a header value, for a message.
 fn clip(v: &str) -> String {
     v.chars().take(40).collect()
+}
+
+pub(super) async fn connect(url: &Url) -> Result<TcpStream, AttemptError> {
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_or_known_default().unwrap_or(80);
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| AttemptError::Connect { target: describe_target(url), reason: crate::error::io_reason(&e) })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// An answer as load mode keeps it: the response, and whether its body was cut
+/// (see [`AnswerReader`]).
+pub(super) struct Answer {
+    pub response: Response,
+    pub cut: bool,
+}
+
+/// Sends the encoded request `out` and reads one answer, skipping interim 1xx answers. A
+/// kept-alive socket the server closed meanwhile gets one retry on a fresh socket, as browsers do.
+pub(super) async fn exchange(
+    conn: &mut Option<TcpStream>,
+    url: &Url,
+    out: &[u8],
+    reader: &mut AnswerReader,
+    chunk: &mut [u8],
+) -> Result<Answer, AttemptError> {
+    let failed = |what: &str, e: &std::io::Error| {
+        AttemptError::Other(format!("{what} {} failed: {}", describe_target(url), crate::error::io_reason(e)))
+    };
+    'fresh: for fresh in [false, true] {
+        let reused = conn.is_some() && !fresh;
+        let mut stream = match conn.take() {
+            Some(s) if !fresh => s,
+            _ => connect(url).await?,
+        };
+        let started = Instant::now();
+        if let Err(e) = stream.write_all(out).await {
+            if reused {
+                continue 'fresh;
+            }
+            return Err(failed("sending to", &e));
+        }
+        reader.reset();
+        loop {
+            let n = match stream.read(chunk).await {
+                Ok(n) => n,
+                Err(_) if reused && reader.untouched() => continue 'fresh,
+                Err(e) => return Err(failed("reading the answer from", &e)),
+            };
+            if n == 0 && reused && reader.untouched() {
+                continue 'fresh;
+            }
+            match reader.push(&chunk[..n], n == 0) {
+                Progress::Incomplete => {}
+                Progress::Done(p) => {
+                    if p.keep_alive {
+                        *conn = Some(stream);
+                    }
+                    let response = Response {
+                        status: p.status,
+                        headers: p.headers,
+                        body: p.body,
+                        truncated: p.cut,
+                        latency: started.elapsed(),
+                    };
+                    return Ok(Answer { response, cut: p.cut });
+                }
+                Progress::Invalid(e) => return Err(AttemptError::Other(format!("{} {e}", describe_target(url)))),
+            }
+        }
+    }
+    Err(AttemptError::Closed { target: describe_target(url) })
 }
 
 #[cfg(test)]
