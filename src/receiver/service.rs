@@ -198,6 +198,8 @@ async fn handle(
             }
         }
         record.status = a.status;
+        // For the sentence that says who is wrong when the app refuses what serve verified.
+        record.secret_fingerprint = verifying_secret(shared, request.path()).map(|s| s.fingerprint());
         resp = a.response();
         record.forwarded = Some(a.record);
     }
@@ -209,6 +211,14 @@ async fn handle(
     record.replay_of = replay_of;
     let status = record.status;
     (resp, finish(shared, record), status)
+}
+
+/// The secret the receiver verifies a request for `path` with, when there is one.
+fn verifying_secret(shared: &Shared, path: &str) -> Option<crate::protocol::secret::Secret> {
+    if path == "/integration" {
+        return Some(shared.config.integration_secret.clone());
+    }
+    shared.store.secret_of(path.strip_prefix("/webhooks/")?)
 }
 
 /// The endpoint's answer, the capture, and the record (with the raw request).
@@ -255,6 +265,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         request: raw.filter(|_| shared.config.history > 0),
         replay_of: None,
         forwarded: None,
+        secret_fingerprint: None,
     };
     (resp, record)
 }

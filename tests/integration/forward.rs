@@ -70,11 +70,12 @@ fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
                                    "routes": ["vote.create", "webhook.test"]})
                     .to_string();
                     format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \
+                         {}\r\n\r\n{b}",
                         b.len()
                     )
                 } else {
-                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nContent-Length: 11\r\n\r\napp says hi".to_string()
+                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi".to_string()
                 };
                 let mut s = stream;
                 let _ = s.write_all(answer.as_bytes());
@@ -350,4 +351,72 @@ fn a_handshake_that_bypasses_serve_is_not_called_ok() {
     let h = &d["forwarded"]["handshake"];
     assert_eq!(h["ok"], false, "{h}");
     assert!(h["problems"][0].as_str().unwrap().contains("does not go through serve"), "{h}");
+}
+
+/// Answers the handshake with a webhook URL on the `Host` it was reached for.
+fn handshake(s: &mut std::net::TcpStream, g: &Got) {
+    let id = serde_json::from_slice::<Value>(&g.body).unwrap()["data"]["connection_id"].clone();
+    let b =
+        json!({"webhook_url": format!("http://{}/webhooks/{}", g.header("host").unwrap_or(""), id.as_str().unwrap()),
+                   "routes": ["vote.create"]})
+        .to_string();
+    let _ = write!(
+        s,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+        b.len()
+    );
+}
+
+/// An app that verifies nothing: the handshake works, every delivery gets 202.
+fn lax(s: &mut std::net::TcpStream, g: &Got) {
+    if g.line.contains("/integration ") {
+        return handshake(s, g);
+    }
+    let _ = s.write_all(b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+}
+
+/// An app that re-serialises before verifying: the handshake works, every delivery gets 401.
+fn strict(s: &mut std::net::TcpStream, g: &Got) {
+    if g.line.contains("/integration ") {
+        return handshake(s, g);
+    }
+    let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+}
+
+#[test]
+fn forward_mode_says_who_is_wrong_when_the_app_contradicts_the_verdict() {
+    // An app that verifies nothing: a forged vote is acknowledged.
+    let (app_addr, _) = scripted_app(lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("31")).status, 200);
+    let forged = post_signed(s.addr, "/webhooks/31", "whs_not_the_secret", &vote_body("1"));
+    assert_eq!(forged.status, 202, "the app's answer goes back");
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    assert_eq!(item["verdict"], "signature-mismatch");
+    assert_eq!(item["disagreement"]["code"], "app-does-not-verify", "{item}");
+    assert_eq!(
+        item["disagreement"]["message"],
+        "your app acknowledged a request whose signature is invalid: it does not verify signatures"
+    );
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json();
+    assert_eq!(d["disagreement"], item["disagreement"]);
+    // Agreement says nothing.
+    let create = list(&s.inspector, "?type=integration.create")["requests"][0].clone();
+    assert!(create["disagreement"].is_null(), "{create}");
+    drop(s);
+
+    // An app that refuses what serve verified: it checks other bytes or another secret.
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("32")).status, 200);
+    assert_eq!(post_signed(s.addr, "/webhooks/32", WEBHOOK_SECRET, &vote_body("2")).status, 401);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    assert_eq!((item["verdict"].as_str(), item["status"].as_u64()), (Some("ok"), Some(401)));
+    assert_eq!(item["disagreement"]["code"], "app-refuses-valid", "{item}");
+    let msg = item["disagreement"]["message"].as_str().unwrap();
+    let fp = topgg_int::protocol::secret::Secret::new(WEBHOOK_SECRET).fingerprint();
+    assert!(msg.starts_with("your app refused a correctly signed request: it verifies other bytes or another secret"));
+    assert!(msg.contains(&format!("(fingerprint {fp})")), "{msg}");
 }

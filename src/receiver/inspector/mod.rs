@@ -248,7 +248,10 @@ impl Inspector {
             ["events"] if get => return Step::Events,
             ["connections"] if get => reply_json(200, &self.connections_json()),
             ["requests", id] if get => match self.entry(id) {
-                Ok(e) => reply_json(200, &api::detail(&e, &self.detail_context(&e))),
+                Ok(e) => {
+                    let e = self.with_fingerprint(e);
+                    reply_json(200, &api::detail(&e, &self.detail_context(&e)))
+                }
                 Err(r) => *r,
             },
             ["requests", id, "raw"] if get => match self.entry(id) {
@@ -287,7 +290,8 @@ impl Inspector {
         match self.store.history(&q) {
             Ok(rows) => {
                 let next = if rows.len() == q.limit { rows.last().map(|e| e.id) } else { None };
-                let items: Vec<Value> = rows.iter().map(api::list_item).collect();
+                let items: Vec<Value> =
+                    rows.iter().map(|e| api::list_item(&self.with_fingerprint(e.clone()))).collect();
                 reply_json(200, &json!({"requests": items, "next_before": next}))
             }
             Err(e) => reply_error(500, "store-failed", e.to_string()),
@@ -307,6 +311,15 @@ impl Inspector {
             ))),
             Err(e) => Err(Box::new(reply_error(500, "store-failed", e.to_string()))),
         }
+    }
+
+    /// A forwarded entry with the fingerprint of the secret it was verified with, which the history
+    /// does not keep, for the sentence saying who is wrong.
+    fn with_fingerprint(&self, mut e: Record) -> Record {
+        if e.forwarded.is_some() && e.secret_fingerprint.is_none() {
+            e.secret_fingerprint = self.secret_for(&e).0.map(|(s, _)| s.fingerprint());
+        }
+        e
     }
 
     /// The secret the receiver verifies `e`'s path with.
