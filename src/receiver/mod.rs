@@ -116,6 +116,7 @@ impl Receiver {
             config.integration_secret.clone(),
             config.tolerance,
             base_url.clone(),
+            forwarder.as_ref().map(Forwarder::mirror),
         ));
         // The signatures of state changes accepted before a restart are still refused as replays
         // within their window.

@@ -75,7 +75,8 @@ fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
                         b.len()
                     )
                 } else {
-                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi".to_string()
+                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi"
+                        .to_string()
                 };
                 let mut s = stream;
                 let _ = s.write_all(answer.as_bytes());
@@ -419,4 +420,83 @@ fn forward_mode_says_who_is_wrong_when_the_app_contradicts_the_verdict() {
     let fp = topgg_int::protocol::secret::Secret::new(WEBHOOK_SECRET).fingerprint();
     assert!(msg.starts_with("your app refused a correctly signed request: it verifies other bytes or another secret"));
     assert!(msg.contains(&format!("(fingerprint {fp})")), "{msg}");
+}
+
+/// The README's app: mounted at `/topgg`, it builds its `webhook_url` from `Host` and its own
+/// mount, and answers nothing outside it.
+fn mounted(s: &mut std::net::TcpStream, g: &Got) {
+    let close = "Connection: close\r\nContent-Length: 0\r\n\r\n";
+    if g.line.starts_with("POST /topgg/integration ") {
+        let v: Value = serde_json::from_slice(&g.body).unwrap();
+        if v["type"] == "integration.delete" {
+            let _ = write!(s, "HTTP/1.1 204 No Content\r\n{close}");
+            return;
+        }
+        let id = v["data"]["connection_id"].as_str().unwrap().to_string();
+        let b = json!({"webhook_url": format!("http://{}/topgg/webhooks/{id}", g.header("host").unwrap()),
+                       "routes": ["vote.create", "webhook.test"]})
+        .to_string();
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        );
+    } else if g.line.starts_with("POST /topgg/webhooks/") {
+        let _ = write!(s, "HTTP/1.1 204 No Content\r\n{close}");
+    } else {
+        let _ = write!(s, "HTTP/1.1 404 Not Found\r\n{close}");
+    }
+}
+
+#[test]
+fn the_readme_forward_example_works_with_an_app_mounted_under_a_path() {
+    let (app_addr, got) = scripted_app(mounted);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}/topgg")]);
+    let out = crate::common::cmd()
+        .args(["simulate", "flow", "--url", &format!("http://{}/integration", s.addr)])
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<String> =
+        got.lock().unwrap().iter().map(|g| g.line.split(' ').nth(1).unwrap().to_string()).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines.iter().all(|l| l.starts_with("/topgg/")), "every request reached the app under its mount: {lines:?}");
+    // serve answered the mirrored webhook path as its own, verified, and recorded it as it arrived.
+    let items = list(&s.inspector, "")["requests"].as_array().unwrap().clone();
+    let vote = items.iter().find(|i| i["type"] == "vote.create").unwrap();
+    assert!(vote["path"].as_str().unwrap().starts_with("/topgg/webhooks/"), "{vote}");
+    assert_eq!((vote["verdict"].as_str(), vote["status"].as_u64()), (Some("ok"), Some(204)), "{vote}");
+    let raw = api(&s.inspector, &format!("/_/api/requests/{}/raw", vote["id"])).body;
+    assert!(raw.starts_with(b"POST /topgg/webhooks/"), "the raw request is the one that arrived");
+    let create = items.iter().find(|i| i["type"] == "integration.create").unwrap();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", create["id"])).json();
+    assert_eq!(d["forwarded"]["handshake"]["ok"], true, "{}", d["forwarded"]["handshake"]);
+}
+
+fn unanswered(s: &mut std::net::TcpStream, g: &Got) {
+    let b =
+        json!({"webhook_url": format!("http://{}/api/hooks/1", g.header("host").unwrap()), "routes": ["vote.create"]})
+            .to_string();
+    let _ = write!(
+        s,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+        b.len()
+    );
+}
+
+#[test]
+fn a_handshake_handing_out_a_path_serve_does_not_answer_is_not_called_ok() {
+    let (app_addr, _) = scripted_app(unanswered);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}/topgg")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("14")).status, 200);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    let h = &api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json()["forwarded"]["handshake"];
+    assert_eq!(h["ok"], false, "{h}");
+    let p = h["problems"][0].as_str().unwrap();
+    assert!(p.contains("is a path serve does not answer"), "{p}");
+    assert!(p.contains(&format!("http://{}/topgg/webhooks/<connection_id>", s.addr)), "{p}");
 }

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use self::events::Events;
+use super::forward::Mirror;
 use super::http::{self, Body, Request};
 use super::record::Record;
 use super::store::Store;
@@ -62,6 +63,8 @@ pub struct Inspector {
     integration_secret: Secret,
     tolerance: u64,
     base_url: String,
+    /// In forward mode, the mirrored paths the receiver also answers.
+    mirror: Option<Mirror>,
     events: Events,
 }
 
@@ -133,15 +136,16 @@ pub fn replayed(id: i64, status: u16, of: i64, mode: &str) -> hyper::Response<Bo
 
 impl Inspector {
     /// The inspector over `store`, verifying config-URL requests with `integration_secret` and
-    /// building URLs on `base_url`.
+    /// building URLs on `base_url`; in forward mode `mirror` names the mirrored paths it answers.
     pub fn new(
         config: InspectorConfig,
         store: Arc<Store>,
         integration_secret: Secret,
         tolerance: u64,
         base_url: String,
+        mirror: Option<Mirror>,
     ) -> Inspector {
-        Inspector { config, store, integration_secret, tolerance, base_url, events: Events::default() }
+        Inspector { config, store, integration_secret, tolerance, base_url, mirror, events: Events::default() }
     }
 
     /// The settings.
@@ -331,11 +335,13 @@ impl Inspector {
             tolerance: self.tolerance,
             show_secrets: self.config.show_secrets,
             base_url: self.base_url.clone(),
+            mirror: self.mirror.clone(),
         }
     }
 
     fn secret_for(&self, e: &Record) -> SecretFor {
-        let path = e.path.split_once('?').map_or(e.path.as_str(), |(p, _)| p);
+        let own = self.mirror.as_ref().and_then(|m| m.canonical(&e.path)).unwrap_or_else(|| e.path.clone());
+        let path = own.split_once('?').map_or(own.as_str(), |(p, _)| p);
         if path == "/integration" {
             return (Some((self.integration_secret.clone(), "integration secret".into())), None);
         }
