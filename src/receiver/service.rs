@@ -23,6 +23,7 @@ use super::limits::ConnState;
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
+use crate::protocol::handshake;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
 
@@ -204,6 +205,28 @@ async fn handle(
         } else if record.event.as_deref() == Some("integration.create") && a.status == 200 {
             if let Some(w) = forward::bypass_warning(&a.body, &shared.base_url, Some(&f.mirror())) {
                 record.warning = Some(w);
+            }
+        }
+        if record.verdict == "ok"
+            && record.event.as_deref() == Some("integration.create")
+            && record.connection.is_some()
+        {
+            // The connection is stored only when the app's answer is a valid handshake.
+            let ct = a.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+            let judged = handshake::judge(a.status, ct, &a.body, None);
+            let id = record.connection.clone().unwrap_or_default();
+            if a.record.error.is_none() && judged.handshake.is_some() {
+                let (s, req) = (shared.clone(), own.clone());
+                match tokio::task::spawn_blocking(move || routes::store_forwarded(&s, &req)).await {
+                    Ok(Ok(replaced)) => record.retry = replaced,
+                    Ok(Err(why)) => record.warning = Some(format!("connection {id} not stored: {why}")),
+                    Err(_) => record.warning = Some(format!("connection {id} not stored: the store task failed")),
+                }
+            } else {
+                routes::release(own, shared);
+                let why = a.record.error.clone().or_else(|| judged.problems.first().cloned()).unwrap_or_default();
+                record.warning =
+                    Some(format!("the app's answer is not a valid handshake ({why}): connection {id} not stored"));
             }
         }
         record.status = a.status;

@@ -500,3 +500,31 @@ fn a_handshake_handing_out_a_path_serve_does_not_answer_is_not_called_ok() {
     assert!(p.contains("is a path serve does not answer"), "{p}");
     assert!(p.contains(&format!("http://{}/topgg/webhooks/<connection_id>", s.addr)), "{p}");
 }
+
+#[test]
+fn a_connection_is_stored_only_when_the_app_answers_a_valid_handshake() {
+    let connections = |s: &super::inspector::Served| -> Vec<String> {
+        api(&s.inspector, "/_/api/connections").json()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["connection_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The app refuses the handshake (204, no body): nothing is stored, deliveries stay unknown.
+    let (app_addr, _) = scripted_app(answer_204);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("41")).status, 204);
+    assert_eq!(connections(&s), Vec::<String>::new());
+    let _ = post_signed(s.addr, "/webhooks/41", WEBHOOK_SECRET, &vote_body("1"));
+    assert_eq!(list(&s.inspector, "")["requests"][0]["verdict"], "unknown-connection");
+    drop(s);
+
+    // A valid handshake: stored.
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("42")).status, 200);
+    assert_eq!(connections(&s), ["42"]);
+}
