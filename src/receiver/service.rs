@@ -23,6 +23,7 @@ use super::limits::ConnState;
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
+use crate::protocol::ANSWERED_BY_HEADER;
 use crate::protocol::handshake;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
@@ -39,6 +40,10 @@ pub(super) struct ConnCtx {
     pub side: Side,
 }
 
+/// Marks an answer that is the developer's app's (forward mode); every other answer is serve's.
+#[derive(Clone, Copy)]
+struct FromApp;
+
 /// The hyper service: one request in, one answer out. Never fails: every problem is an answer.
 pub(super) async fn serve(
     req: hyper::Request<Incoming>,
@@ -54,8 +59,12 @@ pub(super) async fn serve(
     }
     ctx.shared.busy.fetch_add(1, Ordering::Relaxed);
     let busy = Busy(&ctx.shared);
-    let resp = answer(req, &ctx, started).await;
+    let mut resp = answer(req, &ctx, started).await;
     drop(busy);
+    if ctx.side == Side::Receiver && ctx.shared.forwarder.is_some() && resp.extensions().get::<FromApp>().is_none() {
+        // Forward mode: say which answers are serve's own, so they are not taken for the app's.
+        resp.headers_mut().insert(ANSWERED_BY_HEADER, http::HeaderValue::from_static("serve"));
+    }
     ctx.state.end();
     if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"text/event-stream") {
         ctx.state.streaming();
@@ -233,6 +242,9 @@ async fn handle(
         // For the sentence that says who is wrong when the app refuses what serve verified.
         record.secret_fingerprint = verifying_secret(shared, own.path()).map(|s| s.fingerprint());
         resp = a.response();
+        if a.record.error.is_none() {
+            resp.extensions_mut().insert(FromApp);
+        }
         record.forwarded = Some(a.record);
     }
     if shared.stop.load(Ordering::Relaxed) {

@@ -528,3 +528,27 @@ fn a_connection_is_stored_only_when_the_app_answers_a_valid_handshake() {
     assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("42")).status, 200);
     assert_eq!(connections(&s), ["42"]);
 }
+
+#[test]
+fn check_through_serve_does_not_credit_serve_s_answers_to_the_app() {
+    let (app_addr, _) = scripted_app(lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    // serve's own answers carry the mark; the app's do not.
+    let r = post_signed(s.addr, "/nowhere", WEBHOOK_SECRET, b"{}");
+    assert_eq!((r.status, r.header("x-topgg-int-answered-by").as_deref()), (404, Some("serve")));
+    let r = post_signed(s.addr, "/webhooks/5", WEBHOOK_SECRET, &vote_body("5"));
+    assert_eq!((r.status, r.header("x-topgg-int-answered-by")), (202, None));
+
+    let out = crate::common::cmd()
+        .args(["--json", "check", "--url", &format!("http://{}/integration", s.addr)])
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let case = report["cases"].as_array().unwrap().iter().find(|c| c["name"] == "rejects-oversized-body").unwrap();
+    let detail = case["detail"].as_str().unwrap();
+    assert!(detail.contains("413 (answered by serve, not your app)"), "{case}");
+    assert_eq!(case["result"], "skip", "serve's 413 says nothing about the app: {case}");
+}
