@@ -12,6 +12,7 @@
 //! copied, in either direction: they describe one connection, and the client recomputes them.
 //! Never goes through a proxy: the app is the developer's own.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::http::{self, Body};
@@ -120,6 +121,32 @@ impl Forwarder {
             url.push_str(q);
         }
         url
+    }
+
+    /// Refuses a forward URL that points at the receiver itself (or its inspector): every request
+    /// would come back to it, hundreds of times a second. A host is taken for the receiver when it
+    /// is `localhost`, a loopback or unspecified address, or the address it is bound to.
+    pub fn refuse_loop(&self, listen: SocketAddr, inspector: SocketAddr) -> Result<()> {
+        let Ok(url) = reqwest::Url::parse(&self.config.base) else { return Ok(()) };
+        let Some(port) = url.port_or_known_default() else { return Ok(()) };
+        let host = url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let ip = host.parse::<std::net::IpAddr>().ok();
+        let local = host == "localhost"
+            || host.ends_with(".localhost")
+            || ip.is_some_and(|ip| ip.is_loopback() || ip.is_unspecified());
+        for (what, addr) in [("serve itself", listen), ("serve's inspector", inspector)] {
+            let same_ip = ip == Some(addr.ip());
+            // A loopback host reaches serve only when it listens on loopback or everywhere.
+            let reaches = local && (addr.ip().is_loopback() || addr.ip().is_unspecified());
+            if port == addr.port() && (reaches || same_ip) {
+                return Err(Error::input(format!(
+                    "--forward-to {} points at {what} (port {port}): every request would be forwarded back to serve \
+                     in a loop; give the URL of your app, which listens on another port",
+                    self.config.base
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The mirror of this forward mapping (see [`Mirror`]).

@@ -104,6 +104,9 @@ impl Receiver {
             None => format!("http://{}", display_addr(addr)),
         };
         let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
+        if let Some(f) = &forwarder {
+            f.refuse_loop(addr, inspect_addr)?;
+        }
         let mut config = config;
         let token = match config.inspector_token.clone() {
             Some(t) => t,

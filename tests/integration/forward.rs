@@ -552,3 +552,22 @@ fn check_through_serve_does_not_credit_serve_s_answers_to_the_app() {
     assert!(detail.contains("413 (answered by serve, not your app)"), "{case}");
     assert_eq!(case["result"], "skip", "serve's 413 says nothing about the app: {case}");
 }
+
+#[test]
+fn forward_to_serve_itself_is_refused_at_start() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    for url in [format!("http://127.0.0.1:{port}/topgg"), format!("http://localhost:{port}")] {
+        let out = crate::common::cmd()
+            .args(["serve", "--port", &port.to_string(), "--integration-secret", INTEGRATION_SECRET, "--data-dir"])
+            .arg(dir.path())
+            .args(["--forward-to", &url])
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("--forward-to {url} points at serve itself (port {port})")), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    }
+}
