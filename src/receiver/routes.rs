@@ -174,6 +174,11 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             if let Some(o) = refuse_replay(shared, req, &name, &id) {
                 return o;
             }
+            if shared.forwarder.is_some() {
+                // Forward mode: the app's answer is the handshake; the connection is stored only
+                // once it is a valid one ([`store_forwarded`]), so a refused handshake leaves none.
+                return Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(200) };
+            }
             let conn = Connection {
                 connection_id: id.clone(),
                 webhook_secret: Secret::new(c.webhook_secret),
@@ -215,6 +220,34 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             event: Some(name),
             ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
         },
+    }
+}
+
+/// Forward mode, once the app answered a verified `integration.create` with a valid handshake:
+/// stores the connection (blocking: it commits to SQLite). Whether it replaced one, or the
+/// sentence saying why it could not be stored (the signature is then released, like a refusal).
+pub(super) fn store_forwarded(shared: &Shared, req: &Request) -> Result<bool, String> {
+    let Ok(Event::IntegrationCreate(c)) = serde_json::from_slice::<Event>(&req.body) else {
+        return Err("the body is no longer an integration.create".into());
+    };
+    let conn = Connection {
+        connection_id: c.connection_id,
+        webhook_secret: Secret::new(c.webhook_secret),
+        project: c.project,
+        user: c.user,
+        created_at: now_unix(),
+    };
+    shared.store.put_signed(conn, signed(shared, req)).map_err(|e| {
+        release(req, shared);
+        format!("could not write the connection store {}: {e}", shared.store.path().display())
+    })
+}
+
+/// Forgets that a verified state change's signature was accepted: it changed nothing, so the
+/// same signed request may come again.
+pub(super) fn release(req: &Request, shared: &Shared) {
+    if let Some((t, v1)) = signed_pair(req) {
+        shared.replay.release(t, v1);
     }
 }
 
