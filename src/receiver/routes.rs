@@ -21,9 +21,10 @@ pub(super) fn outcome(shared: &Shared, req: &Request) -> Outcome {
     let method = req.method.as_str();
     let get = matches!(method, "GET" | "HEAD");
     match path {
-        "/health" if get => {
-            Outcome { body: Some(json!({"status": "ok", "connections": shared.stats()})), ..Outcome::ok(200) }
-        }
+        "/health" if get => Outcome {
+            body: Some(json!({"status": "ok", "connections": shared.stats(), "history": shared.store.history_stats()})),
+            ..Outcome::ok(200)
+        },
         "/health" => Outcome::not_allowed("GET"),
         "/integration" if method == "POST" => config_url(shared, req),
         "/legacy" if method == "POST" => legacy(shared, req),
