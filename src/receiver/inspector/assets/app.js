@@ -223,7 +223,8 @@ function showDetail(d) {
   const headers = $("headers");
   clear(headers);
   for (const [n, val] of d.headers || []) headers.append(el("tr", {}, el("td", {}, n), el("td", {}, val)));
-  $("curl").value = d.curl || "";
+  // The page shows secrets masked; the copied command is exact, so its signature verifies.
+  $("curl").value = d.curl_view || d.curl || "";
   $("raw").textContent = "";
   $("raw-box").open = false;
   $("raw-link").setAttribute("href", "/_/api/requests/" + d.id + "/raw" + (token ? "?token=" + encodeURIComponent(token) : ""));
@@ -316,12 +317,22 @@ function replay(mode) {
 
 function copyCurl() {
   const area = $("curl");
-  const done = () => { $("action-status").textContent = "curl command copied"; };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(area.value).then(done, () => { area.select(); });
-  } else {
+  const exact = (state.detail && state.detail.curl) || area.value;
+  const done = () => { $("action-status").textContent = "curl command copied (secrets in full)"; };
+  const fallback = () => {
+    // Select the exact command just long enough to copy it, then show the masked view again.
+    const view = area.value;
+    area.value = exact;
     area.select();
-    try { document.execCommand("copy"); done(); } catch (_) { $("action-status").textContent = "select the command below and copy it"; }
+    let copied = false;
+    try { copied = document.execCommand("copy"); } catch (_) { copied = false; }
+    area.value = view;
+    if (copied) done(); else $("action-status").textContent = "copying failed: use the raw .http link instead";
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(exact).then(done, fallback);
+  } else {
+    fallback();
   }
 }
 
