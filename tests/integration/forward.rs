@@ -571,3 +571,42 @@ fn forward_to_serve_itself_is_refused_at_start() {
         assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
     }
 }
+
+#[test]
+fn the_human_log_says_the_status_is_the_app_s_and_who_is_wrong() {
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = crate::serve::hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET, "--forward-to", &format!("http://{app_addr}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").unwrap();
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("33")).status, 200);
+    assert_eq!(post_signed(addr, "/webhooks/33", WEBHOOK_SECRET, &vote_body("3")).status, 401);
+    let line = loop {
+        let l = rx.recv_timeout(Duration::from_secs(20)).expect("the vote's log line");
+        if l.contains("/webhooks/33") {
+            break l;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains(" ok app=401 "), "{line}");
+    assert!(
+        line.contains("your app refused a correctly signed request: it verifies other bytes or another secret"),
+        "{line}"
+    );
+}
