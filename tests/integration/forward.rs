@@ -14,7 +14,7 @@ use super::inspector::{
 
 /// One request the app received: the head's lines and the exact body.
 #[derive(Debug, Clone)]
-struct Got {
+pub(crate) struct Got {
     line: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -222,7 +222,7 @@ fn forwarder_names_a_dead_app() {
 
 /// An app on 127.0.0.1:0 that reads each request (recording it) and then runs `answer` on the
 /// socket.
-fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+pub(crate) fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -369,7 +369,7 @@ fn handshake(s: &mut std::net::TcpStream, g: &Got) {
 }
 
 /// An app that verifies nothing: the handshake works, every delivery gets 202.
-fn lax(s: &mut std::net::TcpStream, g: &Got) {
+pub(crate) fn lax(s: &mut std::net::TcpStream, g: &Got) {
     if g.line.contains("/integration ") {
         return handshake(s, g);
     }

@@ -214,3 +214,36 @@ fn an_entry_with_forty_thousand_problems_opens_without_freezing_the_page() {
         c.close().await.unwrap();
     });
 }
+
+#[test]
+fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() {
+    let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
+    let Some(chromium) = require("chromium", &[CHROMIUM]) else { return };
+    // An app that verifies nothing: a forged vote is acknowledged.
+    let (app_addr, _) = super::forward::scripted_app(super::forward::lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    let create = simulate(&["create", "--url", &format!("http://{}/integration", s.addr), "--connection-id", "51"]);
+    assert_eq!(create.status.code(), Some(0), "{}", String::from_utf8_lossy(&create.stdout));
+    let forged = serde_json::to_vec(&json!({"type": "webhook.test", "data": {"x": SCRIPT}})).unwrap();
+    assert_eq!(post_signed(s.addr, "/webhooks/51", "whs_not_the_secret", &forged).status, 202);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    let message = item["disagreement"]["message"].as_str().unwrap().to_string();
+
+    let driver = start_driver(&chromedriver);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let c = connect(&driver, &chromium).await;
+        c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(2)).await;
+        let row = format!("#requests tr[data-id='{}']", item["id"]);
+        let badge = text(&c, &format!("{row} .badge")).await;
+        assert_eq!(badge, "app skips verification");
+        wait_js(&c, "document.querySelectorAll('#requests .badge').length", json!(1)).await;
+        c.find(Locator::Css(&row)).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('disagreement').textContent", json!(message)).await;
+        wait_js(&c, "document.getElementById('disagreement').hidden", json!(false)).await;
+        wait_js(&c, "typeof window.pwned", json!("undefined")).await;
+        c.close().await.unwrap();
+    });
+}
