@@ -229,6 +229,11 @@ fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() 
     assert_eq!(post_signed(s.addr, "/webhooks/51", "whs_not_the_secret", &forged).status, 202);
     let item = list(&s.inspector, "")["requests"][0].clone();
     let message = item["disagreement"]["message"].as_str().unwrap().to_string();
+    // The create's raw bytes are the wire bytes, with the webhook secret in full.
+    let create_id = list(&s.inspector, "")["requests"][1]["id"].clone();
+    let raw = super::inspector::api(&s.inspector, &format!("/_/api/requests/{create_id}/raw")).body;
+    let body = &raw[raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    let secret = serde_json::from_slice::<Value>(body).unwrap()["data"]["webhook_secret"].as_str().unwrap().to_string();
 
     let driver = start_driver(&chromedriver);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -244,6 +249,15 @@ fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() 
         wait_js(&c, "document.getElementById('disagreement').textContent", json!(message)).await;
         wait_js(&c, "document.getElementById('disagreement').hidden", json!(false)).await;
         wait_js(&c, "typeof window.pwned", json!("undefined")).await;
+
+        // The page's view of the raw bytes masks the secret the wire bytes carry.
+        c.find(Locator::Css(&format!("#requests tr[data-id='{create_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('disagreement').hidden", json!(true)).await;
+        c.find(Locator::Css("#raw-box summary")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('raw').textContent.includes('webhook_secret')", json!(true)).await;
+        let shown = text(&c, "#raw").await;
+        assert!(!shown.contains(&secret), "{shown}");
+        assert!(shown.contains(&format!("{}…{}", &secret[..6], &secret[secret.len() - 2..])), "{shown}");
         c.close().await.unwrap();
     });
 }

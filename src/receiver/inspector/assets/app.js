@@ -298,7 +298,8 @@ function showBody(pre, body, problems) {
 
 function loadRaw() {
   if (!state.detail || $("raw").textContent) return;
-  api("requests/" + state.detail.id + "/raw").then((t) => { $("raw").textContent = t; })
+  const d = state.detail;
+  api("requests/" + d.id + "/raw").then((t) => { $("raw").textContent = d.curl_view === d.curl ? t : maskRaw(t); })
     .catch((e) => { $("raw").textContent = e.message; });
 }
 
@@ -313,6 +314,16 @@ function replay(mode) {
   }).then((r) => {
     status.textContent = "replayed as #" + r.id + " → " + r.status;
   }).catch((e) => { status.textContent = "replay failed: " + e.message; });
+}
+
+// /raw is the wire bytes; the page's view masks the secrets in it as the detail does (whs_ab…ef).
+function maskSecret(v) {
+  return v.length > 8 ? v.slice(0, 6) + "…" + v.slice(-2) : "…";
+}
+
+function maskRaw(t) {
+  return t.replace(/("webhook_secret"\s*:\s*")((?:[^"\\]|\\.)*)(")/g, (m, a, v, b) => a + maskSecret(v) + b)
+    .replace(/^(authorization:[ \t]*)(.*?)(\r?)$/gim, (m, a, v, cr) => a + maskSecret(v) + cr);
 }
 
 function copyCurl() {
