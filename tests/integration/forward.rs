@@ -14,7 +14,7 @@ use super::inspector::{
 
 /// One request the app received: the head's lines and the exact body.
 #[derive(Debug, Clone)]
-struct Got {
+pub(crate) struct Got {
     line: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -222,7 +222,7 @@ fn forwarder_names_a_dead_app() {
 
 /// An app on 127.0.0.1:0 that reads each request (recording it) and then runs `answer` on the
 /// socket.
-fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+pub(crate) fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -369,7 +369,7 @@ fn handshake(s: &mut std::net::TcpStream, g: &Got) {
 }
 
 /// An app that verifies nothing: the handshake works, every delivery gets 202.
-fn lax(s: &mut std::net::TcpStream, g: &Got) {
+pub(crate) fn lax(s: &mut std::net::TcpStream, g: &Got) {
     if g.line.contains("/integration ") {
         return handshake(s, g);
     }
@@ -570,4 +570,43 @@ fn forward_to_serve_itself_is_refused_at_start() {
         assert!(stderr.contains(&format!("--forward-to {url} points at serve itself (port {port})")), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
     }
+}
+
+#[test]
+fn the_human_log_says_the_status_is_the_app_s_and_who_is_wrong() {
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = crate::serve::hermetic()
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--integration-secret", INTEGRATION_SECRET, "--forward-to", &format!("http://{app_addr}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let url = first.trim_end().strip_prefix("config URL ").unwrap();
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().strip_suffix("/integration").unwrap().parse().unwrap();
+    assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("33")).status, 200);
+    assert_eq!(post_signed(addr, "/webhooks/33", WEBHOOK_SECRET, &vote_body("3")).status, 401);
+    let line = loop {
+        let l = rx.recv_timeout(Duration::from_secs(20)).expect("the vote's log line");
+        if l.contains("/webhooks/33") {
+            break l;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains(" ok app=401 "), "{line}");
+    assert!(
+        line.contains("your app refused a correctly signed request: it verifies other bytes or another secret"),
+        "{line}"
+    );
 }

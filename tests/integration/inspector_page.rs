@@ -246,3 +246,50 @@ fn the_status_column_is_visible_at_1024_and_1400_px_with_a_long_path_listed() {
         c.close().await.unwrap();
     });
 }
+
+#[test]
+fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() {
+    let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
+    let Some(chromium) = require("chromium", &[CHROMIUM]) else { return };
+    // An app that verifies nothing: a forged vote is acknowledged.
+    let (app_addr, _) = super::forward::scripted_app(super::forward::lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    let create = simulate(&["create", "--url", &format!("http://{}/integration", s.addr), "--connection-id", "51"]);
+    assert_eq!(create.status.code(), Some(0), "{}", String::from_utf8_lossy(&create.stdout));
+    let forged = serde_json::to_vec(&json!({"type": "webhook.test", "data": {"x": SCRIPT}})).unwrap();
+    assert_eq!(post_signed(s.addr, "/webhooks/51", "whs_not_the_secret", &forged).status, 202);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    let message = item["disagreement"]["message"].as_str().unwrap().to_string();
+    // The create's raw bytes are the wire bytes, with the webhook secret in full.
+    let create_id = list(&s.inspector, "")["requests"][1]["id"].clone();
+    let raw = super::inspector::api(&s.inspector, &format!("/_/api/requests/{create_id}/raw")).body;
+    let body = &raw[raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    let secret = serde_json::from_slice::<Value>(body).unwrap()["data"]["webhook_secret"].as_str().unwrap().to_string();
+
+    let driver = start_driver(&chromedriver);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let c = connect(&driver, &chromium).await;
+        c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(2)).await;
+        let row = format!("#requests tr[data-id='{}']", item["id"]);
+        let badge = text(&c, &format!("{row} .badge")).await;
+        assert_eq!(badge, "app skips verification");
+        wait_js(&c, "document.querySelectorAll('#requests .badge').length", json!(1)).await;
+        c.find(Locator::Css(&row)).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('disagreement').textContent", json!(message)).await;
+        wait_js(&c, "document.getElementById('disagreement').hidden", json!(false)).await;
+        wait_js(&c, "typeof window.pwned", json!("undefined")).await;
+
+        // The page's view of the raw bytes masks the secret the wire bytes carry.
+        c.find(Locator::Css(&format!("#requests tr[data-id='{create_id}']"))).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('disagreement').hidden", json!(true)).await;
+        c.find(Locator::Css("#raw-box summary")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.getElementById('raw').textContent.includes('webhook_secret')", json!(true)).await;
+        let shown = text(&c, "#raw").await;
+        assert!(!shown.contains(&secret), "{shown}");
+        assert!(shown.contains(&format!("{}…{}", &secret[..6], &secret[secret.len() - 2..])), "{shown}");
+        c.close().await.unwrap();
+    });
+}

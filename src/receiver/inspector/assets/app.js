@@ -223,7 +223,8 @@ function showDetail(d) {
   const headers = $("headers");
   clear(headers);
   for (const [n, val] of d.headers || []) headers.append(el("tr", {}, el("td", {}, n), el("td", {}, val)));
-  $("curl").value = d.curl || "";
+  // The page shows secrets masked; the copied command is exact, so its signature verifies.
+  $("curl").value = d.curl_view || d.curl || "";
   $("raw").textContent = "";
   $("raw-box").open = false;
   $("raw-link").setAttribute("href", "/_/api/requests/" + d.id + "/raw" + (token ? "?token=" + encodeURIComponent(token) : ""));
@@ -297,7 +298,8 @@ function showBody(pre, body, problems) {
 
 function loadRaw() {
   if (!state.detail || $("raw").textContent) return;
-  api("requests/" + state.detail.id + "/raw").then((t) => { $("raw").textContent = t; })
+  const d = state.detail;
+  api("requests/" + d.id + "/raw").then((t) => { $("raw").textContent = d.curl_view === d.curl ? t : maskRaw(t); })
     .catch((e) => { $("raw").textContent = e.message; });
 }
 
@@ -314,14 +316,34 @@ function replay(mode) {
   }).catch((e) => { status.textContent = "replay failed: " + e.message; });
 }
 
+// /raw is the wire bytes; the page's view masks the secrets in it as the detail does (whs_ab…ef).
+function maskSecret(v) {
+  return v.length > 8 ? v.slice(0, 6) + "…" + v.slice(-2) : "…";
+}
+
+function maskRaw(t) {
+  return t.replace(/("webhook_secret"\s*:\s*")((?:[^"\\]|\\.)*)(")/g, (m, a, v, b) => a + maskSecret(v) + b)
+    .replace(/^(authorization:[ \t]*)(.*?)(\r?)$/gim, (m, a, v, cr) => a + maskSecret(v) + cr);
+}
+
 function copyCurl() {
   const area = $("curl");
-  const done = () => { $("action-status").textContent = "curl command copied"; };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(area.value).then(done, () => { area.select(); });
-  } else {
+  const exact = (state.detail && state.detail.curl) || area.value;
+  const done = () => { $("action-status").textContent = "curl command copied (secrets in full)"; };
+  const fallback = () => {
+    // Select the exact command just long enough to copy it, then show the masked view again.
+    const view = area.value;
+    area.value = exact;
     area.select();
-    try { document.execCommand("copy"); done(); } catch (_) { $("action-status").textContent = "select the command below and copy it"; }
+    let copied = false;
+    try { copied = document.execCommand("copy"); } catch (_) { copied = false; }
+    area.value = view;
+    if (copied) done(); else $("action-status").textContent = "copying failed: use the raw .http link instead";
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(exact).then(done, fallback);
+  } else {
+    fallback();
   }
 }
 
