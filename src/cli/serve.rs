@@ -288,7 +288,11 @@ fn human(log: &Record) -> String {
         log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
         log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
         verdict,
-        style::status(log.status),
+        // In forward mode the status is the app's: say so, or `ok 401` reads as serve's own.
+        match log.forwarded.as_ref().and_then(|f| f.status) {
+            Some(_) => format!("app={}", style::status(log.status)),
+            None => style::status(log.status).to_string(),
+        },
         style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
     );
     if let Some(t) = &log.trace {
@@ -302,6 +306,9 @@ fn human(log: &Record) -> String {
     }
     if let Some(w) = &log.warning {
         line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
+    }
+    if let Some(d) = log.disagreement() {
+        line.push_str(&format!(" {} {}", style::fail("✗"), d.message));
     }
     line
 }

@@ -13,6 +13,7 @@ use super::cases::{CASES, CaseResult, Report, Verdict, find_case};
 use super::http::{Answer, FailureKind, SendFailure, Sender};
 use super::liveness::Liveness;
 use crate::error::Result;
+use crate::protocol::ANSWERED_BY_HEADER;
 use crate::protocol::generate;
 use crate::protocol::payload::Event;
 use crate::protocol::secret::{Secret, WEBHOOK_SECRET_PREFIX};
@@ -378,6 +379,11 @@ impl Runner<'_, '_> {
         let mut facts = Map::new();
         facts.insert("status".into(), result_fact(&result));
         let (verdict, detail) = match &result {
+            // serve --forward-to refused it before the app saw it: nothing is known of the app.
+            Ok(a) if !by_serve(a).is_empty() => (
+                Verdict::Skip,
+                format!("inconclusive: {}{}; check your app directly to judge this case", a.status, by_serve(a)),
+            ),
             Ok(a) if a.is_success() => (Verdict::Fail, format!("accepted with {}{}", a.status, acceptance_hint(name))),
             Ok(a) if (400..500).contains(&a.status) => match conclusive {
                 Ok(()) => (Verdict::Pass, format!("refused with {}", a.status)),
@@ -428,8 +434,18 @@ pub(super) fn body_snippet(body: &[u8]) -> String {
 /// `204 in 3 ms`, or the failure.
 pub(super) fn describe(result: &Result<Answer, SendFailure>) -> String {
     match result {
-        Ok(a) => format!("{} in {}", a.status, format_duration(a.latency)),
+        Ok(a) => format!("{} in {}{}", a.status, format_duration(a.latency), by_serve(a)),
         Err(f) => f.message.clone(),
+    }
+}
+
+/// ` (answered by serve, not your app)` for an answer `serve --forward-to` gave itself, which
+/// says nothing about the app behind it; empty otherwise.
+pub(super) fn by_serve(a: &Answer) -> &'static str {
+    if a.header(ANSWERED_BY_HEADER).is_some_and(|v| v.eq_ignore_ascii_case("serve")) {
+        " (answered by serve, not your app)"
+    } else {
+        ""
     }
 }
 

@@ -14,3 +14,8 @@ pub mod secret;
 pub mod signature;
 pub mod time;
 pub mod vectors;
+
+/// The header `serve --forward-to` puts on the answers it gives itself (`serve`), so a sender
+/// (`check`) does not credit the developer's app with them. Not part of Top.gg's protocol: the
+/// one header the tool's two sides agree on.
+pub const ANSWERED_BY_HEADER: &str = "x-topgg-int-answered-by";

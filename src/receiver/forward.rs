@@ -12,6 +12,7 @@
 //! copied, in either direction: they describe one connection, and the client recomputes them.
 //! Never goes through a proxy: the app is the developer's own.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::http::{self, Body};
@@ -122,6 +123,42 @@ impl Forwarder {
         url
     }
 
+    /// Refuses a forward URL that points at the receiver itself (or its inspector): every request
+    /// would come back to it, hundreds of times a second. A host is taken for the receiver when it
+    /// is `localhost`, a loopback or unspecified address, or the address it is bound to.
+    pub fn refuse_loop(&self, listen: SocketAddr, inspector: SocketAddr) -> Result<()> {
+        let Ok(url) = reqwest::Url::parse(&self.config.base) else { return Ok(()) };
+        let Some(port) = url.port_or_known_default() else { return Ok(()) };
+        let host = url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let ip = host.parse::<std::net::IpAddr>().ok();
+        let local = host == "localhost"
+            || host.ends_with(".localhost")
+            || ip.is_some_and(|ip| ip.is_loopback() || ip.is_unspecified());
+        for (what, addr) in [("serve itself", listen), ("serve's inspector", inspector)] {
+            let same_ip = ip == Some(addr.ip());
+            // A loopback host reaches serve only when it listens on loopback or everywhere.
+            let reaches = local && (addr.ip().is_loopback() || addr.ip().is_unspecified());
+            if port == addr.port() && (reaches || same_ip) {
+                return Err(Error::input(format!(
+                    "--forward-to {} points at {what} (port {port}): every request would be forwarded back to serve \
+                     in a loop; give the URL of your app, which listens on another port",
+                    self.config.base
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The mirror of this forward mapping (see [`Mirror`]).
+    pub fn mirror(&self) -> Mirror {
+        let base_path = reqwest::Url::parse(&self.config.base).map(|u| u.path().to_string()).unwrap_or_default();
+        Mirror {
+            base_path: base_path.trim_end_matches('/').to_string(),
+            config_path: self.config.config_path.clone().unwrap_or_else(|| "/integration".into()),
+            webhook_path: self.config.webhook_path.clone().unwrap_or_else(|| "/webhooks/{connection_id}".into()),
+        }
+    }
+
     /// Sends the request to the app and returns its answer, or a 502/504 saying why there is none.
     /// One deadline, `--forward-timeout`, covers connecting, the app's head and its whole body: an
     /// app that drips its answer cannot hold the sender longer.
@@ -195,6 +232,56 @@ impl Forwarder {
     }
 }
 
+/// The mirror of the forward mapping: the paths an app mounted under the forward URL's path hands
+/// out when it builds its URLs from `Host` (`/topgg/webhooks/<id>` behind `--forward-to
+/// http://localhost:3000/topgg`), each standing for one of the receiver's own routes. The
+/// receiver answers them as those routes, so the README's setup works without `--public-url`.
+#[derive(Debug, Clone, Default)]
+pub struct Mirror {
+    base_path: String,
+    config_path: String,
+    webhook_path: String,
+}
+
+impl Mirror {
+    /// The receiver's own target (`/integration` or `/webhooks/<id>`, query kept) that `target`
+    /// mirrors; `None` when it mirrors none, or already is one.
+    pub fn canonical(&self, target: &str) -> Option<String> {
+        let (path, query) = target.split_once('?').map_or((target, None), |(p, q)| (p, Some(q)));
+        let rest = path.strip_prefix(self.base_path.as_str())?;
+        let own = if rest == self.config_path {
+            "/integration".to_string()
+        } else {
+            let (pre, suf) = self.webhook_path.split_once("{connection_id}")?;
+            let id = rest.strip_prefix(pre)?.strip_suffix(suf)?;
+            if !http::valid_connection_id(id) {
+                return None;
+            }
+            format!("/webhooks/{id}")
+        };
+        if own == path {
+            return None;
+        }
+        Some(match query {
+            Some(q) => format!("{own}?{q}"),
+            None => own,
+        })
+    }
+
+    /// The mirrored webhook path, for a sentence (`/topgg/webhooks/<connection_id>`); `None` when
+    /// it is the receiver's own.
+    fn example(&self) -> Option<String> {
+        let p = format!("{}{}", self.base_path, self.webhook_path.replace("{connection_id}", "<connection_id>"));
+        (p != "/webhooks/<connection_id>").then_some(p)
+    }
+
+    /// Whether the receiver answers `path` as a webhook URL, itself or as its mirror.
+    fn answers_webhook(&self, path: &str) -> bool {
+        let own = self.canonical(path).unwrap_or_else(|| path.to_string());
+        own.strip_prefix("/webhooks/").is_some_and(http::valid_connection_id)
+    }
+}
+
 /// Whether a request is one of Top.gg's routes, which forward mode sends to the app: `POST` to
 /// `/integration`, to `/webhooks/<id>` with a valid connection id, or to `/legacy`.
 pub fn forwardable(method: &str, path: &str) -> bool {
@@ -219,18 +306,30 @@ pub fn traversal(target: &str) -> Option<&'static str> {
     dotted.then_some("a dot segment")
 }
 
-/// In forward mode, a handshake whose `webhook_url` does not point at serve: Top.gg would then
-/// deliver straight to the app, and serve would see nothing. The sentence, or `None`.
-pub fn bypass_warning(answer_body: &[u8], base_url: &str) -> Option<String> {
+/// In forward mode, a handshake whose `webhook_url` does not point at serve (Top.gg would then
+/// deliver straight to the app, and serve would see nothing), or points at a path serve does not
+/// answer as a webhook URL (Top.gg's deliveries would get 404). The sentence, or `None`.
+pub fn bypass_warning(answer_body: &[u8], base_url: &str, mirror: Option<&Mirror>) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(answer_body).ok()?;
     let url = v.get("webhook_url")?.as_str()?;
     let base = base_url.trim_end_matches('/');
-    let through = url.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    (!through).then(|| {
-        let shown: String = url.chars().take(200).collect();
-        format!(
+    let shown: String = url.chars().take(200).collect();
+    let Some(rest) = url.strip_prefix(base).filter(|rest| rest.is_empty() || rest.starts_with('/')) else {
+        return Some(format!(
             "the app's webhook_url {shown} does not go through serve ({base}/…): Top.gg would deliver straight to \
              the app and serve would see none of it (build it from the Host header, or from --public-url)"
+        ));
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    let answered = match mirror {
+        Some(m) => m.answers_webhook(path),
+        None => path.strip_prefix("/webhooks/").is_some_and(http::valid_connection_id),
+    };
+    let mirrored = mirror.and_then(Mirror::example).map_or(String::new(), |p| format!(" and {base}{p}"));
+    (!answered).then(|| {
+        format!(
+            "the app's webhook_url {shown} is a path serve does not answer: Top.gg's deliveries would get 404 \
+             (serve answers {base}/webhooks/<connection_id>{mirrored})"
         )
     })
 }
@@ -267,6 +366,26 @@ mod tests {
         let f = fwd(Some("/config"), Some("/hook/{connection_id}/x"));
         assert_eq!(f.url_for("/integration"), "http://127.0.0.1:3000/topgg/config");
         assert_eq!(f.url_for("/webhooks/9"), "http://127.0.0.1:3000/topgg/hook/9/x");
+    }
+
+    #[test]
+    fn mirrors_the_mapping() {
+        let m = fwd(None, None).mirror();
+        assert_eq!(m.canonical("/topgg/webhooks/9?a=1").as_deref(), Some("/webhooks/9?a=1"));
+        assert_eq!(m.canonical("/topgg/integration").as_deref(), Some("/integration"));
+        assert_eq!(m.canonical("/webhooks/9"), None, "already the receiver's own");
+        assert_eq!(m.canonical("/topgg/webhooks/a.b"), None);
+        assert_eq!(m.canonical("/topgg/admin"), None);
+        let m = fwd(Some("/config"), Some("/hook/{connection_id}/x")).mirror();
+        assert_eq!(m.canonical("/topgg/hook/9/x").as_deref(), Some("/webhooks/9"));
+        assert_eq!(m.canonical("/topgg/config").as_deref(), Some("/integration"));
+        let body = |u: &str| format!(r#"{{"webhook_url":"{u}"}}"#).into_bytes();
+        let base = "http://127.0.0.1:8188";
+        assert_eq!(bypass_warning(&body("http://127.0.0.1:8188/topgg/hook/9/x"), base, Some(&m)), None);
+        assert_eq!(bypass_warning(&body("http://127.0.0.1:8188/webhooks/9"), base, Some(&m)), None);
+        let w = bypass_warning(&body("http://127.0.0.1:8188/api/hooks/9"), base, Some(&m)).unwrap();
+        assert!(w.contains("a path serve does not answer"), "{w}");
+        assert!(w.contains("http://127.0.0.1:8188/topgg/hook/<connection_id>/x"), "{w}");
     }
 
     #[test]

@@ -104,6 +104,9 @@ impl Receiver {
             None => format!("http://{}", display_addr(addr)),
         };
         let forwarder = config.forward.clone().map(Forwarder::new).transpose()?;
+        if let Some(f) = &forwarder {
+            f.refuse_loop(addr, inspect_addr)?;
+        }
         let mut config = config;
         let token = match config.inspector_token.clone() {
             Some(t) => t,
@@ -116,6 +119,7 @@ impl Receiver {
             config.integration_secret.clone(),
             config.tolerance,
             base_url.clone(),
+            forwarder.as_ref().map(Forwarder::mirror),
         ));
         // The signatures of state changes accepted before a restart are still refused as replays
         // within their window.

@@ -7,9 +7,11 @@
 //!
 //! The JSON form: `{id, time, peer, method, path, type, connection, verdict, detail, status,
 //! latency_ms, trace, retry, warning, capture, replay_of, forwarded: {url, status, latency_ms,
-//! error} | null}`, and `body_cut` (the whole body's length) only when the history keeps a prefix of
-//! the body; the log line puts `"event": "request"` first. `id` is null when the history is
-//! off; `peer`, `warning` and `capture` are not kept in the history, so read back they are null.
+//! error} | null, disagreement: {code, message} | null}` (forward mode: who is wrong when the
+//! app's status contradicts the verdict), and `body_cut` (the whole body's length) only when the
+//! history keeps a prefix of the body; the log line puts `"event": "request"` first. `id` is null
+//! when the history is off; `peer`, `warning` and `capture` are not kept in the history, so read
+//! back they are null.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +62,21 @@ pub struct Record {
     pub replay_of: Option<i64>,
     /// In forward mode, what the developer's app answered.
     pub forwarded: Option<Forwarded>,
+    /// The fingerprint of the secret the receiver verified the request with (forward mode, for
+    /// the sentence of [`Record::disagreement`]); not kept in the history.
+    pub secret_fingerprint: Option<String>,
+}
+
+/// The verdicts that mean the signature itself is wrong (not stale, not a replay).
+const SIGNATURE_VERDICTS: [&str; 3] = ["missing-header", "malformed-header", "signature-mismatch"];
+
+/// In forward mode, the receiver's verdict and the app's status disagree: who is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// `app-does-not-verify` or `app-refuses-valid`.
+    pub code: &'static str,
+    /// One sentence for the developer.
+    pub message: String,
 }
 
 /// The developer's app's answer to a forwarded request (`serve --forward-to`).
@@ -106,6 +123,31 @@ impl Record {
         }
     }
 
+    /// In forward mode, whether the app's answer contradicts the receiver's verdict: it
+    /// acknowledged a request whose signature is invalid, or refused (401/403) a correctly signed
+    /// one. Derived from fields the history keeps, so the list says it too.
+    pub fn disagreement(&self) -> Option<Disagreement> {
+        let app = self.forwarded.as_ref()?.status?;
+        if SIGNATURE_VERDICTS.contains(&self.verdict.as_str()) && (200..300).contains(&app) {
+            return Some(Disagreement {
+                code: "app-does-not-verify",
+                message: "your app acknowledged a request whose signature is invalid: it does not verify signatures"
+                    .into(),
+            });
+        }
+        if self.verdict == "ok" && matches!(app, 401 | 403) {
+            let fp = self.secret_fingerprint.as_deref().map_or(String::new(), |f| format!(" (fingerprint {f})"));
+            return Some(Disagreement {
+                code: "app-refuses-valid",
+                message: format!(
+                    "your app refused a correctly signed request: it verifies other bytes or another secret than \
+                     serve's{fp}"
+                ),
+            });
+        }
+        None
+    }
+
     /// The one JSON form (see the module comment).
     pub fn to_json(&self) -> String {
         self.json(None)
@@ -125,6 +167,11 @@ impl Record {
             status: Option<u16>,
             latency_ms: f64,
             error: Option<&'a str>,
+        }
+        #[derive(serde::Serialize)]
+        struct Blame {
+            code: &'static str,
+            message: String,
         }
         #[derive(serde::Serialize)]
         struct Json<'a> {
@@ -148,6 +195,7 @@ impl Record {
             capture: Option<String>,
             replay_of: Option<i64>,
             forwarded: Option<Fwd<'a>>,
+            disagreement: Option<Blame>,
             #[serde(skip_serializing_if = "Option::is_none")]
             body_cut: Option<u64>,
         }
@@ -175,6 +223,7 @@ impl Record {
                 latency_ms: f.latency_us as f64 / 1000.0,
                 error: f.error.as_deref(),
             }),
+            disagreement: self.disagreement().map(|d| Blame { code: d.code, message: d.message }),
             body_cut: self.body_cut,
         };
         // Only strings, numbers and booleans: serialising this cannot fail.

@@ -57,12 +57,21 @@ fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Out
     if sig.is_none() {
         return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
     }
-    if req.header(TRACE_HEADER).is_none() {
-        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
+    // The signature's verdict is the one that matters (a forged request without a trace is a
+    // forgery first): the missing trace is then a note on it, and the refusal only when the
+    // signature verifies. The status stays 401 either way, as the SDKs answer.
+    let no_trace = req.header(TRACE_HEADER).is_none();
+    match signature::verify(secret, sig, &req.body, now_unix(), tolerance) {
+        Err(r) => {
+            let mut detail = r.detail;
+            if no_trace {
+                detail.push_str(&format!("; no {TRACE_HEADER} header either"));
+            }
+            Some(Outcome::refuse(r.reason.http_status(), r.reason.code(), detail))
+        }
+        Ok(_) if no_trace => Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header"))),
+        Ok(_) => None,
     }
-    signature::verify(secret, sig, &req.body, now_unix(), tolerance)
-        .err()
-        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
 }
 
 /// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
@@ -95,9 +104,17 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
 /// pasted into a mistyped field must not reach the log.
 fn mismatch(v: &Value, err: &serde_json::Error) -> String {
     let (_, problems) = crate::protocol::payload::validate(v);
+    let serde = without_values(err);
+    // serde names the field it missed, the checker where each problem is: a missing field is
+    // named by the checker's path for that field, not by whichever problem came first.
+    if let Some(field) = serde.strip_prefix("missing field `").and_then(|r| r.split('`').next())
+        && let Some(p) = problems.iter().find(|p| p.path.rsplit('.').next() == Some(field))
+    {
+        return format!("{}: is missing", p.path);
+    }
     match problems.first() {
-        Some(p) => format!("{}: {}", p.path, without_values(err)),
-        None => without_values(err),
+        Some(p) => format!("{}: {serde}", p.path),
+        None => serde,
     }
 }
 
@@ -158,6 +175,11 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             if let Some(o) = refuse_replay(shared, req, &name, &id) {
                 return o;
             }
+            if shared.forwarder.is_some() {
+                // Forward mode: the app's answer is the handshake; the connection is stored only
+                // once it is a valid one ([`store_forwarded`]), so a refused handshake leaves none.
+                return Outcome { event: Some(name), connection: Some(id), ..Outcome::ok(200) };
+            }
             let conn = Connection {
                 connection_id: id.clone(),
                 webhook_secret: Secret::new(c.webhook_secret),
@@ -199,6 +221,34 @@ fn config_url(shared: &Shared, req: &Request) -> Outcome {
             event: Some(name),
             ..Outcome::ok(204).warn(format!("{} belongs at a webhook URL, not the config URL", other.type_name()))
         },
+    }
+}
+
+/// Forward mode, once the app answered a verified `integration.create` with a valid handshake:
+/// stores the connection (blocking: it commits to SQLite). Whether it replaced one, or the
+/// sentence saying why it could not be stored (the signature is then released, like a refusal).
+pub(super) fn store_forwarded(shared: &Shared, req: &Request) -> Result<bool, String> {
+    let Ok(Event::IntegrationCreate(c)) = serde_json::from_slice::<Event>(&req.body) else {
+        return Err("the body is no longer an integration.create".into());
+    };
+    let conn = Connection {
+        connection_id: c.connection_id,
+        webhook_secret: Secret::new(c.webhook_secret),
+        project: c.project,
+        user: c.user,
+        created_at: now_unix(),
+    };
+    shared.store.put_signed(conn, signed(shared, req)).map_err(|e| {
+        release(req, shared);
+        format!("could not write the connection store {}: {e}", shared.store.path().display())
+    })
+}
+
+/// Forgets that a verified state change's signature was accepted: it changed nothing, so the
+/// same signed request may come again.
+pub(super) fn release(req: &Request, shared: &Shared) {
+    if let Some((t, v1)) = signed_pair(req) {
+        shared.replay.release(t, v1);
     }
 }
 
@@ -328,7 +378,7 @@ mod tests {
             let v: Value = serde_json::from_str(body).unwrap();
             let said = mismatch(&v, &err);
             assert!(!said.contains("pasted"), "{said}");
-            assert!(said.contains("expected") || said.contains("missing field"), "{said}");
+            assert!(said.contains("expected") || said.contains("missing"), "{said}");
         }
         let err = serde_json::from_str::<Event>(&bodies[0]).unwrap_err();
         let v: Value = serde_json::from_str(&bodies[0]).unwrap();
@@ -336,5 +386,14 @@ mod tests {
             mismatch(&v, &err).split(" at line").next().unwrap(),
             "$.data.weight: invalid type: string, expected i64"
         );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_own_path() {
+        // data.user is missing, and the checker also has a complaint about data.id first.
+        let body = r#"{"type":"vote.create","data":{"id":"top.gg id","weight":1,"created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00","project":{"id":"1","type":"bot","platform":"discord","platform_id":"2"}}}"#;
+        let Err(err) = serde_json::from_str::<Event>(body) else { panic!("the body should not parse") };
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(mismatch(&v, &err), "$.data.user: is missing");
     }
 }

@@ -24,6 +24,8 @@ use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
 use super::store::REFUSED_BODY_KEPT;
+use crate::protocol::ANSWERED_BY_HEADER;
+use crate::protocol::handshake;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
 
@@ -38,6 +40,10 @@ pub(super) struct ConnCtx {
     /// The listener the connection came in on.
     pub side: Side,
 }
+
+/// Marks an answer that is the developer's app's (forward mode); every other answer is serve's.
+#[derive(Clone, Copy)]
+struct FromApp;
 
 /// The hyper service: one request in, one answer out. Never fails: every problem is an answer.
 pub(super) async fn serve(
@@ -54,8 +60,12 @@ pub(super) async fn serve(
     }
     ctx.shared.busy.fetch_add(1, Ordering::Relaxed);
     let busy = Busy(&ctx.shared);
-    let resp = answer(req, &ctx, started).await;
+    let mut resp = answer(req, &ctx, started).await;
     drop(busy);
+    if ctx.side == Side::Receiver && ctx.shared.forwarder.is_some() && resp.extensions().get::<FromApp>().is_none() {
+        // Forward mode: say which answers are serve's own, so they are not taken for the app's.
+        resp.headers_mut().insert(ANSWERED_BY_HEADER, http::HeaderValue::from_static("serve"));
+    }
     ctx.state.end();
     if resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"text/event-stream") {
         ctx.state.streaming();
@@ -152,7 +162,15 @@ async fn handle(
     replay_of: Option<i64>,
 ) -> (hyper::Response<Body>, i64, u16) {
     let started = request.started;
-    let forward = shared.forwarder.as_ref().filter(|_| forward::forwardable(&request.method, request.path()));
+    // An app mounted under the forward URL's path hands out the mirror of the mapping
+    // (`/topgg/webhooks/<id>`): it is routed and forwarded as the route it stands for, and
+    // recorded with the target that arrived.
+    let routed = shared.forwarder.as_ref().and_then(|f| f.mirror().canonical(&request.target));
+    let routed = routed.map(|target| Request { target, ..request.clone() });
+    let forward = shared
+        .forwarder
+        .as_ref()
+        .filter(|_| forward::forwardable(&request.method, routed.as_ref().unwrap_or(&request).path()));
     if shared.forwarder.is_some()
         && let Some(what) = forward::traversal(&request.target)
     {
@@ -166,12 +184,12 @@ async fn handle(
     // The config URL commits to SQLite (an fsync), captures are file writes: both run off the
     // async workers so they never stall other connections. Deliveries only read memory and queue
     // their history row.
-    let blocking = request.path() == "/integration" || shared.captures.is_some();
-    let (mut resp, mut record, request) = if blocking {
+    let blocking = routed.as_ref().unwrap_or(&request).path() == "/integration" || shared.captures.is_some();
+    let (mut resp, mut record, request, routed) = if blocking {
         let s = shared.clone();
         match tokio::task::spawn_blocking(move || {
-            let (resp, record) = route(&s, &request, peer);
-            (resp, record, request)
+            let (resp, record) = route(&s, routed.as_ref().unwrap_or(&request), &request, peer);
+            (resp, record, request, routed)
         })
         .await
         {
@@ -185,21 +203,49 @@ async fn handle(
             }
         }
     } else {
-        let (resp, record) = route(shared, &request, peer);
-        (resp, record, request)
+        let (resp, record) = route(shared, routed.as_ref().unwrap_or(&request), &request, peer);
+        (resp, record, request, routed)
     };
+    let own = routed.as_ref().unwrap_or(&request);
     // Forward mode: the app answers each Top.gg route, whatever the receiver's own verdict.
     if let Some(f) = forward {
-        let a = f.send(&request.method, &request.target, &request.headers, &request.body).await;
+        let a = f.send(&own.method, &own.target, &own.headers, &own.body).await;
         if let Some(e) = &a.record.error {
             record.warning = Some(format!("forward failed: {e}"));
         } else if record.event.as_deref() == Some("integration.create") && a.status == 200 {
-            if let Some(w) = forward::bypass_warning(&a.body, &shared.base_url) {
+            if let Some(w) = forward::bypass_warning(&a.body, &shared.base_url, Some(&f.mirror())) {
                 record.warning = Some(w);
             }
         }
+        if record.verdict == "ok"
+            && record.event.as_deref() == Some("integration.create")
+            && record.connection.is_some()
+        {
+            // The connection is stored only when the app's answer is a valid handshake.
+            let ct = a.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+            let judged = handshake::judge(a.status, ct, &a.body, None);
+            let id = record.connection.clone().unwrap_or_default();
+            if a.record.error.is_none() && judged.handshake.is_some() {
+                let (s, req) = (shared.clone(), own.clone());
+                match tokio::task::spawn_blocking(move || routes::store_forwarded(&s, &req)).await {
+                    Ok(Ok(replaced)) => record.retry = replaced,
+                    Ok(Err(why)) => record.warning = Some(format!("connection {id} not stored: {why}")),
+                    Err(_) => record.warning = Some(format!("connection {id} not stored: the store task failed")),
+                }
+            } else {
+                routes::release(own, shared);
+                let why = a.record.error.clone().or_else(|| judged.problems.first().cloned()).unwrap_or_default();
+                record.warning =
+                    Some(format!("the app's answer is not a valid handshake ({why}): connection {id} not stored"));
+            }
+        }
         record.status = a.status;
+        // For the sentence that says who is wrong when the app refuses what serve verified.
+        record.secret_fingerprint = verifying_secret(shared, own.path()).map(|s| s.fingerprint());
         resp = a.response();
+        if a.record.error.is_none() {
+            resp.extensions_mut().insert(FromApp);
+        }
         record.forwarded = Some(a.record);
     }
     if shared.stop.load(Ordering::Relaxed) {
@@ -212,13 +258,22 @@ async fn handle(
     (resp, finish(shared, record), status)
 }
 
-/// The endpoint's answer, the capture, and the record (with the raw request).
-fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
+/// The secret the receiver verifies a request for `path` with, when there is one.
+fn verifying_secret(shared: &Shared, path: &str) -> Option<crate::protocol::secret::Secret> {
+    if path == "/integration" {
+        return Some(shared.config.integration_secret.clone());
+    }
+    shared.store.secret_of(path.strip_prefix("/webhooks/")?)
+}
+
+/// The endpoint's answer to `req`, the capture, and the record (with the raw request, `wire`: the
+/// request as it arrived, which differs from `req` only in the target of a mirrored path).
+fn route(shared: &Shared, req: &Request, wire: &Request, peer: Option<SocketAddr>) -> (hyper::Response<Body>, Record) {
     let time_unix_nanos = now_unix_nanos() - req.started.elapsed().as_nanos() as i128;
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
     let out = routes::outcome(shared, req);
     // The raw request, serialised once for the capture and the history.
-    let raw = (shared.config.history > 0 || seq.is_some()).then(|| req.to_capture().to_http());
+    let raw = (shared.config.history > 0 || seq.is_some()).then(|| wire.to_capture().to_http());
     // The history keeps only a prefix of the body of a request refused before verification
     // (anyone who can reach the port can send one; a replayed signature did verify), and of a body
     // too large for a quarter of `--history-bytes`.
@@ -247,7 +302,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         time_unix_nanos,
         peer,
         method: req.method.clone(),
-        path: req.target.chars().take(256).collect(),
+        path: wire.target.chars().take(256).collect(),
         // A refused request's body was never parsed; the list still wants to say what it was.
         event: out.event.or_else(|| (out.status >= 400).then(|| peek_type(&req.body)).flatten()),
         connection: out.connection,
@@ -270,6 +325,7 @@ fn route(shared: &Shared, req: &Request, peer: Option<SocketAddr>) -> (hyper::Re
         body_cut,
         replay_of: None,
         forwarded: None,
+        secret_fingerprint: None,
     };
     (resp, record)
 }

@@ -70,11 +70,13 @@ fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
                                    "routes": ["vote.create", "webhook.test"]})
                     .to_string();
                     format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \
+                         {}\r\n\r\n{b}",
                         b.len()
                     )
                 } else {
-                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nContent-Length: 11\r\n\r\napp says hi".to_string()
+                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi"
+                        .to_string()
                 };
                 let mut s = stream;
                 let _ = s.write_all(answer.as_bytes());
@@ -350,4 +352,222 @@ fn a_handshake_that_bypasses_serve_is_not_called_ok() {
     let h = &d["forwarded"]["handshake"];
     assert_eq!(h["ok"], false, "{h}");
     assert!(h["problems"][0].as_str().unwrap().contains("does not go through serve"), "{h}");
+}
+
+/// Answers the handshake with a webhook URL on the `Host` it was reached for.
+fn handshake(s: &mut std::net::TcpStream, g: &Got) {
+    let id = serde_json::from_slice::<Value>(&g.body).unwrap()["data"]["connection_id"].clone();
+    let b =
+        json!({"webhook_url": format!("http://{}/webhooks/{}", g.header("host").unwrap_or(""), id.as_str().unwrap()),
+                   "routes": ["vote.create"]})
+        .to_string();
+    let _ = write!(
+        s,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+        b.len()
+    );
+}
+
+/// An app that verifies nothing: the handshake works, every delivery gets 202.
+fn lax(s: &mut std::net::TcpStream, g: &Got) {
+    if g.line.contains("/integration ") {
+        return handshake(s, g);
+    }
+    let _ = s.write_all(b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+}
+
+/// An app that re-serialises before verifying: the handshake works, every delivery gets 401.
+fn strict(s: &mut std::net::TcpStream, g: &Got) {
+    if g.line.contains("/integration ") {
+        return handshake(s, g);
+    }
+    let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+}
+
+#[test]
+fn forward_mode_says_who_is_wrong_when_the_app_contradicts_the_verdict() {
+    // An app that verifies nothing: a forged vote is acknowledged.
+    let (app_addr, _) = scripted_app(lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("31")).status, 200);
+    let forged = post_signed(s.addr, "/webhooks/31", "whs_not_the_secret", &vote_body("1"));
+    assert_eq!(forged.status, 202, "the app's answer goes back");
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    assert_eq!(item["verdict"], "signature-mismatch");
+    assert_eq!(item["disagreement"]["code"], "app-does-not-verify", "{item}");
+    assert_eq!(
+        item["disagreement"]["message"],
+        "your app acknowledged a request whose signature is invalid: it does not verify signatures"
+    );
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json();
+    assert_eq!(d["disagreement"], item["disagreement"]);
+    // Agreement says nothing.
+    let create = list(&s.inspector, "?type=integration.create")["requests"][0].clone();
+    assert!(create["disagreement"].is_null(), "{create}");
+    drop(s);
+
+    // An app that refuses what serve verified: it checks other bytes or another secret.
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("32")).status, 200);
+    assert_eq!(post_signed(s.addr, "/webhooks/32", WEBHOOK_SECRET, &vote_body("2")).status, 401);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    assert_eq!((item["verdict"].as_str(), item["status"].as_u64()), (Some("ok"), Some(401)));
+    assert_eq!(item["disagreement"]["code"], "app-refuses-valid", "{item}");
+    let msg = item["disagreement"]["message"].as_str().unwrap();
+    let fp = topgg_int::protocol::secret::Secret::new(WEBHOOK_SECRET).fingerprint();
+    assert!(msg.starts_with("your app refused a correctly signed request: it verifies other bytes or another secret"));
+    assert!(msg.contains(&format!("(fingerprint {fp})")), "{msg}");
+}
+
+/// The README's app: mounted at `/topgg`, it builds its `webhook_url` from `Host` and its own
+/// mount, and answers nothing outside it.
+fn mounted(s: &mut std::net::TcpStream, g: &Got) {
+    let close = "Connection: close\r\nContent-Length: 0\r\n\r\n";
+    if g.line.starts_with("POST /topgg/integration ") {
+        let v: Value = serde_json::from_slice(&g.body).unwrap();
+        if v["type"] == "integration.delete" {
+            let _ = write!(s, "HTTP/1.1 204 No Content\r\n{close}");
+            return;
+        }
+        let id = v["data"]["connection_id"].as_str().unwrap().to_string();
+        let b = json!({"webhook_url": format!("http://{}/topgg/webhooks/{id}", g.header("host").unwrap()),
+                       "routes": ["vote.create", "webhook.test"]})
+        .to_string();
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        );
+    } else if g.line.starts_with("POST /topgg/webhooks/") {
+        let _ = write!(s, "HTTP/1.1 204 No Content\r\n{close}");
+    } else {
+        let _ = write!(s, "HTTP/1.1 404 Not Found\r\n{close}");
+    }
+}
+
+#[test]
+fn the_readme_forward_example_works_with_an_app_mounted_under_a_path() {
+    let (app_addr, got) = scripted_app(mounted);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}/topgg")]);
+    let out = crate::common::cmd()
+        .args(["simulate", "flow", "--url", &format!("http://{}/integration", s.addr)])
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<String> =
+        got.lock().unwrap().iter().map(|g| g.line.split(' ').nth(1).unwrap().to_string()).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines.iter().all(|l| l.starts_with("/topgg/")), "every request reached the app under its mount: {lines:?}");
+    // serve answered the mirrored webhook path as its own, verified, and recorded it as it arrived.
+    let items = list(&s.inspector, "")["requests"].as_array().unwrap().clone();
+    let vote = items.iter().find(|i| i["type"] == "vote.create").unwrap();
+    assert!(vote["path"].as_str().unwrap().starts_with("/topgg/webhooks/"), "{vote}");
+    assert_eq!((vote["verdict"].as_str(), vote["status"].as_u64()), (Some("ok"), Some(204)), "{vote}");
+    let raw = api(&s.inspector, &format!("/_/api/requests/{}/raw", vote["id"])).body;
+    assert!(raw.starts_with(b"POST /topgg/webhooks/"), "the raw request is the one that arrived");
+    let create = items.iter().find(|i| i["type"] == "integration.create").unwrap();
+    let d = api(&s.inspector, &format!("/_/api/requests/{}", create["id"])).json();
+    assert_eq!(d["forwarded"]["handshake"]["ok"], true, "{}", d["forwarded"]["handshake"]);
+}
+
+fn unanswered(s: &mut std::net::TcpStream, g: &Got) {
+    let b =
+        json!({"webhook_url": format!("http://{}/api/hooks/1", g.header("host").unwrap()), "routes": ["vote.create"]})
+            .to_string();
+    let _ = write!(
+        s,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{b}",
+        b.len()
+    );
+}
+
+#[test]
+fn a_handshake_handing_out_a_path_serve_does_not_answer_is_not_called_ok() {
+    let (app_addr, _) = scripted_app(unanswered);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}/topgg")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("14")).status, 200);
+    let item = list(&s.inspector, "")["requests"][0].clone();
+    let h = &api(&s.inspector, &format!("/_/api/requests/{}", item["id"])).json()["forwarded"]["handshake"];
+    assert_eq!(h["ok"], false, "{h}");
+    let p = h["problems"][0].as_str().unwrap();
+    assert!(p.contains("is a path serve does not answer"), "{p}");
+    assert!(p.contains(&format!("http://{}/topgg/webhooks/<connection_id>", s.addr)), "{p}");
+}
+
+#[test]
+fn a_connection_is_stored_only_when_the_app_answers_a_valid_handshake() {
+    let connections = |s: &super::inspector::Served| -> Vec<String> {
+        api(&s.inspector, "/_/api/connections").json()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["connection_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The app refuses the handshake (204, no body): nothing is stored, deliveries stay unknown.
+    let (app_addr, _) = scripted_app(answer_204);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("41")).status, 204);
+    assert_eq!(connections(&s), Vec::<String>::new());
+    let _ = post_signed(s.addr, "/webhooks/41", WEBHOOK_SECRET, &vote_body("1"));
+    assert_eq!(list(&s.inspector, "")["requests"][0]["verdict"], "unknown-connection");
+    drop(s);
+
+    // A valid handshake: stored.
+    let (app_addr, _) = scripted_app(strict);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("42")).status, 200);
+    assert_eq!(connections(&s), ["42"]);
+}
+
+#[test]
+fn check_through_serve_does_not_credit_serve_s_answers_to_the_app() {
+    let (app_addr, _) = scripted_app(lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    // serve's own answers carry the mark; the app's do not.
+    let r = post_signed(s.addr, "/nowhere", WEBHOOK_SECRET, b"{}");
+    assert_eq!((r.status, r.header("x-topgg-int-answered-by").as_deref()), (404, Some("serve")));
+    let r = post_signed(s.addr, "/webhooks/5", WEBHOOK_SECRET, &vote_body("5"));
+    assert_eq!((r.status, r.header("x-topgg-int-answered-by")), (202, None));
+
+    let out = crate::common::cmd()
+        .args(["--json", "check", "--url", &format!("http://{}/integration", s.addr)])
+        .args(["--integration-secret", INTEGRATION_SECRET])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let case = report["cases"].as_array().unwrap().iter().find(|c| c["name"] == "rejects-oversized-body").unwrap();
+    let detail = case["detail"].as_str().unwrap();
+    assert!(detail.contains("413 (answered by serve, not your app)"), "{case}");
+    assert_eq!(case["result"], "skip", "serve's 413 says nothing about the app: {case}");
+}
+
+#[test]
+fn forward_to_serve_itself_is_refused_at_start() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    for url in [format!("http://127.0.0.1:{port}/topgg"), format!("http://localhost:{port}")] {
+        let out = crate::common::cmd()
+            .args(["serve", "--port", &port.to_string(), "--integration-secret", INTEGRATION_SECRET, "--data-dir"])
+            .arg(dir.path())
+            .args(["--forward-to", &url])
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("--forward-to {url} points at serve itself (port {port})")), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    }
 }

@@ -119,6 +119,8 @@ pub struct DetailContext {
     pub show_secrets: bool,
     /// The receiver's base URL, for the `curl` command.
     pub base_url: String,
+    /// In forward mode, the mirrored paths the receiver also answers.
+    pub mirror: Option<crate::receiver::forward::Mirror>,
 }
 
 /// The full detail of one request (`GET /_/api/requests/{id}`).
@@ -158,7 +160,7 @@ pub fn detail(e: &Record, ctx: &DetailContext) -> Value {
         fo.insert("headers".into(), json!(f.headers));
         fo.insert("body".into(), body_json(&f.body, &[], true));
         if e.event.as_deref() == Some("integration.create") && f.status.is_some() {
-            fo.insert("handshake".into(), handshake_json(f, &ctx.base_url));
+            fo.insert("handshake".into(), handshake_json(f, &ctx.base_url, ctx.mirror.as_ref()));
         }
     }
     out
@@ -230,10 +232,11 @@ fn body_json(body: &[u8], secrets: &[String], show: bool) -> Value {
 
 /// The app's handshake answer judged as `simulate create` judges it; in forward mode a
 /// `webhook_url` that does not point at serve is not ok (Top.gg would bypass serve).
-fn handshake_json(f: &Forwarded, base_url: &str) -> Value {
+fn handshake_json(f: &Forwarded, base_url: &str, mirror: Option<&crate::receiver::forward::Mirror>) -> Value {
     let ct = f.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
     let mut judged = handshake::judge(f.status.unwrap_or(0), ct, &f.body, None);
-    let bypass = judged.handshake.as_ref().and_then(|_| crate::receiver::forward::bypass_warning(&f.body, base_url));
+    let bypass =
+        judged.handshake.as_ref().and_then(|_| crate::receiver::forward::bypass_warning(&f.body, base_url, mirror));
     let ok = judged.handshake.is_some() && bypass.is_none();
     judged.problems.extend(bypass);
     json!({
@@ -386,6 +389,7 @@ mod tests {
             tolerance: 30,
             show_secrets: false,
             base_url: "http://127.0.0.1:1".into(),
+            mirror: None,
         };
         let d = detail(&entry(&raw), &ctx);
         assert_eq!(d["verification"]["reason"], "signature-mismatch");
@@ -406,6 +410,7 @@ mod tests {
             tolerance: 30,
             show_secrets: false,
             base_url: String::new(),
+            mirror: None,
         };
         let d = detail(&entry(&raw), &ctx).to_string();
         assert!(!d.contains("whs_0123456789abcdef") && d.contains("whs_01…ef"), "{d}");
@@ -440,6 +445,7 @@ mod tests {
                     tolerance: 30,
                     show_secrets: false,
                     base_url: String::new(),
+                    mirror: None,
                 },
             )
             .to_string();

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use self::events::Events;
+use super::forward::Mirror;
 use super::http::{self, Body, Request};
 use super::record::Record;
 use super::store::{self, Store};
@@ -62,6 +63,8 @@ pub struct Inspector {
     integration_secret: Secret,
     tolerance: u64,
     base_url: String,
+    /// In forward mode, the mirrored paths the receiver also answers.
+    mirror: Option<Mirror>,
     events: Events,
 }
 
@@ -133,15 +136,16 @@ pub fn replayed(id: i64, status: u16, of: i64, mode: &str) -> hyper::Response<Bo
 
 impl Inspector {
     /// The inspector over `store`, verifying config-URL requests with `integration_secret` and
-    /// building URLs on `base_url`.
+    /// building URLs on `base_url`; in forward mode `mirror` names the mirrored paths it answers.
     pub fn new(
         config: InspectorConfig,
         store: Arc<Store>,
         integration_secret: Secret,
         tolerance: u64,
         base_url: String,
+        mirror: Option<Mirror>,
     ) -> Inspector {
-        Inspector { config, store, integration_secret, tolerance, base_url, events: Events::default() }
+        Inspector { config, store, integration_secret, tolerance, base_url, mirror, events: Events::default() }
     }
 
     /// The settings.
@@ -248,7 +252,10 @@ impl Inspector {
             ["events"] if get => return Step::Events,
             ["connections"] if get => reply_json(200, &self.connections_json()),
             ["requests", id] if get => match self.entry(id) {
-                Ok(e) => reply_json(200, &api::detail(&e, &self.detail_context(&e))),
+                Ok(e) => {
+                    let e = self.with_fingerprint(e);
+                    reply_json(200, &api::detail(&e, &self.detail_context(&e)))
+                }
                 Err(r) => *r,
             },
             ["requests", id, "raw"] if get => match self.entry(id) {
@@ -295,7 +302,8 @@ impl Inspector {
         match self.store.history(&q) {
             Ok(rows) => {
                 let next = if rows.len() == q.limit { rows.last().map(|e| e.id) } else { None };
-                let items: Vec<Value> = rows.iter().map(api::list_item).collect();
+                let items: Vec<Value> =
+                    rows.iter().map(|e| api::list_item(&self.with_fingerprint(e.clone()))).collect();
                 reply_json(200, &json!({"requests": items, "next_before": next, "history": self.store.history_stats()}))
             }
             Err(e) => reply_error(500, "store-failed", e.to_string()),
@@ -317,6 +325,15 @@ impl Inspector {
         }
     }
 
+    /// A forwarded entry with the fingerprint of the secret it was verified with, which the history
+    /// does not keep, for the sentence saying who is wrong.
+    fn with_fingerprint(&self, mut e: Record) -> Record {
+        if e.forwarded.is_some() && e.secret_fingerprint.is_none() {
+            e.secret_fingerprint = self.secret_for(&e).0.map(|(s, _)| s.fingerprint());
+        }
+        e
+    }
+
     /// The secret the receiver verifies `e`'s path with.
     fn detail_context(&self, e: &Record) -> api::DetailContext {
         let (secret, no_secret) = self.secret_for(e);
@@ -326,11 +343,13 @@ impl Inspector {
             tolerance: self.tolerance,
             show_secrets: self.config.show_secrets,
             base_url: self.base_url.clone(),
+            mirror: self.mirror.clone(),
         }
     }
 
     fn secret_for(&self, e: &Record) -> SecretFor {
-        let path = e.path.split_once('?').map_or(e.path.as_str(), |(p, _)| p);
+        let own = self.mirror.as_ref().and_then(|m| m.canonical(&e.path)).unwrap_or_else(|| e.path.clone());
+        let path = own.split_once('?').map_or(own.as_str(), |(p, _)| p);
         if path == "/integration" {
             return (Some((self.integration_secret.clone(), "integration secret".into())), None);
         }

@@ -78,7 +78,9 @@ function row(item) {
     el("td", {}, item.type || item.method + " " + item.path, item.replay_of ? el("span", { class: "dim" }, " ↻" + item.replay_of) : null,
       item.retry ? el("span", { class: "warn" }, " retry") : null),
     el("td", { class: "dim conn", title: item.connection }, item.connection || "–"),
-    el("td", { class: "verdict " + verdictClass(item) }, item.verdict),
+    el("td", { class: "verdict " + verdictClass(item) }, item.verdict,
+      item.disagreement ? el("span", { class: "badge bad", title: item.disagreement.message },
+        item.disagreement.code === "app-does-not-verify" ? " app skips verification" : " app refuses valid") : null),
     el("td", { class: "num status" }, status),
     el("td", { class: "num dim" }, item.latency_ms.toFixed(1) + " ms"));
   tr.addEventListener("click", () => select(item.id));
@@ -166,6 +168,9 @@ function showDetail(d) {
   $("detail").hidden = false;
   $("d-title").textContent = "#" + d.id + "  " + d.method + " " + d.path + "  →  " + d.status +
     (d.replay_of ? "  (replay of #" + d.replay_of + ")" : "");
+  // Forward mode: serve's verdict and the app's status disagree; say who is wrong first.
+  $("disagreement").hidden = !d.disagreement;
+  $("disagreement").textContent = d.disagreement ? d.disagreement.message : "";
   const v = d.verification || {};
   const reason = $("verdict-reason");
   if (v.valid === true) {
