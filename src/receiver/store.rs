@@ -698,9 +698,16 @@ mod tests {
         assert_eq!(kept[0].id, 200, "the newest are kept");
         drop(s);
         let s = Store::open_bounded(dir.path(), 1_000_000, bound).unwrap();
-        s.record(big);
+        s.record(big.clone());
         s.flush();
         assert!(s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap().len() < 40);
+        drop(s);
+        // Reopened with a lower bound, the history is trimmed and the file compacted at once.
+        let s = Store::open_bounded(dir.path(), 1_000_000, MIN_HISTORY_BYTES).unwrap();
+        s.record(big);
+        s.flush();
+        let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        assert!(on_disk <= MIN_HISTORY_BYTES, "{on_disk} bytes on disk after lowering the bound");
     }
 
     #[test]

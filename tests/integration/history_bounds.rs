@@ -48,6 +48,7 @@ fn a_flood_of_large_unsigned_posts_keeps_the_data_dir_and_memory_bounded() {
     // Written: the list flushes the recorder.
     let page = list(&s.inspector, "?limit=500&verdict=unknown-connection");
     peak_dir = peak_dir.max(dir_bytes(dir.path()));
+    eprintln!("data dir peak {peak_dir} bytes (bound {bound}), serve VmRSS peak {peak_rss} KiB");
     assert!(peak_dir <= bound, "the data dir reached {peak_dir} bytes, over the {bound} byte bound");
     assert!(peak_rss < 256 * 1024, "serve's memory reached {peak_rss} KiB");
     let items = page["requests"].as_array().unwrap();

@@ -133,6 +133,9 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 /// Writes queued records in batches, one transaction each, until the store closes. `stored` is
 /// the history's size at open ([`history::stored_bytes`]).
 pub(super) fn record_loop(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, mut stored: u64) {
+    if let Err(e) = shrink(&c, bounds, &mut stored) {
+        q.say(&format!("the history could not be brought within --history-bytes at start: {}", reason(&e)));
+    }
     let mut batch = Vec::new();
     let mut since_checkpoint = 0u64;
     let (mut said_full, mut said_failed) = (0u64, 0u64);
@@ -198,6 +201,20 @@ pub(super) fn record_loop(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queu
             }
         }
     }
+}
+
+/// A history over the bound at start (a lower `--history-bytes` than last time) is trimmed, and
+/// the file compacted, so the data dir is within the bound from the start. Runs on this thread:
+/// records queue meanwhile, the receiver does not wait.
+fn shrink(c: &rusqlite::Connection, bounds: Bounds, stored: &mut u64) -> rusqlite::Result<()> {
+    let limit = bounds.rows_bytes();
+    if *stored <= limit {
+        return Ok(());
+    }
+    let goal = limit / 8 * 7;
+    *stored -= history::trim_bytes(c, *stored - goal)?.min(*stored);
+    c.execute_batch("VACUUM")?;
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
 }
 
 fn plural(n: u64) -> &'static str {
