@@ -294,6 +294,30 @@ impl Store {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The connection for a change, within [`BUSY_TIMEOUT`] in all: waiting for the connection
+    /// (another change facing a locked database) and then for SQLite's write lock share the one
+    /// bound, so changes queued behind each other still each fail within it, never one bound each.
+    fn lock_db_for_change(&self) -> std::io::Result<MutexGuard<'_, rusqlite::Connection>> {
+        let until = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let guard = match self.db.try_lock() {
+                Ok(g) => Some(g),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if let Some(db) = guard {
+                db.busy_timeout(left).map_err(io)?;
+                return Ok(db);
+            }
+            if left.is_zero() {
+                return Err(std::io::Error::other("the database is locked by another process"));
+            }
+            // Runs off the async workers (the config URL's handler is a blocking task).
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Stores (or replaces) a connection; returns once it is committed to disk. Returns whether it
     /// replaced one with the same id.
     pub fn put(&self, conn: Connection) -> std::io::Result<bool> {
@@ -305,7 +329,7 @@ impl Store {
         let project = serde_json::to_string(&conn.project).map_err(std::io::Error::other)?;
         let user = serde_json::to_string(&conn.user).map_err(std::io::Error::other)?;
         // The database lock orders changes: the map is updated in commit order.
-        let mut db = self.lock_db();
+        let mut db = self.lock_db_for_change()?;
         let replaced = self.read_map().contains_key(&conn.connection_id);
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(io)?;
         tx.prepare_cached(
@@ -331,7 +355,7 @@ impl Store {
 
     /// [`Store::remove`], remembering the request's signature in the same transaction.
     pub fn remove_signed(&self, id: &str, signed: Option<Signed>) -> std::io::Result<bool> {
-        let mut db = self.lock_db();
+        let mut db = self.lock_db_for_change()?;
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(io)?;
         let deleted = tx
             .prepare_cached("DELETE FROM connections WHERE connection_id = ?1")

@@ -74,8 +74,15 @@ fn a_locked_database_is_retried_then_logged_and_counted_never_dropped_silently()
     for i in 0..20 {
         assert_eq!(post_signed(addr, "/webhooks/5", WEBHOOK_SECRET, &vote_body(&format!("9{i}"))).status, 204);
     }
-    // A create cannot commit: it answers 500 (within the store's busy timeout, well under 5 s).
-    assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body("6")).status, 500);
+    // Creates cannot commit: each answers 500 (within the store's busy timeout, well under 5 s,
+    // shared by creates queued behind each other).
+    std::thread::scope(|sc| {
+        for id in ["6", "7", "8"] {
+            sc.spawn(move || {
+                assert_eq!(post_signed(addr, "/integration", INTEGRATION_SECRET, &create_body(id)).status, 500);
+            });
+        }
+    });
     let until = Instant::now() + HANG_GUARD;
     let failed = loop {
         let h = get(addr, "/health").json();
