@@ -377,7 +377,7 @@ pub(crate) fn lax(s: &mut std::net::TcpStream, g: &Got) {
 }
 
 /// An app that re-serialises before verifying: the handshake works, every delivery gets 401.
-fn strict(s: &mut std::net::TcpStream, g: &Got) {
+pub(crate) fn strict(s: &mut std::net::TcpStream, g: &Got) {
     if g.line.contains("/integration ") {
         return handshake(s, g);
     }

@@ -282,6 +282,10 @@ fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() 
         wait_js(&c, "document.getElementById('disagreement').hidden", json!(false)).await;
         wait_js(&c, "typeof window.pwned", json!("undefined")).await;
 
+        // serve's verdict keeps its own colour: the forged vote's is bad, the app's 202 aside.
+        let verdict_class = format!("document.querySelector(\"{row} td.verdict\").className");
+        wait_js(&c, &verdict_class, json!("verdict bad")).await;
+
         // The page's view of the raw bytes masks the secret the wire bytes carry.
         c.find(Locator::Css(&format!("#requests tr[data-id='{create_id}']"))).await.unwrap().click().await.unwrap();
         wait_js(&c, "document.getElementById('disagreement').hidden", json!(true)).await;
@@ -290,6 +294,24 @@ fn forward_mode_shows_who_is_wrong_as_a_badge_and_the_detail_s_first_sentence() 
         let shown = text(&c, "#raw").await;
         assert!(!shown.contains(&secret), "{shown}");
         assert!(shown.contains(&format!("{}…{}", &secret[..6], &secret[secret.len() - 2..])), "{shown}");
+
+        // An app that refuses what serve verified: serve's "ok" stays ok, the badge blames the app.
+        let (app_addr, _) = super::forward::scripted_app(super::forward::strict);
+        let dir = tempfile::tempdir().unwrap();
+        let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+        assert_eq!(
+            post_signed(s.addr, "/integration", INTEGRATION_SECRET, &super::inspector::create_body("52")).status,
+            200
+        );
+        let vote = super::inspector::vote_body("1");
+        assert_eq!(post_signed(s.addr, "/webhooks/52", super::inspector::WEBHOOK_SECRET, &vote).status, 401);
+        let id = list(&s.inspector, "")["requests"][0]["id"].clone();
+        c.goto(&format!("http://{}/_/?token={}", s.inspector.addr, s.inspector.token)).await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(2)).await;
+        let row = format!("#requests tr[data-id='{id}']");
+        wait_js(&c, &format!("document.querySelector(\"{row} td.verdict\").className"), json!("verdict ok")).await;
+        assert_eq!(text(&c, &format!("{row} .badge")).await, "app refuses valid");
+        assert_eq!(text(&c, &format!("{row} td.status")).await, "401 (app)");
         c.close().await.unwrap();
     });
 }

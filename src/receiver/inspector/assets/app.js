@@ -54,7 +54,10 @@ function query(extra) {
 }
 
 function verdictClass(item) {
-  if (item.status >= 400 || (item.verdict && item.verdict !== "ok")) return "bad";
+  // In forward mode the status is the app's: serve's verdict is judged alone (an "ok" the app
+  // refused is still serve's ok; the disagreement badge says who is wrong).
+  const forwarded = item.forwarded && item.forwarded.status !== undefined && item.forwarded.status !== null;
+  if ((!forwarded && item.status >= 400) || (item.verdict && item.verdict !== "ok")) return "bad";
   return "ok";
 }
 
