@@ -666,3 +666,23 @@ fn simulate_flow_and_check_inspect_keep_the_page_up_until_ctrl_c() {
         crate::common::cmd().args(["simulate", "flow", "--inspect", "--url", "http://127.0.0.1:1/x"]).output().unwrap();
     assert_eq!(both.status.code(), Some(2), "--inspect looks at the built-in receiver only");
 }
+
+/// The empty page's hint is this receiver's config URL and a command that works as printed: with a
+/// generated secret, it names the secret file in the data dir.
+#[test]
+fn the_empty_page_offers_the_real_config_url_and_a_command_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = super::serve::start(dir.path(), &[]);
+    let i = inspector_of(&s.stderr);
+    let got = api(&i, "/_/api/connections").json();
+    assert_eq!(got["config_url"], format!("http://{}/integration", s.addr), "{got}");
+    let try_it = got["try"].as_str().unwrap().to_string();
+    assert!(try_it.contains("--integration-secret-file") && try_it.contains("integration-secret'"), "{try_it}");
+    let bin = assert_cmd::cargo::cargo_bin!("topgg-int");
+    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let out =
+        Command::new("sh").args(["-c", &try_it]).env_clear().env("PATH", path).env("NO_COLOR", "1").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{try_it}: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("flow complete"), "{text}");
+}

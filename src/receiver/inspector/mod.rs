@@ -31,7 +31,7 @@ use super::forward::Mirror;
 use super::http::{self, Body, Request};
 use super::record::Record;
 use super::store::{self, Store};
-use crate::protocol::capture::Capture;
+use crate::protocol::capture::{Capture, shell_quote};
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
 
@@ -176,7 +176,34 @@ impl Inspector {
 
     /// The JSON of `GET /connections` and `GET /_/api/connections`.
     pub fn connections_json(&self) -> Value {
-        api::connections_json(&self.store.list(), &self.base_url, self.config.show_secrets)
+        let mut v = api::connections_json(&self.store.list(), &self.base_url, self.config.show_secrets);
+        v["config_url"] = json!(format!("{}/integration", self.base_url));
+        v["try"] = json!(self.try_command());
+        v
+    }
+
+    /// A command that sends this receiver a whole flow and works as printed: with the secret file
+    /// serve generated in its data dir when that is the secret in use, else from the environment
+    /// serve was started with.
+    fn try_command(&self) -> String {
+        let url = format!("{}/integration", self.base_url);
+        let file = self.store.path().parent().map(|d| d.join(store::SECRET_FILE));
+        let generated = file.as_ref().filter(|f| {
+            std::fs::read_to_string(f).ok().and_then(|t| Secret::from_file_text(&t).ok()).is_some_and(|(s, _)| {
+                constant_time_eq(s.expose().as_bytes(), self.integration_secret.expose().as_bytes())
+            })
+        });
+        match generated {
+            Some(f) => format!(
+                "topgg-int simulate flow --url {} --integration-secret-file {}",
+                shell_quote(&url),
+                shell_quote(&f.display().to_string())
+            ),
+            None => format!(
+                "topgg-int simulate flow --url {}   # with TOPGG_INTEGRATION_SECRET set as for serve",
+                shell_quote(&url)
+            ),
+        }
     }
 
     /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading

@@ -352,6 +352,9 @@ function copyCurl() {
 
 function loadConnections() {
   api("connections").then((c) => {
+    // The empty list's hint: this receiver's real config URL and a command that works as shown.
+    if (c.config_url) $("empty-url").textContent = c.config_url;
+    if (c.try) $("empty-try").textContent = c.try;
     const t = $("connections");
     clear(t);
     if (!c.connections.length) t.append(el("tr", {}, el("td", {}, "none yet")));
