@@ -19,3 +19,8 @@ pub mod vectors;
 /// (`check`) does not credit the developer's app with them. Not part of Top.gg's protocol: the
 /// one header the tool's two sides agree on.
 pub const ANSWERED_BY_HEADER: &str = "x-topgg-int-answered-by";
+
+/// The header `serve --forward-to` adds to the app's answer when it contradicts serve's verdict
+/// (`app-does-not-verify`, `app-refuses-valid`), so the sender (`simulate`, `check`) can say who
+/// is wrong too. Not part of Top.gg's protocol.
+pub const DISAGREEMENT_HEADER: &str = "x-topgg-int-disagreement";

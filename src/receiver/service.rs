@@ -24,10 +24,10 @@ use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
 use super::store::REFUSED_BODY_KEPT;
-use crate::protocol::ANSWERED_BY_HEADER;
 use crate::protocol::handshake;
 use crate::protocol::signature::TRACE_HEADER;
 use crate::protocol::time::now_unix_nanos;
+use crate::protocol::{ANSWERED_BY_HEADER, DISAGREEMENT_HEADER};
 
 /// Everything one connection's service needs.
 pub(super) struct ConnCtx {
@@ -254,6 +254,10 @@ async fn handle(
     }
     record.latency = started.elapsed();
     record.replay_of = replay_of;
+    if let Some(d) = record.disagreement() {
+        // Told to the sender as well as logged: `simulate` says who is wrong too.
+        resp.headers_mut().insert(DISAGREEMENT_HEADER, http::HeaderValue::from_static(d.code));
+    }
     let status = record.status;
     (resp, finish(shared, record), status)
 }

@@ -610,3 +610,28 @@ fn the_human_log_says_the_status_is_the_app_s_and_who_is_wrong() {
         "{line}"
     );
 }
+
+/// `simulate` hears who is wrong too: serve adds `x-topgg-int-disagreement` to the app's answer,
+/// so a forged vote the app acknowledges is a failure (exit 1), said in one sentence.
+#[test]
+fn simulate_through_serve_says_the_app_does_not_verify() {
+    let (app_addr, _) = scripted_app(lax);
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--forward-to", &format!("http://{app_addr}")]);
+    assert_eq!(post_signed(s.addr, "/integration", INTEGRATION_SECRET, &create_body("41")).status, 200);
+    let url = format!("http://{}/webhooks/41", s.addr);
+    let out = crate::common::cmd()
+        .args(["simulate", "vote", "--url", &url, "--secret", "whs_not_the_secret", "--retries", "0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("your app acknowledged it anyway: your app does not verify signatures"), "{err}");
+    // With the right secret the two agree, and nothing is said.
+    let out = crate::common::cmd()
+        .args(["simulate", "vote", "--url", &url, "--secret", WEBHOOK_SECRET, "--retries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+}

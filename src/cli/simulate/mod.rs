@@ -19,8 +19,8 @@ use super::args::{DeliveryArgs, IntegrationSecretArgs, SimulateArgs, SimulateCom
 use super::secrets::{self, SecretFlags, Source};
 use crate::error::{Error, Outcome, Result};
 use crate::output;
-use crate::protocol::generate;
 use crate::protocol::secret::Secret;
+use crate::protocol::{DISAGREEMENT_HEADER, generate};
 use crate::send::delivery::{
     Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
     parse_url,
@@ -233,6 +233,25 @@ impl Tally {
     /// Counts a delivery.
     pub fn add(&mut self, step: &str, report: &Report) {
         self.sent += 1;
+        // Behind `serve --forward-to`, serve tells the sender when the app's answer contradicts its
+        // verdict: an acknowledged forgery is the app's failure, not a success.
+        let disagreement = report.response().and_then(|r| {
+            r.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(DISAGREEMENT_HEADER)).map(|(_, v)| v.clone())
+        });
+        match disagreement.as_deref() {
+            Some("app-does-not-verify") => {
+                output::note(format!(
+                    "{step}: serve found the signature invalid and your app acknowledged it anyway: your app does \
+                     not verify signatures"
+                ));
+                self.negative = true;
+            }
+            Some("app-refuses-valid") => output::note(format!(
+                "{step}: serve verified this request and your app refused it: your app verifies other bytes or \
+                 another secret (compare fingerprints in serve's log)"
+            )),
+            _ => {}
+        }
         match report.verdict() {
             Verdict::Acknowledged => self.acknowledged += 1,
             Verdict::Rejected => self.negative = true,
