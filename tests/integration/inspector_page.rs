@@ -219,7 +219,7 @@ fn an_entry_with_forty_thousand_problems_opens_without_freezing_the_page() {
 }
 
 /// The list's status and latency columns stay in view on a 1024 px and a 1400 px wide window, with
-/// a long path in the list (a 404 for a made-up route).
+/// a long path in the list (a 404 for a made-up route); search narrows the list and clear resets it.
 #[test]
 fn the_status_column_is_visible_at_1024_and_1400_px_with_a_long_path_listed() {
     let Some(chromedriver) = require("chromedriver", &["/usr/bin/chromedriver"]) else { return };
@@ -243,6 +243,12 @@ fn the_status_column_is_visible_at_1024_and_1400_px_with_a_long_path_listed() {
                         th.getBoundingClientRect().right <= pane.right + 1); })()";
             wait_js(&c, fits, json!(true)).await;
         }
+        // Search narrows the list to what matches (here the long path), and clear brings all back.
+        c.find(Locator::Css("#filter-search")).await.unwrap().send_keys("1234567890").await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(1)).await;
+        c.find(Locator::Css("#filter-clear")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "document.querySelectorAll('#requests tr').length", json!(2)).await;
+        wait_js(&c, "document.getElementById('filter-search').value", json!("")).await;
         c.close().await.unwrap();
     });
 }

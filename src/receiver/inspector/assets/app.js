@@ -14,7 +14,7 @@ const token = (() => {
   }
   try { return sessionStorage.getItem("topgg-int-token"); } catch (_) { return null; }
 })();
-const state = { rows: new Map(), selected: null, oldest: null, filters: { type: "", verdict: "" }, detail: null };
+const state = { rows: new Map(), selected: null, oldest: null, filters: { type: "", verdict: "", search: "" }, detail: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -69,7 +69,15 @@ function clock(time) {
 
 function matches(item) {
   return (!state.filters.type || item.type === state.filters.type) &&
-    (!state.filters.verdict || item.verdict === state.filters.verdict);
+    (!state.filters.verdict || item.verdict === state.filters.verdict) &&
+    (!state.filters.search || haystack(item).includes(state.filters.search));
+}
+
+// What the search box looks in: the list's own columns and the trace id, lower-cased. It filters
+// the requests the page has loaded (and new ones as they arrive), not the whole history.
+function haystack(item) {
+  return [item.id, item.method, item.path, item.type, item.connection, item.verdict, item.status, item.trace]
+    .filter((v) => v !== null && v !== undefined).join(" ").toLowerCase();
 }
 
 function row(item) {
@@ -392,6 +400,14 @@ document.addEventListener("DOMContentLoaded", () => {
   $("more").addEventListener("click", () => loadList(false));
   $("filter-type").addEventListener("change", (e) => { state.filters.type = e.target.value; loadList(true); });
   $("filter-verdict").addEventListener("change", (e) => { state.filters.verdict = e.target.value.trim(); loadList(true); });
+  $("filter-search").addEventListener("input", (e) => { state.filters.search = e.target.value.trim().toLowerCase(); loadList(true); });
+  $("filter-clear").addEventListener("click", () => {
+    $("filter-type").value = "";
+    $("filter-verdict").value = "";
+    $("filter-search").value = "";
+    state.filters = { type: "", verdict: "", search: "" };
+    loadList(true);
+  });
   listen();
   loadList(true);
   loadConnections();
