@@ -469,7 +469,7 @@ _topgg__int() {
             return 0
             ;;
         topgg__int__subcmd__serve)
-            opts="-h -V --bind --port --integration-secret --integration-secret-file --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --inspect-port --inspect-bind --color --json --help --version"
+            opts="-h -V --bind --port --integration-secret --integration-secret-file --public-url --routes --data-dir --capture-dir --capture-refused --capture-keep --history --history-bytes --tolerance --legacy-secret --max-connections --read-timeout --forward-to --forward-config-path --forward-webhook-path --forward-timeout --show-secrets --inspector-token --inspect-port --inspect-bind --color --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,6 +512,10 @@ _topgg__int() {
                     return 0
                     ;;
                 --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -73,6 +73,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --capture-dir 'Write every accepted request as a raw .http file here (0600), named to sort by arrival. Bounded: the newest --capture-keep files, and at most 256 MiB; older captures are deleted'
             cand --capture-keep 'How many captures --capture-dir keeps; the oldest are deleted as new ones arrive'
             cand --history 'Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir''s database for later inspection; 0 keeps none, at most 10,000,000'
+            cand --history-bytes 'The most bytes the history may take (raw requests, forwarded answers; the database file and its WAL stay within it): the oldest requests are deleted first. Takes a number of bytes or KiB, MiB, GiB; at least 1MiB. A request refused before verification keeps at most 64 KiB of its body either way'
             cand --tolerance 'Replay window in seconds; 0 disables the timestamp check'
             cand --legacy-secret 'Accept legacy (v0) votes on POST /legacy with this Authorization value'
             cand --max-connections 'Connections served at once; at the cap the oldest with nothing in progress (idle keep-alive first) is closed to make room, so idle clients cannot wall out deliveries. Above the open-files limit, serve says so at start'

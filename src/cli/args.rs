@@ -195,6 +195,13 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=crate::receiver::store::MAX_HISTORY))]
     pub history: u64,
 
+    /// The most bytes the history may take (raw requests, forwarded answers; the database file and
+    /// its WAL stay within it): the oldest requests are deleted first. Takes a number of bytes or
+    /// KiB, MiB, GiB; at least 1MiB. A request refused before verification keeps at most 64 KiB of
+    /// its body either way.
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = parse_size)]
+    pub history_bytes: u64,
+
     /// Replay window in seconds; 0 disables the timestamp check.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub tolerance: u64,
@@ -650,6 +657,28 @@ fn exit_with(e: &clap::Error) -> ! {
     std::process::exit(e.exit_code())
 }
 
+/// A size in bytes: `1048576`, `512KiB`, `64MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB` as
+/// the binary units); at least [`crate::receiver::store::MIN_HISTORY_BYTES`].
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size (a number of bytes, or with KiB, MiB, GiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("{s:?} is not a size: the units are KiB, MiB and GiB")),
+    };
+    let bytes = n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))?;
+    let min = crate::receiver::store::MIN_HISTORY_BYTES;
+    if bytes < min {
+        return Err(format!("{s:?} is under the least history, 1MiB"));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,5 +686,15 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units_and_a_floor() {
+        assert_eq!(super::parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(super::parse_size("2G"), Ok(2 << 30));
+        assert_eq!(super::parse_size("1048576"), Ok(1 << 20));
+        assert!(super::parse_size("512KiB").unwrap_err().contains("under the least history, 1MiB"));
+        assert!(super::parse_size("lots").unwrap_err().contains("is not a size"));
+        assert!(super::parse_size("3 parsecs").unwrap_err().contains("units are KiB, MiB and GiB"));
     }
 }

@@ -21,8 +21,8 @@ Exit codes:
 
 /// After `vectors --help`.
 pub const VECTORS_HELP: &str = "\
-One case per verdict reason and per hint code (with a near miss for each hint), in the format of
-shared/vectors/signatures.json; the README.md written with --out describes the fields. Without
+One case per verdict reason and per hint code (with a near miss for each hint), in the format of \
+shared/vectors/signatures.json; the README.md written with --out describes the fields. Without \
 --out the JSON goes to stdout.
 
 Examples:
@@ -35,8 +35,8 @@ Exit codes:
 
 /// After `inspect --help`.
 pub const INSPECT_HELP: &str = "\
-Input is detected per file: a raw HTTP request (capture), one JSON payload, or JSON Lines (one payload
-or capture object per line; always so for .jsonl/.ndjson files and with --jsonl). Streams are read line
+Input is detected per file: a raw HTTP request (capture), one JSON payload, or JSON Lines (one payload \
+or capture object per line; always so for .jsonl/.ndjson files and with --jsonl). Streams are read line \
 by line, never whole. One document, or one line of JSON Lines, over 16 MiB is refused (exit 2).
 
 Examples:
@@ -64,14 +64,14 @@ On the inspector's own listener (--inspect-bind, 127.0.0.1; --inspect-port, a fr
   GET  /_/api/…                the inspector's API (requests, requests/ID, …/raw, …/replay, events)
   GET  /connections            connections as JSON, secrets redacted
 
-The inspector is never reachable on the receiver's port, so a tunnel pointed at serve cannot reach
-it, and its API always needs the token printed at start in the page's URL (x-topgg-int-token header
-or ?token=). With --forward-to URL each request is verified, recorded and passed on to your app,
+The inspector is never reachable on the receiver's port, so a tunnel pointed at serve cannot reach \
+it, and its API always needs the token printed at start in the page's URL (x-topgg-int-token header \
+or ?token=). With --forward-to URL each request is verified, recorded and passed on to your app, \
 and the app's answer goes back to the sender.
 
 The first line printed gives the config URL once the socket is bound (with --json:
-{\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per
-request: time, method, path, event type, connection, verdict, status, latency, trace id.
+{\"event\":\"ready\",\"config_url\":…,\"listen\":…}), so scripts can wait for it. Then one line per \
+request: time, method, path, event type, connection, verdict, status, latency, trace id. \
 Connections are stored durably in the data dir (a 200 to integration.create means it is on disk).
 
 Examples:
@@ -81,8 +81,9 @@ Examples:
   topgg-int serve --forward-to http://localhost:3000/topgg
 
 Exit codes:
+  0    stopped by SIGTERM (a service manager's stop), after finishing the requests in flight
   2    usage error or unusable input (port in use, corrupt or unreadable store)
-  130  stopped by Ctrl-C or SIGTERM, after finishing the requests in flight";
+  130  stopped by Ctrl-C, after finishing the requests in flight";
 
 /// After `simulate --help`.
 pub const SIMULATE_HELP: &str = "\
@@ -94,8 +95,8 @@ Examples:
   topgg-int simulate vote --from conn.json --set data.user.name=alice --weight 2
   topgg-int simulate vote --url http://127.0.0.1:8080/webhooks/1 --secret-file s.txt --count 1000
 
-Secrets come from the command line (--secret-file FILE is best: --secret VALUE stays in ps and
-shell history), then --from FILE, then TOPGG_WEBHOOK_SECRET / TOPGG_INTEGRATION_SECRET; each run
+Secrets come from the command line (--secret-file FILE is best: --secret VALUE stays in ps and \
+shell history), then --from FILE, then TOPGG_WEBHOOK_SECRET / TOPGG_INTEGRATION_SECRET; each run \
 says which one signs and with which fingerprint.
 
 Exit codes:
@@ -107,10 +108,10 @@ Exit codes:
 
 /// After `check --help`.
 pub const CHECK_HELP: &str = "\
-Cases are required (a failure fails the run), recommended (a warning; --strict makes them
-required) or info; --list shows them all. The run makes its own connection and always deletes it.
-A plain webhook (made in the project dashboard: a URL and a whs_ secret, no config URL) is checked
-with --webhook-url and the webhook secret, as `simulate vote` takes it; the cases that need a
+Cases are required (a failure fails the run), recommended (a warning; --strict makes them \
+required) or info; --list shows them all. The run makes its own connection and always deletes it. \
+A plain webhook (made in the project dashboard: a URL and a whs_ secret, no config URL) is checked \
+with --webhook-url and the webhook secret, as `simulate vote` takes it; the cases that need a \
 handshake (handshake, config-rejects-bad-signature, delete) are left out.
 
 Examples:

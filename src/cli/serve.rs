@@ -70,6 +70,7 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     config.capture_keep = args.capture_keep;
     // Ranged by clap (at most MAX_HISTORY), so it fits.
     config.history = usize::try_from(args.history).unwrap_or(usize::MAX);
+    config.history_bytes = args.history_bytes;
     config.tolerance = args.tolerance;
     config.legacy_secret = legacy_secret;
     config.read_timeout = args.read_timeout.max(Duration::from_millis(10));
@@ -153,6 +154,9 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             receiver.max_connections()
         ));
     }
+    // What the store's recorder could not write (a full queue, a locked database) is said, never
+    // dropped silently; `GET /health` counts it too.
+    receiver.store().on_notice(Arc::new(|what: &str| output::note(format!("{} {what}", style::warn("warning:")))));
     let (done, written) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         write_lines(&queue, &dropped);

@@ -56,6 +56,8 @@ pub struct ReceiverConfig {
     pub remove_data_dir: bool,
     /// Requests kept in the store's history (`serve --history`); 0 records none.
     pub history: usize,
+    /// Bytes the history may take (`serve --history-bytes`, at least [`store::MIN_HISTORY_BYTES`]).
+    pub history_bytes: u64,
     /// Forward mode: where the developer's app is (`serve --forward-to`).
     pub forward: Option<ForwardConfig>,
     /// The token the inspector's API requires; generated at start when none is set.
@@ -99,6 +101,7 @@ impl ReceiverConfig {
             body_budget: body::DEFAULT_BODY_BUDGET,
             remove_data_dir: false,
             history: store::DEFAULT_HISTORY,
+            history_bytes: store::DEFAULT_HISTORY_BYTES,
             forward: None,
             inspector_token: None,
             inspect_bind: "127.0.0.1".into(),

@@ -71,7 +71,7 @@ impl Receiver {
             }
         }
         let open_files = process::raise_open_files_limit();
-        let store = Arc::new(Store::open_with(&config.data_dir, config.history)?);
+        let store = Arc::new(Store::open_bounded(&config.data_dir, config.history, config.history_bytes)?);
         let captures = match &config.capture_dir {
             Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
             None => None,

@@ -8,9 +8,10 @@
 //! The JSON form: `{id, time, peer, method, path, type, connection, verdict, detail, status,
 //! latency_ms, trace, retry, warning, capture, replay_of, forwarded: {url, status, latency_ms,
 //! error} | null, disagreement: {code, message} | null}` (forward mode: who is wrong when the
-//! app's status contradicts the verdict); the log line puts `"event": "request"` first. `id` is
-//! null when the history is off; `peer`, `warning` and `capture` are not kept in the history, so
-//! read back they are null.
+//! app's status contradicts the verdict), and `body_cut` (the whole body's length) only when the
+//! history keeps a prefix of the body; the log line puts `"event": "request"` first. `id` is null
+//! when the history is off; `peer`, `warning` and `capture` are not kept in the history, so read
+//! back they are null.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ pub struct Record {
     /// The raw request (head and body, as a capture file holds it); `None` when the request was
     /// refused before it could be read, and in history listings.
     pub request: Option<Vec<u8>>,
+    /// The whole body's length when `request` keeps only a prefix of it (a request refused before
+    /// verification keeps at most [`crate::receiver::store::REFUSED_BODY_KEPT`] bytes of its body).
+    pub body_cut: Option<u64>,
     /// The history entry this request replays (the inspector's replay button).
     pub replay_of: Option<i64>,
     /// In forward mode, what the developer's app answered.
@@ -192,6 +196,8 @@ impl Record {
             replay_of: Option<i64>,
             forwarded: Option<Fwd<'a>>,
             disagreement: Option<Blame>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            body_cut: Option<u64>,
         }
         let line = Json {
             event,
@@ -218,6 +224,7 @@ impl Record {
                 error: f.error.as_deref(),
             }),
             disagreement: self.disagreement().map(|d| Blame { code: d.code, message: d.message }),
+            body_cut: self.body_cut,
         };
         // Only strings, numbers and booleans: serialising this cannot fail.
         serde_json::to_string(&line).unwrap_or_default()

@@ -21,9 +21,10 @@ pub(super) fn outcome(shared: &Shared, req: &Request) -> Outcome {
     let method = req.method.as_str();
     let get = matches!(method, "GET" | "HEAD");
     match path {
-        "/health" if get => {
-            Outcome { body: Some(json!({"status": "ok", "connections": shared.stats()})), ..Outcome::ok(200) }
-        }
+        "/health" if get => Outcome {
+            body: Some(json!({"status": "ok", "connections": shared.stats(), "history": shared.store.history_stats()})),
+            ..Outcome::ok(200)
+        },
         "/health" => Outcome::not_allowed("GET"),
         "/integration" if method == "POST" => config_url(shared, req),
         "/legacy" if method == "POST" => legacy(shared, req),
@@ -56,12 +57,21 @@ fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Out
     if sig.is_none() {
         return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
     }
-    if req.header(TRACE_HEADER).is_none() {
-        return Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header")));
+    // The signature's verdict is the one that matters (a forged request without a trace is a
+    // forgery first): the missing trace is then a note on it, and the refusal only when the
+    // signature verifies. The status stays 401 either way, as the SDKs answer.
+    let no_trace = req.header(TRACE_HEADER).is_none();
+    match signature::verify(secret, sig, &req.body, now_unix(), tolerance) {
+        Err(r) => {
+            let mut detail = r.detail;
+            if no_trace {
+                detail.push_str(&format!("; no {TRACE_HEADER} header either"));
+            }
+            Some(Outcome::refuse(r.reason.http_status(), r.reason.code(), detail))
+        }
+        Ok(_) if no_trace => Some(Outcome::refuse(401, "missing-trace", format!("no {TRACE_HEADER} header"))),
+        Ok(_) => None,
     }
-    signature::verify(secret, sig, &req.body, now_unix(), tolerance)
-        .err()
-        .map(|r| Outcome::refuse(r.reason.http_status(), r.reason.code(), r.detail))
 }
 
 /// A verified body that is not a known event: 204 so Top.gg does not retry, with a warning.
@@ -94,9 +104,17 @@ fn unparseable(body: &[u8], err: serde_json::Error) -> Outcome {
 /// pasted into a mistyped field must not reach the log.
 fn mismatch(v: &Value, err: &serde_json::Error) -> String {
     let (_, problems) = crate::protocol::payload::validate(v);
+    let serde = without_values(err);
+    // serde names the field it missed, the checker where each problem is: a missing field is
+    // named by the checker's path for that field, not by whichever problem came first.
+    if let Some(field) = serde.strip_prefix("missing field `").and_then(|r| r.split('`').next())
+        && let Some(p) = problems.iter().find(|p| p.path.rsplit('.').next() == Some(field))
+    {
+        return format!("{}: is missing", p.path);
+    }
     match problems.first() {
-        Some(p) => format!("{}: {}", p.path, without_values(err)),
-        None => without_values(err),
+        Some(p) => format!("{}: {serde}", p.path),
+        None => serde,
     }
 }
 
@@ -360,7 +378,7 @@ mod tests {
             let v: Value = serde_json::from_str(body).unwrap();
             let said = mismatch(&v, &err);
             assert!(!said.contains("pasted"), "{said}");
-            assert!(said.contains("expected") || said.contains("missing field"), "{said}");
+            assert!(said.contains("expected") || said.contains("missing"), "{said}");
         }
         let err = serde_json::from_str::<Event>(&bodies[0]).unwrap_err();
         let v: Value = serde_json::from_str(&bodies[0]).unwrap();
@@ -368,5 +386,14 @@ mod tests {
             mismatch(&v, &err).split(" at line").next().unwrap(),
             "$.data.weight: invalid type: string, expected i64"
         );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_own_path() {
+        // data.user is missing, and the checker also has a complaint about data.id first.
+        let body = r#"{"type":"vote.create","data":{"id":"top.gg id","weight":1,"created_at":"2026-02-09T00:47:14.2510149+00:00","expires_at":"2026-02-09T12:47:14.2510149+00:00","project":{"id":"1","type":"bot","platform":"discord","platform_id":"2"}}}"#;
+        let Err(err) = serde_json::from_str::<Event>(body) else { panic!("the body should not parse") };
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(mismatch(&v, &err), "$.data.user: is missing");
     }
 }

@@ -23,6 +23,7 @@ use super::limits::ConnState;
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
+use super::store::REFUSED_BODY_KEPT;
 use crate::protocol::ANSWERED_BY_HEADER;
 use crate::protocol::handshake;
 use crate::protocol::signature::TRACE_HEADER;
@@ -273,6 +274,12 @@ fn route(shared: &Shared, req: &Request, wire: &Request, peer: Option<SocketAddr
     let out = routes::outcome(shared, req);
     // The raw request, serialised once for the capture and the history.
     let raw = (shared.config.history > 0 || seq.is_some()).then(|| wire.to_capture().to_http());
+    // The history keeps only a prefix of the body of a request refused before verification
+    // (anyone who can reach the port can send one; a replayed signature did verify), and of a body
+    // too large for a quarter of `--history-bytes`.
+    let unverified = (400..500).contains(&out.status) && out.verdict != "replayed-signature";
+    let keep_whole = !unverified && (raw.as_ref().map_or(0, Vec::len) as u64) <= shared.config.history_bytes / 4;
+    let body_cut = (!keep_whole && req.body.len() > REFUSED_BODY_KEPT).then_some(req.body.len() as u64);
 
     let mut warning = out.warning.clone();
     // Refused requests are captured only when asked: anyone who can reach the port can send them.
@@ -307,7 +314,15 @@ fn route(shared: &Shared, req: &Request, wire: &Request, peer: Option<SocketAddr
         retry: out.retry,
         warning,
         capture,
-        request: raw.filter(|_| shared.config.history > 0),
+        request: match body_cut {
+            Some(_) if shared.config.history > 0 => {
+                let mut c = req.to_capture();
+                c.body.truncate(REFUSED_BODY_KEPT);
+                Some(c.to_http())
+            }
+            _ => raw.filter(|_| shared.config.history > 0),
+        },
+        body_cut,
         replay_of: None,
         forwarded: None,
         secret_fingerprint: None,

@@ -4,11 +4,16 @@
 //! for the schema), with three tables: `connections`, `seen_votes` (vote ids for retry detection,
 //! the newest [`SEEN_VOTES`]) and `history` (see [`history`]). Each connection change is one
 //! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
-//! request history are written by a recorder thread in batches at `synchronous=NORMAL`: they are
-//! recorded after the fact, an fsync per delivery would cap throughput, and a WAL commit at NORMAL
-//! already survives the process being killed (only a power cut can lose the last batch). They are
-//! queued without waiting: a recorder 64k records behind (a stalled disk) drops them rather than
-//! holding up the receiver's async workers.
+//! request history are written by a recorder thread (`recorder`) on its own connection, in batches
+//! at `synchronous=NORMAL`: they are recorded after the fact, an fsync per delivery would cap
+//! throughput, and a WAL commit at NORMAL already survives the process being killed (only a power
+//! cut can lose the last batch). They are queued without waiting, in a queue bounded in bytes: past
+//! it (a stalled disk, a flood of large requests) records are dropped and counted
+//! ([`HistoryStats`]) rather than holding up the receiver's async workers or its memory. The
+//! history is bounded in rows (`--history`) and bytes (`--history-bytes`), and a request refused
+//! before verification keeps at most [`REFUSED_BODY_KEPT`] bytes of its body. Connection changes
+//! wait at most [`BUSY_TIMEOUT`] for a database another process holds, then fail (the create
+//! answers 500 well within Top.gg's 5 s).
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. Nothing here prints.
 //!
@@ -24,7 +29,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Sender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -35,7 +40,8 @@ pub use self::files::{
     LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
 pub use self::history::HistoryQuery;
-use self::recorder::{Queued, record_loop};
+pub use self::recorder::NoticeFn;
+use self::recorder::{Bounds, Queue, Queued, record_loop};
 use self::seen::SeenVotes;
 #[cfg(test)]
 use super::record::Forwarded;
@@ -59,6 +65,16 @@ pub const MAX_VOTE_ID: usize = 128;
 pub const DEFAULT_HISTORY: usize = 10_000;
 /// The most `serve --history` accepts.
 pub const MAX_HISTORY: u64 = 10_000_000;
+/// The history's bytes (raw requests, forwarded answers, a fixed overhead per row; the database
+/// file and its WAL stay within it) unless `serve --history-bytes` says otherwise: 64 MiB.
+pub const DEFAULT_HISTORY_BYTES: u64 = 64 * 1024 * 1024;
+/// The least `serve --history-bytes` accepts: 1 MiB.
+pub const MIN_HISTORY_BYTES: u64 = 1024 * 1024;
+/// How much of a refused request's body the history keeps (the rest is cut, and the row says how
+/// long the whole body was): anyone who can reach the port can send refused requests.
+pub const REFUSED_BODY_KEPT: usize = 64 * 1024;
+/// How long a connection change waits for a database another process holds before it fails.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(2000);
 const SCHEMA_VERSION: i64 = 1;
 
 /// One connection made by `integration.create`.
@@ -84,7 +100,9 @@ pub struct Store {
     map: RwLock<HashMap<String, Connection>>,
     seen: Mutex<SeenVotes>,
     history_limit: usize,
-    recorder: Mutex<Option<(SyncSender<Queued>, JoinHandle<()>)>>,
+    history_bytes: u64,
+    queue: Arc<Queue>,
+    recorder: Mutex<Option<(Sender<Queued>, JoinHandle<()>)>>,
     next_id: AtomicI64,
     /// Holds the data dir's lock while the store is open.
     _lock: fs::File,
@@ -113,6 +131,23 @@ CREATE TABLE IF NOT EXISTS replay_guard (
     UNIQUE (t, v1)
 );";
 
+/// The history's bounds and its losses (`GET /health` shows them under `history`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryStats {
+    /// `--history`: the most rows kept.
+    pub rows: usize,
+    /// `--history-bytes`: the most bytes kept.
+    pub bytes: u64,
+    /// Bytes handed to the recorder and not yet written.
+    pub queued_bytes: u64,
+    /// The hand-over queue's bound in bytes.
+    pub queue_bytes: u64,
+    /// Records (history rows and seen vote ids) dropped because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Records dropped because the database refused them (locked past the retries, disk full).
+    pub dropped_write_failed: u64,
+}
+
 /// The signed `(t, v1)` of a state change, stored with it; pairs with a `t` before `forget_before`
 /// (outside the replay window) are dropped in the same transaction.
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +169,13 @@ impl Store {
     /// Opens the store in `dir`, keeping the newest `history` requests (0: none are recorded). A
     /// database that cannot be opened, is corrupt or has a newer schema is an error naming it.
     pub fn open_with(dir: &Path, history: usize) -> Result<Store> {
+        Store::open_bounded(dir, history, DEFAULT_HISTORY_BYTES)
+    }
+
+    /// [`Store::open_with`], keeping at most `history_bytes` of history (at least
+    /// [`MIN_HISTORY_BYTES`]).
+    pub fn open_bounded(dir: &Path, history: usize, history_bytes: u64) -> Result<Store> {
+        let history_bytes = history_bytes.max(MIN_HISTORY_BYTES);
         create_private_dir(dir).map_err(|e| Error::io("create the data directory", dir, &e))?;
         let lock = self::files::lock_data_dir(dir)?;
         let path = dir.join(DB_FILE);
@@ -167,21 +209,28 @@ impl Store {
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
         let (map, seen) = init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
         let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
+        let stored = history::stored_bytes(&db).map_err(|e| refuse(sql_reason(&e)))?;
+        let writer = recorder::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
+        let bounds = Bounds { rows: history, bytes: history_bytes };
+        // Room for a few batches: the recorder writes one while the next gathers.
+        let queue = Arc::new(Queue::new((bounds.batch_bytes() * 4) as usize));
         let store = Store {
             path,
             db: Arc::new(Mutex::new(db)),
             map: RwLock::new(map),
             seen: Mutex::new(seen),
             history_limit: history,
+            history_bytes,
+            queue: queue.clone(),
             recorder: Mutex::new(None),
             next_id: AtomicI64::new(max_id + 1),
             _lock: lock,
         };
-        let (tx, rx) = sync_channel(64 * 1024);
-        let db = store.db.clone();
+        // Unbounded in records, bounded in bytes by `queue`.
+        let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("topgg-int-recorder".into())
-            .spawn(move || record_loop(&db, &rx, history))
+            .spawn(move || record_loop(writer, &rx, &queue, bounds, stored))
             .map_err(|e| Error::input(format!("could not start the store's recorder thread: {e}")))?;
         *store.recorder.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, handle));
         Ok(store)
@@ -190,6 +239,24 @@ impl Store {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the recorder says what it could not write (records dropped at a full queue, batches
+    /// refused by a busy database), one sentence each; unset, it is only counted.
+    pub fn on_notice(&self, f: NoticeFn) {
+        *self.queue.notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    }
+
+    /// The history's bounds and what it dropped so far (`GET /health` shows it under `history`).
+    pub fn history_stats(&self) -> HistoryStats {
+        HistoryStats {
+            rows: self.history_limit,
+            bytes: self.history_bytes,
+            queued_bytes: self.queue.queued.load(Ordering::Relaxed) as u64,
+            queue_bytes: self.queue.cap as u64,
+            dropped_queue_full: self.queue.dropped_full.load(Ordering::Relaxed),
+            dropped_write_failed: self.queue.dropped_failed.load(Ordering::Relaxed),
+        }
     }
 
     /// The connection with this id.
@@ -284,6 +351,7 @@ impl Store {
         }
         let fresh = self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
         if fresh {
+            // Past a full queue it is still remembered in memory, until a restart (and counted).
             self.offer(Queued::Vote(id.to_string()));
         }
         !fresh
@@ -311,8 +379,8 @@ impl Store {
             entry.id = self.next_id();
         }
         let id = entry.id;
-        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped and its
-        // id stays unused.
+        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped (counted)
+        // and its id stays unused.
         self.offer(Queued::History(Box::new(entry)));
         id
     }
@@ -357,13 +425,21 @@ impl Store {
         }
     }
 
-    /// Queues a record without waiting: when the recorder is this far behind (a stalled disk),
-    /// the record is dropped rather than holding up the request that made it. Both kinds are
-    /// written after the answer anyway, and seen vote ids stay in memory.
+    /// Queues a record without waiting: when the queue holds its bound in bytes (a stalled disk, a
+    /// flood of large requests), the record is dropped and counted rather than holding up the
+    /// request that made it or growing the memory. Both kinds are written after the answer
+    /// anyway, and seen vote ids stay in memory.
     fn offer(&self, r: Queued) {
+        let bytes = r.bytes();
+        if !self.queue.admit(bytes) {
+            return;
+        }
         let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
-        if let Some(tx) = tx {
-            let _ = tx.try_send(r);
+        match tx {
+            Some(tx) if tx.send(r).is_ok() => {}
+            _ => {
+                self.queue.queued.fetch_sub(bytes, Ordering::AcqRel);
+            }
         }
     }
 }
@@ -418,7 +494,9 @@ fn sql_reason(e: &rusqlite::Error) -> String {
 
 /// Pragmas, schema, and the connections and seen vote ids into memory.
 fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<String, Connection>, SeenVotes)> {
-    db.busy_timeout(Duration::from_secs(5))?;
+    // Well under Top.gg's 5 s: a create facing a database another process holds answers 500 in
+    // time rather than after Top.gg gave up.
+    db.busy_timeout(BUSY_TIMEOUT)?;
     let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(rusqlite::Error::ToSqlConversionFailure(
@@ -435,6 +513,7 @@ fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<String, Conn
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     }
+    history::migrate(db)?;
     let map = load_connections(db)?;
     let mut seen = SeenVotes::default();
     let mut st = db.prepare("SELECT vote_id FROM seen_votes ORDER BY seq DESC LIMIT ?1")?;
@@ -565,12 +644,15 @@ mod tests {
     }
 
     #[test]
-    fn a_stalled_recorder_never_holds_up_requests() {
+    fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said() {
         let dir = tempfile::tempdir().unwrap();
         let s = std::sync::Arc::new(Store::open(dir.path()).unwrap());
-        // Holding the database lock stalls the recorder as a hung disk would.
-        let held = s.db.clone();
-        let guard = held.lock().unwrap();
+        let said = Arc::new(Mutex::new(Vec::<String>::new()));
+        let into = said.clone();
+        s.on_notice(Arc::new(move |w: &str| into.lock().unwrap().push(w.to_string())));
+        // Another process holding the write lock stalls the recorder as a hung disk would.
+        let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let (done, finished) = sync_channel(1);
         let s2 = s.clone();
         std::thread::spawn(move || {
@@ -581,9 +663,51 @@ mod tests {
             let _ = done.send(());
         });
         let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
-        drop(guard);
         assert!(returned, "recording waited for the stalled recorder");
         assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
+        // A connection change fails within the busy timeout rather than hanging.
+        assert!(s.put(conn("locked")).is_err());
+        s.flush();
+        let stats = s.history_stats();
+        assert!(stats.dropped_queue_full > 0, "{stats:?}");
+        assert!(stats.dropped_write_failed > 0, "{stats:?}");
+        assert!(stats.queued_bytes <= stats.queue_bytes, "{stats:?}");
+        let said = said.lock().unwrap().join("\n");
+        assert!(said.contains("not written after 4 attempts: the database is locked by another process"), "{said}");
+        assert!(said.contains("dropped: the recorder is"), "{said}");
+        other.execute_batch("COMMIT").unwrap();
+        s.record(entry("after", "ok"));
+        let q = HistoryQuery { event: Some("after".into()), ..Default::default() };
+        assert_eq!(s.history(&q).unwrap().len(), 1, "written once the lock is gone");
+    }
+
+    #[test]
+    fn history_is_bounded_in_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let bound = 2 * MIN_HISTORY_BYTES;
+        let s = Store::open_bounded(dir.path(), 1_000_000, bound).unwrap();
+        let big = Record { request: Some(vec![b'x'; 60 * 1024]), ..entry("big", "ok") };
+        for _ in 0..200 {
+            s.record(big.clone());
+            s.flush();
+            let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+            assert!(on_disk <= bound, "{on_disk} bytes on disk, over the {bound} byte bound");
+        }
+        let kept = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
+        assert!(kept.len() > 10 && kept.len() < 40, "{} rows kept", kept.len());
+        assert_eq!(kept[0].id, 200, "the newest are kept");
+        drop(s);
+        let s = Store::open_bounded(dir.path(), 1_000_000, bound).unwrap();
+        s.record(big.clone());
+        s.flush();
+        assert!(s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap().len() < 40);
+        drop(s);
+        // Reopened with a lower bound, the history is trimmed and the file compacted at once.
+        let s = Store::open_bounded(dir.path(), 1_000_000, MIN_HISTORY_BYTES).unwrap();
+        s.record(big);
+        s.flush();
+        let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        assert!(on_disk <= MIN_HISTORY_BYTES, "{on_disk} bytes on disk after lowering the bound");
     }
 
     #[test]

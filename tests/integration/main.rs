@@ -6,6 +6,7 @@ mod color;
 mod common;
 mod completions;
 mod forward;
+mod history_bounds;
 mod inspect;
 mod inspector;
 mod inspector_page;

@@ -262,6 +262,12 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     let code = |headers: &[(&str, &str)], body: &[u8]| request(a, "POST", p, headers, body).unwrap().status;
     assert_eq!(code(&[("x-topgg-trace", "t")], &vote), 401, "missing signature");
     assert_eq!(code(&[("x-topgg-signature", &sig)], &vote), 401, "missing trace");
+    // A wrong signature without a trace is a signature mismatch first; the trace is a note.
+    let forged = sign("whs_forger", &vote);
+    let forged_no_trace = request(a, "POST", p, &[("x-topgg-signature", &forged)], &vote).unwrap();
+    assert_eq!(forged_no_trace.status, 401);
+    let why = String::from_utf8_lossy(&forged_no_trace.body).to_string();
+    assert!(why.contains("signature-mismatch") && !why.contains("\"missing-trace\""), "{why}");
     assert_eq!(code(&[("x-topgg-signature", "t=1,v1=zz"), ("x-topgg-trace", "t")], &vote), 400, "malformed");
     let wrong = sign("whs_wrong", &vote);
     assert_eq!(code(&[("x-topgg-signature", &wrong), ("x-topgg-trace", "t")], &vote), 401, "bad signature");
@@ -305,8 +311,8 @@ fn handshake_votes_retries_and_delete_with_status_codes() {
     assert_eq!(replayed.json()["error"], "replayed-signature");
     assert_eq!(post_signed(a, p, webhook_secret, &vote_body("901")).status, 404);
 
-    let logs = s.logs(22);
-    assert_eq!(logs.len(), 22, "one log line per request: {logs:#?}");
+    let logs = s.logs(23);
+    assert_eq!(logs.len(), 23, "one log line per request: {logs:#?}");
     let votes: Vec<&Value> = logs.iter().filter(|l| l["type"] == "vote.create" && l["status"] == 204).collect();
     assert_eq!(votes.len(), 2);
     assert_eq!((votes[0]["retry"].as_bool(), votes[1]["retry"].as_bool()), (Some(false), Some(true)));

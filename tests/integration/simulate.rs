@@ -817,3 +817,38 @@ fn unusual_values_are_sent_with_a_warning_each() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!err.contains("warning"), "{err}");
 }
+
+/// Load mode runs at most one task per vote, refuses a concurrency no machine can open, and
+/// `--from` reads only a regular file of a connection's size (not a FIFO, not /dev/zero).
+#[test]
+fn concurrency_and_from_are_bounded() {
+    let s = Server::replies(vec![(204, "")]);
+    let out = cmd()
+        .args(["--json", "simulate", "vote", "--url", &s.url("/w"), "--secret", SECRET, "--count", "3"])
+        .args(["--concurrency", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["concurrency"], 3, "{summary}");
+
+    let out = cmd()
+        .args(["simulate", "vote", "--url", &s.url("/w"), "--secret", SECRET, "--count", "2"])
+        .args(["--concurrency", "10000000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--concurrency 10000000 is more than 65536"), "{}", stderr(&out));
+
+    for from in ["/dev/zero", "/dev/null"] {
+        let out = cmd().args(["simulate", "vote", "--from", from]).timeout(crate::common::HANG_GUARD).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{from}");
+        assert!(stderr(&out).contains("is not a regular file"), "{}", stderr(&out));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 70 * 1024]).unwrap();
+    let out = cmd().args(["simulate", "vote", "--from"]).arg(&big).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is over 64 KiB"), "{}", stderr(&out));
+}

@@ -12,9 +12,10 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn inspect_on_a_terminal_says_it_is_reading_stdin() {
+    let Some(script) = crate::common::require("script", &[]) else { return };
     let bin = assert_cmd::cargo::cargo_bin!("topgg-int").to_str().unwrap().to_string();
     // `script` gives the command a pseudo-terminal; the piped ^D is end-of-file there.
-    let mut child = Command::new("script")
+    let mut child = Command::new(script)
         .args(["-qec", &format!("{bin} --color never inspect"), "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -143,6 +144,19 @@ fn no_example_puts_a_secret_on_the_command_line() {
                     "{source}: `{t}` puts a secret on the command line; use the environment or a file"
                 );
             }
+        }
+    }
+}
+
+/// Help wraps to the terminal: the prose after the options is one paragraph per idea, not lines
+/// broken at 100 columns that a narrower terminal breaks again into stubs.
+#[test]
+fn help_prose_wraps_to_an_80_column_terminal() {
+    for c in ["verify", "inspect", "serve", "check", "simulate", "simulate vote", "vectors"] {
+        let out = cmd().args(c.split_whitespace()).arg("--help").env("COLUMNS", "80").output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines().filter(|l| !l.starts_with("  topgg-int ") && !l.starts_with("  cat ")) {
+            assert!(line.chars().count() <= 80, "`{c} --help` has a line over 80 columns: {line:?}");
         }
     }
 }

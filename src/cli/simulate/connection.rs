@@ -40,9 +40,30 @@ pub(crate) fn save(path: &Path, c: &SavedConnection) -> Result<()> {
     Ok(())
 }
 
+/// The largest connection file read.
+const MAX_FILE: u64 = 64 * 1024;
+
 /// Reads a file written by [`save`], naming it in every error.
 pub(crate) fn load(path: &Path) -> Result<SavedConnection> {
-    let raw = std::fs::read(path).map_err(|e| Error::io("read the connection file", path, &e))?;
+    use std::io::Read;
+    // A connection file is a few hundred bytes: a FIFO or /dev/zero would block or grow forever.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read the connection file", path, &e))?;
+    if !meta.is_file() {
+        return Err(Error::input(format!(
+            "--from {} is not a regular file; give the file `simulate create --save` wrote",
+            path.display()
+        )));
+    }
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut raw))
+        .map_err(|e| Error::io("read the connection file", path, &e))?;
+    if raw.len() as u64 > MAX_FILE {
+        return Err(Error::input(format!(
+            "--from {} is over 64 KiB; a connection file written by `simulate create --save` is a few hundred bytes",
+            path.display()
+        )));
+    }
     serde_json::from_slice(&raw).map_err(|e| {
         Error::input(format!(
             "--from {}: not a connection file written by `simulate create --save` ({e})",

@@ -124,6 +124,9 @@ fn diagnose_after(
     Ok(())
 }
 
+/// The most concurrent load-mode tasks: each holds a connection of its own.
+const MAX_CONCURRENCY: usize = 65_536;
+
 /// `simulate vote`.
 pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     let mut s = Settings::resolve(&a.delivery, ctx)?;
@@ -141,6 +144,15 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
     if a.concurrency == 0 {
         return Err(Error::input("--concurrency 0 sends nothing; give 1 or more"));
     }
+    if a.concurrency > MAX_CONCURRENCY {
+        return Err(Error::input(format!(
+            "--concurrency {} is more than {MAX_CONCURRENCY}: each task holds a connection, and the open-files \
+             limit runs out long before; give 1 to {MAX_CONCURRENCY}",
+            a.concurrency
+        )));
+    }
+    // More tasks than votes would only hold idle connections (and memory): at most one per vote.
+    let concurrency = a.concurrency.min(usize::try_from(count).unwrap_or(usize::MAX));
     let shape = if a.legacy {
         Shape::Legacy { server: a.server, weight: a.weight, query: a.query.clone() }
     } else {
@@ -158,8 +170,7 @@ pub(crate) fn vote(a: VoteArgs, ctx: Context) -> Result<Outcome> {
         (true, true) => "legacy server vote",
     };
     if (count > 1 || a.duration.is_some()) && !s.dry_run {
-        let plan =
-            load_mode::Plan { count, duration: a.duration, concurrency: a.concurrency, rate: a.rate, legacy: a.legacy };
+        let plan = load_mode::Plan { count, duration: a.duration, concurrency, rate: a.rate, legacy: a.legacy };
         return load_mode::run(&s, &target, &built.value, &plan);
     }
     let delivery = if a.legacy {

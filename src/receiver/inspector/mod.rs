@@ -30,7 +30,7 @@ use self::events::Events;
 use super::forward::Mirror;
 use super::http::{self, Body, Request};
 use super::record::Record;
-use super::store::Store;
+use super::store::{self, Store};
 use crate::protocol::capture::Capture;
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
@@ -258,10 +258,18 @@ impl Inspector {
                 Err(r) => *r,
             },
             ["requests", id, "raw"] if get => match self.entry(id) {
-                Ok(Record { request: Some(raw), .. }) => {
+                Ok(Record { request: Some(raw), body_cut, .. }) => {
+                    let mut headers = base_headers("message/http");
+                    if let Some(whole) = body_cut {
+                        // The kept prefix is a well-formed request of its own; say it is not all.
+                        headers.push((
+                            "X-Topgg-Int-Body-Cut".into(),
+                            format!("kept the first {} of {whole} body bytes", store::REFUSED_BODY_KEPT),
+                        ));
+                    }
                     // The wire bytes, unmasked (the inspector is token-guarded): a masked secret
                     // would shorten the body under its Content-Length and signature.
-                    http::full(200, &base_headers("message/http"), raw)
+                    http::full(200, &headers, raw)
                 }
                 Ok(e) => reply_error(404, "no-bytes", format!("request {} was refused before it could be read", e.id)),
                 Err(r) => *r,
@@ -297,7 +305,7 @@ impl Inspector {
                 let next = if rows.len() == q.limit { rows.last().map(|e| e.id) } else { None };
                 let items: Vec<Value> =
                     rows.iter().map(|e| api::list_item(&self.with_fingerprint(e.clone()))).collect();
-                reply_json(200, &json!({"requests": items, "next_before": next}))
+                reply_json(200, &json!({"requests": items, "next_before": next, "history": self.store.history_stats()}))
             }
             Err(e) => reply_error(500, "store-failed", e.to_string()),
         }
@@ -370,6 +378,13 @@ impl Inspector {
             .ok()
             .and_then(|v| v.get("mode").and_then(Value::as_str).map(str::to_string))
             .unwrap_or_else(|| "verbatim".into());
+        if let Some(whole) = e.body_cut {
+            return Err(Box::new(reply_error(
+                409,
+                "body-cut",
+                format!("request {} kept only a prefix of its {whole}-byte body; nothing whole to replay", e.id),
+            )));
+        }
         let Some(mut capture) = e.request.as_deref().and_then(|r| Capture::parse(r).ok()) else {
             return Err(Box::new(reply_error(
                 409,

@@ -2,7 +2,10 @@
 //! (a [`Record`]), with its raw bytes, for the inspector to read back.
 //!
 //! Rows are written by the store's recorder thread in batches (see [`super::Store::record`]),
-//! never on a request's own path, and trimmed to the newest `serve --history N`. Reads
+//! never on a request's own path, and trimmed to the newest `serve --history N` rows and to
+//! `serve --history-bytes` bytes ([`row_bytes`] counts a row): the oldest rows are deleted *before*
+//! a batch is inserted, so the file never holds more than the bound, and SQLite reuses the freed
+//! pages for the next rows (the file grows to the bound and stays there). Reads
 //! ([`super::Store::history`], [`super::Store::history_entry`]) see every request recorded before
 //! the call. The client's address, warnings and capture paths are not kept.
 
@@ -55,8 +58,48 @@ CREATE TABLE IF NOT EXISTS history (
     forward_error TEXT
 );";
 
+/// Added after the first release (older databases get it on open): the whole body's length when
+/// only a prefix of it is kept (a refused request's body, see [`super::REFUSED_BODY_KEPT`]).
+pub(super) const BODY_CUT_COLUMN: &str = "body_cut";
+
+/// What a row costs beyond its bytes (columns, b-tree cell, page slack), for the byte bound.
+const ROW_OVERHEAD: usize = 256;
+
+/// The bytes a row takes against `--history-bytes`: its raw request and forwarded body, its short
+/// text columns and a fixed overhead.
+pub(super) fn row_bytes(e: &Record) -> usize {
+    ROW_OVERHEAD
+        + e.request.as_ref().map_or(0, Vec::len)
+        + e.path.len()
+        + e.detail.as_ref().map_or(0, String::len)
+        + e.forwarded.as_ref().map_or(0, |f| {
+            f.body.len() + f.url.len() + f.headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>()
+        })
+}
+
+/// The same count over the stored rows (run once at open).
+pub(super) fn stored_bytes(c: &Connection) -> rusqlite::Result<u64> {
+    c.query_row(&format!("SELECT coalesce(sum({SIZE}), 0) FROM history"), [], |r| r.get::<_, i64>(0))
+        .map(|n| n.max(0) as u64)
+}
+
+/// A stored row's size by [`row_bytes`]'s rule, in SQL (`length` of a blob reads no overflow page).
+const SIZE: &str = "256 + coalesce(length(request), 0) + length(path) + coalesce(length(detail), 0)      + coalesce(length(forward_body), 0) + coalesce(length(forward_url), 0) + coalesce(length(forward_headers), 0)";
+
+/// Adds [`BODY_CUT_COLUMN`] to a history table made before it existed.
+pub(super) fn migrate(c: &Connection) -> rusqlite::Result<()> {
+    let has: bool =
+        c.query_row("SELECT count(*) FROM pragma_table_info('history') WHERE name = ?1", [BODY_CUT_COLUMN], |r| {
+            r.get::<_, i64>(0).map(|n| n > 0)
+        })?;
+    if !has {
+        c.execute_batch(&format!("ALTER TABLE history ADD COLUMN {BODY_CUT_COLUMN} INTEGER"))?;
+    }
+    Ok(())
+}
+
 const COLUMNS: &str = "id, time_unix_nanos, method, path, event, connection, verdict, detail, status, latency_us, \
-     trace, retry, replay_of, forward_url, forward_status, forward_latency_us, forward_headers, forward_error";
+     trace, retry, replay_of, forward_url, forward_status, forward_latency_us, forward_headers, forward_error, body_cut";
 
 /// Inserts one entry (inside the recorder's transaction).
 pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
@@ -64,8 +107,8 @@ pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO history (id, time_unix_nanos, method, path, event, connection, verdict, detail, status, \
          latency_us, trace, retry, request, replay_of, forward_url, forward_status, forward_latency_us, \
-         forward_headers, forward_body, forward_error) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         forward_headers, forward_body, forward_error, body_cut) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         e.id,
@@ -88,16 +131,51 @@ pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
         f.map(|f| serde_json::to_string(&f.headers).unwrap_or_default()),
         f.map(|f| &f.body),
         f.and_then(|f| f.error.as_deref()),
+        e.body_cut.map(|n| n as i64),
     ])?;
     Ok(())
 }
 
-/// Drops all but the newest `keep` rows.
-pub(super) fn trim(c: &Connection, keep: usize) -> rusqlite::Result<()> {
+/// Drops all but the newest `keep` rows; returns the bytes freed ([`row_bytes`]).
+pub(super) fn trim_rows(c: &Connection, keep: usize) -> rusqlite::Result<u64> {
     // Saturating: a bound over i64::MAX would wrap negative and keep nothing.
     let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-    c.prepare_cached("DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1")?.execute([keep])?;
-    Ok(())
+    delete_through(c, "(SELECT max(id) FROM history) - ?1", keep)
+}
+
+/// Drops the oldest rows until at least `free` bytes ([`row_bytes`]) are freed (or none is left);
+/// returns the bytes freed.
+pub(super) fn trim_bytes(c: &Connection, free: u64) -> rusqlite::Result<u64> {
+    if free == 0 {
+        return Ok(0);
+    }
+    // The newest id among the oldest rows whose sizes add up to `free`.
+    let mut st = c.prepare_cached(&format!("SELECT id, {SIZE} FROM history ORDER BY id"))?;
+    let mut rows = st.query([])?;
+    let (mut sum, mut last) = (0u64, None);
+    while let Some(r) = rows.next()? {
+        last = Some(r.get::<_, i64>(0)?);
+        sum += r.get::<_, i64>(1)?.max(0) as u64;
+        if sum >= free {
+            break;
+        }
+    }
+    drop(rows);
+    drop(st);
+    match last {
+        Some(id) => delete_through(c, "?1", id),
+        None => Ok(0),
+    }
+}
+
+fn delete_through(c: &Connection, bound: &str, arg: i64) -> rusqlite::Result<u64> {
+    let mut st = c.prepare_cached(&format!("DELETE FROM history WHERE id <= {bound} RETURNING {SIZE}"))?;
+    let mut rows = st.query([arg])?;
+    let mut freed = 0u64;
+    while let Some(r) = rows.next()? {
+        freed += r.get::<_, i64>(0)?.max(0) as u64;
+    }
+    Ok(freed)
 }
 
 fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<Record> {
@@ -125,11 +203,12 @@ fn from_row(r: &Row<'_>, with_request: bool) -> rusqlite::Result<Record> {
                     .get::<_, Option<String>>(16)?
                     .and_then(|h| serde_json::from_str(&h).ok())
                     .unwrap_or_default(),
-                body: if with_request { r.get::<_, Option<Vec<u8>>>(19)?.unwrap_or_default() } else { Vec::new() },
+                body: if with_request { r.get::<_, Option<Vec<u8>>>(20)?.unwrap_or_default() } else { Vec::new() },
                 error: r.get(17)?,
             }),
         },
-        request: if with_request { r.get(18)? } else { None },
+        body_cut: r.get::<_, Option<i64>>(18)?.map(|n| n.max(0) as u64),
+        request: if with_request { r.get(19)? } else { None },
         ..Record::default()
     })
 }
