@@ -26,6 +26,32 @@ impl Got {
     }
 }
 
+/// One request as the test apps read it: the request line, headers, and a Content-Length body;
+/// `None` when the peer closed before a request line.
+fn read_request(stream: &std::net::TcpStream) -> Option<Got> {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':').unwrap();
+        headers.push((n.to_string(), v.trim().to_string()));
+    }
+    let len =
+        headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    Some(Got { line: line.trim_end().to_string(), headers, body })
+}
+
 /// A developer's app on 127.0.0.1:0: answers the handshake with a webhook URL on the `Host` it was
 /// reached for (so deliveries come back through `serve`), 202 with a header and a body otherwise,
 /// and sleeps `delay` first when the body mentions "slow".
@@ -38,27 +64,7 @@ fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
         for stream in listener.incoming().flatten() {
             let g = g.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let mut headers = Vec::new();
-                loop {
-                    let mut h = String::new();
-                    reader.read_line(&mut h).unwrap();
-                    let h = h.trim_end();
-                    if h.is_empty() {
-                        break;
-                    }
-                    let (n, v) = h.split_once(':').unwrap();
-                    headers.push((n.to_string(), v.trim().to_string()));
-                }
-                let len = headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                    .map_or(0, |(_, v)| v.parse().unwrap());
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let got = Got { line: line.trim_end().to_string(), headers, body };
+                let Some(got) = read_request(&stream) else { return };
                 g.lock().unwrap().push(got.clone());
                 if String::from_utf8_lossy(&got.body).contains("slow") {
                     std::thread::sleep(delay);
@@ -231,29 +237,7 @@ pub(crate) fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (Socke
         for stream in listener.incoming().flatten() {
             let g = g.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    return;
-                }
-                let mut headers = Vec::new();
-                loop {
-                    let mut h = String::new();
-                    reader.read_line(&mut h).unwrap();
-                    let h = h.trim_end();
-                    if h.is_empty() {
-                        break;
-                    }
-                    let (n, v) = h.split_once(':').unwrap();
-                    headers.push((n.to_string(), v.trim().to_string()));
-                }
-                let len = headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                    .map_or(0, |(_, v)| v.parse().unwrap());
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let got = Got { line: line.trim_end().to_string(), headers, body };
+                let Some(got) = read_request(&stream) else { return };
                 g.lock().unwrap().push(got.clone());
                 let mut s = stream;
                 answer(&mut s, &got);
