@@ -21,11 +21,14 @@ const LEGACY_SECRET: &str = "legacy_authorization_for_check_tests";
 const WEBHOOK_SECRET: &str = "whs_plain_dashboard_webhook_secret_for_check_tests";
 /// Runs `check --json` against a receiver; returns the exit code and the report.
 fn check(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
-    let out = cmd()
-        .args(["--json", "check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
-        .args(extra)
-        .output()
-        .unwrap();
+    let target = ["--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET];
+    check_json(&target, extra)
+}
+
+/// Runs `check --json` with `target` (the URL and secret flags) and `extra`; returns the exit code
+/// and the report.
+fn check_json(target: &[&str], extra: &[&str]) -> (i32, Value) {
+    let out = cmd().args(["--json", "check"]).args(target).args(extra).output().unwrap();
     let report = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap_or(-1), report)
@@ -639,14 +642,7 @@ fn piped_check_prints_one_plain_line_per_case_as_each_finishes() {
 
 /// Runs `check --json --webhook-url` against a test receiver's plain webhook.
 fn check_plain(receiver: &Receiver, extra: &[&str]) -> (i32, Value) {
-    let out = cmd()
-        .args(["--json", "check", "--webhook-url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET])
-        .args(extra)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap_or(-1), report)
+    check_json(&["--webhook-url", &receiver.webhook_url(), "--secret", WEBHOOK_SECRET], extra)
 }
 
 const LEFT_OUT: [&str; 3] = ["handshake", "config-rejects-bad-signature", "delete"];
