@@ -18,11 +18,13 @@
 //! naming it; it is never replaced. Nothing here prints.
 //!
 //! Beside this file: [`history`] (the history table), `recorder` (the batch-writing thread), `seen`
-//! (the in-memory vote ids) and `files` (0600/0700 files, the integration secret, the data dir).
+//! (the in-memory vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files`
+//! (0600/0700 files, the integration secret, the data dir).
 
 mod files;
 pub mod history;
 mod recorder;
+mod schema;
 mod seen;
 
 use std::collections::HashMap;
@@ -75,7 +77,6 @@ pub const MIN_HISTORY_BYTES: u64 = 1024 * 1024;
 pub const REFUSED_BODY_KEPT: usize = 64 * 1024;
 /// How long a connection change waits for a database another process holds before it fails.
 pub const BUSY_TIMEOUT: Duration = Duration::from_millis(2000);
-const SCHEMA_VERSION: i64 = 1;
 
 /// One connection made by `integration.create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,29 +108,6 @@ pub struct Store {
     /// Holds the data dir's lock while the store is open.
     _lock: fs::File,
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS connections (
-    connection_id TEXT PRIMARY KEY,
-    webhook_secret TEXT NOT NULL,
-    project TEXT NOT NULL,
-    user TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS seen_votes (
-    seq INTEGER PRIMARY KEY,
-    vote_id TEXT NOT NULL UNIQUE
-);";
-
-/// The signatures of accepted state changes (see `replay.rs`), kept so the replay guard holds
-/// across a restart. Created on every open (not a schema version: older topgg-int ignore it).
-const REPLAY_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS replay_guard (
-    seq INTEGER PRIMARY KEY,
-    t INTEGER NOT NULL,
-    v1 BLOB NOT NULL,
-    UNIQUE (t, v1)
-);";
 
 /// The history's bounds and its losses (`GET /health` shows them under `history`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -207,7 +185,7 @@ impl Store {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
-        let (map, seen) = init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
+        let (map, seen) = schema::init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
         let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
         let stored = history::stored_bytes(&db).map_err(|e| refuse(sql_reason(&e)))?;
         let writer = recorder::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
@@ -516,251 +494,5 @@ fn sql_reason(e: &rusqlite::Error) -> String {
     }
 }
 
-/// Pragmas, schema, and the connections and seen vote ids into memory.
-fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<String, Connection>, SeenVotes)> {
-    // Well under Top.gg's 5 s: a create facing a database another process holds answers 500 in
-    // time rather than after Top.gg gave up.
-    db.busy_timeout(BUSY_TIMEOUT)?;
-    let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(rusqlite::Error::ToSqlConversionFailure(
-            format!("schema version {version}, newer than this topgg-int's {SCHEMA_VERSION}").into(),
-        ));
-    }
-    let _: String = db.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-    db.pragma_update(None, "synchronous", "FULL")?;
-    db.execute_batch(REPLAY_SCHEMA)?;
-    if version < SCHEMA_VERSION {
-        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA)?;
-        tx.execute_batch(history::SCHEMA)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
-    }
-    history::migrate(db)?;
-    let map = load_connections(db)?;
-    let mut seen = SeenVotes::default();
-    let mut st = db.prepare("SELECT vote_id FROM seen_votes ORDER BY seq DESC LIMIT ?1")?;
-    let ids: Vec<String> = st.query_map([SEEN_VOTES as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    for id in ids.into_iter().rev() {
-        seen.insert(id);
-    }
-    Ok((map, seen))
-}
-
-fn load_connections(db: &rusqlite::Connection) -> rusqlite::Result<HashMap<String, Connection>> {
-    let mut st = db.prepare("SELECT connection_id, webhook_secret, project, user, created_at FROM connections")?;
-    let rows = st.query_map([], |r| {
-        let bad = |i, e: serde_json::Error| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-        };
-        let project: String = r.get(2)?;
-        let user: String = r.get(3)?;
-        Ok(Connection {
-            connection_id: r.get(0)?,
-            webhook_secret: Secret::new(r.get::<_, String>(1)?),
-            project: serde_json::from_str(&project).map_err(|e| bad(2, e))?,
-            user: serde_json::from_str(&user).map_err(|e| bad(3, e))?,
-            created_at: r.get(4)?,
-        })
-    })?;
-    let mut map = HashMap::new();
-    for c in rows {
-        let c = c?;
-        map.insert(c.connection_id.clone(), c);
-    }
-    Ok(map)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conn(id: &str) -> Connection {
-        Connection {
-            connection_id: id.into(),
-            webhook_secret: Secret::new(format!("whs_{id}")),
-            project: generate::project(),
-            user: generate::user(),
-            created_at: 1,
-        }
-    }
-
-    fn entry(event: &str, verdict: &str) -> Record {
-        Record {
-            id: 0,
-            time_unix_nanos: 5,
-            method: "POST".into(),
-            path: "/integration".into(),
-            event: Some(event.into()),
-            connection: Some("c".into()),
-            verdict: verdict.into(),
-            detail: None,
-            status: 204,
-            latency: Duration::from_micros(7),
-            trace: None,
-            retry: false,
-            request: Some(b"POST / HTTP/1.1\r\n\r\n".to_vec()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn survives_reopen_and_refuses_corruption() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
-        assert!(!s.put(conn("1")).unwrap());
-        assert!(!s.put(conn("2")).unwrap());
-        assert!(s.put(conn("2")).unwrap());
-        assert!(s.remove("1").unwrap());
-        assert!(!s.remove("1").unwrap());
-        assert!(!s.see_vote("v1"));
-        assert!(s.see_vote("v1"));
-        assert!(!s.see_vote(&"x".repeat(MAX_VOTE_ID + 1)));
-        assert!(!s.see_vote(&"x".repeat(MAX_VOTE_ID + 1)), "an over-long id is not remembered");
-        drop(s);
-        let s = Store::open(dir.path()).unwrap();
-        assert_eq!(s.list().iter().map(|c| c.connection_id.as_str()).collect::<Vec<_>>(), ["2"]);
-        assert_eq!(s.secret_of("2").unwrap().expose(), "whs_2");
-        assert!(s.see_vote("v1"), "seen votes survive a reopen");
-        drop(s);
-        fs::write(dir.path().join(DB_FILE), b"not a database, but long enough to be read as one....").unwrap();
-        let err = Store::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains(DB_FILE) && err.contains("refusing"), "{err}");
-        // An empty file is refused like any other damaged one, in a data dir that holds more...
-        fs::write(dir.path().join(SECRET_FILE), b"whs_x\n").unwrap();
-        fs::write(dir.path().join(DB_FILE), b"").unwrap();
-        let err = Store::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("0 bytes") && err.contains("refusing"), "{err}");
-        assert_eq!(fs::metadata(dir.path().join(DB_FILE)).unwrap().len(), 0, "left untouched");
-        // ...but a data dir holding nothing else is a first start cut short: it starts afresh.
-        let fresh = tempfile::tempdir().unwrap();
-        fs::write(fresh.path().join(DB_FILE), b"").unwrap();
-        assert!(Store::open(fresh.path()).unwrap().list().is_empty());
-    }
-
-    #[test]
-    fn one_store_per_data_dir_and_deletes_reach_the_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
-        let err = Store::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains(&dir.path().display().to_string()) && err.contains("in use"), "{err}");
-        // A row the map does not hold (written by another connection) is still deleted.
-        let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
-        other
-            .execute(
-                "INSERT INTO connections (connection_id, webhook_secret, project, user, created_at) \
-                 VALUES ('ghost', 'whs_g', ?1, ?2, 1)",
-                params![
-                    serde_json::to_string(&generate::project()).unwrap(),
-                    serde_json::to_string(&generate::user()).unwrap()
-                ],
-            )
-            .unwrap();
-        assert!(s.get("ghost").is_none());
-        assert!(s.remove("ghost").unwrap(), "it existed in the database");
-        let left: i64 = other
-            .query_row("SELECT count(*) FROM connections WHERE connection_id = 'ghost'", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(left, 0);
-        drop(s);
-        assert!(Store::open(dir.path()).is_ok(), "the lock goes with the store");
-    }
-
-    #[test]
-    fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = std::sync::Arc::new(Store::open(dir.path()).unwrap());
-        let said = Arc::new(Mutex::new(Vec::<String>::new()));
-        let into = said.clone();
-        s.on_notice(Arc::new(move |w: &str| into.lock().unwrap().push(w.to_string())));
-        // Another process holding the write lock stalls the recorder as a hung disk would.
-        let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
-        other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let (done, finished) = sync_channel(1);
-        let s2 = s.clone();
-        std::thread::spawn(move || {
-            for i in 0..70_000 {
-                s2.record(entry("vote.create", "ok"));
-                s2.see_vote(&format!("v{i}"));
-            }
-            let _ = done.send(());
-        });
-        let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
-        assert!(returned, "recording waited for the stalled recorder");
-        assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
-        // A connection change fails within the busy timeout rather than hanging.
-        assert!(s.put(conn("locked")).is_err());
-        s.flush();
-        let stats = s.history_stats();
-        assert!(stats.dropped_queue_full > 0, "{stats:?}");
-        assert!(stats.dropped_write_failed > 0, "{stats:?}");
-        assert!(stats.queued_bytes <= stats.queue_bytes, "{stats:?}");
-        let said = said.lock().unwrap().join("\n");
-        assert!(said.contains("not written after 4 attempts: the database is locked by another process"), "{said}");
-        assert!(said.contains("dropped: the recorder is"), "{said}");
-        other.execute_batch("COMMIT").unwrap();
-        s.record(entry("after", "ok"));
-        let q = HistoryQuery { event: Some("after".into()), ..Default::default() };
-        assert_eq!(s.history(&q).unwrap().len(), 1, "written once the lock is gone");
-    }
-
-    #[test]
-    fn history_is_bounded_in_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let bound = 2 * MIN_HISTORY_BYTES;
-        let s = Store::open_bounded(dir.path(), 1_000_000, bound).unwrap();
-        let big = Record { request: Some(vec![b'x'; 60 * 1024]), ..entry("big", "ok") };
-        for _ in 0..200 {
-            s.record(big.clone());
-            s.flush();
-            let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
-            assert!(on_disk <= bound, "{on_disk} bytes on disk, over the {bound} byte bound");
-        }
-        let kept = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
-        assert!(kept.len() > 10 && kept.len() < 40, "{} rows kept", kept.len());
-        assert_eq!(kept[0].id, 200, "the newest are kept");
-        drop(s);
-        let s = Store::open_bounded(dir.path(), 1_000_000, bound).unwrap();
-        s.record(big.clone());
-        s.flush();
-        assert!(s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap().len() < 40);
-        drop(s);
-        // Reopened with a lower bound, the history is trimmed and the file compacted at once.
-        let s = Store::open_bounded(dir.path(), 1_000_000, MIN_HISTORY_BYTES).unwrap();
-        s.record(big);
-        s.flush();
-        let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
-        assert!(on_disk <= MIN_HISTORY_BYTES, "{on_disk} bytes on disk after lowering the bound");
-    }
-
-    #[test]
-    fn history_is_bounded_listed_and_filtered() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open_with(dir.path(), 3).unwrap();
-        for (e, v) in [("a", "ok"), ("b", "ok"), ("a", "bad"), ("a", "ok"), ("b", "bad")] {
-            s.record(entry(e, v));
-        }
-        let all = s.history(&HistoryQuery::default()).unwrap();
-        assert_eq!(all.iter().map(|h| h.id).collect::<Vec<_>>(), [5, 4, 3], "newest 3, newest first");
-        assert!(all[0].request.is_none(), "listings leave the bytes out");
-        let q = HistoryQuery { event: Some("a".into()), before: Some(5), ..Default::default() };
-        assert_eq!(s.history(&q).unwrap().iter().map(|h| h.id).collect::<Vec<_>>(), [4, 3]);
-        let q = HistoryQuery { verdict: Some("bad".into()), limit: 1, ..Default::default() };
-        assert_eq!(s.history(&q).unwrap().iter().map(|h| h.id).collect::<Vec<_>>(), [5]);
-        let one = s.history_entry(4).unwrap().unwrap();
-        assert_eq!(one.request.as_deref(), Some(&b"POST / HTTP/1.1\r\n\r\n"[..]));
-        assert_eq!(s.history_entry(1).unwrap(), None);
-        drop(s);
-        let s = Store::open_with(dir.path(), 3).unwrap();
-        assert_eq!(s.record(entry("c", "ok")), 6, "ids continue after a reopen");
-        let fwd = Forwarded { url: "http://a/".into(), status: Some(201), body: b"hi".to_vec(), ..Default::default() };
-        let id = s.record(Record { replay_of: Some(6), forwarded: Some(fwd.clone()), ..entry("c", "ok") });
-        let back = s.history_entry(id).unwrap().unwrap();
-        assert_eq!((back.replay_of, back.forwarded), (Some(6), Some(fwd)));
-        let off = tempfile::tempdir().unwrap();
-        let s = Store::open_with(off.path(), 0).unwrap();
-        assert_eq!(s.record(entry("a", "ok")), 0);
-        assert!(s.history(&HistoryQuery::default()).unwrap().is_empty(), "--history 0 records nothing");
-    }
-}
+mod tests;
