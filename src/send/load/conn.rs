@@ -59,13 +59,12 @@ const CHUNK_LINE_MAX: usize = 4 * 1024;
 /// Headers parsed per answer head.
 const HEADERS_MAX: usize = 128;
 
-/// A final answer.
+/// A final answer. Its headers are read for framing and keep-alive only, not kept: load mode
+/// counts statuses, and copying every header into strings cost more than the rest of the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
     /// The status code (never 1xx: interim answers are skipped).
     pub status: u16,
-    /// Headers, names lower-cased.
-    pub headers: Vec<(String, String)>,
     /// The decoded body, at most [`BODY_KEPT`] bytes of it.
     pub body: Vec<u8>,
     /// Whether the body was longer than what was kept or read ([`BODY_KEPT`], [`BODY_READ_MAX`]).
@@ -107,7 +106,6 @@ pub struct AnswerReader {
     state: State,
     received: u64,
     status: u16,
-    headers: Vec<(String, String)>,
     body: Vec<u8>,
     body_seen: u64,
     cut: bool,
@@ -128,7 +126,6 @@ impl AnswerReader {
             state: State::Head,
             received: 0,
             status: 0,
-            headers: Vec::new(),
             body: Vec::new(),
             body_seen: 0,
             cut: false,
@@ -142,7 +139,6 @@ impl AnswerReader {
         self.state = State::Head;
         self.received = 0;
         self.status = 0;
-        self.headers.clear();
         self.body.clear();
         self.body_seen = 0;
         self.cut = false;
@@ -182,7 +178,6 @@ impl AnswerReader {
         }
         Progress::Done(Parsed {
             status: self.status,
-            headers: std::mem::take(&mut self.headers),
             body: std::mem::take(&mut self.body),
             cut: self.cut,
             keep_alive: self.keep_alive,
@@ -302,11 +297,7 @@ impl AnswerReader {
         };
         let status = resp.code.unwrap_or_default();
         let http10 = resp.version == Some(0);
-        let headers: Vec<(String, String)> = resp
-            .headers
-            .iter()
-            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).trim().to_string()))
-            .collect();
+        let framing = Framing::of(resp.headers);
         self.pending.drain(..used);
         if status == 101 {
             return Err("switched protocols (101) although no upgrade was asked for".into());
@@ -315,37 +306,71 @@ impl AnswerReader {
             // 100 Continue, 102 Processing, 103 Early Hints: the final answer follows.
             return Ok(true);
         }
-        let get = |name: &'static str| headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str());
-        let close = get("connection").any(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
-        self.keep_alive = !http10 && !close;
+        self.keep_alive = !http10 && !framing.close;
         self.status = status;
-        let codings: Vec<&str> = get("transfer-encoding").flat_map(|v| v.split(',')).map(str::trim).collect();
-        let lengths: Vec<&str> = get("content-length").collect();
         self.state = if status == 204 || status == 304 {
             State::Done
-        } else if let Some(last) = codings.last() {
-            if last.eq_ignore_ascii_case("chunked") {
+        } else if let Some(chunked) = framing.last_coding_chunked {
+            if chunked {
                 State::ChunkSize
             } else {
                 // Not chunked last: the body runs to the close (RFC 9112 §6.3).
                 self.keep_alive = false;
                 State::UntilClose
             }
-        } else if let Some(first) = lengths.first() {
-            let parse = |v: &str| v.parse::<u64>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit()));
-            let Some(len) = parse(first) else {
-                return Err(format!("sent Content-Length {:?}, which is not a number", clip(first)));
-            };
-            if lengths.iter().any(|v| parse(v) != Some(len)) {
-                return Err("sent Content-Length headers that disagree".into());
+        } else if let Some(length) = framing.length {
+            match length? {
+                0 => State::Done,
+                len => State::Length(len),
             }
-            if len == 0 { State::Done } else { State::Length(len) }
         } else {
             self.keep_alive = false;
             State::UntilClose
         };
-        self.headers = headers;
         Ok(true)
+    }
+}
+
+/// What an answer's headers say about its framing, read from httparse's slices without copying.
+struct Framing {
+    /// `Connection: close`.
+    close: bool,
+    /// Whether the last transfer coding is `chunked`; `None` without `Transfer-Encoding`.
+    last_coding_chunked: Option<bool>,
+    /// The `Content-Length` (the first, which the others must repeat); `None` without one.
+    length: Option<Result<u64, String>>,
+}
+
+impl Framing {
+    fn of(headers: &[httparse::Header<'_>]) -> Self {
+        let values = |name: &'static str| {
+            headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.trim_ascii())
+        };
+        let close = values("connection")
+            .any(|c| c.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")));
+        let last_coding_chunked = values("transfer-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .last()
+            .map(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        let parse = |v: &[u8]| {
+            std::str::from_utf8(v)
+                .ok()
+                .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let length = values("content-length").next().map(|first| {
+            let Some(len) = parse(first) else {
+                return Err(format!(
+                    "sent Content-Length {:?}, which is not a number",
+                    clip(&String::from_utf8_lossy(first))
+                ));
+            };
+            if values("content-length").any(|v| parse(v) != Some(len)) {
+                return Err("sent Content-Length headers that disagree".into());
+            }
+            Ok(len)
+        });
+        Framing { close, last_coding_chunked, length }
     }
 }
 
@@ -414,7 +439,7 @@ pub(super) async fn exchange(
                     }
                     let response = Response {
                         status: p.status,
-                        headers: p.headers,
+                        headers: Vec::new(),
                         body: p.body,
                         truncated: p.cut,
                         latency: started.elapsed(),
