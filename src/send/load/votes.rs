@@ -14,14 +14,15 @@ use serde_json::Value;
 
 use super::conn;
 use crate::protocol::generate;
-use crate::protocol::signature::{SIGNATURE_HEADER, format_i64};
+use crate::protocol::signature::{SIGNATURE_HEADER, Signer, format_i64};
 use crate::protocol::time::now_unix_nanos;
 use crate::send::delivery::{Auth, Delivery};
 use crate::send::target::Url;
 
 const ID_MARKER: &str = "__topgg_int_vote_id__";
-/// Marks the trace and signature slots in the model head. A NUL cannot reach a header from the
-/// command line or the environment, nor a URL, so these cannot be mistaken for given text.
+/// Mark the trace and signature slots in the model head. A NUL cannot come from the command line
+/// or be in a URL; given text that holds one anyway (a secret read from a file) is caught by the
+/// check in [`Votes::template`].
 const TRACE_MARKER: &str = "\0trace\0";
 const SIGNATURE_MARKER: &str = "\0signature\0";
 
@@ -141,8 +142,19 @@ impl Votes {
     }
 
     /// The template for these votes: the request [`conn::encode`] writes for
-    /// [`Delivery::request_at`], cut at the slots.
-    pub fn template(&self) -> Template {
+    /// [`Delivery::request_at`], cut at the slots. `None` if a rendered vote would not be the
+    /// ordinary one byte for byte (a marker met in given text, say a secret read from a file);
+    /// the caller then builds each vote the ordinary way.
+    pub fn template(&self) -> Option<Template> {
+        let template = self.cut();
+        let (key, t) = self.begin(0);
+        let (mut rendered, mut ordinary) = (Vec::new(), Vec::new());
+        template.render(key, t, &mut rendered);
+        conn::encode(&self.delivery(key).request_at(t), &mut ordinary);
+        (rendered == ordinary).then_some(template)
+    }
+
+    fn cut(&self) -> Template {
         let mut model = self.model.clone();
         model.body = Vec::new();
         if self.trace_prefix.is_some() {
@@ -163,8 +175,7 @@ impl Votes {
         let mut head = Vec::new();
         conn::encode(&req, &mut head);
         // encode ends the head with the body's length, 0 here, and the blank line.
-        let end = head.len() - b"0\r\n\r\n".len();
-        debug_assert!(head.ends_with(b"Content-Length: 0\r\n\r\n"));
+        let end = head.len().saturating_sub(b"0\r\n\r\n".len());
         let mut pieces = Vec::new();
         let mut text = &head[..end];
         loop {
@@ -220,7 +231,7 @@ pub struct Template {
     body: VoteBody,
     trace_prefix: Option<[u8; 16]>,
     /// Present when the head has a signature slot.
-    signer: Option<crate::protocol::signature::Signer>,
+    signer: Option<Signer>,
 }
 
 impl Template {
@@ -260,7 +271,7 @@ impl Template {
 mod tests {
     use super::*;
     use crate::protocol::secret::Secret;
-    use crate::protocol::signature::{Signer, TRACE_HEADER, verify};
+    use crate::protocol::signature::{TRACE_HEADER, verify};
     use serde_json::json;
 
     const SECRET: &str = "whs_load0123456789abcdef";
@@ -303,7 +314,7 @@ mod tests {
     #[test]
     fn a_templated_vote_is_the_ordinary_vote_byte_for_byte_and_verifies() {
         let votes = Votes::new(model(signed(), &[]), vote_body(), true);
-        let template = votes.template();
+        let template = votes.template().expect("a template for a plain vote");
         let mut out = Vec::new();
         for (i, t) in [(0, 1_770_598_034), (1, 1_770_598_035), (0x3f_ffff + 5, 9), (7, -3)] {
             let key = votes.key(i);
@@ -342,7 +353,7 @@ mod tests {
             Votes::new(model(signed(), &[("x-topgg-trace", "mine")]), vote_body(), true),
         ];
         for (n, votes) in cases.iter().enumerate() {
-            let template = votes.template();
+            let template = votes.template().expect("a template");
             let mut out = vec![b'x'; 3];
             for i in 0..3 {
                 let key = votes.key(i);
@@ -354,5 +365,11 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn given_text_that_looks_like_a_slot_gets_no_template() {
+        let votes = Votes::new(model(signed(), &[("x-note", TRACE_MARKER)]), vote_body(), true);
+        assert!(votes.template().is_none());
     }
 }
