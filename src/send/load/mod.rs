@@ -8,6 +8,7 @@
 //! one request; `bench/simulate`). Other targets (https, or a
 //! proxy configured) run on C threads through the reqwest [`Client`].
 
+use std::ops::Range;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -102,9 +103,25 @@ struct Shared {
 }
 
 impl Shared {
-    /// The next delivery's number, after waiting for its slot when paced; `None` when done.
-    fn claim(&self) -> Option<(u64, Option<Instant>)> {
-        let i = self.next.0.fetch_add(1, Ordering::Relaxed);
+    /// The next delivery's number and, when paced, its slot; `None` when done. Numbers come from
+    /// `next` in blocks kept in the caller's `block`, so the event loops do not contend for one
+    /// counter on every vote: up to 16 while many are left, one at a time near the end (no task
+    /// holds numbers while others idle) and always one at a time when paced.
+    fn claim(&self, block: &mut Range<u64>) -> Option<(u64, Option<Instant>)> {
+        let i = match block.next() {
+            Some(i) => i,
+            None => {
+                let size = if self.config.rate.is_some() {
+                    1
+                } else {
+                    let left = self.config.count.saturating_sub(self.next.0.load(Ordering::Relaxed));
+                    (left / (self.config.concurrency as u64 * 8)).clamp(1, 16)
+                };
+                let start = self.next.0.fetch_add(size, Ordering::Relaxed);
+                *block = start.saturating_add(1)..start.saturating_add(size);
+                start
+            }
+        };
         if i >= self.config.count || self.halted.load(Ordering::Relaxed) || self.gave_up() {
             return None;
         }
@@ -215,11 +232,12 @@ pub fn run(
 fn blocking_worker(sh: &Shared) -> Vec<Sample> {
     let mut client = Watched { client: sh.client.clone(), shared: sh };
     let mut out = Vec::new();
+    let mut block = 0..0;
     loop {
         if sh.stop.is_stopped() {
             sh.halted.store(true, Ordering::Relaxed);
         }
-        let Some((i, due)) = sh.claim() else { break };
+        let Some((i, due)) = sh.claim(&mut block) else { break };
         if let Some(due) = due
             && sh.stop.sleep(due.saturating_duration_since(Instant::now()))
         {
@@ -279,7 +297,11 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     // timer for every attempt (tokio::time::timeout) cost a timer-wheel insert and remove each.
     let mut timer = pin!(tokio::time::sleep(timeout));
     let mut samples = Vec::new();
-    while let Some((i, due)) = sh.claim() {
+    let mut block = 0..0;
+    // Finished deliveries not yet added to `done`: adding each at once would contend with the
+    // other loops on every vote. Published every 16, or when 50 ms have passed, and at the end.
+    let (mut unpublished, mut published_at) = (0, Instant::now());
+    while let Some((i, due)) = sh.claim(&mut block) {
         if let Some(due) = due {
             tokio::select! {
                 () = tokio::time::sleep_until(due.into()) => {}
@@ -304,7 +326,7 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
             }
             let deadline = now + timeout;
             let answer = {
-                let mut exchanged = pin!(exchange(&mut socket, url, &out, &mut reader, &mut chunk));
+                let mut exchanged = pin!(exchange(&mut socket, url, &out, &mut reader, &mut chunk, now));
                 loop {
                     tokio::select! {
                         biased;
@@ -340,12 +362,21 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
             break res;
         };
         let result = result.map(|r| r.status);
-        let from_schedule = due.map(|d| d.elapsed());
-        samples.push(Sample { result, attempts, elapsed: started.elapsed(), from_schedule, cut });
-        sh.done.fetch_add(1, Ordering::Relaxed);
+        let end = Instant::now();
+        let from_schedule = due.map(|d| end.saturating_duration_since(d));
+        samples.push(Sample { result, attempts, elapsed: end - started, from_schedule, cut });
+        unpublished += 1;
+        if unpublished >= 16 || end - published_at >= PUBLISH_EVERY {
+            sh.done.fetch_add(unpublished, Ordering::Relaxed);
+            (unpublished, published_at) = (0, end);
+        }
     }
+    sh.done.fetch_add(unpublished, Ordering::Relaxed);
     samples
 }
+
+/// How stale the count of finished deliveries may get (the progress bar redraws every 50 ms).
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 
 #[cfg(test)]
 mod tests {

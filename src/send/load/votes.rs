@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::conn;
 use crate::protocol::generate;
-use crate::protocol::signature::{SIGNATURE_HEADER, Signer, format_i64};
+use crate::protocol::signature::{SIGNATURE_HEADER, Signer, decimal_i64};
 use crate::protocol::time::now_unix_nanos;
 use crate::send::delivery::{Auth, Delivery};
 use crate::send::target::Url;
@@ -207,7 +207,7 @@ fn fresh_trace<'a>(prefix: &[u8; 16], index: u64, buf: &'a mut [u8; 32]) -> &'a 
 
 /// `n` in decimal, written into `buf` (a u64 below 2^63, as snowflakes and lengths are).
 fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    format_i64(i64::try_from(n).unwrap_or(i64::MAX), buf).as_bytes()
+    decimal_i64(i64::try_from(n).unwrap_or(i64::MAX), buf)
 }
 
 #[derive(Debug, Clone, Copy)]
