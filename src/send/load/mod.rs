@@ -142,6 +142,13 @@ impl Shared {
         Some((i, due))
     }
 
+    /// Room for the samples of `tasks` of the C tasks, so the lists rarely grow (each growth
+    /// copies every sample so far); capped for runs bounded only by time.
+    fn room(&self, tasks: usize) -> usize {
+        let share = self.config.count / self.config.concurrency.max(1) as u64 + 1;
+        usize::try_from(share.saturating_mul(tasks as u64)).unwrap_or(usize::MAX).min(1 << 20)
+    }
+
     /// Notes an attempt's result for the give-up rule.
     fn note(&self, result: &Result<Response, AttemptError>) {
         match result {
@@ -218,7 +225,7 @@ pub fn run(
         refusals: AtomicU64::new(0),
         first_refusal: Mutex::new(None),
     });
-    let mut samples = Vec::new();
+    let mut samples = Vec::with_capacity(shared.room(shared.config.concurrency));
     let results: Vec<Result<Vec<Sample>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
@@ -292,7 +299,7 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
                 sh.halted.store(true, Ordering::Relaxed);
             }
         });
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(sh.room(tasks));
         while let Some(r) = set.join_next().await {
             all.extend(r.map_err(|e| format!("a load task failed: {e}"))?);
         }
@@ -307,7 +314,7 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     // One timer per task, moved only when it fires before the attempt's deadline: re-arming a
     // timer for every attempt (tokio::time::timeout) cost a timer-wheel insert and remove each.
     let mut timer = pin!(tokio::time::sleep(timeout));
-    let mut samples = Vec::new();
+    let mut samples = Vec::with_capacity(sh.room(1));
     let mut block = 0..0;
     // Finished deliveries not yet added to `done`: adding each at once would contend with the
     // other loops on every vote. Published every 16, or when 50 ms have passed, and at the end.
