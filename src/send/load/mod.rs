@@ -146,7 +146,7 @@ impl Shared {
     /// Room for the samples of `tasks` of the C tasks, so the lists rarely grow (each growth
     /// copies every sample so far); capped for runs bounded only by time.
     fn room(&self, tasks: usize) -> usize {
-        let share = self.config.count / self.config.concurrency.max(1) as u64 + 1;
+        let share = (self.config.count / self.config.concurrency.max(1) as u64).saturating_add(1);
         usize::try_from(share.saturating_mul(tasks as u64)).unwrap_or(usize::MAX).min(1 << 20)
     }
 
