@@ -125,3 +125,24 @@ fn simulate_flow_inspect_ends_its_hold_on_either_signal_and_keeps_its_verdict() 
         assert!(out.contains("flow complete"), "{out}");
     }
 }
+
+#[test]
+fn a_stop_ends_a_retry_wait_at_once() {
+    use crate::simulate_answers::{SECRET, raw_server};
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    // Ctrl-C: 130. SIGTERM: the verdict of what was sent, a 503 (1).
+    for (sig, expect) in [(libc::SIGINT, 130), (libc::SIGTERM, 1)] {
+        let (base, seen) = raw_server(Box::new(|_, s| {
+            let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }));
+        let url = format!("{base}/webhooks/1");
+        // A minute before each retry: only a stop that ends the wait lets the run end before the
+        // second attempt is sent.
+        let args = ["simulate", "vote", "--url", &url, "--secret", SECRET, "--retry-delays", "60"];
+        let (code, out, err) = stop_after(&args, true, "  attempt 1", sig);
+        assert_eq!(code, Some(expect), "signal {sig}: {out}\n{err}");
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "signal {sig}: no retry was sent: {out}");
+        assert!(!out.contains("attempt 2"), "{out}");
+    }
+}

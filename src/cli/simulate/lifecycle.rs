@@ -18,6 +18,7 @@ use crate::protocol::handshake::HandshakeCheck;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
 use crate::send::delivery::{Report, Response, Url, parse_url};
+use crate::stop::Reason;
 
 /// A connection the handshake set up.
 pub(crate) struct Connected {
@@ -228,8 +229,15 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
 pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
     let (config_url, integration, builtin) = config_target(&s, s.url.clone(), &a.integration)?;
-    let outcome = run_flow(&s, &config_url, &integration);
-    // --inspect (which rules out --url): the run's verdict stands once Ctrl-C ends the look.
+    let mut outcome = run_flow(&s, &config_url, &integration);
+    if s.stop.reason() == Some(Reason::Interrupted) {
+        outcome = Err(Error::Interrupted);
+    }
+    // --inspect (which rules out --url): the run's verdict stands once Ctrl-C ends the look; a
+    // run that was itself stopped is not held.
+    if s.stop.is_stopped() {
+        return outcome;
+    }
     if let (true, Some(b)) = (a.inspect, &builtin) {
         super::builtin::hold_for_inspection(b.receiver());
     }
@@ -257,6 +265,10 @@ fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outc
     announce_secret(s, "webhook secret", &c.webhook_secret, &Source::Handshake);
     let steps = [("webhook.test", Shape::Test), ("vote.create", Shape::Vote { weight: None, query: Vec::new() })];
     for (step, shape) in steps {
+        // Stopped: no more deliveries, but the connection made is still deleted.
+        if s.stop.is_stopped() {
+            break;
+        }
         if step != "webhook.test" && !c.routes.iter().any(|r| r == step) {
             if !s.json {
                 output::note(format!("skipping {step}: the handshake did not subscribe to it"));
