@@ -1,7 +1,8 @@
 //! One stop for every command that waits: SIGINT (Ctrl-C) and SIGTERM reach `serve`, load mode
-//! and the `--inspect` hold through the same cancellation. `serve` and load mode exit 130 on
-//! Ctrl-C and 0 on SIGTERM (a service manager's stop); after `--inspect` either one ends the hold
-//! and the run's own verdict stands. Each signal is sent once the command has said it is ready
+//! (against the built-in receiver and against `serve`), a single delivery's retry wait and the
+//! `--inspect` hold through the same cancellation (check's are in check.rs). `serve` and load mode
+//! exit 130 on Ctrl-C and 0 on SIGTERM (a service manager's stop); a retry wait ends at once; after
+//! `--inspect` either one ends the hold and the run's own verdict stands. Each signal is sent once the command has said it is ready
 //! (a line it prints after its handlers are in place), never after a fixed sleep.
 
 #![cfg(unix)]
@@ -111,6 +112,49 @@ fn load_mode_ends_130_on_ctrl_c_and_0_on_sigterm_with_its_report() {
             // Ended as if its time were up: what was sent is what was expected.
             let (a, b) = acked.trim().trim_start_matches("acknowledged ").split_once('/').unwrap();
             assert_eq!(a, b, "{out}");
+        } else {
+            assert!(err.contains("error: interrupted"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn load_mode_against_serve_ends_130_on_ctrl_c_and_0_on_sigterm() {
+    let (home, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data_dir = data.path().to_str().unwrap();
+    let secret = "whs_signals_load";
+    let mut serve =
+        spawn(&["serve", "--port", "0", "--integration-secret", secret, "--data-dir", data_dir], home.path());
+    let mut lines = BufReader::new(serve.0.stdout.take().unwrap());
+    let mut ready = String::new();
+    lines.read_line(&mut ready).unwrap();
+    let config_url = ready.trim().strip_prefix("config URL ").expect(&ready).to_string();
+    // serve's log and banner, drained so it never has to drop them.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let mut err = serve.0.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let conn = data.path().join("conn.json");
+    let conn = conn.to_str().unwrap();
+    let created = Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+        .env_clear()
+        .env("HOME", home.path())
+        .args(["simulate", "create", "--url", &config_url, "--integration-secret", secret, "--save", conn])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    // Unpaced, far more than the run can send before the signal.
+    let args = ["simulate", "vote", "--from", conn, "--count", "1000000", "--concurrency", "4"];
+    for (sig, expect) in [(libc::SIGINT, 130), (libc::SIGTERM, 0)] {
+        let (code, out, err) = stop_after(&args, false, "sending 1000000 × vote.create", sig);
+        assert_eq!(code, Some(expect), "signal {sig}: {out}\n{err}");
+        assert!(out.contains("vote.create × "), "the report of what was sent: {out}");
+        let acked = out.lines().rfind(|l| l.trim_start().starts_with("acknowledged ")).expect(&out);
+        let (a, b) = acked.trim().trim_start_matches("acknowledged ").split_once('/').unwrap();
+        if sig == libc::SIGTERM {
+            // As if its time were up: every vote sent was answered (those in flight finished,
+            // and serve, a process of its own, was not stopped).
+            assert_eq!(a, b, "{out}");
+            assert_ne!(b, "1000000", "stopped early: {out}");
         } else {
             assert!(err.contains("error: interrupted"), "{err}");
         }
