@@ -2,8 +2,9 @@
 //! (against the built-in receiver and against `serve`), a single delivery's retry wait and the
 //! `--inspect` hold through the same cancellation (check's are in check.rs). `serve` and load mode
 //! exit 130 on Ctrl-C and 0 on SIGTERM (a service manager's stop); a retry wait ends at once; after
-//! `--inspect` either one ends the hold and the run's own verdict stands. Each signal is sent once the command has said it is ready
-//! (a line it prints after its handlers are in place), never after a fixed sleep.
+//! `--inspect` either one ends the hold and the run's own verdict stands. Each signal is sent once
+//! the command has said it is ready (a line it prints after its handlers are in place), never after
+//! a fixed sleep.
 
 #![cfg(unix)]
 
