@@ -191,3 +191,19 @@ fn a_stop_ends_a_retry_wait_at_once() {
         assert!(!out.contains("attempt 2"), "{out}");
     }
 }
+
+#[test]
+fn ctrl_c_gives_up_an_attempt_in_flight() {
+    use crate::simulate_answers::{SECRET, raw_server};
+    // Reads the request and never answers: only the client's going away ends the exchange.
+    let (base, _) = raw_server(Box::new(|_, s| {
+        let _ = s.read_to_end(&mut Vec::new());
+    }));
+    let url = format!("{base}/webhooks/1");
+    let args = ["simulate", "vote", "--url", &url, "--secret", SECRET, "--timeout", "60s", "--retries", "0"];
+    let (code, out, err) = stop_after(&args, true, "vote.create → ", libc::SIGINT);
+    assert_eq!(code, Some(130), "{out}\n{err}");
+    // Given up, not waited out: the attempt says so rather than timing out a minute later.
+    assert!(out.contains("failed: interrupted before 127.0.0.1:"), "{out}");
+    assert!(err.contains("error: interrupted"), "{err}");
+}

@@ -189,11 +189,24 @@ pub(crate) fn create(a: CreateArgs, ctx: Context) -> Result<Outcome> {
     tally.finish()
 }
 
-/// Sends `integration.delete` for a connection.
-fn delete_step(s: &Settings, config_url: &Url, integration: &Secret, id: &str, tally: &mut Tally) -> Result<()> {
+/// Sends `integration.delete` for a connection; as a `cleanup` (the end of a flow), Ctrl-C does
+/// not give its attempt up.
+fn delete_step(
+    s: &Settings,
+    config_url: &Url,
+    integration: &Secret,
+    id: &str,
+    tally: &mut Tally,
+    cleanup: bool,
+) -> Result<()> {
     let body = generate::integration_delete(id).to_body();
     let delivery = s.signed(config_url.clone(), body, integration);
-    if let Some(report) = s.run_delivery("integration.delete", &delivery, &[integration])? {
+    let report = if cleanup {
+        s.run_cleanup("integration.delete", &delivery, &[integration])?
+    } else {
+        s.run_delivery("integration.delete", &delivery, &[integration])?
+    };
+    if let Some(report) = report {
         tally.add("integration.delete", &report);
         if s.json {
             let mut m = render::report_json("integration.delete", &report);
@@ -220,7 +233,7 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
     };
     let (config_url, integration, _builtin) = config_target(&s, url, &a.integration)?;
     let mut tally = Tally::default();
-    delete_step(&s, &config_url, &integration, &id, &mut tally)?;
+    delete_step(&s, &config_url, &integration, &id, &mut tally, false)?;
     tally.finish()
 }
 
@@ -284,7 +297,7 @@ fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outc
             }
         }
     }
-    delete_step(s, config_url, integration, &c.connection_id, &mut tally)?;
+    delete_step(s, config_url, integration, &c.connection_id, &mut tally, true)?;
     if !s.json {
         let verdict = if tally.all_ok() { style::ok("flow complete:") } else { style::fail("flow failed:") };
         with_stdout(|w| writeln!(w, "{verdict} handshake ok, {}", tally.summary()))?;

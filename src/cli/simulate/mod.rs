@@ -22,6 +22,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::secret::Secret;
 use crate::protocol::{DISAGREEMENT_HEADER, generate};
+use crate::send::client::Interruptible;
 use crate::send::delivery::{
     Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
     parse_url,
@@ -149,8 +150,24 @@ impl Settings {
     }
 
     /// Delivers (or, with `--dry-run`, prints the first request) and renders it as `step`.
-    /// `secrets` are masked wherever request text is printed.
+    /// `secrets` are masked wherever request text is printed. Ctrl-C gives up an attempt in flight.
     pub fn run_delivery(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {
+        self.delivery_as(step, delivery, secrets, false)
+    }
+
+    /// [`Settings::run_delivery`] for a clean-up (the delete that ends a stopped flow): its attempt
+    /// finishes even after Ctrl-C (a second Ctrl-C quits at once).
+    pub fn run_cleanup(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {
+        self.delivery_as(step, delivery, secrets, true)
+    }
+
+    fn delivery_as(
+        &self,
+        step: &str,
+        delivery: &Delivery,
+        secrets: &[&Secret],
+        cleanup: bool,
+    ) -> Result<Option<Report>> {
         let redact = render::Redactor::new(secrets, self.show_secrets);
         if self.dry_run {
             render::dry_run(step, &delivery.request_at(delivery.first_timestamp()), &redact, self.json)?;
@@ -167,7 +184,12 @@ impl Settings {
                 err.get_or_insert(e);
             }
         };
-        let report = deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &self.stop);
+        let report = if cleanup {
+            deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &self.stop)
+        } else {
+            let mut client = Interruptible { client: &self.client, stop: &self.stop };
+            deliver(&mut client, delivery, &self.policy, &mut on_attempt, &self.stop)
+        };
         if let Some(e) = err {
             return Err(e);
         }
