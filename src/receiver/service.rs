@@ -138,7 +138,7 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         // The inspector's own traffic is not recorded (the page would watch itself); a request
         // refused for want of the token is logged, without its query (which may hold a token).
         let (method, path) = (request.method.clone(), request.path().to_string());
-        return match shared.inspector.answer(request, shared.stop_tx.subscribe()).await {
+        return match shared.inspector.answer(request, shared.stop.clone()).await {
             Handled::Answer(resp) => resp,
             Handled::Refused { status, verdict, detail } => {
                 let r = Record::refusal(status, verdict, detail, Some((&method, &path)), started, ctx.peer);
@@ -248,7 +248,7 @@ async fn handle(
         }
         record.forwarded = Some(a.record);
     }
-    if shared.stop.load(Ordering::Relaxed) {
+    if shared.stop.is_stopped() {
         // Stopping: this is the connection's last answer.
         resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
     }

@@ -24,7 +24,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 use self::events::Events;
 use super::forward::Mirror;
@@ -34,6 +33,7 @@ use super::store::{self, Store};
 use crate::protocol::capture::{Capture, shell_quote};
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
+use crate::stop::Stop;
 
 /// The header that carries the token.
 pub const TOKEN_HEADER: &str = "x-topgg-int-token";
@@ -208,7 +208,7 @@ impl Inspector {
 
     /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading
     /// the history waits for the recorder.
-    pub async fn answer(self: &Arc<Self>, req: Request, stop: watch::Receiver<bool>) -> Handled {
+    pub async fn answer(self: &Arc<Self>, req: Request, stop: Stop) -> Handled {
         let me = self.clone();
         match tokio::task::spawn_blocking(move || me.step(req)).await {
             Ok(Step::Answer(r)) => Handled::Answer(r),
