@@ -87,9 +87,14 @@ impl Delivery {
 
     /// The `t` of the first attempt: the fixed timestamp if given, else now.
     pub fn first_timestamp(&self) -> i64 {
+        self.fixed_timestamp().unwrap_or_else(now_unix)
+    }
+
+    /// The `t` the first attempt is signed at when `--timestamp` fixed it.
+    pub fn fixed_timestamp(&self) -> Option<i64> {
         match &self.auth {
-            Auth::Signed { timestamp: Some(t), .. } => *t,
-            _ => now_unix(),
+            Auth::Signed { timestamp: Some(t), .. } => Some(*t),
+            _ => None,
         }
     }
 }
