@@ -94,6 +94,9 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
 
     // Before the ready line, so a signal sent once it is seen is never lost.
     let stop = interrupt::install();
+    // The receiver stops with the run: accepting ends and in-flight answers say `Connection: close`
+    // as soon as the signal comes.
+    config.stop = stop.clone();
     let json = ctx.json;
     // Worker threads render their line and hand it to one writer thread, so they never queue on
     // the stdout lock, and nothing can be printed before the ready line.

@@ -98,6 +98,18 @@ impl Signer {
         out.extend_from_slice(b",v1=");
         out.extend_from_slice(&hex);
     }
+
+    /// [`verify`] with this signer's secret, keyed once: a receiver keeps one per connection, so
+    /// each delivery hashes only its own bytes.
+    pub fn verify(&self, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Result<i64, Rejection> {
+        check(header, now, tolerance, |t, v1| {
+            let mut mac = self.keyed.clone();
+            mac.update(t.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            mac.verify_slice(v1).is_ok()
+        })
+    }
 }
 
 /// "00" to "99", for [`format_i64`].
@@ -312,6 +324,17 @@ pub fn within_window(timestamp: i64, now: i64, tolerance: u64) -> bool {
 
 /// The receiver's check: parse, window, constant-time MAC comparison. Returns the signed timestamp.
 pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Result<i64, Rejection> {
+    check(header, now, tolerance, |t, v1| mac_matches(secret.expose().as_bytes(), t, body, v1))
+}
+
+/// The checks of [`verify`] in order (present, well-formed, in the window, then the MAC, which
+/// `matches` computes), so a pre-keyed [`Signer`] and a one-off secret judge alike.
+fn check(
+    header: Option<&str>,
+    now: i64,
+    tolerance: u64,
+    matches: impl FnOnce(&str, &[u8; 32]) -> bool,
+) -> Result<i64, Rejection> {
     let parsed = parse_present(header)?;
     if !within_window(parsed.timestamp, now, tolerance) {
         return Err(Rejection {
@@ -319,7 +342,7 @@ pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tole
             detail: window_detail(parsed.timestamp, now, tolerance),
         });
     }
-    if !mac_matches(secret.expose().as_bytes(), &parsed.t_raw, body, &parsed.v1) {
+    if !matches(&parsed.t_raw, &parsed.v1) {
         return Err(Rejection {
             reason: Reason::SignatureMismatch,
             detail: "the signature does not match the body and secret".into(),
@@ -362,6 +385,28 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "whs_0123456789abcdef";
+
+    #[test]
+    fn a_signer_verifies_as_verify_does() {
+        let secret = Secret::new(SECRET);
+        let signer = Signer::new(secret.clone());
+        let body = br#"{"type":"webhook.test"}"#;
+        let good = sign(&secret, 1_000, body);
+        let cases: [(Option<&str>, &[u8], i64); 6] = [
+            (Some(&good), body, 1_010),
+            (Some(&good), b"{}", 1_010),
+            (Some(&good), body, 9_000),
+            (Some("t=1000,v1=zz"), body, 1_010),
+            (Some(""), body, 1_010),
+            (None, body, 1_010),
+        ];
+        for (header, body, now) in cases {
+            let one_off = verify(&secret, header, body, now, 300).map_err(|r| (r.reason.code(), r.detail));
+            let keyed = signer.verify(header, body, now, 300).map_err(|r| (r.reason.code(), r.detail));
+            assert_eq!(one_off, keyed, "{header:?} at {now}");
+        }
+        assert_eq!(signer.verify(Some(&good), body, 1_010, 300).ok(), Some(1_000));
+    }
 
     #[test]
     fn timestamps_print_as_integers_do() {

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use super::target::WebhookTarget;
 use super::{Settings, millis, render};
-use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
 use crate::protocol::signature::Signer;
@@ -43,7 +42,7 @@ pub(crate) struct Plan {
 /// Runs load mode.
 pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
     // Ctrl-C stops the run early and exits 130; SIGTERM ends it as if its time were up.
-    let stop = interrupt::install();
+    let stop = s.stop.clone();
     let step = if plan.legacy { "legacy vote" } else { "vote.create" };
     if !s.json {
         let rate = plan.rate.map(|r| format!(", at most {r}/s")).unwrap_or_default();

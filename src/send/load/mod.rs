@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 use super::client::{AttemptError, Client, Request, Response, Transport};
-use super::delivery::{RetryPolicy, deliver};
+use super::delivery::{RetryPolicy, deliver_until};
 pub mod conn;
 pub mod votes;
 
@@ -173,7 +173,12 @@ impl Shared {
     /// Whether a delivery should stop retrying: Ctrl-C, or a refusal while nothing has answered
     /// yet (the next delivery tries again at once, and a few of those decide).
     fn stop_retrying(&self) -> bool {
-        self.stop.is_stopped() || (!self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0)
+        self.stop.is_stopped() || self.refused_unanswered()
+    }
+
+    /// A connection was refused while nothing has answered yet.
+    fn refused_unanswered(&self) -> bool {
+        !self.answered.load(Ordering::Relaxed) && self.refusals.load(Ordering::Relaxed) > 0
     }
 }
 
@@ -263,7 +268,8 @@ fn blocking_worker(sh: &Shared) -> Vec<Sample> {
             break;
         }
         let d = sh.votes.delivery(sh.votes.key(i));
-        let report = deliver(&mut client, &d, &sh.config.policy, &mut |_| {}, &|| sh.stop_retrying());
+        let report =
+            deliver_until(&mut client, &d, &sh.config.policy, &mut |_| {}, &sh.stop, &|| sh.refused_unanswered());
         let result = match &report.last().result {
             Ok(r) => Ok(r.status),
             Err(e) => Err(e.clone()),
@@ -400,7 +406,7 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::send::delivery::{Auth, ClientOptions, Delivery};
+    use crate::send::delivery::{Auth, ClientOptions, Delivery, deliver};
     use crate::send::target::Url;
     use std::io::{Read, Write};
 
@@ -519,7 +525,7 @@ mod tests {
         let client = Client::new(&ClientOptions { no_proxy: true, ..ClientOptions::default() }).unwrap();
         for (answers, policy, attempts, status) in cases {
             let url = scripted_peer(answers);
-            let report = deliver(&mut client.clone(), &delivery(&url), &policy, &mut |_| {}, &|| false);
+            let report = deliver(&mut client.clone(), &delivery(&url), &policy, &mut |_| {}, &Stop::new());
             let single: Vec<u16> = report.attempts.iter().map(|a| a.result.as_ref().unwrap().status).collect();
             assert_eq!((single.len() as u32, *single.last().unwrap()), (attempts, status), "one delivery: {answers:?}");
 
