@@ -217,6 +217,7 @@ pub fn run(
     } else {
         config.concurrency.max(1)
     };
+    let halted = AtomicBool::new(stop.is_stopped());
     let shared = Arc::new(Shared {
         config,
         client,
@@ -225,7 +226,7 @@ pub fn run(
         next: Padded(AtomicU64::new(0)),
         done,
         stop,
-        halted: AtomicBool::new(false),
+        halted,
         started: Instant::now(),
         answered: AtomicBool::new(false),
         refusals: AtomicU64::new(0),
@@ -293,11 +294,8 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
         .build()
         .map_err(|e| format!("could not start the load engine: {e}"))?;
     rt.block_on(async move {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..tasks {
-            set.spawn(async_worker(sh.clone()));
-        }
-        // Aborted when the loop's workers are done (the JoinSet drops it).
+        // Spawned first, so it listens before any vote starts; aborted when the loop's workers
+        // are done (its JoinSet drops it).
         let mut watch = tokio::task::JoinSet::new();
         watch.spawn({
             let sh = sh.clone();
@@ -306,6 +304,10 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
                 sh.halted.store(true, Ordering::Relaxed);
             }
         });
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(async_worker(sh.clone()));
+        }
         let mut all = Vec::with_capacity(sh.room(tasks));
         while let Some(r) = set.join_next().await {
             all.extend(r.map_err(|e| format!("a load task failed: {e}"))?);
@@ -498,6 +500,19 @@ mod tests {
         assert!(matches!(results[0], Ok(204)), "{results:?}");
         assert!(matches!(&results[1], Err(AttemptError::Timeout { after, .. }) if *after == timeout), "{results:?}");
         assert!(result.samples[1].elapsed >= timeout, "timed out early: {:?}", result.samples[1].elapsed);
+    }
+
+    #[test]
+    fn a_run_stopped_before_it_starts_sends_nothing() {
+        let url = scripted_peer(&[204]);
+        let client = Client::new(&ClientOptions { no_proxy: true, ..ClientOptions::default() }).unwrap();
+        let stop = Stop::new();
+        stop.cancel(crate::stop::Reason::Interrupted);
+        let config = LoadConfig { count: 100, concurrency: 4, rate: None, duration: None, policy: RetryPolicy::none() };
+        let votes = Votes::new(delivery(&url), votes::VoteBody::fixed(b"{}".to_vec()), false);
+        let done = Arc::new(AtomicU64::new(0));
+        let result = run(config, client, votes, done.clone(), stop).unwrap();
+        assert_eq!((result.samples.len(), done.load(Ordering::Relaxed)), (0, 0));
     }
 
     fn delivery(url: &Url) -> Delivery {
