@@ -23,6 +23,7 @@ pub mod conn;
 pub mod votes;
 
 use super::target::host_port;
+use crate::protocol::time::now_unix_nanos;
 use crate::stop::Stop;
 use conn::{AnswerReader, exchange};
 use votes::{Template, Votes};
@@ -328,6 +329,10 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     // Finished deliveries not yet added to `done`: adding each at once would contend with the
     // other loops on every vote. Published every 16, or when 50 ms have passed, and at the end.
     let (mut unpublished, mut published_at) = (0, Instant::now());
+    let mut wall = WallClock::new();
+    // When the last delivery ended: the next one starts right after it unless it waits for its
+    // slot, so that reading serves as its start (one clock reading per vote fewer).
+    let mut free_since = None;
     while let Some((i, due)) = sh.claim(&mut block) {
         if let Some(due) = due {
             tokio::select! {
@@ -335,9 +340,12 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
                 _ = sh.stop.stopped() => break,
             }
         }
-        let (key, first_t) = sh.votes.begin(i);
+        let started = match (due, free_since) {
+            (None, Some(end)) => end,
+            _ => Instant::now(),
+        };
+        let (key, first_t) = sh.votes.begin_at(i, wall.unix_nanos_at(started));
         let url = sh.votes.url();
-        let started = Instant::now();
         let mut attempts = 0;
         let mut cut;
         // The schedule of delivery::deliver (RetryPolicy::next_wait): fresh t per attempt, same
@@ -392,6 +400,7 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         let end = Instant::now();
         let from_schedule = due.map(|d| end.saturating_duration_since(d));
         samples.push(Sample { result, attempts, elapsed: end - started, from_schedule, cut });
+        free_since = Some(end);
         unpublished += 1;
         if unpublished >= 16 || end - published_at >= PUBLISH_EVERY {
             sh.done.fetch_add(unpublished, Ordering::Relaxed);
@@ -400,6 +409,31 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     }
     sh.done.fetch_add(unpublished, Ordering::Relaxed);
     samples
+}
+
+/// The wall clock read through the monotonic one, for vote ids and `t`: the system time is read
+/// once a second per task, not for every vote (reading and converting it cost as much as
+/// rendering the vote). Within that second the two clocks agree to well under a millisecond.
+struct WallClock {
+    unix_nanos: i128,
+    at: Instant,
+}
+
+impl WallClock {
+    fn new() -> Self {
+        WallClock { unix_nanos: now_unix_nanos(), at: Instant::now() }
+    }
+
+    /// The Unix time in nanoseconds at `now`: the system time last read, moved on by the
+    /// monotonic clock.
+    fn unix_nanos_at(&mut self, now: Instant) -> i128 {
+        let since = now.saturating_duration_since(self.at);
+        if since >= Duration::from_secs(1) {
+            *self = WallClock { unix_nanos: now_unix_nanos(), at: now };
+            return self.unix_nanos;
+        }
+        self.unix_nanos + since.as_nanos() as i128
+    }
 }
 
 /// How stale the count of finished deliveries may get (the progress bar redraws every 50 ms).
@@ -500,6 +534,19 @@ mod tests {
         assert!(matches!(results[0], Ok(204)), "{results:?}");
         assert!(matches!(&results[1], Err(AttemptError::Timeout { after, .. }) if *after == timeout), "{results:?}");
         assert!(result.samples[1].elapsed >= timeout, "timed out early: {:?}", result.samples[1].elapsed);
+    }
+
+    #[test]
+    fn the_wall_clock_moves_with_the_monotonic_one_and_rereads_each_second() {
+        let mut wall = WallClock::new();
+        let (base, at) = (wall.unix_nanos, wall.at);
+        assert_eq!(wall.unix_nanos_at(at), base);
+        assert_eq!(wall.unix_nanos_at(at + Duration::from_millis(500)), base + 500_000_000);
+        let later = at + Duration::from_secs(2);
+        let before = now_unix_nanos();
+        let reread = wall.unix_nanos_at(later);
+        assert!(reread >= before && reread <= now_unix_nanos(), "the system time is read again");
+        assert_eq!(wall.at, later);
     }
 
     #[test]
