@@ -15,7 +15,7 @@
 //! throughput), measured 2026-12-04 on the 2-CPU development machine against `serve`, 50,000
 //! votes at concurrency 32, client CPU from `perf stat` per request, three runs each, alternating:
 //! - this client with votes rendered from [`super::votes::Template`]: user time 2.1–4.9 µs,
-//!   task-clock 11.5–15.3 µs; `bench/simulate` puts it at 0.97x wrk's CPU per request;
+//!   task-clock 11.5–15.3 µs (two event loops then; `bench/simulate` has the current figures);
 //! - hyper resending one prepared request (a cloned `HeaderMap` and body, no signing at all, so
 //!   a lower bound): user 4.3–6.9 µs, task-clock 13.4–16.6 µs;
 //! - hyper with each vote signed and built as a request: task-clock 16.6–19.8 µs, user 7.2–10.1 µs.

@@ -5,8 +5,9 @@
 //! most one per CPU) over kept-alive sockets with the sans-IO HTTP of [`conn`], each vote
 //! rendered from a [`votes::Template`] into the task's buffer: blocking threads cost a context
 //! switch per request, and the point of load mode is to measure the receiver, not the sender
-//! (its CPU per request is within 1.1x of wrk's resending one request; `bench/simulate`). Other
-//! targets (https, or a proxy configured) run on C threads through the reqwest [`Client`].
+//! (`bench/simulate` prints its CPU per request next to wrk's resending one pre-signed request;
+//! the goal is within 1.1x). Other targets (https, or a proxy configured) run on C threads
+//! through the reqwest [`Client`].
 
 use std::ops::Range;
 use std::pin::pin;
@@ -22,6 +23,7 @@ pub mod conn;
 pub mod votes;
 
 use super::target::host_port;
+use crate::protocol::time::now_unix_nanos;
 use crate::stop::Stop;
 use conn::{AnswerReader, exchange};
 use votes::{Template, Votes};
@@ -216,6 +218,7 @@ pub fn run(
     } else {
         config.concurrency.max(1)
     };
+    let halted = AtomicBool::new(stop.is_stopped());
     let shared = Arc::new(Shared {
         config,
         client,
@@ -224,7 +227,7 @@ pub fn run(
         next: Padded(AtomicU64::new(0)),
         done,
         stop,
-        halted: AtomicBool::new(false),
+        halted,
         started: Instant::now(),
         answered: AtomicBool::new(false),
         refusals: AtomicU64::new(0),
@@ -292,11 +295,8 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
         .build()
         .map_err(|e| format!("could not start the load engine: {e}"))?;
     rt.block_on(async move {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..tasks {
-            set.spawn(async_worker(sh.clone()));
-        }
-        // Aborted when the loop's workers are done (the JoinSet drops it).
+        // Spawned first, so it listens before any vote starts; aborted when the loop's workers
+        // are done (its JoinSet drops it).
         let mut watch = tokio::task::JoinSet::new();
         watch.spawn({
             let sh = sh.clone();
@@ -305,6 +305,10 @@ fn event_loop(sh: Arc<Shared>, tasks: usize) -> Result<Vec<Sample>, String> {
                 sh.halted.store(true, Ordering::Relaxed);
             }
         });
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(async_worker(sh.clone()));
+        }
         let mut all = Vec::with_capacity(sh.room(tasks));
         while let Some(r) = set.join_next().await {
             all.extend(r.map_err(|e| format!("a load task failed: {e}"))?);
@@ -325,6 +329,10 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     // Finished deliveries not yet added to `done`: adding each at once would contend with the
     // other loops on every vote. Published every 16, or when 50 ms have passed, and at the end.
     let (mut unpublished, mut published_at) = (0, Instant::now());
+    let mut wall = WallClock::new();
+    // When the last delivery ended: the next one starts right after it unless it waits for its
+    // slot, so that reading serves as its start (one clock reading per vote fewer).
+    let mut free_since = None;
     while let Some((i, due)) = sh.claim(&mut block) {
         if let Some(due) = due {
             tokio::select! {
@@ -332,9 +340,12 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
                 _ = sh.stop.stopped() => break,
             }
         }
-        let (key, first_t) = sh.votes.begin(i);
+        let started = match (due, free_since) {
+            (None, Some(end)) => end,
+            _ => Instant::now(),
+        };
+        let (key, first_t) = sh.votes.begin_at(i, wall.unix_nanos_at(started));
         let url = sh.votes.url();
-        let started = Instant::now();
         let mut attempts = 0;
         let mut cut;
         // The schedule of delivery::deliver (RetryPolicy::next_wait): fresh t per attempt, same
@@ -389,6 +400,7 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
         let end = Instant::now();
         let from_schedule = due.map(|d| end.saturating_duration_since(d));
         samples.push(Sample { result, attempts, elapsed: end - started, from_schedule, cut });
+        free_since = Some(end);
         unpublished += 1;
         if unpublished >= 16 || end - published_at >= PUBLISH_EVERY {
             sh.done.fetch_add(unpublished, Ordering::Relaxed);
@@ -397,6 +409,31 @@ async fn async_worker(sh: Arc<Shared>) -> Vec<Sample> {
     }
     sh.done.fetch_add(unpublished, Ordering::Relaxed);
     samples
+}
+
+/// The wall clock read through the monotonic one, for vote ids and `t`: the system time is read
+/// once a second per task, not for every vote (reading and converting it cost as much as
+/// rendering the vote). Within that second the two clocks agree to well under a millisecond.
+struct WallClock {
+    unix_nanos: i128,
+    at: Instant,
+}
+
+impl WallClock {
+    fn new() -> Self {
+        WallClock { unix_nanos: now_unix_nanos(), at: Instant::now() }
+    }
+
+    /// The Unix time in nanoseconds at `now`: the system time last read, moved on by the
+    /// monotonic clock.
+    fn unix_nanos_at(&mut self, now: Instant) -> i128 {
+        let since = now.saturating_duration_since(self.at);
+        if since >= Duration::from_secs(1) {
+            *self = WallClock { unix_nanos: now_unix_nanos(), at: now };
+            return self.unix_nanos;
+        }
+        self.unix_nanos + since.as_nanos() as i128
+    }
 }
 
 /// How stale the count of finished deliveries may get (the progress bar redraws every 50 ms).
@@ -497,6 +534,32 @@ mod tests {
         assert!(matches!(results[0], Ok(204)), "{results:?}");
         assert!(matches!(&results[1], Err(AttemptError::Timeout { after, .. }) if *after == timeout), "{results:?}");
         assert!(result.samples[1].elapsed >= timeout, "timed out early: {:?}", result.samples[1].elapsed);
+    }
+
+    #[test]
+    fn the_wall_clock_moves_with_the_monotonic_one_and_rereads_each_second() {
+        let mut wall = WallClock::new();
+        let (base, at) = (wall.unix_nanos, wall.at);
+        assert_eq!(wall.unix_nanos_at(at), base);
+        assert_eq!(wall.unix_nanos_at(at + Duration::from_millis(500)), base + 500_000_000);
+        let later = at + Duration::from_secs(2);
+        let before = now_unix_nanos();
+        let reread = wall.unix_nanos_at(later);
+        assert!(reread >= before && reread <= now_unix_nanos(), "the system time is read again");
+        assert_eq!(wall.at, later);
+    }
+
+    #[test]
+    fn a_run_stopped_before_it_starts_sends_nothing() {
+        let url = scripted_peer(&[204]);
+        let client = Client::new(&ClientOptions { no_proxy: true, ..ClientOptions::default() }).unwrap();
+        let stop = Stop::new();
+        stop.cancel(crate::stop::Reason::Interrupted);
+        let config = LoadConfig { count: 100, concurrency: 4, rate: None, duration: None, policy: RetryPolicy::none() };
+        let votes = Votes::new(delivery(&url), votes::VoteBody::fixed(b"{}".to_vec()), false);
+        let done = Arc::new(AtomicU64::new(0));
+        let result = run(config, client, votes, done.clone(), stop).unwrap();
+        assert_eq!((result.samples.len(), done.load(Ordering::Relaxed)), (0, 0));
     }
 
     fn delivery(url: &Url) -> Delivery {

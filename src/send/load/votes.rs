@@ -117,7 +117,11 @@ impl Votes {
     /// Vote `i`, made now, and the `t` of its first attempt (see [`Delivery::first_timestamp`]),
     /// from one reading of the clock.
     pub fn begin(&self, i: u64) -> (VoteKey, i64) {
-        let now = now_unix_nanos();
+        self.begin_at(i, now_unix_nanos())
+    }
+
+    /// [`begin`](Self::begin) with the time given, as Unix nanoseconds.
+    pub fn begin_at(&self, i: u64, now: i128) -> (VoteKey, i64) {
         let now_ms = (now / 1_000_000) as u64;
         let key =
             VoteKey { id: ((now_ms.saturating_sub(generate::DISCORD_EPOCH_MS)) << 22) | (i & 0x3f_ffff), index: i };
