@@ -1,5 +1,5 @@
-//! What the connection tasks of one receiver share: the settings, the store, the inspector, the
-//! log callback and the stop signal. Plain data; the behaviour lives in the files that use it.
+//! What the connection tasks of one receiver share: the settings, the store, the inspector and
+//! the stop signal. Plain data; the behaviour lives in the files that use it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -9,7 +9,6 @@ use super::config::ReceiverConfig;
 use super::forward::Forwarder;
 use super::inspector::Inspector;
 use super::limits::ConnState;
-use super::record::LogFn;
 use super::store::Store;
 use super::{body, captures, replay};
 
@@ -30,8 +29,6 @@ pub(super) struct Shared {
     pub captures: Option<captures::Captures>,
     /// Accepted signatures of state changes.
     pub replay: replay::ReplayGuard,
-    /// Receives every record.
-    pub log: LogFn,
     /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
     pub stop: AtomicBool,
     /// Wakes the tasks when a stop begins.

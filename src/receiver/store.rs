@@ -3,9 +3,9 @@
 //! The store is one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`, `PRAGMA user_version`
 //! for the schema), with three tables: `connections`, `seen_votes` (vote ids for retry detection,
 //! the newest [`SEEN_VOTES`]) and `history` (see [`history`]). Each connection change is one
-//! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
-//! request history are written by a recorder thread (`recorder`) on its own connection, in batches
-//! at `synchronous=NORMAL`: they are recorded after the fact, an fsync per delivery would cap
+//! short transaction, committed (fsynced) before the caller acknowledges it. Every answered request
+//! is handed to the journal thread (`journal`), which writes its log line, its history row and its
+//! seen vote id after the fact, in batches, on its own connection at `synchronous=NORMAL`: they are recorded after the fact, an fsync per delivery would cap
 //! throughput, and a WAL commit at NORMAL already survives the process being killed (only a power
 //! cut can lose the last batch). They are queued without waiting, in a queue bounded in bytes: past
 //! it (a stalled disk, a flood of large requests) records are dropped and counted
@@ -17,20 +17,20 @@
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. Nothing here prints.
 //!
-//! Beside this file: [`history`] (the history table), `recorder` (the batch-writing thread), `seen`
+//! Beside this file: [`history`] (the history table), `journal` (the batch-writing thread), `seen`
 //! (the in-memory vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files`
 //! (0600/0700 files, the integration secret, the data dir).
 
 mod files;
 pub mod history;
-mod recorder;
+mod journal;
 mod schema;
 mod seen;
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{Sender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
@@ -42,12 +42,12 @@ pub use self::files::{
     LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
 pub use self::history::HistoryQuery;
-pub use self::recorder::NoticeFn;
-use self::recorder::{Bounds, Queue, Queued, record_loop};
+pub use self::journal::NoticeFn;
+use self::journal::{Bounds, Queue, Queued};
 use self::seen::SeenVotes;
 #[cfg(test)]
 use super::record::Forwarded;
-use super::record::Record;
+use super::record::{Log, Record};
 use crate::error::{Error, Result, io_reason};
 #[cfg(test)]
 use crate::protocol::generate;
@@ -103,7 +103,11 @@ pub struct Store {
     history_limit: usize,
     history_bytes: u64,
     queue: Arc<Queue>,
-    recorder: Mutex<Option<(Sender<Queued>, JoinHandle<()>)>>,
+    /// The journal's end of the hand-over (unbounded in records, bounded in bytes by `queue`).
+    tx: Sender<Queued>,
+    journal: Mutex<Option<JoinHandle<()>>>,
+    /// Set by [`Store::close`]: later records are dropped.
+    closed: AtomicBool,
     next_id: AtomicI64,
     /// Holds the data dir's lock while the store is open.
     _lock: fs::File,
@@ -116,7 +120,7 @@ pub struct HistoryStats {
     pub rows: usize,
     /// `--history-bytes`: the most bytes kept.
     pub bytes: u64,
-    /// Bytes handed to the recorder and not yet written.
+    /// Bytes handed to the journal and not yet written.
     pub queued_bytes: u64,
     /// The hand-over queue's bound in bytes.
     pub queue_bytes: u64,
@@ -188,30 +192,43 @@ impl Store {
         let (map, seen) = schema::init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
         let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
         let stored = history::stored_bytes(&db).map_err(|e| refuse(sql_reason(&e)))?;
-        let writer = recorder::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
+        let writer = journal::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
         let bounds = Bounds { rows: history, bytes: history_bytes };
-        // Room for a few batches: the recorder writes one while the next gathers.
+        // Room for a few batches: the journal writes one while the next gathers.
         let queue = Arc::new(Queue::new((bounds.batch_bytes() * 4) as usize));
-        let store = Store {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let journal = {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name("topgg-int-journal".into())
+                .spawn(move || journal::run(writer, &rx, &queue, bounds, stored))
+                .map_err(|e| Error::input(format!("could not start the store's journal thread: {e}")))?
+        };
+        Ok(Store {
             path,
             db: Arc::new(Mutex::new(db)),
             map: RwLock::new(map),
             seen: Mutex::new(seen),
             history_limit: history,
             history_bytes,
-            queue: queue.clone(),
-            recorder: Mutex::new(None),
+            queue,
+            tx,
+            journal: Mutex::new(Some(journal)),
+            closed: AtomicBool::new(false),
             next_id: AtomicI64::new(max_id + 1),
             _lock: lock,
-        };
-        // Unbounded in records, bounded in bytes by `queue`.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("topgg-int-recorder".into())
-            .spawn(move || record_loop(writer, &rx, &queue, bounds, stored))
-            .map_err(|e| Error::input(format!("could not start the store's recorder thread: {e}")))?;
-        *store.recorder.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, handle));
-        Ok(store)
+        })
+    }
+
+    /// Where every record handed over from now on is logged (on the journal thread); records
+    /// handed over before have no log line.
+    pub fn log_to(&self, log: Log) {
+        self.send(Queued::Log(log));
+    }
+
+    /// Lets a held log ([`Log::held`]) write its lines, those held so far first.
+    pub fn open_log(&self) {
+        self.send(Queued::OpenLog);
     }
 
     /// The database file's path.
@@ -219,7 +236,7 @@ impl Store {
         &self.path
     }
 
-    /// Where the recorder says what it could not write (records dropped at a full queue, batches
+    /// Where the journal says what it could not write (records dropped at a full queue, batches
     /// refused by a busy database), one sentence each; unset, it is only counted.
     pub fn on_notice(&self, f: NoticeFn) {
         *self.queue.notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
@@ -369,22 +386,26 @@ impl Store {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Queues a request for the history and returns its id (0, and nothing recorded, with
-    /// `--history 0`); a record without an id gets one from [`Store::next_id`]. Written within
-    /// milliseconds by the recorder thread, in batches; the oldest rows beyond the bound are
-    /// dropped.
+    /// Hands an answered request to the journal, which logs it and keeps it in the history, and
+    /// returns its id (0, and only logged, with `--history 0`); a record without an id gets one
+    /// from [`Store::next_id`]. Written within milliseconds by the journal thread, in batches; the
+    /// oldest rows beyond the bound are dropped.
     pub fn record(&self, mut entry: Record) -> i64 {
-        if self.history_limit == 0 {
-            return 0;
-        }
         if entry.id == 0 {
             entry.id = self.next_id();
         }
         let id = entry.id;
-        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped (counted)
-        // and its id stays unused.
-        self.offer(Queued::History(Box::new(entry)));
+        // Offered, not waited for: past a full queue (a stalled disk) the record is dropped
+        // (counted) and its id stays unused.
+        self.offer(Queued::Record(Box::new(entry)));
         id
+    }
+
+    /// Hands a request to the journal for the log only (the inspector's own refusals: its traffic
+    /// never enters the history).
+    pub fn log_only(&self, mut entry: Record) {
+        entry.id = 0;
+        self.offer(Queued::Record(Box::new(entry)));
     }
 
     /// The history rows `q` selects, newest first, without their request bytes (see
@@ -404,26 +425,26 @@ impl Store {
         Error::input(format!("could not read the history in {}: {}", self.path.display(), sql_reason(e)))
     }
 
-    /// Waits until everything recorded so far is written.
+    /// Waits until everything handed over so far is logged and written.
     pub fn flush(&self) {
         let (tx, rx) = sync_channel(1);
         self.send(Queued::Flush(tx));
         let _ = rx.recv_timeout(Duration::from_secs(10));
     }
 
-    /// Writes what is queued and stops the recorder; later records are dropped.
+    /// Logs and writes what is queued and stops the journal; later records are dropped.
     pub fn close(&self) {
-        let taken = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some((tx, handle)) = taken {
-            drop(tx);
+        let taken = self.journal.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = taken {
+            self.closed.store(true, Ordering::SeqCst);
+            let _ = self.tx.send(Queued::Close);
             let _ = handle.join();
         }
     }
 
     fn send(&self, r: Queued) {
-        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
-        if let Some(tx) = tx {
-            let _ = tx.send(r);
+        if !self.closed.load(Ordering::Relaxed) {
+            let _ = self.tx.send(r);
         }
     }
 
@@ -436,12 +457,8 @@ impl Store {
         if !self.queue.admit(bytes) {
             return;
         }
-        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
-        match tx {
-            Some(tx) if tx.send(r).is_ok() => {}
-            _ => {
-                self.queue.queued.fetch_sub(bytes, Ordering::AcqRel);
-            }
+        if self.closed.load(Ordering::Relaxed) || self.tx.send(r).is_err() {
+            self.queue.queued.fetch_sub(bytes, Ordering::AcqRel);
         }
     }
 }

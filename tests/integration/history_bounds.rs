@@ -45,7 +45,7 @@ fn a_flood_of_large_unsigned_posts_keeps_the_data_dir_and_memory_bounded() {
     }
     let h = get(addr, "/health").json();
     assert_eq!(h["history"]["bytes"], bound, "{h}");
-    // Written: the list flushes the recorder.
+    // Written: the list flushes the journal.
     let page = list(&s.inspector, "?limit=500&verdict=unknown-connection");
     peak_dir = peak_dir.max(dir_bytes(dir.path()));
     eprintln!("data dir peak {peak_dir} bytes (bound {bound}), serve VmRSS peak {peak_rss} KiB");

@@ -1,7 +1,7 @@
 //! The request history in the store's `history` table: one row per request the receiver answered
 //! (a [`Record`]), with its raw bytes, for the inspector to read back.
 //!
-//! Rows are written by the store's recorder thread in batches (see [`super::Store::record`]),
+//! Rows are written by the store's journal thread in batches (see [`super::Store::record`]),
 //! never on a request's own path, and trimmed to the newest `serve --history N` rows and to
 //! `serve --history-bytes` bytes ([`row_bytes`] counts a row): the oldest rows are deleted *before*
 //! a batch is inserted, so the file never holds more than the bound, and SQLite reuses the freed
@@ -101,7 +101,7 @@ pub(super) fn migrate(c: &Connection) -> rusqlite::Result<()> {
 const COLUMNS: &str = "id, time_unix_nanos, method, path, event, connection, verdict, detail, status, latency_us, \
      trace, retry, replay_of, forward_url, forward_status, forward_latency_us, forward_headers, forward_error, body_cut";
 
-/// Inserts one entry (inside the recorder's transaction).
+/// Inserts one entry (inside the journal's transaction).
 pub(super) fn insert(c: &Connection, e: &Record) -> rusqlite::Result<()> {
     let f = e.forwarded.as_ref();
     c.prepare_cached(

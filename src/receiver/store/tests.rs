@@ -100,7 +100,7 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
     let said = Arc::new(Mutex::new(Vec::<String>::new()));
     let into = said.clone();
     s.on_notice(Arc::new(move |w: &str| into.lock().unwrap().push(w.to_string())));
-    // Another process holding the write lock stalls the recorder as a hung disk would.
+    // Another process holding the write lock stalls the journal as a hung disk would.
     let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let (done, finished) = sync_channel(1);
@@ -113,7 +113,7 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
         let _ = done.send(());
     });
     let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
-    assert!(returned, "recording waited for the stalled recorder");
+    assert!(returned, "recording waited for the stalled journal");
     assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
     // A connection change fails within the busy timeout rather than hanging.
     assert!(s.put(conn("locked")).is_err());
@@ -124,7 +124,7 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
     assert!(stats.queued_bytes <= stats.queue_bytes, "{stats:?}");
     let said = said.lock().unwrap().join("\n");
     assert!(said.contains("not written after 4 attempts: the database is locked by another process"), "{said}");
-    assert!(said.contains("dropped: the recorder is"), "{said}");
+    assert!(said.contains("dropped: the journal is"), "{said}");
     other.execute_batch("COMMIT").unwrap();
     s.record(entry("after", "ok"));
     let q = HistoryQuery { event: Some("after".into()), ..Default::default() };
@@ -188,4 +188,65 @@ fn history_is_bounded_listed_and_filtered() {
     let s = Store::open_with(off.path(), 0).unwrap();
     assert_eq!(s.record(entry("a", "ok")), 0);
     assert!(s.history(&HistoryQuery::default()).unwrap().is_empty(), "--history 0 records nothing");
+}
+
+/// A sink that keeps each `write` apart, to count the journal's writes.
+#[derive(Clone, Default)]
+struct Writes(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl std::io::Write for Writes {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().push(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn line(r: &Record, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("{} {}\n", r.id, r.event.as_deref().unwrap_or("-")).as_bytes());
+}
+
+#[test]
+fn the_journal_logs_each_batch_in_one_write_and_holds_lines_until_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let writes = Writes::default();
+    s.log_to(Log::new(line, writes.clone()).held());
+    for e in ["a", "b", "c"] {
+        s.record(entry(e, "ok"));
+    }
+    s.log_only(entry("inspector", "token-required"));
+    s.flush();
+    assert!(writes.0.lock().unwrap().is_empty(), "held until opened");
+    s.open_log();
+    s.flush();
+    assert_eq!(writes.0.lock().unwrap().concat(), b"1 a\n2 b\n3 c\n0 inspector\n");
+    // Handed over together, logged together: one write for the batch.
+    writes.0.lock().unwrap().clear();
+    for i in 0..100 {
+        s.record(entry(&format!("e{i}"), "ok"));
+    }
+    s.flush();
+    let w = writes.0.lock().unwrap().clone();
+    assert!(w.len() < 10, "{} writes for 100 lines", w.len());
+    assert_eq!(w.concat().iter().filter(|&&b| b == b'\n').count(), 100);
+    let rows = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
+    assert_eq!(rows.len(), 103, "the inspector's own request is logged, not kept");
+}
+
+#[test]
+fn with_the_history_off_the_journal_still_logs_and_remembers_vote_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_with(dir.path(), 0).unwrap();
+    let writes = Writes::default();
+    s.log_to(Log::new(line, writes.clone()));
+    assert!(!s.see_vote("v-off"));
+    assert_eq!(s.record(entry("a", "ok")), 0);
+    drop(s);
+    assert_eq!(writes.0.lock().unwrap().concat(), b"0 a\n", "logged, everything written at close");
+    let s = Store::open_with(dir.path(), 0).unwrap();
+    assert!(s.see_vote("v-off"), "the vote id was written");
+    assert!(s.history(&HistoryQuery::default()).unwrap().is_empty());
 }

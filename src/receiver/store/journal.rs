@@ -1,18 +1,25 @@
-//! The store's recorder thread: seen vote ids and history rows, written after the fact in batches
-//! on a database connection of its own.
+//! The journal: the one thread that, after the answers, writes each batch of answered requests':
+//! log lines (in one `write`), their history rows and the fresh seen vote ids.
 //!
-//! The connection is opened at `synchronous=NORMAL` once (see the store's module comment for why),
-//! so a batch changes no pragma, and connection changes (on the store's own connection, at FULL)
-//! never wait behind the recorder's lock, only behind SQLite's write lock for one batch. One
-//! transaction per batch: records gather for [`GATHER`] after the first (a flush skips the wait),
-//! up to [`MAX_BATCH`] records or a byte budget. The history is trimmed before a batch is inserted,
-//! and only when the batch would cross the bound (lazily: down to seven eighths of it).
+//! The request path hands over the owned [`Record`] without waiting ([`Queue`]: bounded in bytes;
+//! a record that does not fit is dropped and counted). The journal wakes per batch: records gather
+//! for [`GATHER`] after the first (a flush skips the wait), up to [`MAX_BATCH`] records or a byte
+//! budget; it formats the batch's log lines into one buffer with the caller's [`Log`] (a held log
+//! keeps them until it is opened), writes the buffer in one `write`, then writes the history rows
+//! and seen vote ids in one transaction on a database connection of its own, opened at
+//! `synchronous=NORMAL` once (see the store's module comment for why), so a batch changes no
+//! pragma, and connection changes (on the store's own connection, at FULL) never wait behind the
+//! journal's lock, only behind SQLite's write lock for one batch. The history is trimmed before a
+//! batch is inserted, and only when the batch would cross the bound (lazily: down to seven eighths
+//! of it).
 //!
-//! Nothing is dropped silently: the hand-over queue is bounded in bytes ([`Queue`]) and a record
-//! that does not fit is counted; a batch that meets a busy or locked database is retried
-//! ([`ATTEMPTS`] times, each waiting up to the connection's busy timeout) and then counted. Each
-//! count is said once through the store's notice callback and shown by `/health` and the inspector.
+//! Nothing is dropped silently: a batch that meets a busy or locked database is retried
+//! ([`ATTEMPTS`] times, each waiting up to the connection's busy timeout) and then counted; each
+//! count is said once through the store's notice callback and shown by `/health` and the
+//! inspector. It never writes to a terminal itself: what `out` does with the bytes is the
+//! caller's (serve's hands them to a thread of its own, so a stalled stdout never stalls this one).
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver as Rx, SyncSender};
@@ -23,13 +30,24 @@ use rusqlite::{OpenFlags, TransactionBehavior};
 
 use super::SEEN_VOTES;
 use super::history;
-use crate::receiver::record::Record;
+use crate::receiver::record::{Log, Record};
 
-/// What the recorder is handed.
+/// What the journal is handed.
 pub(super) enum Queued {
+    /// A seen vote id to remember across restarts.
     Vote(String),
-    History(Box<Record>),
+    /// An answered request: logged, and kept in the history when it has an id.
+    Record(Box<Record>),
+    /// Answered once everything handed over before it is written.
     Flush(SyncSender<()>),
+    /// The request log from now on.
+    Log(Log),
+    /// Held log lines may be written now.
+    OpenLog,
+    /// Write what is queued and end.
+    Close,
+    /// What is left once the journal took a message's content.
+    Taken,
 }
 
 impl Queued {
@@ -37,8 +55,8 @@ impl Queued {
     pub(super) fn bytes(&self) -> usize {
         match self {
             Queued::Vote(id) => 64 + id.len(),
-            Queued::History(r) => history::row_bytes(r),
-            Queued::Flush(_) => 0,
+            Queued::Record(r) => history::row_bytes(r),
+            Queued::Flush(_) | Queued::Log(_) | Queued::OpenLog | Queued::Close | Queued::Taken => 0,
         }
     }
 }
@@ -46,7 +64,7 @@ impl Queued {
 /// Says a problem once, as one sentence (serve prints it on stderr).
 pub type NoticeFn = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// The hand-over between the request path and the recorder: bytes queued, and what was dropped.
+/// The hand-over between the request path and the journal: bytes queued, and what was dropped.
 pub(super) struct Queue {
     /// Bytes handed over and not yet written.
     pub queued: AtomicUsize,
@@ -56,7 +74,7 @@ pub(super) struct Queue {
     pub dropped_full: AtomicU64,
     /// Records dropped because the database refused them (busy past the retries, full disk).
     pub dropped_failed: AtomicU64,
-    /// Where the recorder says what it dropped.
+    /// Where the journal says what it dropped.
     pub notice: Mutex<Option<NoticeFn>>,
 }
 
@@ -97,10 +115,14 @@ const GATHER: Duration = Duration::from_millis(2);
 const MAX_BATCH: usize = 4096;
 /// How many times a batch meets a busy or locked database before it is dropped (and counted).
 pub(super) const ATTEMPTS: u32 = 4;
-/// The recorder connection's busy timeout: each attempt waits this long for SQLite's write lock.
+/// The journal connection's busy timeout: each attempt waits this long for SQLite's write lock.
 pub(super) const RECORDER_BUSY: Duration = Duration::from_millis(500);
 
-/// The recorder's bounds.
+/// Log lines held (a held [`Log`]) past this many bytes are dropped and counted: held only for the
+/// moment between the receiver binding and its caller's first line.
+const HELD_LINES: usize = 4 * 1024 * 1024;
+
+/// The history's bounds.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Bounds {
     /// `--history` rows (0: no history).
@@ -121,7 +143,7 @@ impl Bounds {
     }
 }
 
-/// Opens the recorder's own connection to the store's database.
+/// Opens the journal's own connection to the store's database.
 pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let c = rusqlite::Connection::open_with_flags(path, flags)?;
@@ -130,20 +152,25 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     Ok(c)
 }
 
-/// Writes queued records in batches, one transaction each, until the store closes. `stored` is
-/// the history's size at open ([`history::stored_bytes`]).
-pub(super) fn record_loop(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, mut stored: u64) {
+/// Logs and writes queued records in batches, one transaction each, until the store closes.
+/// `stored` is the history's size at open ([`history::stored_bytes`]).
+pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, mut stored: u64) {
     if let Err(e) = shrink(&c, bounds, &mut stored) {
         q.say(&format!("the history could not be brought within --history-bytes at start: {}", reason(&e)));
     }
     let mut batch = Vec::new();
+    let mut log: Option<Log> = None;
+    let mut lines: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut since_checkpoint = 0u64;
-    let (mut said_full, mut said_failed) = (0u64, 0u64);
-    while let Ok(first) = rx.recv() {
-        let flush = matches!(first, Queued::Flush(_));
+    let mut said_full = 0u64;
+    let mut held_dropped = 0u64;
+    let mut closing = false;
+    while !closing {
+        let Ok(first) = rx.recv() else { break };
+        let wait = matches!(first, Queued::Record(_) | Queued::Vote(_));
         let mut bytes = first.bytes() as u64;
         batch.push(first);
-        if !flush {
+        if wait {
             std::thread::sleep(GATHER);
         }
         while batch.len() < MAX_BATCH && bytes < bounds.batch_bytes() {
@@ -155,27 +182,49 @@ pub(super) fn record_loop(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queu
                 Err(_) => break,
             }
         }
-        let records = batch.iter().filter(|r| !matches!(r, Queued::Flush(_))).count() as u64;
-        let mut attempt = 1;
-        loop {
-            match write_batch(&mut c, &batch, bounds, &mut stored) {
-                Ok(()) => break,
-                Err(e) if busy(&e) && attempt < ATTEMPTS => attempt += 1,
-                Err(e) => {
-                    q.dropped_failed.fetch_add(records, Ordering::Relaxed);
-                    let total = q.dropped_failed.load(Ordering::Relaxed);
-                    said_failed = total;
-                    q.say(&format!(
-                        "{records} history record{} (rows and seen vote ids) not written after {attempt} attempt{}: \
-                         {} ({total} dropped so far; see /health)",
-                        plural(records),
-                        plural(u64::from(attempt)),
-                        reason(&e)
-                    ));
-                    break;
+        // The log first: lines reach their reader before the history's disk writes.
+        for r in &mut batch {
+            match r {
+                Queued::Record(rec) => {
+                    if let Some(l) = log.as_mut() {
+                        let before = lines.len();
+                        (l.line)(rec, &mut lines);
+                        if l.held && lines.len() > HELD_LINES {
+                            lines.truncate(before);
+                            held_dropped += 1;
+                        }
+                    }
                 }
+                Queued::Log(_) => {
+                    if let Queued::Log(l) = std::mem::replace(r, Queued::Taken) {
+                        log = Some(l);
+                    }
+                }
+                Queued::OpenLog => {
+                    if let Some(l) = log.as_mut() {
+                        l.held = false;
+                    }
+                }
+                Queued::Close => closing = true,
+                Queued::Vote(_) | Queued::Flush(_) | Queued::Taken => {}
             }
         }
+        if let Some(l) = log.as_mut().filter(|l| !l.held) {
+            if !lines.is_empty() {
+                // One write for the batch; a failing reader (a closed pipe) loses only its lines.
+                let _ = l.out.write_all(&lines);
+                let _ = l.out.flush();
+                lines.clear();
+            }
+            if held_dropped > 0 {
+                q.say(&format!(
+                    "{held_dropped} log line{} dropped while the log was held before the first line",
+                    plural(held_dropped)
+                ));
+                held_dropped = 0;
+            }
+        }
+        write_with_retries(&mut c, &batch, bounds, &mut stored, q);
         q.queued.fetch_sub(bytes as usize, Ordering::AcqRel);
         since_checkpoint += bytes;
         if since_checkpoint > bounds.batch_bytes() * 2 {
@@ -187,20 +236,66 @@ pub(super) fn record_loop(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queu
         let full = q.dropped_full.load(Ordering::Relaxed);
         if full > said_full {
             q.say(&format!(
-                "{} history record{} dropped: the recorder is {} KiB behind, its queue's bound ({full} dropped so far; see /health)",
+                "{} record{} (log lines, history rows, seen vote ids) dropped: the journal is {} KiB behind, its \
+                 queue's bound ({full} dropped so far; see /health)",
                 full - said_full,
                 plural(full - said_full),
                 q.cap / 1024
             ));
             said_full = full;
         }
-        let _ = said_failed;
         for r in batch.drain(..) {
             if let Queued::Flush(done) = r {
                 let _ = done.send(());
             }
         }
     }
+    // Lines still held when the store closes (a receiver stopped before its log was opened) are
+    // written: they are the only record of those requests on the log.
+    if let Some(l) = log.as_mut()
+        && !lines.is_empty()
+    {
+        let _ = l.out.write_all(&lines);
+        let _ = l.out.flush();
+    }
+}
+
+/// Writes the batch's history rows and seen vote ids, retrying a busy database, then counting and
+/// saying what could not be written.
+fn write_with_retries(c: &mut rusqlite::Connection, batch: &[Queued], bounds: Bounds, stored: &mut u64, q: &Queue) {
+    let mut attempt = 1;
+    loop {
+        match write_batch(c, batch, bounds, stored) {
+            Ok(()) => return,
+            Err(e) if busy(&e) && attempt < ATTEMPTS => attempt += 1,
+            Err(e) => {
+                let records = batch
+                    .iter()
+                    .filter(|r| match r {
+                        Queued::Vote(_) => true,
+                        Queued::Record(r) => kept(r, bounds),
+                        _ => false,
+                    })
+                    .count() as u64;
+                q.dropped_failed.fetch_add(records, Ordering::Relaxed);
+                let total = q.dropped_failed.load(Ordering::Relaxed);
+                q.say(&format!(
+                    "{records} history record{} (rows and seen vote ids) not written after {attempt} attempt{}: \
+                     {} ({total} dropped so far; see /health)",
+                    plural(records),
+                    plural(u64::from(attempt)),
+                    reason(&e)
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// Whether a record is kept in the history: it has an id (requests on the inspector's own port
+/// are logged only) and the history is on.
+fn kept(r: &Record, bounds: Bounds) -> bool {
+    r.id != 0 && bounds.rows > 0
 }
 
 /// A history over the bound at start (a lower `--history-bytes` than last time) is trimmed, and
@@ -240,11 +335,11 @@ fn write_batch(
     for r in batch {
         match r {
             Queued::Vote(_) => votes = true,
-            Queued::History(e) => {
+            Queued::Record(e) if kept(e, bounds) => {
                 rows += 1;
                 incoming += history::row_bytes(e) as u64;
             }
-            Queued::Flush(_) => {}
+            _ => {}
         }
     }
     if !votes && rows == 0 {
@@ -266,8 +361,8 @@ fn write_batch(
             Queued::Vote(id) => {
                 tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
             }
-            Queued::History(e) => history::insert(&tx, e)?,
-            Queued::Flush(_) => {}
+            Queued::Record(e) if kept(e, bounds) => history::insert(&tx, e)?,
+            _ => {}
         }
     }
     now += incoming;
