@@ -1,28 +1,32 @@
 //! The receiver's durable store and its integration secret, both in the data dir.
 //!
-//! The store is one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`, `PRAGMA user_version`
-//! for the schema), with three tables: `connections`, `seen_votes` (vote ids for retry detection,
-//! the newest [`SEEN_VOTES`]) and `history` (see [`history`]). Each connection change is one
-//! short transaction, committed (fsynced) before the caller acknowledges it. Every answered request
-//! is handed to the journal thread (`journal`), which writes its log line, its history row and its
-//! seen vote id after the fact, in batches, on its own connection at `synchronous=NORMAL`: they are recorded after the fact, an fsync per delivery would cap
-//! throughput, and a WAL commit at NORMAL already survives the process being killed (only a power
-//! cut can lose the last batch). They are queued without waiting, in a queue bounded in bytes: past
-//! it (a stalled disk, a flood of large requests) records are dropped and counted
-//! ([`HistoryStats`]) rather than holding up the receiver's async workers or its memory. The
-//! history is bounded in rows (`--history`) and bytes (`--history-bytes`), and a request refused
-//! before verification keeps at most [`REFUSED_BODY_KEPT`] bytes of its body. Connection changes
-//! wait at most [`BUSY_TIMEOUT`] for a database another process holds, then fail (the create
-//! answers 500 well within Top.gg's 5 s).
+//! Connections and seen vote ids are in one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`,
+//! `PRAGMA user_version` for the schema): tables `connections` and `seen_votes` (vote ids for retry
+//! detection, the newest [`SEEN_VOTES`]). Each connection change is one short transaction,
+//! committed (fsynced) before the caller acknowledges it. The request history is in segment files
+//! beside it ([`history`], the directory [`history::DIR`]); the database's old `history` table is
+//! emptied into them once, at open. Every answered request is handed to the journal thread
+//! (`journal`), which writes its log line, its history frame and its seen vote id after the fact,
+//! in batches, the vote ids on its own connection at `synchronous=NORMAL`: they are recorded after
+//! the answer, an fsync per delivery would cap throughput, and a WAL commit at NORMAL (like a
+//! write to a file) already survives the process being killed (only a power cut can lose the last
+//! batch). They are queued without waiting, in a queue bounded in bytes: past it (a stalled disk, a
+//! flood of large requests) records are dropped and counted ([`HistoryStats`]) rather than holding
+//! up the receiver's async workers or its memory. The history is bounded in rows (`--history`) and
+//! bytes (`--history-bytes`), and a request refused before verification keeps at most
+//! [`REFUSED_BODY_KEPT`] bytes of its body. Connection changes wait at most [`BUSY_TIMEOUT`] for a
+//! database another process holds, then fail (the create answers 500 well within Top.gg's 5 s).
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. Nothing here prints.
 //!
-//! Beside this file: [`history`] (the history table), `journal` (the batch-writing thread), `seen`
-//! (the in-memory vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files`
-//! (0600/0700 files, the integration secret, the data dir).
+//! Beside this file: [`history`] (the segment files and their index), `history_table` (the old
+//! table, read once to move its rows), `journal` (the batch-writing thread), `seen` (the in-memory
+//! vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files` (0600/0700
+//! files, the integration secret, the data dir).
 
 mod files;
 pub mod history;
+mod history_table;
 mod journal;
 mod schema;
 mod seen;
@@ -41,6 +45,7 @@ use rusqlite::{OpenFlags, TransactionBehavior, params};
 pub use self::files::{
     LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
+use self::history::History;
 pub use self::history::HistoryQuery;
 pub use self::journal::NoticeFn;
 use self::journal::{Bounds, Queue, Queued};
@@ -67,8 +72,8 @@ pub const MAX_VOTE_ID: usize = 128;
 pub const DEFAULT_HISTORY: usize = 10_000;
 /// The most `serve --history` accepts.
 pub const MAX_HISTORY: u64 = 10_000_000;
-/// The history's bytes (raw requests, forwarded answers, a fixed overhead per row; the database
-/// file and its WAL stay within it) unless `serve --history-bytes` says otherwise: 64 MiB.
+/// The history's bytes (its segment files take at most three quarters, leaving the rest to the
+/// database file and its WAL, so the data dir stays within it) unless `serve --history-bytes` says otherwise: 64 MiB.
 pub const DEFAULT_HISTORY_BYTES: u64 = 64 * 1024 * 1024;
 /// The least `serve --history-bytes` accepts: 1 MiB.
 pub const MIN_HISTORY_BYTES: u64 = 1024 * 1024;
@@ -103,6 +108,8 @@ pub struct Store {
     history_limit: usize,
     history_bytes: u64,
     queue: Arc<Queue>,
+    /// The request history (segment files; the journal appends, reads come from any thread).
+    rows: Arc<History>,
     /// The journal's end of the hand-over (unbounded in records, bounded in bytes by `queue`).
     tx: Sender<Queued>,
     journal: Mutex<Option<JoinHandle<()>>>,
@@ -190,18 +197,29 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
         let (map, seen) = schema::init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
-        let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
-        let stored = history::stored_bytes(&db).map_err(|e| refuse(sql_reason(&e)))?;
         let writer = journal::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
         let bounds = Bounds { rows: history, bytes: history_bytes };
+        let files = dir.join(history::DIR);
+        let rows = History::open(&files, bounds).map_err(|e| {
+            Error::input(format!("the history in {} could not be opened ({})", files.display(), io_reason(&e)))
+        })?;
+        move_history_table(&db, &rows).map_err(|e| {
+            Error::input(format!(
+                "the history kept in {} could not be moved to {} ({e}); it is left in place",
+                path.display(),
+                files.display()
+            ))
+        })?;
+        let max_id = rows.max_id();
+        let rows = Arc::new(rows);
         // Room for a few batches: the journal writes one while the next gathers.
         let queue = Arc::new(Queue::new((bounds.batch_bytes() * 4) as usize));
         let (tx, rx) = std::sync::mpsc::channel();
         let journal = {
-            let queue = queue.clone();
+            let (queue, rows) = (queue.clone(), rows.clone());
             std::thread::Builder::new()
                 .name("topgg-int-journal".into())
-                .spawn(move || journal::run(writer, &rx, &queue, bounds, stored))
+                .spawn(move || journal::run(writer, &rx, &queue, bounds, &rows))
                 .map_err(|e| Error::input(format!("could not start the store's journal thread: {e}")))?
         };
         Ok(Store {
@@ -212,6 +230,7 @@ impl Store {
             history_limit: history,
             history_bytes,
             queue,
+            rows,
             tx,
             journal: Mutex::new(Some(journal)),
             closed: AtomicBool::new(false),
@@ -412,17 +431,18 @@ impl Store {
     /// [`Store::history_entry`]). Sees every request recorded before the call.
     pub fn history(&self, q: &HistoryQuery) -> Result<Vec<Record>> {
         self.flush();
-        history::list(&self.lock_db(), q).map_err(|e| self.read_failed(&e))
+        self.rows.list(q).map_err(|e| self.read_failed(&e))
     }
 
     /// One history row by id, with its raw request bytes.
     pub fn history_entry(&self, id: i64) -> Result<Option<Record>> {
         self.flush();
-        history::get(&self.lock_db(), id).map_err(|e| self.read_failed(&e))
+        self.rows.get(id).map_err(|e| self.read_failed(&e))
     }
 
-    fn read_failed(&self, e: &rusqlite::Error) -> Error {
-        Error::input(format!("could not read the history in {}: {}", self.path.display(), sql_reason(e)))
+    fn read_failed(&self, e: &std::io::Error) -> Error {
+        let dir = self.path.with_file_name(history::DIR);
+        Error::input(format!("could not read the history in {}: {}", dir.display(), io_reason(e)))
     }
 
     /// Waits until everything handed over so far is logged and written.
@@ -491,6 +511,20 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Moves the rows of the database's `history` table (where topgg-int kept the history before the
+/// segment files) to `rows`, once: those above the files' newest id (a start that stopped between
+/// writing the files and deleting the rows does not move them twice), then empties the table.
+fn move_history_table(db: &rusqlite::Connection, rows: &History) -> std::result::Result<(), String> {
+    if !history_table::has_rows(db).map_err(|e| sql_reason(&e))? {
+        return Ok(());
+    }
+    let old = history_table::take_after(db, rows.max_id()).map_err(|e| sql_reason(&e))?;
+    for chunk in old.chunks(1024) {
+        rows.append(&chunk.iter().collect::<Vec<_>>()).map_err(|e| io_reason(&e))?;
+    }
+    history_table::clear(db).map_err(|e| sql_reason(&e))
 }
 
 /// Whether the data dir holds nothing but the database file and its lock.

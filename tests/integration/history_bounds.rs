@@ -8,8 +8,17 @@ use crate::inspector::{
     INTEGRATION_SECRET, WEBHOOK_SECRET, api, create_body, get, list, post_signed, request, serve, vote_body,
 };
 
+/// The bytes of the files in `dir` and its subdirectories (the history's segment files).
 fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            // A segment deleted while it is listed counts nothing.
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 fn rss_kib(pid: u32) -> u64 {

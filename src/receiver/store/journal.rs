@@ -1,23 +1,23 @@
-//! The journal: the one thread that, after the answers, writes each batch of answered requests':
-//! log lines (in one `write`), their history rows and the fresh seen vote ids.
+//! The journal: the one thread that, after the answers, writes each batch of answered requests:
+//! their log lines (in one `write`), their history frames (in one `write`, see [`super::history`])
+//! and the fresh seen vote ids (one SQLite transaction).
 //!
 //! The request path hands over the owned [`Record`] without waiting ([`Queue`]: bounded in bytes;
 //! a record that does not fit is dropped and counted). The journal wakes per batch: records gather
 //! for [`GATHER`] after the first (a flush skips the wait), up to [`MAX_BATCH`] records or a byte
 //! budget; it formats the batch's log lines into one buffer with the caller's [`Log`] (a held log
-//! keeps them until it is opened), writes the buffer in one `write`, then writes the history rows
-//! and seen vote ids in one transaction on a database connection of its own, opened at
-//! `synchronous=NORMAL` once (see the store's module comment for why), so a batch changes no
-//! pragma, and connection changes (on the store's own connection, at FULL) never wait behind the
-//! journal's lock, only behind SQLite's write lock for one batch. The history is trimmed before a
-//! batch is inserted, and only when the batch would cross the bound (lazily: down to seven eighths
-//! of it).
+//! keeps them until it is opened), writes the buffer, appends the batch to the history, then writes
+//! the vote ids on a database connection of its own, opened at `synchronous=NORMAL` once (see the
+//! store's module comment for why), so a batch changes no pragma, and connection changes (on the
+//! store's own connection, at FULL) never wait behind the journal's lock, only behind SQLite's
+//! write lock for one short transaction of vote ids.
 //!
-//! Nothing is dropped silently: a batch that meets a busy or locked database is retried
-//! ([`ATTEMPTS`] times, each waiting up to the connection's busy timeout) and then counted; each
-//! count is said once through the store's notice callback and shown by `/health` and the
-//! inspector. It never writes to a terminal itself: what `out` does with the bytes is the
-//! caller's (serve's hands them to a thread of its own, so a stalled stdout never stalls this one).
+//! Nothing is dropped silently: a batch of vote ids that meets a busy or locked database is
+//! retried ([`ATTEMPTS`] times, each waiting up to the connection's busy timeout) and then
+//! counted, as are history frames the disk refused; each count is said once through the store's
+//! notice callback and shown by `/health` and the inspector. It never writes to a terminal itself:
+//! what `out` does with the bytes is the caller's (serve's hands them to a thread of its own, so a
+//! stalled stdout never stalls this one).
 
 use std::io::Write;
 use std::path::Path;
@@ -29,7 +29,7 @@ use std::time::Duration;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
 use super::SEEN_VOTES;
-use super::history;
+use super::history::{self, History};
 use crate::receiver::record::{Log, Record};
 
 /// What the journal is handed.
@@ -132,9 +132,16 @@ pub(super) struct Bounds {
 }
 
 impl Bounds {
-    /// The bytes the rows may take: the rest of the bound is left to the WAL and page slack.
-    fn rows_bytes(&self) -> u64 {
-        self.bytes / 8 * 5
+    /// The bytes the history's segment files may take: the rest of the bound is left to the
+    /// database (connections, seen vote ids) and its WAL.
+    pub(super) fn files_bytes(&self) -> u64 {
+        self.bytes / 4 * 3
+    }
+
+    /// The size a segment file grows to before the next is started: the history is trimmed a
+    /// segment at a time, a sixteenth of the bound.
+    pub(super) fn segment_bytes(&self) -> u64 {
+        (self.bytes / 16).max(64 * 1024)
     }
 
     /// The most bytes one batch gathers (and the WAL grows by between checkpoints).
@@ -152,12 +159,8 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     Ok(c)
 }
 
-/// Logs and writes queued records in batches, one transaction each, until the store closes.
-/// `stored` is the history's size at open ([`history::stored_bytes`]).
-pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, mut stored: u64) {
-    if let Err(e) = shrink(&c, bounds, &mut stored) {
-        q.say(&format!("the history could not be brought within --history-bytes at start: {}", reason(&e)));
-    }
+/// Logs and writes queued records in batches until the store closes.
+pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, history: &History) {
     let mut batch = Vec::new();
     let mut log: Option<Log> = None;
     let mut lines: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -224,9 +227,13 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
                 held_dropped = 0;
             }
         }
-        write_with_retries(&mut c, &batch, bounds, &mut stored, q);
+        append(history, &batch, bounds, q);
+        let votes: u64 = batch.iter().filter(|r| matches!(r, Queued::Vote(_))).map(|r| r.bytes() as u64).sum();
+        if votes > 0 {
+            write_votes(&mut c, &batch, q);
+        }
         q.queued.fetch_sub(bytes as usize, Ordering::AcqRel);
-        since_checkpoint += bytes;
+        since_checkpoint += votes;
         if since_checkpoint > bounds.batch_bytes() * 2 {
             // The WAL keeps its largest size unless truncated: bring it back to nothing, so the
             // data dir stays within the bound. Fails harmlessly while another reader holds it.
@@ -260,29 +267,43 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
     }
 }
 
-/// Writes the batch's history rows and seen vote ids, retrying a busy database, then counting and
-/// saying what could not be written.
-fn write_with_retries(c: &mut rusqlite::Connection, batch: &[Queued], bounds: Bounds, stored: &mut u64, q: &Queue) {
+/// Appends the batch's records that the history keeps; what the disk refuses is counted and said.
+fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue) {
+    let rows: Vec<&Record> = batch
+        .iter()
+        .filter_map(|r| match r {
+            Queued::Record(r) if kept(r, bounds) => Some(&**r),
+            _ => None,
+        })
+        .collect();
+    if let Err(e) = history.append(&rows) {
+        let n = rows.len() as u64;
+        q.dropped_failed.fetch_add(n, Ordering::Relaxed);
+        let total = q.dropped_failed.load(Ordering::Relaxed);
+        q.say(&format!(
+            "{n} history row{} not written: {} ({total} dropped so far; see /health)",
+            plural(n),
+            crate::error::io_reason(&e)
+        ));
+    }
+}
+
+/// Writes the batch's seen vote ids in one transaction, retrying a busy database, then counting
+/// and saying what could not be written.
+fn write_votes(c: &mut rusqlite::Connection, batch: &[Queued], q: &Queue) {
     let mut attempt = 1;
     loop {
-        match write_batch(c, batch, bounds, stored) {
+        match write_batch(c, batch) {
             Ok(()) => return,
             Err(e) if busy(&e) && attempt < ATTEMPTS => attempt += 1,
             Err(e) => {
-                let records = batch
-                    .iter()
-                    .filter(|r| match r {
-                        Queued::Vote(_) => true,
-                        Queued::Record(r) => kept(r, bounds),
-                        _ => false,
-                    })
-                    .count() as u64;
-                q.dropped_failed.fetch_add(records, Ordering::Relaxed);
+                let n = batch.iter().filter(|r| matches!(r, Queued::Vote(_))).count() as u64;
+                q.dropped_failed.fetch_add(n, Ordering::Relaxed);
                 let total = q.dropped_failed.load(Ordering::Relaxed);
                 q.say(&format!(
-                    "{records} history record{} (rows and seen vote ids) not written after {attempt} attempt{}: \
-                     {} ({total} dropped so far; see /health)",
-                    plural(records),
+                    "{n} seen vote id{} not written after {attempt} attempt{}: {} ({total} dropped so far; see \
+                     /health)",
+                    plural(n),
                     plural(u64::from(attempt)),
                     reason(&e)
                 ));
@@ -298,20 +319,6 @@ fn kept(r: &Record, bounds: Bounds) -> bool {
     r.id != 0 && bounds.rows > 0
 }
 
-/// A history over the bound at start (a lower `--history-bytes` than last time) is trimmed, and
-/// the file compacted, so the data dir is within the bound from the start. Runs on this thread:
-/// records queue meanwhile, the receiver does not wait.
-fn shrink(c: &rusqlite::Connection, bounds: Bounds, stored: &mut u64) -> rusqlite::Result<()> {
-    let limit = bounds.rows_bytes();
-    if *stored <= limit {
-        return Ok(());
-    }
-    let goal = limit / 8 * 7;
-    *stored -= history::trim_bytes(c, *stored - goal)?.min(*stored);
-    c.execute_batch("VACUUM")?;
-    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-}
-
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -325,55 +332,14 @@ fn reason(e: &rusqlite::Error) -> String {
     if busy(e) { "the database is locked by another process".into() } else { super::sql_reason(e) }
 }
 
-fn write_batch(
-    c: &mut rusqlite::Connection,
-    batch: &[Queued],
-    bounds: Bounds,
-    stored: &mut u64,
-) -> rusqlite::Result<()> {
-    let (mut votes, mut rows, mut incoming) = (false, 0usize, 0u64);
-    for r in batch {
-        match r {
-            Queued::Vote(_) => votes = true,
-            Queued::Record(e) if kept(e, bounds) => {
-                rows += 1;
-                incoming += history::row_bytes(e) as u64;
-            }
-            _ => {}
-        }
-    }
-    if !votes && rows == 0 {
-        return Ok(());
-    }
+fn write_batch(c: &mut rusqlite::Connection, batch: &[Queued]) -> rusqlite::Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut now = *stored;
-    if rows > 0 {
-        // Trimmed before the insert, so the file never holds the batch on top of a full history;
-        // lazily, to seven eighths of the bound, so most batches delete nothing.
-        let limit = bounds.rows_bytes();
-        if now + incoming > limit {
-            let goal = limit / 8 * 7;
-            now -= history::trim_bytes(&tx, (now + incoming).saturating_sub(goal))?.min(now);
-        }
-    }
     for r in batch {
-        match r {
-            Queued::Vote(id) => {
-                tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
-            }
-            Queued::Record(e) if kept(e, bounds) => history::insert(&tx, e)?,
-            _ => {}
+        if let Queued::Vote(id) = r {
+            tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
         }
     }
-    now += incoming;
-    if votes {
-        tx.prepare_cached("DELETE FROM seen_votes WHERE seq <= (SELECT max(seq) FROM seen_votes) - ?1")?
-            .execute([SEEN_VOTES as i64])?;
-    }
-    if rows > 0 {
-        now -= history::trim_rows(&tx, bounds.rows)?.min(now);
-    }
-    tx.commit()?;
-    *stored = now;
-    Ok(())
+    tx.prepare_cached("DELETE FROM seen_votes WHERE seq <= (SELECT max(seq) FROM seen_votes) - ?1")?
+        .execute([SEEN_VOTES as i64])?;
+    tx.commit()
 }

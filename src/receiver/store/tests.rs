@@ -131,6 +131,17 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
     assert_eq!(s.history(&q).unwrap().len(), 1, "written once the lock is gone");
 }
 
+/// The bytes of the files in `dir` and its subdirectories (the history's segments).
+fn dir_bytes(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() { dir_bytes(&e.path()) } else { e.metadata().unwrap().len() }
+        })
+        .sum()
+}
+
 #[test]
 fn history_is_bounded_in_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -140,7 +151,7 @@ fn history_is_bounded_in_bytes() {
     for _ in 0..200 {
         s.record(big.clone());
         s.flush();
-        let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        let on_disk = dir_bytes(dir.path());
         assert!(on_disk <= bound, "{on_disk} bytes on disk, over the {bound} byte bound");
     }
     let kept = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
@@ -156,7 +167,7 @@ fn history_is_bounded_in_bytes() {
     let s = Store::open_bounded(dir.path(), 1_000_000, MIN_HISTORY_BYTES).unwrap();
     s.record(big);
     s.flush();
-    let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let on_disk = dir_bytes(dir.path());
     assert!(on_disk <= MIN_HISTORY_BYTES, "{on_disk} bytes on disk after lowering the bound");
 }
 
@@ -249,4 +260,55 @@ fn with_the_history_off_the_journal_still_logs_and_remembers_vote_ids() {
     let s = Store::open_with(dir.path(), 0).unwrap();
     assert!(s.see_vote("v-off"), "the vote id was written");
     assert!(s.history(&HistoryQuery::default()).unwrap().is_empty());
+}
+
+#[test]
+fn history_rows_kept_in_the_database_are_moved_to_the_files_once() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    // Rows as an earlier topgg-int kept them, in the database's history table.
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for id in 1..=3 {
+        db.execute(
+            "INSERT INTO history (id, time_unix_nanos, method, path, event, connection, verdict, status, latency_us, \
+             retry, request, forward_url, forward_status, forward_body, body_cut) \
+             VALUES (?1, 5, 'POST', '/webhooks/c', 'vote.create', 'c', 'ok', 204, 7, 0, x'6869', ?2, 200, x'6f6b', ?3)",
+            params![id, (id == 2).then_some("http://app/"), (id == 3).then_some(99)],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let s = Store::open(dir.path()).unwrap();
+    let all = s.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.iter().map(|h| h.id).collect::<Vec<_>>(), [3, 2, 1], "moved, ids kept");
+    let two = s.history_entry(2).unwrap().unwrap();
+    assert_eq!(two.request.as_deref(), Some(&b"hi"[..]));
+    assert_eq!(two.forwarded.as_ref().map(|f| (f.status, f.body.clone())), Some((Some(200), b"ok".to_vec())));
+    assert_eq!(all[0].body_cut, Some(99));
+    assert_eq!(s.record(entry("next", "ok")), 4, "ids continue after the moved rows");
+    drop(s);
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let left: i64 = db.query_row("SELECT count(*) FROM history", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0, "the table is emptied once its rows are moved");
+    drop(db);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.history(&HistoryQuery::default()).unwrap().len(), 4, "and not moved twice");
+}
+
+#[test]
+fn a_frame_cut_short_by_a_crash_ends_its_segment_and_the_rest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    for e in ["a", "b", "c"] {
+        s.record(entry(e, "ok"));
+    }
+    drop(s);
+    let seg = fs::read_dir(dir.path().join(history::DIR)).unwrap().next().unwrap().unwrap().path();
+    let len = fs::metadata(&seg).unwrap().len();
+    fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(len - 3).unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let all = s.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.iter().map(|h| h.id).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(s.record(entry("d", "ok")), 3, "the lost id is given again");
+    assert_eq!(s.history(&HistoryQuery::default()).unwrap().len(), 3);
 }
