@@ -522,7 +522,7 @@ fn move_history_table(db: &rusqlite::Connection, rows: &History) -> std::result:
     }
     let old = history_table::take_after(db, rows.max_id()).map_err(|e| sql_reason(&e))?;
     for chunk in old.chunks(1024) {
-        rows.append(&chunk.iter().collect::<Vec<_>>()).map_err(|e| io_reason(&e))?;
+        rows.append(&chunk.iter().collect::<Vec<_>>(), &mut Vec::new()).map_err(|e| io_reason(&e))?;
     }
     history_table::clear(db).map_err(|e| sql_reason(&e))
 }

@@ -24,7 +24,6 @@
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
-use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -111,10 +110,19 @@ pub struct History {
     index: RwLock<Index>,
 }
 
+/// A filter field's hash (FNV-1a, with a tag byte for an absent field): cheap enough per row on
+/// the journal thread, and a match is checked against the frame anyway.
 fn key(s: Option<&str>) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    match s {
+        None => eat(0),
+        Some(s) => {
+            eat(1);
+            s.bytes().for_each(&mut eat);
+        }
+    }
+    h
 }
 
 fn segment_path(dir: &Path, first: i64) -> PathBuf {
@@ -167,18 +175,19 @@ impl History {
         self.index.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends records (ids increasing, above [`History::max_id`]) in one write, after trimming
-    /// the oldest segments so the files stay within their bound; then trims to `--history` rows.
-    pub(super) fn append(&self, records: &[&Record]) -> std::io::Result<()> {
+    /// Appends records (ids increasing, above [`History::max_id`]) in one write, encoded in
+    /// `buf` (cleared first), after trimming the oldest segments so the files stay within their
+    /// bound; then trims to `--history` rows.
+    pub(super) fn append(&self, records: &[&Record], buf: &mut Vec<u8>) -> std::io::Result<()> {
+        buf.clear();
         if records.is_empty() {
             return Ok(());
         }
-        let mut buf = Vec::with_capacity(records.iter().map(|r| row_bytes(r) + 64).sum());
         let mut placed = Vec::with_capacity(records.len());
         for r in records {
             let at = buf.len();
             buf.extend_from_slice(&[0; 4]);
-            encode(r, &mut buf);
+            encode(r, buf);
             let len = (buf.len() - at - 4) as u32;
             buf[at..at + 4].copy_from_slice(&len.to_le_bytes());
             placed.push((at as u64, len));
@@ -204,7 +213,7 @@ impl History {
         o.create(true).append(true);
         private_mode(&mut o);
         let mut f = o.open(&path)?;
-        if let Err(e) = f.write_all(&buf) {
+        if let Err(e) = f.write_all(buf) {
             // Nothing half-written stays: the next open would stop reading there.
             let _ = f.set_len(start);
             return Err(e);

@@ -22,7 +22,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver as Rx, SyncSender};
+use std::sync::mpsc::{Receiver as Rx, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,8 +111,12 @@ impl Queue {
 /// How long records gather after the first of a batch: woken for every record, the recorder wrote
 /// batches of one or two under load (a commit, WAL frames and a futex wake per request).
 const GATHER: Duration = Duration::from_millis(2);
-/// The most records one transaction writes.
+/// The most records one batch takes (and vote ids one transaction writes).
 const MAX_BATCH: usize = 4096;
+/// How often seen vote ids are committed (a flush, and the store's close, commit at once): a
+/// process killed between two commits forgets the ids of the last few milliseconds, so a Top.gg
+/// retry of one of them is taken for a first delivery.
+const VOTES_EVERY: Duration = Duration::from_millis(20);
 /// How many times a batch meets a busy or locked database before it is dropped (and counted).
 pub(super) const ATTEMPTS: u32 = 4;
 /// The journal connection's busy timeout: each attempt waits this long for SQLite's write lock.
@@ -162,6 +166,9 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 /// Logs and writes queued records in batches until the store closes.
 pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, history: &History) {
     let mut batch = Vec::new();
+    let mut votes: Vec<String> = Vec::new();
+    let mut last_votes = std::time::Instant::now();
+    let mut frames: Vec<u8> = Vec::new();
     let mut log: Option<Log> = None;
     let mut lines: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut since_checkpoint = 0u64;
@@ -169,7 +176,22 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
     let mut held_dropped = 0u64;
     let mut closing = false;
     while !closing {
-        let Ok(first) = rx.recv() else { break };
+        let next = if votes.is_empty() {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(VOTES_EVERY.saturating_sub(last_votes.elapsed()))
+        };
+        let first = match next {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => {
+                // Idle with vote ids not yet committed.
+                write_votes(&mut c, &votes, q);
+                votes.clear();
+                last_votes = std::time::Instant::now();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let wait = matches!(first, Queued::Record(_) | Queued::Vote(_));
         let mut bytes = first.bytes() as u64;
         batch.push(first);
@@ -227,13 +249,26 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
                 held_dropped = 0;
             }
         }
-        append(history, &batch, bounds, q);
-        let votes: u64 = batch.iter().filter(|r| matches!(r, Queued::Vote(_))).map(|r| r.bytes() as u64).sum();
-        if votes > 0 {
-            write_votes(&mut c, &batch, q);
+        append(history, &batch, bounds, q, &mut frames);
+        let mut must = false;
+        for r in &mut batch {
+            match r {
+                Queued::Vote(id) => {
+                    since_checkpoint += 64 + id.len() as u64;
+                    votes.push(std::mem::take(id));
+                }
+                Queued::Flush(_) | Queued::Close => must = true,
+                _ => {}
+            }
+        }
+        // Vote ids are committed every VOTES_EVERY (and before a flush is answered): a transaction
+        // per 2 ms batch was a quarter of the journal's CPU.
+        if !votes.is_empty() && (must || votes.len() >= MAX_BATCH || last_votes.elapsed() >= VOTES_EVERY) {
+            write_votes(&mut c, &votes, q);
+            votes.clear();
+            last_votes = std::time::Instant::now();
         }
         q.queued.fetch_sub(bytes as usize, Ordering::AcqRel);
-        since_checkpoint += votes;
         if since_checkpoint > bounds.batch_bytes() * 2 {
             // The WAL keeps its largest size unless truncated: bring it back to nothing, so the
             // data dir stays within the bound. Fails harmlessly while another reader holds it.
@@ -257,6 +292,9 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
             }
         }
     }
+    if !votes.is_empty() {
+        write_votes(&mut c, &votes, q);
+    }
     // Lines still held when the store closes (a receiver stopped before its log was opened) are
     // written: they are the only record of those requests on the log.
     if let Some(l) = log.as_mut()
@@ -267,8 +305,9 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
     }
 }
 
-/// Appends the batch's records that the history keeps; what the disk refuses is counted and said.
-fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue) {
+/// Appends the batch's records that the history keeps (encoded in `frames`, kept from batch to
+/// batch); what the disk refuses is counted and said.
+fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue, frames: &mut Vec<u8>) {
     let rows: Vec<&Record> = batch
         .iter()
         .filter_map(|r| match r {
@@ -276,7 +315,7 @@ fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue) {
             _ => None,
         })
         .collect();
-    if let Err(e) = history.append(&rows) {
+    if let Err(e) = history.append(&rows, frames) {
         let n = rows.len() as u64;
         q.dropped_failed.fetch_add(n, Ordering::Relaxed);
         let total = q.dropped_failed.load(Ordering::Relaxed);
@@ -290,14 +329,14 @@ fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue) {
 
 /// Writes the batch's seen vote ids in one transaction, retrying a busy database, then counting
 /// and saying what could not be written.
-fn write_votes(c: &mut rusqlite::Connection, batch: &[Queued], q: &Queue) {
+fn write_votes(c: &mut rusqlite::Connection, votes: &[String], q: &Queue) {
     let mut attempt = 1;
     loop {
-        match write_batch(c, batch) {
+        match write_batch(c, votes) {
             Ok(()) => return,
             Err(e) if busy(&e) && attempt < ATTEMPTS => attempt += 1,
             Err(e) => {
-                let n = batch.iter().filter(|r| matches!(r, Queued::Vote(_))).count() as u64;
+                let n = votes.len() as u64;
                 q.dropped_failed.fetch_add(n, Ordering::Relaxed);
                 let total = q.dropped_failed.load(Ordering::Relaxed);
                 q.say(&format!(
@@ -332,12 +371,10 @@ fn reason(e: &rusqlite::Error) -> String {
     if busy(e) { "the database is locked by another process".into() } else { super::sql_reason(e) }
 }
 
-fn write_batch(c: &mut rusqlite::Connection, batch: &[Queued]) -> rusqlite::Result<()> {
+fn write_batch(c: &mut rusqlite::Connection, votes: &[String]) -> rusqlite::Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for r in batch {
-        if let Queued::Vote(id) = r {
-            tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
-        }
+    for id in votes {
+        tx.prepare_cached("INSERT OR IGNORE INTO seen_votes (vote_id) VALUES (?1)")?.execute([id])?;
     }
     tx.prepare_cached("DELETE FROM seen_votes WHERE seq <= (SELECT max(seq) FROM seen_votes) - ?1")?
         .execute([SEEN_VOTES as i64])?;

@@ -312,3 +312,23 @@ fn a_frame_cut_short_by_a_crash_ends_its_segment_and_the_rest_is_kept() {
     assert_eq!(s.record(entry("d", "ok")), 3, "the lost id is given again");
     assert_eq!(s.history(&HistoryQuery::default()).unwrap().len(), 3);
 }
+
+#[test]
+fn a_vote_id_is_committed_while_the_journal_is_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert!(!s.see_vote("idle-vote"));
+    // No flush and no close: a process killed now must still know the id once it is committed.
+    let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 =
+            other.query_row("SELECT count(*) FROM seen_votes WHERE vote_id = 'idle-vote'", [], |r| r.get(0)).unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "the vote id was never committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(s);
+}
