@@ -108,6 +108,8 @@ pub struct History {
     dir: PathBuf,
     bounds: Bounds,
     index: RwLock<Index>,
+    /// The segment appended to, open (only the journal appends).
+    current: std::sync::Mutex<Option<(i64, File)>>,
 }
 
 /// A filter field's hash (FNV-1a, with a tag byte for an absent field): cheap enough per row on
@@ -161,7 +163,7 @@ impl History {
             }
             index.segments.push_back(Segment { first, bytes: at as u64 });
         }
-        let h = History { dir: dir.to_path_buf(), bounds, index: RwLock::new(index) };
+        let h = History { dir: dir.to_path_buf(), bounds, index: RwLock::new(index), current: Default::default() };
         h.trim(0)?;
         Ok(h)
     }
@@ -208,11 +210,14 @@ impl History {
             self.trim(buf.len() as u64)?;
             (seg.first, seg.bytes)
         };
-        let path = segment_path(&self.dir, first);
-        let mut o = fs::OpenOptions::new();
-        o.create(true).append(true);
-        private_mode(&mut o);
-        let mut f = o.open(&path)?;
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_none_or(|(s, _)| *s != first) {
+            let mut o = fs::OpenOptions::new();
+            o.create(true).append(true);
+            private_mode(&mut o);
+            *current = Some((first, o.open(segment_path(&self.dir, first))?));
+        }
+        let Some((_, f)) = current.as_mut() else { return Ok(()) };
         if let Err(e) = f.write_all(buf) {
             // Nothing half-written stays: the next open would stop reading there.
             let _ = f.set_len(start);
