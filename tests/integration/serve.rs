@@ -1060,6 +1060,21 @@ fn data_dir_store_secret_and_captures_are_private() {
         let p = e.unwrap().path();
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
+    // The history's segment files, written by the journal just after the log line.
+    let history = data.join("history");
+    let until = Instant::now() + HANG_GUARD;
+    let segments = loop {
+        let found: Vec<_> = std::fs::read_dir(&history).unwrap().map(|e| e.unwrap().path()).collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(Instant::now() < until, "no history segment written");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(mode(&history), 0o700);
+    for p in segments {
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
 }
 
 #[test]
