@@ -4,7 +4,7 @@
 //!
 //! `--json` prints one object:
 //! `{"config_url": null (plain webhook)|url, "webhook_url": null|url (plain webhook),
-//!   "left_out": null|{"cases": [names], "reason"}, "strict", "passed", "unreachable": null|"reason", "interrupted",
+//!   "left_out": null|{"cases": [names], "reason"}, "strict", "passed", "unreachable": null|"reason", "interrupted", "terminated",
 //!   "stopped_after": null|"case the receiver stopped answering after", "duration_ms",
 //!   "summary": {"passed","failed","warnings","skipped","info"},
 //!   "cases": [{"name","severity","result","detail","duration_ms","explanation","facts":{…}}]}`
@@ -177,7 +177,7 @@ pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
     let is_builtin = builtin.is_some();
     // --inspect (which rules out --url) keeps the built-in receiver up past the report.
     let held = match builtin {
-        Some(r) if args.inspect && !report.interrupted => Some(r),
+        Some(r) if args.inspect && !report.interrupted && !report.terminated => Some(r),
         Some(r) => {
             r.shutdown();
             None
@@ -362,6 +362,8 @@ fn write_summary(w: &mut dyn Write, report: &Report, strict: bool) -> std::io::R
         style::fail("UNREACHABLE").to_string()
     } else if let Some(after) = report.stopped_after {
         style::fail(&format!("FAILED (the receiver stopped answering after {after})")).to_string()
+    } else if report.passed(strict) && report.terminated {
+        style::warn("STOPPED (no case that ran failed; the rest were not run)").to_string()
     } else if report.passed(strict) {
         style::ok("PASSED").to_string()
     } else if strict {
@@ -412,6 +414,7 @@ fn report_json(report: &Report, strict: bool) -> Value {
         "passed": report.passed(strict) && report.unreachable.is_none() && !report.interrupted,
         "unreachable": report.unreachable,
         "interrupted": report.interrupted,
+        "terminated": report.terminated,
         "stopped_after": report.stopped_after,
         "duration_ms": ms(report.duration),
         "summary": {

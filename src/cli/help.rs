@@ -104,7 +104,8 @@ Exit codes:
   1    some delivery was not acknowledged, or the handshake answer was wrong
   2    usage error or unusable input
   3    could not connect, or timed out after the last retry
-  130  interrupted";
+  130  interrupted (Ctrl-C), after reporting what was sent; SIGTERM instead stops the run with
+       the verdict of what was sent";
 
 /// After `check --help`.
 pub const CHECK_HELP: &str = "\
@@ -126,7 +127,7 @@ Exit codes:
   1    a required case failed (or a recommended one, with --strict)
   2    usage error or unusable input
   3    could not reach the URL
-  130  interrupted";
+  130  interrupted (Ctrl-C); SIGTERM instead skips the cases left, with the verdict of those run";
 
 // The examples of each simulate subcommand; exit codes are simulate's (see `simulate --help`).
 

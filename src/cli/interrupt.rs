@@ -24,11 +24,6 @@ pub fn install() -> Stop {
     .clone()
 }
 
-/// Whether a stop was requested since [`install`] (false when nothing installed it).
-pub fn requested() -> bool {
-    STOP.get().is_some_and(Stop::is_stopped)
-}
-
 /// Registers the handlers on a current-thread runtime on a thread of its own, which then drives
 /// it; returns once they are registered. If any of that cannot be done, nothing is registered and
 /// the signals keep their default effect, which still ends the process.

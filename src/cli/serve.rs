@@ -91,6 +91,9 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
 
     // Before the ready line, so a signal sent once it is seen is never lost.
     let stop = interrupt::install();
+    // The receiver stops with the run: accepting ends and in-flight answers say `Connection: close`
+    // as soon as the signal comes.
+    config.stop = stop.clone();
     // The receiver's journal formats each batch's lines into one buffer and hands it to stdout's
     // own thread (never waiting for a stalled reader: past its queue, lines are counted and said
     // to be dropped). Held until the ready line is out, so nothing is printed before it.

@@ -321,8 +321,13 @@ pub struct Report {
     pub results: Vec<CaseResult>,
     /// Set when the config URL could not be reached at all (exit 3): the reason.
     pub unreachable: Option<String>,
-    /// The run was stopped early by [`Config::stop`](super::Config::stop); the remaining cases are skipped.
+    /// The run was interrupted (Ctrl-C) through [`Config::stop`](super::Config::stop); the
+    /// remaining cases are skipped.
     pub interrupted: bool,
+    /// The run was ended early ([`Reason::Terminated`](crate::stop::Reason::Terminated): SIGTERM)
+    /// through [`Config::stop`](super::Config::stop); the remaining cases are skipped and the
+    /// verdict covers the ones that ran.
+    pub terminated: bool,
     /// Set when the receiver stopped answering mid-run: the case after which it did. The cases
     /// after it are skipped as not run and `keeps-answering` fails.
     pub stopped_after: Option<&'static str>,

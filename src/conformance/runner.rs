@@ -2,7 +2,7 @@
 //! result recorded, and the connection deleted at the end whatever failed. The cases themselves
 //! live in the sibling files, one per family, as methods on [`Runner`].
 
-use crate::stop::Stop;
+use crate::stop::{Reason, Stop};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -67,7 +67,7 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
         on_result: progress,
     };
     run.all(create);
-    let interrupted = run.stop_requested();
+    let stopped = run.cfg.stop.as_ref().and_then(Stop::reason);
     let mut results = std::mem::take(&mut run.results);
     results.sort_by_key(|r| CASES.iter().position(|c| c.name == r.case.name));
     Ok(Report {
@@ -76,7 +76,8 @@ pub fn run_with_progress(config: &Config, progress: &mut dyn FnMut(&CaseResult))
         left_out,
         results,
         unreachable: run.unreachable,
-        interrupted,
+        interrupted: stopped == Some(Reason::Interrupted),
+        terminated: stopped == Some(Reason::Terminated),
         stopped_after: run.liveness.stopped_after(),
         duration: started.elapsed(),
     })
@@ -232,6 +233,26 @@ impl Runner<'_, '_> {
         self.cfg.stop.as_ref().is_some_and(Stop::is_stopped)
     }
 
+    /// Why a case was not run after a stop.
+    pub(super) fn not_run_stopped(&self) -> Outcome {
+        let why = match self.cfg.stop.as_ref().and_then(Stop::reason) {
+            Some(Reason::Terminated) => "not run: the run was stopped",
+            _ => "not run: interrupted",
+        };
+        outcome(Verdict::Skip, why)
+    }
+
+    /// Waits `d`, or less if the run is stopped meanwhile; returns whether it was.
+    pub(super) fn pause(&self, d: Duration) -> bool {
+        match &self.cfg.stop {
+            Some(stop) => stop.sleep(d),
+            None => {
+                std::thread::sleep(d);
+                false
+            }
+        }
+    }
+
     pub(super) fn selected(&self, name: &str) -> bool {
         self.cfg.selection.contains(name)
             && !(self.cfg.webhook.is_some() && super::cases::INTEGRATION_ONLY.contains(&name))
@@ -249,7 +270,8 @@ impl Runner<'_, '_> {
             return;
         }
         if name != "delete" && self.stop_requested() {
-            self.record(name, outcome(Verdict::Skip, "not run: interrupted"), Duration::ZERO);
+            let skipped = self.not_run_stopped();
+            self.record(name, skipped, Duration::ZERO);
             return;
         }
         let sends = !COMPUTED.contains(&name);

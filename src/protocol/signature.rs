@@ -72,34 +72,89 @@ impl Signer {
 
     /// `t=<t>,v1=<hex>` for `body` signed at `t`.
     pub fn sign(&self, t: i64, body: &[u8]) -> String {
+        let mut out = Vec::with_capacity(88);
+        self.sign_parts_into(t, &[body], &mut out);
+        // Only ASCII was written.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The same header value as [`sign`](Self::sign) for the body made of `parts` in order,
+    /// appended to `out`, with no allocation beyond `out`'s growth: the keyed state is copied, the
+    /// digits and hex are written on the stack. Load mode signs every vote this way.
+    pub fn sign_parts_into(&self, t: i64, parts: &[&[u8]], out: &mut Vec<u8>) {
         let mut digits = [0u8; 20];
-        let t = format_i64(t, &mut digits);
+        let t = decimal_i64(t, &mut digits);
         let mut mac = self.keyed.clone();
-        mac.update(t.as_bytes());
+        mac.update(t);
         mac.update(b".");
-        mac.update(body);
-        header_value(t, &mac.finalize().into_bytes().into())
+        for part in parts {
+            mac.update(part);
+        }
+        let mut hex = [0u8; 64];
+        // 64 bytes is exactly twice the digest, so this cannot fail.
+        let _ = hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex);
+        out.extend_from_slice(b"t=");
+        out.extend_from_slice(t);
+        out.extend_from_slice(b",v1=");
+        out.extend_from_slice(&hex);
+    }
+
+    /// [`verify`] with this signer's secret, keyed once: a receiver keeps one per connection, so
+    /// each delivery hashes only its own bytes.
+    pub fn verify(&self, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Result<i64, Rejection> {
+        check(header, now, tolerance, |t, v1| {
+            let mut mac = self.keyed.clone();
+            mac.update(t.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            mac.verify_slice(v1).is_ok()
+        })
     }
 }
 
-/// `n` in decimal, written into `buf` (an i64 has at most 19 digits and a sign).
-fn format_i64(n: i64, buf: &mut [u8; 20]) -> &str {
+/// "00" to "99", for [`format_i64`].
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut k = 0;
+    while k < 100 {
+        t[2 * k] = b'0' + (k / 10) as u8;
+        t[2 * k + 1] = b'0' + (k % 10) as u8;
+        k += 1;
+    }
+    t
+};
+
+/// `n` in decimal, written into `buf` (an i64 has at most 19 digits and a sign), without
+/// `core::fmt`.
+pub fn format_i64(n: i64, buf: &mut [u8; 20]) -> &str {
+    // Only ASCII digits and '-' are written.
+    std::str::from_utf8(decimal_i64(n, buf)).unwrap_or_default()
+}
+
+/// [`format_i64`] as bytes, for callers that append them to bytes (no UTF-8 check).
+pub fn decimal_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     let mut m = n.unsigned_abs();
-    loop {
+    // Two digits a step: load mode writes three numbers per vote, a 19-digit id among them.
+    while m >= 100 {
+        let pair = (m % 100) as usize * 2;
+        m /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if m >= 10 {
+        let pair = m as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
+        buf[i] = b'0' + m as u8;
     }
     if n < 0 {
         i -= 1;
         buf[i] = b'-';
     }
-    // Only ASCII digits and '-' were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+    &buf[i..]
 }
 
 /// `t=<t>,v1=<hex>` in the canonical form: `t` first, one `v1`, lower-case hex, no spaces.
@@ -269,6 +324,17 @@ pub fn within_window(timestamp: i64, now: i64, tolerance: u64) -> bool {
 
 /// The receiver's check: parse, window, constant-time MAC comparison. Returns the signed timestamp.
 pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tolerance: u64) -> Result<i64, Rejection> {
+    check(header, now, tolerance, |t, v1| mac_matches(secret.expose().as_bytes(), t, body, v1))
+}
+
+/// The checks of [`verify`] in order (present, well-formed, in the window, then the MAC, which
+/// `matches` computes), so a pre-keyed [`Signer`] and a one-off secret judge alike.
+fn check(
+    header: Option<&str>,
+    now: i64,
+    tolerance: u64,
+    matches: impl FnOnce(&str, &[u8; 32]) -> bool,
+) -> Result<i64, Rejection> {
     let parsed = parse_present(header)?;
     if !within_window(parsed.timestamp, now, tolerance) {
         return Err(Rejection {
@@ -276,7 +342,7 @@ pub fn verify(secret: &Secret, header: Option<&str>, body: &[u8], now: i64, tole
             detail: window_detail(parsed.timestamp, now, tolerance),
         });
     }
-    if !mac_matches(secret.expose().as_bytes(), &parsed.t_raw, body, &parsed.v1) {
+    if !matches(&parsed.t_raw, &parsed.v1) {
         return Err(Rejection {
             reason: Reason::SignatureMismatch,
             detail: "the signature does not match the body and secret".into(),
@@ -321,9 +387,31 @@ mod tests {
     const SECRET: &str = "whs_0123456789abcdef";
 
     #[test]
+    fn a_signer_verifies_as_verify_does() {
+        let secret = Secret::new(SECRET);
+        let signer = Signer::new(secret.clone());
+        let body = br#"{"type":"webhook.test"}"#;
+        let good = sign(&secret, 1_000, body);
+        let cases: [(Option<&str>, &[u8], i64); 6] = [
+            (Some(&good), body, 1_010),
+            (Some(&good), b"{}", 1_010),
+            (Some(&good), body, 9_000),
+            (Some("t=1000,v1=zz"), body, 1_010),
+            (Some(""), body, 1_010),
+            (None, body, 1_010),
+        ];
+        for (header, body, now) in cases {
+            let one_off = verify(&secret, header, body, now, 300).map_err(|r| (r.reason.code(), r.detail));
+            let keyed = signer.verify(header, body, now, 300).map_err(|r| (r.reason.code(), r.detail));
+            assert_eq!(one_off, keyed, "{header:?} at {now}");
+        }
+        assert_eq!(signer.verify(Some(&good), body, 1_010, 300).ok(), Some(1_000));
+    }
+
+    #[test]
     fn timestamps_print_as_integers_do() {
         let mut buf = [0u8; 20];
-        for n in [0, 7, -7, 1_770_598_034, i64::MAX, i64::MIN, -1_000] {
+        for n in [0, 7, -7, 10, 99, 100, -100, 1_770_598_034, i64::MAX, i64::MIN, -1_000] {
             assert_eq!(format_i64(n, &mut buf), n.to_string());
         }
     }
@@ -335,6 +423,14 @@ mod tests {
             let expected = format!("t={t},v1={}", hex::encode(compute_mac(SECRET.as_bytes(), &t.to_string(), b"{}")));
             assert_eq!(signer.sign(t, b"{}"), expected);
         }
+    }
+
+    #[test]
+    fn signing_parts_is_signing_their_concatenation() {
+        let signer = Signer::new(Secret::new(SECRET));
+        let mut out = b"x".to_vec();
+        signer.sign_parts_into(1_770_598_034, &[b"{\"a\"", b"", b":1}"], &mut out);
+        assert_eq!(out, [&b"x"[..], signer.sign(1_770_598_034, br#"{"a":1}"#).as_bytes()].concat());
     }
 
     #[test]

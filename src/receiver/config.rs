@@ -11,6 +11,7 @@ use crate::protocol::generate;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::DEFAULT_TOLERANCE_SECS;
+use crate::stop::Stop;
 
 /// The body cap of the SDKs (protocol.md §3).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -68,6 +69,10 @@ pub struct ReceiverConfig {
     pub inspect_port: u16,
     /// Show webhook secrets in full in the inspector and `/connections` (`serve --show-secrets`).
     pub show_secrets: bool,
+    /// The run's cancellation (`serve` passes the one its signals set): when it stops, the
+    /// receiver stops as [`super::Receiver::shutdown`] would begin to. A fresh one by default,
+    /// which only the receiver's own shutdown sets.
+    pub stop: Stop,
 }
 
 impl ReceiverConfig {
@@ -107,6 +112,7 @@ impl ReceiverConfig {
             inspect_bind: "127.0.0.1".into(),
             inspect_port: 0,
             show_secrets: false,
+            stop: Stop::new(),
         }
     }
 }

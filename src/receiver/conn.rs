@@ -43,11 +43,13 @@ pub(super) const INSPECTOR_CONNECTIONS: usize = 64;
 /// Accepts until the stop, then serves what is already queued in the backlog: those clients
 /// connected before the stop and get an answer rather than a reset.
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, side: Side) {
-    let mut stop = shared.stop_tx.subscribe();
-    // A stop sent before the subscription is not seen by `changed`, but it set the flag first.
-    while !shared.stop.load(Ordering::SeqCst) {
+    // Resolves at once for a stop requested before it was first polled: nothing to race.
+    let stopped = shared.stop.stopped();
+    tokio::pin!(stopped);
+    loop {
         tokio::select! {
-            _ = stop.changed() => break,
+            biased;
+            _ = &mut stopped => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => admit(stream, peer, &shared, side),
                 // Out of file descriptors, or a reset before accept: back off and keep serving.
@@ -67,8 +69,7 @@ const RECLAIM_SCAN: usize = 4096;
 /// ([`reclaim_one`]); when it cannot (every connection is mid-request), and on the inspector's
 /// listener, the new connection is closed at once.
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) {
-    {
-        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
+    let admitted = shared.active.send_if_modified(|active| {
         let (n, cap) = match side {
             Side::Receiver => (&mut active.0, shared.config.max_connections),
             Side::Inspector => (&mut active.1, INSPECTOR_CONNECTIONS),
@@ -76,9 +77,13 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, side: Side) 
         // The reclaimed connection closes at its task's next poll; until then the new one is
         // counted over the cap.
         if *n >= cap && !(side == Side::Receiver && reclaim_one(shared)) {
-            return;
+            return false;
         }
         *n += 1;
+        true
+    });
+    if !admitted {
+        return;
     }
     let state = Arc::new(ConnState::new());
     let seq = shared.conn_seq.fetch_add(1, Ordering::Relaxed);
@@ -123,12 +128,11 @@ impl Drop for Slot {
         if self.1 == Side::Receiver {
             self.0.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.2);
         }
-        let mut active = self.0.active.lock().unwrap_or_else(|e| e.into_inner());
-        match self.1 {
+        // Wakes the shutdown when it waits for the last connection.
+        self.0.active.send_modify(|active| match self.1 {
             Side::Receiver => active.0 -= 1,
             Side::Inspector => active.1 -= 1,
-        }
-        self.0.idle.notify_all();
+        });
     }
 }
 
@@ -153,17 +157,17 @@ async fn serve_connection(
     let mut conn = shared.http.serve_connection(TokioIo::new(Tracked::new(stream, state.clone())), svc);
 
     let read_timeout = shared.config.read_timeout;
-    let mut stop_rx = shared.stop_tx.subscribe();
-    let stop_wait = stop_rx.changed();
+    // Ready at once when the stop came before this connection: nothing to race.
+    let stop_wait = shared.stop.stopped();
     tokio::pin!(stop_wait);
-    let mut stopping = shared.stop.load(Ordering::SeqCst);
+    let mut stopping = false;
     let sleep = tokio::time::sleep(read_timeout);
     tokio::pin!(sleep);
     let end = std::future::poll_fn(|cx| {
         if let Poll::Ready(r) = conn.poll_without_shutdown(cx) {
             return Poll::Ready(End::Done(r));
         }
-        if !stopping && (stop_wait.as_mut().poll(cx).is_ready() || shared.stop.load(Ordering::SeqCst)) {
+        if !stopping && stop_wait.as_mut().poll(cx).is_ready() {
             stopping = true;
         }
         // The deadline moves as the connection changes phase (a request begins, is answered, the

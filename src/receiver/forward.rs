@@ -162,14 +162,14 @@ impl Forwarder {
     /// Sends the request to the app and returns its answer, or a 502/504 saying why there is none.
     /// One deadline, `--forward-timeout`, covers connecting, the app's head and its whole body: an
     /// app that drips its answer cannot hold the sender longer.
-    pub async fn send(&self, method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
+    pub async fn send(&self, method: &str, target: &str, headers: &::http::HeaderMap, body: &[u8]) -> Answer {
         let url = self.url_for(target);
         let started = Instant::now();
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut req = self.client.request(method, &url).body(body.to_vec());
         for (n, v) in headers {
-            if !hop_by_hop(n) {
-                req = req.header(n.as_str(), v.as_str());
+            if !hop_by_hop(n.as_str()) {
+                req = req.header(n, v);
             }
         }
         let failed = |status: u16, why: String| Answer {

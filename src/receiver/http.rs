@@ -4,11 +4,13 @@
 //!
 //! A leaf: nothing here reads a socket, touches the store or knows a route.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 
@@ -25,18 +27,22 @@ pub struct Request {
     pub method: String,
     /// The request target as sent, query string included.
     pub target: String,
-    /// Headers in arrival order (names lowercase, as hyper gives them).
-    pub headers: Vec<(String, String)>,
+    /// The headers, moved from hyper's request (names lowercase).
+    pub headers: HeaderMap,
     /// The body, exact bytes (chunked bodies decoded).
     pub body: Bytes,
     /// When the request started (the first byte, or the connection's accept for its first one).
     pub started: Instant,
+    /// The head as it arrived (request line, headers, the empty line), copied once by the
+    /// connection as it read it; `None` for a replay and a request pipelined behind another.
+    pub head: Option<Bytes>,
 }
 
 impl Request {
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    /// The first header with this name (case-insensitive), as text (bytes that are not UTF-8
+    /// replaced, so a mangled header is still seen and judged).
+    pub fn header(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()))
     }
 
     /// The target without its query string.
@@ -49,25 +55,63 @@ impl Request {
         self.target.split_once('?').map_or("", |(_, q)| q)
     }
 
+    /// The request as the history and a capture file keep it: the head as it arrived and the
+    /// body, or, when the head was not seen whole or cannot stand for the body (a chunked body is
+    /// kept decoded), the request written out again by [`Capture::to_http`].
+    pub fn to_raw(&self) -> Vec<u8> {
+        match &self.head {
+            Some(head) if self.head_is_verbatim(head) => {
+                let mut raw = Vec::with_capacity(head.len() + self.body.len());
+                raw.extend_from_slice(head);
+                raw.extend_from_slice(&self.body);
+                raw
+            }
+            _ => self.to_capture().to_http(),
+        }
+    }
+
+    /// Whether `head` is this request's, as valid framing for its body: it starts with this
+    /// method and target (a replay or an absolute-form target does not), and the body was not
+    /// chunked.
+    fn head_is_verbatim(&self, head: &[u8]) -> bool {
+        let line = head.split(|&b| b == b' ');
+        let mut line = line.take(2);
+        line.next() == Some(self.method.as_bytes())
+            && line.next() == Some(self.target.as_bytes())
+            && !self.headers.contains_key(http::header::TRANSFER_ENCODING)
+    }
+
     /// The request as a capture: valid HTTP as stored, so a chunked body is written whole with
     /// its decoded Content-Length and no Transfer-Encoding.
     pub fn to_capture(&self) -> Capture {
         // Capture::to_http rewrites the framing (no Transfer-Encoding, the decoded length); a
         // `Trailer` announcement would be stale over the decoded body too.
-        let chunked = self.header("transfer-encoding").is_some();
-        let headers =
-            self.headers.iter().filter(|(n, _)| !(chunked && n.eq_ignore_ascii_case("trailer"))).cloned().collect();
+        let chunked = self.headers.contains_key(http::header::TRANSFER_ENCODING);
+        let headers = self
+            .headers
+            .iter()
+            .filter(|(n, _)| !(chunked && *n == http::header::TRAILER))
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
         Capture { method: self.method.clone(), path: self.target.clone(), headers, body: self.body.to_vec() }
     }
 
-    /// A captured request, as if it had arrived now (the inspector's replay).
+    /// A captured request, as if it had arrived now (the inspector's replay). A header that is
+    /// not valid HTTP is left out.
     pub fn from_capture(c: Capture) -> Request {
+        let mut headers = HeaderMap::with_capacity(c.headers.len());
+        for (n, v) in &c.headers {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(n.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
+                headers.append(n, v);
+            }
+        }
         Request {
             method: c.method,
             target: c.path,
-            headers: c.headers,
+            headers,
             body: Bytes::from(c.body),
             started: Instant::now(),
+            head: None,
         }
     }
 }
@@ -219,14 +263,39 @@ mod tests {
 
     #[test]
     fn chunked_captures_are_stored_with_their_decoded_length() {
-        let r = Request {
+        let head = b"POST /webhooks/1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Topgg-Trace: t\r\n\r\n";
+        let r = request(&[("transfer-encoding", "chunked"), ("x-topgg-trace", "t")], head);
+        let raw = r.to_raw();
+        assert_eq!(raw, b"POST /webhooks/1 HTTP/1.1\r\nx-topgg-trace: t\r\nContent-Length: 2\r\n\r\n{}");
+    }
+
+    #[test]
+    fn a_head_seen_whole_is_kept_as_it_arrived() {
+        let head = b"POST /webhooks/1 HTTP/1.1\r\nX-Topgg-Trace: t\r\nContent-Length: 2\r\n\r\n";
+        let r = request(&[("x-topgg-trace", "t"), ("content-length", "2")], head);
+        assert_eq!(r.to_raw(), [&head[..], b"{}"].concat());
+    }
+
+    #[test]
+    fn a_head_that_is_not_the_requests_is_written_out_again() {
+        // An absolute-form target: hyper gives the path, the head holds the whole URL.
+        let head = b"POST http://x/webhooks/1 HTTP/1.1\r\nContent-Length: 2\r\n\r\n";
+        let r = request(&[("content-length", "2")], head);
+        assert_eq!(r.to_raw(), b"POST /webhooks/1 HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+    }
+
+    fn request(headers: &[(&'static str, &'static str)], head: &'static [u8]) -> Request {
+        let mut map = HeaderMap::new();
+        for (n, v) in headers {
+            map.append(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        Request {
             method: "POST".into(),
             target: "/webhooks/1".into(),
-            headers: vec![("transfer-encoding".into(), "chunked".into()), ("x-topgg-trace".into(), "t".into())],
+            headers: map,
             body: Bytes::from_static(b"{}"),
             started: Instant::now(),
-        };
-        let raw = r.to_capture().to_http();
-        assert_eq!(raw, b"POST /webhooks/1 HTTP/1.1\r\nx-topgg-trace: t\r\nContent-Length: 2\r\n\r\n{}");
+            head: Some(Bytes::from_static(head)),
+        }
     }
 }

@@ -53,9 +53,10 @@ struct Phase {
     first_byte: Option<Instant>,
     /// When the request now in the service started.
     started: Instant,
-    /// Watches the head now arriving for a Content-Length (hyper drops it when Transfer-Encoding
-    /// is also there, and the request must then be refused).
-    scan: HeadScan,
+    /// The head now arriving, as it arrived: the history keeps it, and it says whether the head
+    /// had a Content-Length (hyper drops it when Transfer-Encoding is also there, and the request
+    /// must then be refused).
+    head: HeadCopy,
     /// The last answer is an event stream (the inspector's `/_/api/events`): it stays open with no
     /// deadline until it ends itself, which it does when the receiver stops.
     streaming: bool,
@@ -78,50 +79,53 @@ pub enum Reclaim {
     IncompleteHead,
 }
 
-/// A byte-at-a-time look at header names, until the blank line that ends the head.
-#[derive(Debug, Clone, Copy, Default)]
-struct HeadScan {
+/// The request head now arriving, copied once as it is read (the history keeps these bytes as the
+/// request's head), up to the empty line that ends it. The end is found with `memchr` over the
+/// new bytes only, not a byte-at-a-time state machine.
+#[derive(Debug, Default)]
+struct HeadCopy {
+    bytes: Vec<u8>,
+    /// The empty line was seen: `bytes` is the whole head.
     done: bool,
-    collecting: bool,
-    line_empty: bool,
-    name: [u8; 16],
-    len: usize,
-    content_length: bool,
+    /// Over [`MAX_HEAD`]: hyper refuses the request, nothing is kept.
+    over: bool,
 }
 
-impl HeadScan {
-    fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.done {
-                return;
-            }
-            if b == b'\n' {
-                // The request line is not a header; the first empty line after it ends the head.
-                if self.line_empty && self.collecting {
-                    self.done = true;
-                }
-                self.collecting = true;
-                self.line_empty = true;
-                self.len = 0;
-                continue;
-            }
-            if b != b'\r' {
-                self.line_empty = false;
-            }
-            if !self.collecting {
-                continue;
-            }
-            if b == b':' {
-                self.content_length |= self.name[..self.len].eq_ignore_ascii_case(b"content-length");
-                self.collecting = false;
-            } else if self.len < self.name.len() {
-                self.name[self.len] = b;
-                self.len += 1;
-            } else {
-                self.collecting = false;
-            }
+impl HeadCopy {
+    fn feed(&mut self, new: &[u8]) {
+        if self.done || self.over {
+            return;
+        }
+        if self.bytes.is_empty() {
+            self.bytes.reserve(new.len().clamp(512, MAX_HEAD));
+        }
+        // A terminator split across reads ends within the two bytes already kept.
+        let from = self.bytes.len().saturating_sub(2);
+        let room = (MAX_HEAD + 4).saturating_sub(self.bytes.len());
+        self.bytes.extend_from_slice(&new[..new.len().min(room)]);
+        for at in memchr::memchr_iter(b'\n', &self.bytes[from..]).map(|i| from + i) {
+            // `\n\n` or `\n\r\n` after the request line ends the head (hyper accepts bare LF too).
+            let end = match self.bytes.get(at + 1..) {
+                Some([b'\n', ..]) => at + 2,
+                Some([b'\r', b'\n', ..]) => at + 3,
+                _ => continue,
+            };
+            self.bytes.truncate(end);
+            self.done = true;
+            return;
+        }
+        if self.bytes.len() > MAX_HEAD {
+            self.over = true;
+            self.bytes = Vec::new();
         }
     }
+}
+
+/// Whether a request head holds a header called `name` (ASCII case-insensitive).
+pub fn head_has(head: &[u8], name: &[u8]) -> bool {
+    head.split(|&b| b == b'\n')
+        .skip(1)
+        .any(|line| line.iter().position(|&b| b == b':').is_some_and(|colon| line[..colon].eq_ignore_ascii_case(name)))
 }
 
 /// What the connection task must do when a deadline passes.
@@ -148,7 +152,7 @@ impl ConnState {
                 since: now,
                 first_byte: None,
                 started: now,
-                scan: HeadScan::default(),
+                head: HeadCopy::default(),
                 streaming: false,
                 accepted: now,
                 reclaim: false,
@@ -168,23 +172,21 @@ impl ConnState {
             if p.first_byte.is_none() {
                 p.first_byte = Some(Instant::now());
             }
-            p.scan.feed(bytes);
+            p.head.feed(bytes);
         }
     }
 
-    /// Whether the head of the request now in the service had a Content-Length header.
-    pub fn head_had_content_length(&self) -> bool {
-        self.lock().scan.content_length
-    }
-
-    /// A request reached the service; returns when it started: the first request of a connection
-    /// starts when the connection was accepted, later ones at their first byte.
-    pub fn begin(&self) -> Instant {
+    /// A request reached the service; returns when it started (the first request of a connection
+    /// starts when the connection was accepted, later ones at their first byte) and its head as
+    /// it arrived, when the connection saw all of it (not for a request pipelined behind another
+    /// in the same read).
+    pub fn begin(&self) -> (Instant, Option<Vec<u8>>) {
         let mut p = self.lock();
         let started = if p.served == 0 { p.since } else { p.first_byte.unwrap_or_else(Instant::now) };
         p.busy = true;
         p.started = started;
-        started
+        let head = std::mem::take(&mut p.head);
+        (started, head.done.then_some(head.bytes))
     }
 
     /// The service answered the request.
@@ -194,7 +196,7 @@ impl ConnState {
         p.served += 1;
         p.since = Instant::now();
         p.first_byte = None;
-        p.scan = HeadScan::default();
+        p.head = HeadCopy::default();
     }
 
     /// The answer just given is an event stream: no idle deadline while it lasts (it carries
@@ -371,20 +373,35 @@ mod tests {
             "a first request must arrive in time"
         );
         assert_eq!(s.deadline(t, true, std::task::Waker::noop()).1, Expiry::Idle);
-        let started = s.begin();
+        let (started, _) = s.begin();
         assert_eq!(s.deadline(t, false, std::task::Waker::noop()), (started + t + BUSY_GRACE, Expiry::Stuck));
         s.end();
         assert!(s.idle());
         assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Idle, "keep-alive waits close quietly");
-        s.saw_bytes(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n");
+        s.saw_bytes(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r");
         assert!(!s.idle());
-        assert!(!s.head_had_content_length());
-        s.saw_bytes(b"cOntent-LENGTH: 5\r\n\r\n");
-        assert!(s.head_had_content_length(), "found across reads, any case");
+        s.saw_bytes(b"\ncOntent-LENGTH: 5\r\n\r");
         assert_eq!(s.deadline(t, false, std::task::Waker::noop()).1, Expiry::Head);
+        s.saw_bytes(b"\n5\r\nhello\r\n0\r\n\r\n");
+        let (_, head) = s.begin();
+        let head = head.expect("the head arrived whole, across reads");
+        assert_eq!(
+            head, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\ncOntent-LENGTH: 5\r\n\r\n",
+            "the body is not the head"
+        );
+        assert!(head_has(&head, b"content-length"), "any case");
+        assert!(!head_has(&head, b"x"));
         s.end();
-        s.saw_bytes(b"POST / HTTP/1.1\r\nX: 1\r\n\r\nContent-Length: 5\r\n");
-        assert!(!s.head_had_content_length(), "the body is not the head");
+        s.saw_bytes(b"POST / HTTP/1.1\nX: 1\n\nContent-Length: 5\r\n");
+        let head = s.begin().1.expect("bare LF ends a head too");
+        assert!(!head_has(&head, b"content-length"), "the body is not the head");
+        s.end();
+        s.saw_bytes(b"POST / HTTP/1.1\r\nX: 1\r\n");
+        assert_eq!(s.begin().1, None, "a head not seen whole is not kept");
+        s.end();
+        s.saw_bytes(&[b'x'; MAX_HEAD + 10]);
+        s.saw_bytes(b"\r\n\r\n");
+        assert_eq!(s.begin().1, None, "an oversized head is not kept");
     }
 
     #[test]

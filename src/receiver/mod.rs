@@ -35,8 +35,8 @@ pub mod store;
 use std::fs;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use self::config::{MAX_BODY, READ_TIMEOUT, ReceiverConfig};
@@ -50,6 +50,7 @@ use crate::error::{Error, Result};
 use crate::protocol::generate;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
+use crate::stop::Reason;
 
 /// A running receiver. Dropping it shuts it down like [`Receiver::shutdown`].
 pub struct Receiver {
@@ -137,8 +138,9 @@ impl Receiver {
             // A client may send its request and shut down its side while it waits for the answer.
             .half_close(true)
             .title_case_headers(true);
-        let (stop_tx, _) = tokio::sync::watch::channel(false);
         let body_budget = body::BodyBudget::new(config.body_budget);
+        // Its own, so a shutdown stops this receiver alone; the run's stop reaches it too.
+        let stop = config.stop.child();
         let shared = Arc::new(Shared {
             config,
             base_url,
@@ -148,15 +150,13 @@ impl Receiver {
             store,
             captures,
             replay,
-            stop: AtomicBool::new(false),
-            stop_tx,
-            active: Mutex::new((0, 0)),
+            stop,
+            active: tokio::sync::watch::Sender::new((0, 0)),
             conns: Mutex::default(),
             conn_seq: AtomicU64::new(0),
             idle_closed: AtomicU64::new(0),
             reclaimed: AtomicU64::new(0),
             busy: std::sync::atomic::AtomicUsize::new(0),
-            idle: Condvar::new(),
             body_budget,
             http,
         });
@@ -245,32 +245,32 @@ impl Receiver {
 
     fn stop(&mut self) {
         let Some(runtime) = self.runtime.take() else { return };
-        self.shared.stop.store(true, Ordering::SeqCst);
-        self.shared.stop_tx.send_replace(true);
-        // Inside another runtime (a caller's async code) blocking on ours would panic: the
-        // listener then closes when the runtime is shut down in the background below.
-        let nested = tokio::runtime::Handle::try_current().is_ok();
-        for accept in std::mem::take(&mut self.accept) {
-            if !nested {
+        self.shared.stop.cancel(Reason::Terminated);
+        let accept = std::mem::take(&mut self.accept);
+        let shared = self.shared.clone();
+        let finish = move || {
+            // Idle connections close at once; busy ones finish their request (bounded by its
+            // deadline).
+            let limit = Instant::now() + shared.config.read_timeout + limits::LINGER + Duration::from_secs(1);
+            for task in accept {
                 // The listener closes when the accept task ends.
-                let _ = runtime.block_on(accept);
+                let _ = runtime.block_on(task);
             }
-        }
-        // Idle connections close at once; busy ones finish their request (bounded by its deadline).
-        let limit = Instant::now() + self.shared.config.read_timeout + limits::LINGER + Duration::from_secs(1);
-        let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
-        while active.0 + active.1 > 0 {
+            let mut open = shared.active.subscribe();
             let left = limit.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            active = self.shared.idle.wait_timeout(active, left).unwrap_or_else(|e| e.into_inner()).0;
-        }
-        drop(active);
-        if nested {
-            runtime.shutdown_background();
-        } else {
+            // The timer is made inside the runtime: it needs the runtime's clock.
+            let drained = async { tokio::time::timeout(left, open.wait_for(|(r, i)| r + i == 0)).await.is_ok() };
+            let _ = runtime.block_on(drained);
             runtime.shutdown_timeout(Duration::from_millis(100));
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Inside another runtime (a caller's async code) blocking on ours would panic: a
+            // thread of its own does it, and this one waits as it would have.
+            std::thread::scope(|s| {
+                s.spawn(finish);
+            });
+        } else {
+            finish();
         }
         self.shared.store.close();
         if self.shared.config.remove_data_dir {

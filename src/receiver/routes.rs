@@ -10,7 +10,7 @@ use super::state::Shared;
 use super::store::{Connection, Signed};
 use crate::protocol::payload::Event;
 use crate::protocol::secret::{Secret, constant_time_eq};
-use crate::protocol::signature::{self, SIGNATURE_HEADER, TRACE_HEADER};
+use crate::protocol::signature::{self, SIGNATURE_HEADER, Signer, TRACE_HEADER};
 use crate::protocol::time::now_unix;
 
 /// The endpoint for the path and method. Endpoints that answer from a whole request belong here;
@@ -52,7 +52,7 @@ pub(super) fn outcome(shared: &Shared, req: &Request) -> Outcome {
 
 /// Signature and trace checks shared by the config URL and webhook URLs (protocol.md §7): the
 /// refusal, or `None` when the request is verified.
-fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Outcome> {
+fn refuse_unsigned(signer: &Signer, req: &Request, tolerance: u64) -> Option<Outcome> {
     let sig = req.header(SIGNATURE_HEADER);
     if sig.is_none() {
         return Some(Outcome::refuse(401, "missing-header", format!("no {SIGNATURE_HEADER} header")));
@@ -61,7 +61,7 @@ fn refuse_unsigned(secret: &Secret, req: &Request, tolerance: u64) -> Option<Out
     // forgery first): the missing trace is then a note on it, and the refusal only when the
     // signature verifies. The status stays 401 either way, as the SDKs answer.
     let no_trace = req.header(TRACE_HEADER).is_none();
-    match signature::verify(secret, sig, &req.body, now_unix(), tolerance) {
+    match signer.verify(sig.as_deref(), &req.body, now_unix(), tolerance) {
         Err(r) => {
             let mut detail = r.detail;
             if no_trace {
@@ -152,7 +152,9 @@ fn without_values(err: &serde_json::Error) -> String {
 }
 
 fn config_url(shared: &Shared, req: &Request) -> Outcome {
-    if let Some(o) = refuse_unsigned(&shared.config.integration_secret, req, shared.config.tolerance) {
+    // Keyed per request: the config URL is called once per connection change, not per delivery.
+    let signer = Signer::new(shared.config.integration_secret.clone());
+    if let Some(o) = refuse_unsigned(&signer, req, shared.config.tolerance) {
         return o;
     }
     let event = match serde_json::from_slice::<Event>(&req.body) {
@@ -254,7 +256,7 @@ pub(super) fn release(req: &Request, shared: &Shared) {
 
 /// The signed `(t, v1)` of a verified request.
 fn signed_pair(req: &Request) -> Option<(i64, [u8; 32])> {
-    let h = signature::parse_signature_header(req.header(SIGNATURE_HEADER)?).ok()?;
+    let h = signature::parse_signature_header(&req.header(SIGNATURE_HEADER)?).ok()?;
     Some((h.timestamp, h.v1))
 }
 
@@ -306,7 +308,7 @@ fn store_failed(shared: &Shared, req: &Request, event: String, id: String, e: &s
 }
 
 fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
-    let Some(secret) = shared.store.secret_of(id) else {
+    let Some(signer) = shared.store.signer_of(id) else {
         return Outcome {
             connection: Some(id.chars().take(128).collect()),
             ..Outcome::refuse(
@@ -317,7 +319,7 @@ fn webhook(shared: &Shared, req: &Request, id: &str) -> Outcome {
         };
     };
     let connection = Some(id.to_string());
-    if let Some(o) = refuse_unsigned(&secret, req, shared.config.tolerance) {
+    if let Some(o) = refuse_unsigned(&signer, req, shared.config.tolerance) {
         return Outcome { connection, ..o };
     }
     let event = match serde_json::from_slice::<Event>(&req.body) {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use hyper::body::Incoming;
 
@@ -19,7 +20,7 @@ use super::conn::Side;
 use super::forward;
 use super::http::{Body, Request, shorten};
 use super::inspector::{self, Handled};
-use super::limits::ConnState;
+use super::limits::{ConnState, head_has};
 use super::record::{Record, peek_type};
 use super::routes;
 use super::state::Shared;
@@ -50,7 +51,7 @@ pub(super) async fn serve(
     req: hyper::Request<Incoming>,
     ctx: Arc<ConnCtx>,
 ) -> Result<hyper::Response<Body>, Infallible> {
-    let started = ctx.state.begin();
+    let (started, head) = ctx.state.begin();
     // Counted while in the service, given back even when the connection drops the future.
     struct Busy<'a>(&'a Shared);
     impl Drop for Busy<'_> {
@@ -60,7 +61,7 @@ pub(super) async fn serve(
     }
     ctx.shared.busy.fetch_add(1, Ordering::Relaxed);
     let busy = Busy(&ctx.shared);
-    let mut resp = answer(req, &ctx, started).await;
+    let mut resp = answer(req, &ctx, started, head).await;
     drop(busy);
     if ctx.side == Side::Receiver && ctx.shared.forwarder.is_some() && resp.extensions().get::<FromApp>().is_none() {
         // Forward mode: say which answers are serve's own, so they are not taken for the app's.
@@ -73,7 +74,12 @@ pub(super) async fn serve(
     Ok(resp)
 }
 
-async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Instant) -> hyper::Response<Body> {
+async fn answer(
+    req: hyper::Request<Incoming>,
+    ctx: &Arc<ConnCtx>,
+    started: Instant,
+    head: Option<Vec<u8>>,
+) -> hyper::Response<Body> {
     let shared = &ctx.shared;
     let (parts, incoming) = req.into_parts();
     let method = parts.method.as_str().to_string();
@@ -82,9 +88,10 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
         let r = Record::refusal(status, verdict, detail, Some((&method, &target)), started, ctx.peer);
         refused(shared, r, ctx.side)
     };
-    if parts.headers.contains_key(TRANSFER_ENCODING) && ctx.state.head_had_content_length() {
+    if parts.headers.contains_key(TRANSFER_ENCODING) && head.as_deref().is_some_and(|h| head_has(h, b"content-length"))
+    {
         // Both framings at once is how requests are smuggled past proxies. hyper lets
-        // Transfer-Encoding win and drops Content-Length, so the head scan of limits.rs saw it.
+        // Transfer-Encoding win and drops Content-Length, so the head as it arrived tells.
         return refuse(400, "bad-request", "both Transfer-Encoding and Content-Length are set".into());
     }
     if let Some(te) = parts.headers.get(TRANSFER_ENCODING) {
@@ -128,17 +135,12 @@ async fn answer(req: hyper::Request<Incoming>, ctx: &Arc<ConnCtx>, started: Inst
             return refuse(status, verdict, detail);
         }
     };
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let request = Request { method, target, headers, body, started };
+    let request = Request { method, target, headers: parts.headers, body, started, head: head.map(Bytes::from) };
     if ctx.side == Side::Inspector {
         // The inspector's own traffic is not recorded (the page would watch itself); a request
         // refused for want of the token is logged, without its query (which may hold a token).
         let (method, path) = (request.method.clone(), request.path().to_string());
-        return match shared.inspector.answer(request, shared.stop_tx.subscribe()).await {
+        return match shared.inspector.answer(request, shared.stop.clone()).await {
             Handled::Answer(resp) => resp,
             Handled::Refused { status, verdict, detail } => {
                 let r = Record::refusal(status, verdict, detail, Some((&method, &path)), started, ctx.peer);
@@ -248,7 +250,7 @@ async fn handle(
         }
         record.forwarded = Some(a.record);
     }
-    if shared.stop.load(Ordering::Relaxed) {
+    if shared.stop.is_stopped() {
         // Stopping: this is the connection's last answer.
         resp.headers_mut().insert(CONNECTION, http::HeaderValue::from_static("close"));
     }
@@ -277,7 +279,7 @@ fn route(shared: &Shared, req: &Request, wire: &Request, peer: Option<SocketAddr
     let seq = shared.captures.as_ref().map(|c| c.next_seq());
     let out = routes::outcome(shared, req);
     // The raw request, serialised once for the capture and the history.
-    let raw = (shared.config.history > 0 || seq.is_some()).then(|| wire.to_capture().to_http());
+    let raw = (shared.config.history > 0 || seq.is_some()).then(|| wire.to_raw());
     // The history keeps only a prefix of the body of a request refused before verification
     // (anyone who can reach the port can send one; a replayed signature did verify), and of a body
     // too large for a quarter of `--history-bytes`.
@@ -320,7 +322,7 @@ fn route(shared: &Shared, req: &Request, wire: &Request, peer: Option<SocketAddr
         capture,
         request: match body_cut {
             Some(_) if shared.config.history > 0 => {
-                let mut c = req.to_capture();
+                let mut c = wire.to_capture();
                 c.body.truncate(REFUSED_BODY_KEPT);
                 Some(c.to_http())
             }

@@ -1,9 +1,11 @@
 //! What the connection tasks of one receiver share: the settings, the store, the inspector and
-//! the stop signal. Plain data; the behaviour lives in the files that use it.
+//! the stop. Plain data; the behaviour lives in the files that use it.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
 
 use super::config::ReceiverConfig;
 use super::forward::Forwarder;
@@ -11,6 +13,7 @@ use super::inspector::Inspector;
 use super::limits::ConnState;
 use super::store::Store;
 use super::{body, captures, replay};
+use crate::stop::Stop;
 
 /// What the connection tasks share.
 pub(super) struct Shared {
@@ -29,12 +32,12 @@ pub(super) struct Shared {
     pub captures: Option<captures::Captures>,
     /// Accepted signatures of state changes.
     pub replay: replay::ReplayGuard,
-    /// Set once a stop begins; `stop_tx` wakes the tasks waiting on it.
-    pub stop: AtomicBool,
-    /// Wakes the tasks when a stop begins.
-    pub stop_tx: tokio::sync::watch::Sender<bool>,
-    /// Connections open on the receiver's and the inspector's listener, each under its own cap.
-    pub active: Mutex<(usize, usize)>,
+    /// Set when the receiver stops, by its shutdown or by the run's stop (a child of
+    /// [`super::ReceiverConfig::stop`]); the accept loops, connections and event streams wait on it.
+    pub stop: Stop,
+    /// Connections open on the receiver's and the inspector's listener, each under its own cap;
+    /// the shutdown waits on it for both to reach 0.
+    pub active: watch::Sender<(usize, usize)>,
     /// The receiver's open connections, oldest first (for reclaiming room at the cap).
     pub conns: Mutex<BTreeMap<u64, Arc<ConnState>>>,
     /// Numbers connections in accept order.
@@ -46,8 +49,6 @@ pub(super) struct Shared {
     pub reclaimed: AtomicU64,
     /// Requests in the service now.
     pub busy: AtomicUsize,
-    /// Told when a connection closes.
-    pub idle: Condvar,
     /// Memory for large bodies.
     pub body_budget: body::BodyBudget,
     /// hyper's connection settings.
@@ -73,7 +74,7 @@ impl Shared {
     /// The connection counts now.
     pub fn stats(&self) -> ConnStats {
         ConnStats {
-            open: self.active.lock().unwrap_or_else(|e| e.into_inner()).0,
+            open: self.active.borrow().0,
             max: self.config.max_connections,
             busy: self.busy.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),

@@ -58,6 +58,7 @@ use crate::error::{Error, Result, io_reason};
 use crate::protocol::generate;
 use crate::protocol::payload::{Project, User};
 use crate::protocol::secret::Secret;
+use crate::protocol::signature::Signer;
 
 /// The database's file name inside the data dir.
 pub const DB_FILE: &str = "topgg-int.db";
@@ -103,7 +104,7 @@ pub struct Connection {
 pub struct Store {
     path: PathBuf,
     db: Arc<Mutex<rusqlite::Connection>>,
-    map: RwLock<HashMap<String, Connection>>,
+    map: RwLock<HashMap<String, Known>>,
     seen: Mutex<SeenVotes>,
     history_limit: usize,
     history_bytes: u64,
@@ -118,6 +119,19 @@ pub struct Store {
     next_id: AtomicI64,
     /// Holds the data dir's lock while the store is open.
     _lock: fs::File,
+}
+
+/// A connection in memory, with its webhook secret keyed into HMAC once.
+struct Known {
+    conn: Connection,
+    signer: Arc<Signer>,
+}
+
+impl Known {
+    fn new(conn: Connection) -> Known {
+        let signer = Arc::new(Signer::new(conn.webhook_secret.clone()));
+        Known { conn, signer }
+    }
 }
 
 /// The history's bounds and its losses (`GET /health` shows them under `history`).
@@ -225,7 +239,7 @@ impl Store {
         Ok(Store {
             path,
             db: Arc::new(Mutex::new(db)),
-            map: RwLock::new(map),
+            map: RwLock::new(map.into_iter().map(|(id, c)| (id, Known::new(c))).collect()),
             seen: Mutex::new(seen),
             history_limit: history,
             history_bytes,
@@ -275,17 +289,22 @@ impl Store {
 
     /// The connection with this id.
     pub fn get(&self, id: &str) -> Option<Connection> {
-        self.read_map().get(id).cloned()
+        self.read_map().get(id).map(|k| k.conn.clone())
     }
 
     /// The webhook secret of the connection with this id (the per-delivery lookup).
     pub fn secret_of(&self, id: &str) -> Option<Secret> {
-        self.read_map().get(id).map(|c| c.webhook_secret.clone())
+        self.read_map().get(id).map(|k| k.conn.webhook_secret.clone())
+    }
+
+    /// The connection's webhook secret keyed into HMAC once, for verifying its deliveries.
+    pub fn signer_of(&self, id: &str) -> Option<Arc<Signer>> {
+        self.read_map().get(id).map(|k| k.signer.clone())
     }
 
     /// Every connection, oldest first.
     pub fn list(&self) -> Vec<Connection> {
-        let mut all: Vec<Connection> = self.read_map().values().cloned().collect();
+        let mut all: Vec<Connection> = self.read_map().values().map(|k| k.conn.clone()).collect();
         all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.connection_id.cmp(&b.connection_id)));
         all
     }
@@ -300,7 +319,7 @@ impl Store {
         self.len() == 0
     }
 
-    fn read_map(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Connection>> {
+    fn read_map(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Known>> {
         self.map.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -356,7 +375,7 @@ impl Store {
         .map_err(io)?;
         remember(&tx, signed).map_err(io)?;
         tx.commit().map_err(io)?;
-        self.map.write().unwrap_or_else(|e| e.into_inner()).insert(conn.connection_id.clone(), conn);
+        self.map.write().unwrap_or_else(|e| e.into_inner()).insert(conn.connection_id.clone(), Known::new(conn));
         Ok(replaced)
     }
 

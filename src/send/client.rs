@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub use super::failure::AttemptError;
 use super::target::{Url, describe_target, host_port};
 use crate::protocol::handshake::HandshakeCheck;
+use crate::stop::{Reason, Stop};
 
 /// The User-Agent every request names: `topgg-int/<version>`.
 pub const USER_AGENT: &str = concat!("topgg-int/", env!("CARGO_PKG_VERSION"));
@@ -248,6 +249,42 @@ pub trait Transport {
 impl Transport for Client {
     fn send(&mut self, req: &Request) -> Result<Response, AttemptError> {
         Client::send(self, req)
+    }
+}
+
+/// A [`Client`] whose attempt in flight is given up as soon as `stop` is interrupted (Ctrl-C): the
+/// run ends with 130 anyway, and waiting out the timeout for an answer nobody will read only keeps
+/// the user waiting. A SIGTERM lets it finish, as load mode's deliveries in flight do. reqwest's
+/// blocking call cannot be cancelled, so each attempt runs on a thread of its own, left to end
+/// by its timeout when given up.
+pub struct Interruptible<'a> {
+    /// Makes the attempts.
+    pub client: &'a Client,
+    /// The run's stop.
+    pub stop: &'a Stop,
+}
+
+impl Transport for Interruptible<'_> {
+    fn send(&mut self, req: &Request) -> Result<Response, AttemptError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Stopped when the attempt ends, or with the run.
+        let ended = self.stop.child();
+        let (client, request, end) = (self.client.clone(), req.clone(), ended.clone());
+        let spawned = std::thread::Builder::new().name("attempt".into()).spawn(move || {
+            let _ = tx.send(client.send(&request));
+            end.cancel(Reason::Terminated);
+        });
+        if spawned.is_err() {
+            return self.client.send(req);
+        }
+        ended.wait();
+        if let Ok(result) = rx.try_recv() {
+            return result;
+        }
+        if self.stop.reason() == Some(Reason::Interrupted) {
+            return Err(AttemptError::Other(format!("interrupted before {} answered", host_port(&req.url))));
+        }
+        rx.recv().unwrap_or_else(|_| Err(AttemptError::Other("the attempt's thread failed".into())))
     }
 }
 

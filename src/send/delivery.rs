@@ -17,6 +17,7 @@ pub use super::target::{Url, parse_url};
 use crate::protocol::secret::Secret;
 use crate::protocol::signature::{SIGNATURE_HEADER, Signer, TRACE_HEADER};
 use crate::protocol::time::now_unix;
+use crate::stop::Stop;
 
 /// Top.gg's number of retries after the first attempt.
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -86,9 +87,14 @@ impl Delivery {
 
     /// The `t` of the first attempt: the fixed timestamp if given, else now.
     pub fn first_timestamp(&self) -> i64 {
+        self.fixed_timestamp().unwrap_or_else(now_unix)
+    }
+
+    /// The `t` the first attempt is signed at when `--timestamp` fixed it.
+    pub fn fixed_timestamp(&self) -> Option<i64> {
         match &self.auth {
-            Auth::Signed { timestamp: Some(t), .. } => *t,
-            _ => now_unix(),
+            Auth::Signed { timestamp: Some(t), .. } => Some(*t),
+            _ => None,
         }
     }
 }
@@ -206,13 +212,27 @@ impl Report {
 
 /// Delivers with retries: attempt, and after a timeout, failed connection or 5xx (or 4xx, when the
 /// policy says) wait and try again, re-signing with a fresh `t` over the same body and trace.
-/// `on_attempt` sees each attempt as it ends; `stop` is polled before each retry (Ctrl-C).
+/// `on_attempt` sees each attempt as it ends. Once `stop` is stopped no retry is made, and a wait
+/// for one ends at once; the attempt in flight finishes.
 pub fn deliver(
     transport: &mut dyn Transport,
     delivery: &Delivery,
     policy: &RetryPolicy,
     on_attempt: &mut dyn FnMut(&Attempt),
-    stop: &dyn Fn() -> bool,
+    stop: &Stop,
+) -> Report {
+    deliver_until(transport, delivery, policy, on_attempt, stop, &|| false)
+}
+
+/// [`deliver`], whose retries also end once `give_up` says so (load mode's rule for a target that
+/// refuses every connection).
+pub fn deliver_until(
+    transport: &mut dyn Transport,
+    delivery: &Delivery,
+    policy: &RetryPolicy,
+    on_attempt: &mut dyn FnMut(&Attempt),
+    stop: &Stop,
+    give_up: &dyn Fn() -> bool,
 ) -> Report {
     let started = Instant::now();
     let first_t = delivery.first_timestamp();
@@ -228,10 +248,9 @@ pub fn deliver(
         on_attempt(&attempt);
         let next = policy.next_wait(number, &attempt.result);
         attempts.push(attempt);
-        let Some(wait) = next.filter(|_| !stop()) else { break };
+        let Some(wait) = next.filter(|_| !stop.is_stopped() && !give_up()) else { break };
         waited = wait;
-        std::thread::sleep(waited);
-        if stop() {
+        if stop.sleep(wait) {
             break;
         }
     }

@@ -328,29 +328,34 @@ fn list_shows_every_case_with_severity() {
 
 #[cfg(unix)]
 #[test]
-fn ctrl_c_skips_the_rest_but_still_deletes_the_connection() {
-    let receiver = start(Flaw::None);
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
-        .env("NO_COLOR", "1")
-        .args(["--json", "check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Interrupt once the handshake has arrived: the run has a connection to clean up by then.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while receiver.state.lock().unwrap().requests < 1 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+fn a_stop_skips_the_rest_but_still_deletes_the_connection() {
+    // Ctrl-C is an interruption (130); SIGTERM ends the run with the verdict of the cases run.
+    for (signal, code, skipped) in [("-INT", 130, "not run: interrupted"), ("-TERM", 0, "not run: the run was stopped")]
+    {
+        let receiver = start(Flaw::None);
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("topgg-int"))
+            .env("NO_COLOR", "1")
+            .args(["--json", "check", "--url", &receiver.config_url(), "--integration-secret", INTEGRATION_SECRET])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Stop once the handshake has arrived: the run has a connection to clean up by then.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while receiver.state.lock().unwrap().requests < 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let killed = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(code), "{signal}: {report:#}");
+        assert_eq!(report["interrupted"], signal == "-INT", "{report:#}");
+        assert_eq!(report["terminated"], signal == "-TERM", "{report:#}");
+        assert_eq!(case(&report, "fast")["detail"], skipped, "{report:#}");
+        assert_eq!(case(&report, "delete")["result"], "pass");
+        assert_eq!(receiver.connections(), 0);
     }
-    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["interrupted"], true);
-    assert_eq!(case(&report, "fast")["detail"], "not run: interrupted", "{report:#}");
-    assert_eq!(case(&report, "delete")["result"], "pass");
-    assert_eq!(receiver.connections(), 0);
 }
 
 #[test]

@@ -219,7 +219,7 @@ fn forwarder_names_a_dead_app() {
     })
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let a = rt.block_on(f.send("POST", "/integration", &[], b"{}"));
+    let a = rt.block_on(f.send("POST", "/integration", &http::HeaderMap::new(), b"{}"));
     assert_eq!(a.status, 502);
     assert!(
         a.record.error.unwrap().starts_with(&format!("could not reach the app at http://127.0.0.1:{port}/integration"))

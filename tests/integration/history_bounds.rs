@@ -102,7 +102,14 @@ fn a_locked_database_is_retried_then_logged_and_counted_never_dropped_silently()
         assert!(Instant::now() < until, "no write failure counted: {h}");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let err = s.stderr.lock().unwrap().clone();
+    // The count is taken before the sentence is printed: wait for the sentence.
+    let err = loop {
+        let err = s.stderr.lock().unwrap().clone();
+        if err.contains(" dropped so far; see /health)") || Instant::now() >= until {
+            break err;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(err.contains("not written after 4 attempts: the database is locked by another process"), "{err}");
     assert!(err.contains(&format!("({failed} dropped so far; see /health)")), "{err}");
     db.execute_batch("COMMIT").unwrap();

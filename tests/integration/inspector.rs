@@ -504,6 +504,30 @@ fn event_streams_are_capped_and_never_take_a_deliverys_place() {
     assert!(datas.windows(2).all(|w| w[0] == w[1]), "{datas:?}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_stop_ends_open_event_streams_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A minute to finish what is in flight: a stream the stop did not end would hold serve up that
+    // long, well past the stream's own read timeout below.
+    let mut s = serve(dir.path(), &["--read-timeout", "60s"]);
+    let (head, mut reader) = open_stream(&s.inspector);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut line = String::new();
+    while !line.starts_with(": connected") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the stream ended before `: connected`");
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).expect("the stream ends with the stop, not after the drain's limit");
+    // The stream task ends its body, or the connection (streaming, so with nothing to finish) is
+    // closed; either way the client sees the end now, not after the drain's limit.
+    assert!(!String::from_utf8_lossy(&rest).contains("event:"), "{rest:?}");
+    assert_eq!(s.child.wait().unwrap().code(), Some(0), "SIGTERM: {}", s.stderr.lock().unwrap());
+}
+
 #[test]
 fn events_stream_each_new_request() {
     let dir = tempfile::tempdir().unwrap();

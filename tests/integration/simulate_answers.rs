@@ -14,14 +14,14 @@ use serde_json::Value;
 
 use crate::common::cmd;
 
-const SECRET: &str = "whs_0123456789abcdef0123456789abcdef";
+pub(crate) const SECRET: &str = "whs_0123456789abcdef0123456789abcdef";
 
 /// What the raw receiver does with the n-th connection (0-based), once it has read the request.
-type Answer = Box<dyn Fn(usize, &mut TcpStream) + Send + Sync>;
+pub(crate) type Answer = Box<dyn Fn(usize, &mut TcpStream) + Send + Sync>;
 
 /// A receiver that reads each request whole and hands the connection to `answer`; returns its
 /// base URL and the number of requests it read.
-fn raw_server(answer: Answer) -> (String, Arc<AtomicUsize>) {
+pub(crate) fn raw_server(answer: Answer) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));

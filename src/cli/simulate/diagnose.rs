@@ -69,7 +69,7 @@ pub(crate) fn probe(
             auth: Auth::Verbatim(headers),
             extra_headers: s.headers.clone(),
         };
-        let report = deliver(&mut s.client.clone(), &delivery, &once, &mut |_| {}, &super::super::interrupt::requested);
+        let report = deliver(&mut s.client.clone(), &delivery, &once, &mut |_| {}, &s.stop);
         let (status, error) = match &report.last().result {
             Ok(r) => (json!(r.status), Value::Null),
             Err(e) => (Value::Null, json!(e.to_string())),
@@ -91,7 +91,7 @@ pub(crate) fn probe(
             let id = vote_id.as_str().map(|id| format!("vote {id}  ")).unwrap_or_default();
             with_stdout(|w| writeln!(w, "  probe {:<27} {}{answer}", mistake.code(), style::dim(&id)))?;
         }
-        if super::super::interrupt::requested() {
+        if s.stop.is_stopped() {
             break;
         }
     }

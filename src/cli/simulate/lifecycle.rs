@@ -18,6 +18,7 @@ use crate::protocol::handshake::HandshakeCheck;
 use crate::protocol::payload::KNOWN_ROUTES;
 use crate::protocol::secret::Secret;
 use crate::send::delivery::{Report, Response, Url, parse_url};
+use crate::stop::Reason;
 
 /// A connection the handshake set up.
 pub(crate) struct Connected {
@@ -188,11 +189,24 @@ pub(crate) fn create(a: CreateArgs, ctx: Context) -> Result<Outcome> {
     tally.finish()
 }
 
-/// Sends `integration.delete` for a connection.
-fn delete_step(s: &Settings, config_url: &Url, integration: &Secret, id: &str, tally: &mut Tally) -> Result<()> {
+/// Sends `integration.delete` for a connection; as a `cleanup` (the end of a flow), Ctrl-C does
+/// not give its attempt up.
+fn delete_step(
+    s: &Settings,
+    config_url: &Url,
+    integration: &Secret,
+    id: &str,
+    tally: &mut Tally,
+    cleanup: bool,
+) -> Result<()> {
     let body = generate::integration_delete(id).to_body();
     let delivery = s.signed(config_url.clone(), body, integration);
-    if let Some(report) = s.run_delivery("integration.delete", &delivery, &[integration])? {
+    let report = if cleanup {
+        s.run_cleanup("integration.delete", &delivery, &[integration])?
+    } else {
+        s.run_delivery("integration.delete", &delivery, &[integration])?
+    };
+    if let Some(report) = report {
         tally.add("integration.delete", &report);
         if s.json {
             let mut m = render::report_json("integration.delete", &report);
@@ -219,7 +233,7 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
     };
     let (config_url, integration, _builtin) = config_target(&s, url, &a.integration)?;
     let mut tally = Tally::default();
-    delete_step(&s, &config_url, &integration, &id, &mut tally)?;
+    delete_step(&s, &config_url, &integration, &id, &mut tally, false)?;
     tally.finish()
 }
 
@@ -228,8 +242,15 @@ pub(crate) fn delete(a: DeleteArgs, ctx: Context) -> Result<Outcome> {
 pub(crate) fn flow(a: FlowArgs, ctx: Context) -> Result<Outcome> {
     let s = Settings::resolve(&a.delivery, ctx)?;
     let (config_url, integration, builtin) = config_target(&s, s.url.clone(), &a.integration)?;
-    let outcome = run_flow(&s, &config_url, &integration);
-    // --inspect (which rules out --url): the run's verdict stands once Ctrl-C ends the look.
+    let mut outcome = run_flow(&s, &config_url, &integration);
+    if s.stop.reason() == Some(Reason::Interrupted) {
+        outcome = Err(Error::Interrupted);
+    }
+    // --inspect (which rules out --url): the run's verdict stands once Ctrl-C ends the look; a
+    // run that was itself stopped is not held.
+    if s.stop.is_stopped() {
+        return outcome;
+    }
     if let (true, Some(b)) = (a.inspect, &builtin) {
         super::builtin::hold_for_inspection(b.receiver());
     }
@@ -257,6 +278,10 @@ fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outc
     announce_secret(s, "webhook secret", &c.webhook_secret, &Source::Handshake);
     let steps = [("webhook.test", Shape::Test), ("vote.create", Shape::Vote { weight: None, query: Vec::new() })];
     for (step, shape) in steps {
+        // Stopped: no more deliveries, but the connection made is still deleted.
+        if s.stop.is_stopped() {
+            break;
+        }
         if step != "webhook.test" && !c.routes.iter().any(|r| r == step) {
             if !s.json {
                 output::note(format!("skipping {step}: the handshake did not subscribe to it"));
@@ -272,7 +297,7 @@ fn run_flow(s: &Settings, config_url: &Url, integration: &Secret) -> Result<Outc
             }
         }
     }
-    delete_step(s, config_url, integration, &c.connection_id, &mut tally)?;
+    delete_step(s, config_url, integration, &c.connection_id, &mut tally, true)?;
     if !s.json {
         let verdict = if tally.all_ok() { style::ok("flow complete:") } else { style::fail("flow failed:") };
         with_stdout(|w| writeln!(w, "{verdict} handshake ok, {}", tally.summary()))?;

@@ -1,8 +1,8 @@
 //! Load mode, `simulate vote --count N --concurrency C [--rate R/s]`: N distinct votes, each with
 //! its own id, trace and signature, then throughput, status counts and latency percentiles.
 //!
-//! Signing is kept cheap: the secret is keyed into HMAC once, and the body is serialised once
-//! around a marker so each vote only splices its fresh id into the bytes.
+//! Signing is kept cheap: each vote is rendered from a template made once per run
+//! ([`crate::send::load::votes`]), with the secret keyed into HMAC once.
 //!
 //! `--json` prints one summary object: `{"step", "url", "count", "sent", "acknowledged",
 //! "elapsed_ms", "throughput_per_s", "concurrency", "statuses": {"204": n, "timeout": n, …},
@@ -20,13 +20,12 @@ use std::time::{Duration, Instant};
 
 use super::target::WebhookTarget;
 use super::{Settings, millis, render};
-use crate::cli::interrupt;
 use crate::error::{Error, Outcome, Result};
 use crate::output::{progress::Progress, style, with_stdout};
-use crate::protocol::generate;
 use crate::protocol::signature::Signer;
-use crate::protocol::time::{format_duration, now_unix_nanos};
+use crate::protocol::time::format_duration;
 use crate::send::delivery::{AttemptError, Auth, Delivery};
+use crate::send::load::votes::{VoteBody, Votes};
 use crate::send::load::{self, LoadConfig, Sample, conn};
 use crate::stop::Reason;
 
@@ -40,53 +39,10 @@ pub(crate) struct Plan {
     pub legacy: bool,
 }
 
-const ID_MARKER: &str = "__topgg_int_vote_id__";
-
-/// The body split around `data.id`, so a fresh id is a concatenation; `None` when the payload has
-/// no string id there (legacy votes, unusual templates), in which case every vote is the same body.
-fn body_parts(base: &Value) -> (Vec<u8>, Option<Vec<u8>>) {
-    let mut v = base.clone();
-    let has_id = v.pointer("/data/id").is_some_and(Value::is_string);
-    if has_id && let Some(slot) = v.pointer_mut("/data/id") {
-        *slot = Value::String(ID_MARKER.into());
-    }
-    let bytes = serde_json::to_vec(&v).unwrap_or_default();
-    let marker = ID_MARKER.as_bytes();
-    let hits: Vec<usize> =
-        bytes.windows(marker.len()).enumerate().filter(|(_, w)| *w == marker).map(|(i, _)| i).collect();
-    match (has_id, hits.as_slice()) {
-        (true, [at]) => (bytes[..*at].to_vec(), Some(bytes[at + marker.len()..].to_vec())),
-        _ => (serde_json::to_vec(base).unwrap_or_default(), None),
-    }
-}
-
-/// Distinct vote ids and trace ids without a system call per vote (the OS random source is read
-/// once per run): ids are snowflakes of the current millisecond with the vote's index as the low
-/// 22 bits, traces a random per-run prefix and the index.
-struct Ids {
-    trace_prefix: String,
-}
-
-impl Ids {
-    fn new() -> Self {
-        Ids { trace_prefix: hex::encode(generate::random_bytes::<8>()) }
-    }
-
-    fn id(&self, i: u64) -> String {
-        let now_ms = (now_unix_nanos() / 1_000_000) as u64;
-        (((now_ms.saturating_sub(generate::DISCORD_EPOCH_MS)) << 22) | (i & 0x3f_ffff)).to_string()
-    }
-
-    fn trace(&self, i: u64) -> String {
-        format!("{}{i:016x}", self.trace_prefix)
-    }
-}
-
 /// Runs load mode.
 pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Plan) -> Result<Outcome> {
     // Ctrl-C stops the run early and exits 130; SIGTERM ends it as if its time were up.
-    let stop = interrupt::install();
-    let (prefix, suffix) = body_parts(base);
+    let stop = s.stop.clone();
     let step = if plan.legacy { "legacy vote" } else { "vote.create" };
     if !s.json {
         let rate = plan.rate.map(|r| format!(", at most {r}/s")).unwrap_or_default();
@@ -100,28 +56,19 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
             target.url, plan.concurrency
         ));
     }
-    let ids = Ids::new();
     let auth = if plan.legacy {
         Auth::Legacy(target.secret.clone())
     } else {
         Auth::Signed { signer: Signer::new(target.secret.clone()), timestamp: s.timestamp }
     };
-    let (url, fixed_trace, extra) = (target.url.clone(), s.trace.clone(), s.headers.clone());
-    let make = move |i: u64| {
-        let body = match &suffix {
-            Some(suffix) => {
-                let id = ids.id(i);
-                let mut b = Vec::with_capacity(prefix.len() + id.len() + suffix.len());
-                b.extend_from_slice(&prefix);
-                b.extend_from_slice(id.as_bytes());
-                b.extend_from_slice(suffix);
-                b
-            }
-            None => prefix.clone(),
-        };
-        let trace = fixed_trace.clone().unwrap_or_else(|| ids.trace(i));
-        Delivery { url: url.clone(), body, trace, auth: auth.clone(), extra_headers: extra.clone() }
+    let model = Delivery {
+        url: target.url.clone(),
+        body: Vec::new(),
+        trace: s.trace.clone().unwrap_or_default(),
+        auth,
+        extra_headers: s.headers.clone(),
     };
+    let votes = Votes::new(model, VoteBody::from_json(base), s.trace.is_none());
     let config = LoadConfig {
         count: plan.count,
         concurrency: plan.concurrency,
@@ -134,8 +81,7 @@ pub(crate) fn run(s: &Settings, target: &WebhookTarget, base: &Value, plan: &Pla
     // A run bounded only by time has no total to draw a bar against.
     let mut progress = Progress::new(plan.count, step, !s.json && plan.count != u64::MAX);
     let result = std::thread::scope(|scope| {
-        let engine = scope
-            .spawn(|| load::run(config, s.client.clone(), &target.url, Arc::new(make), done.clone(), stop.clone()));
+        let engine = scope.spawn(|| load::run(config, s.client.clone(), votes, done.clone(), stop.clone()));
         while !engine.is_finished() {
             progress.update(done.load(Ordering::Relaxed));
             std::thread::sleep(Duration::from_millis(50));
@@ -275,19 +221,6 @@ fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splices_ids_into_the_body() {
-        let base = json!({"type": "vote.create", "data": {"id": "1", "weight": 1}});
-        let (prefix, suffix) = body_parts(&base);
-        let mut b = prefix.clone();
-        b.extend_from_slice(b"42");
-        b.extend_from_slice(&suffix.unwrap());
-        assert_eq!(b, br#"{"type":"vote.create","data":{"id":"42","weight":1}}"#);
-        let (whole, none) = body_parts(&json!({"bot": "1"}));
-        assert!(none.is_none());
-        assert_eq!(whole, br#"{"bot":"1"}"#);
-    }
 
     #[test]
     fn nearest_rank_percentiles() {

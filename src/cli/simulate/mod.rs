@@ -16,26 +16,39 @@ use std::time::Duration;
 
 use super::Context;
 use super::args::{DeliveryArgs, IntegrationSecretArgs, SimulateArgs, SimulateCommand, WebhookSecretArgs};
+use super::interrupt;
 use super::secrets::{self, SecretFlags, Source};
 use crate::error::{Error, Outcome, Result};
 use crate::output;
 use crate::protocol::secret::Secret;
 use crate::protocol::{DISAGREEMENT_HEADER, generate};
+use crate::send::client::Interruptible;
 use crate::send::delivery::{
     Attempt, Auth, Client, ClientOptions, DEFAULT_RETRIES, Delivery, Report, RetryPolicy, Url, Verdict, deliver,
     parse_url,
 };
+use crate::stop::{Reason, Stop};
 
-/// Runs `simulate`.
+/// Runs `simulate`. Ctrl-C ends a run early with 130 once what was sent is reported (no retry,
+/// repeat or slot is waited for); SIGTERM ends it the same way but lets the verdict of what was
+/// sent stand, as if its time were up.
 pub fn run(args: SimulateArgs, ctx: Context) -> Result<Outcome> {
-    match args.command {
+    // Before anything is sent, so no signal is lost; Settings::resolve hands the same one out.
+    let stop = interrupt::install();
+    // flow decides before its --inspect hold, where Ctrl-C only ends the look.
+    let flow = matches!(args.command, SimulateCommand::Flow(_));
+    let outcome = match args.command {
         SimulateCommand::Create(a) => lifecycle::create(a, ctx),
         SimulateCommand::Delete(a) => lifecycle::delete(a, ctx),
         SimulateCommand::Flow(a) => lifecycle::flow(a, ctx),
         SimulateCommand::Vote(a) => send::vote(a, ctx),
         SimulateCommand::Test(a) => send::test(a, ctx),
         SimulateCommand::Replay(a) => send::replay(a, ctx),
+    };
+    if !flow && stop.reason() == Some(Reason::Interrupted) {
+        return Err(Error::Interrupted);
     }
+    outcome
 }
 
 /// The most retries `--retries` accepts: legacy webhooks' 10 (protocol.md §6), Top.gg's highest.
@@ -55,6 +68,8 @@ pub(crate) struct Settings {
     pub json: bool,
     /// `--header`, parsed.
     pub headers: Vec<(String, String)>,
+    /// The run's stop (Ctrl-C, SIGTERM): no retry, repeat or next step after it.
+    pub stop: Stop,
 }
 
 impl Settings {
@@ -111,6 +126,7 @@ impl Settings {
             show_secrets: d.show_secrets,
             json: ctx.json,
             headers: d.headers.iter().map(|h| extra_header(h)).collect::<Result<_>>()?,
+            stop: interrupt::install(),
         })
     }
 
@@ -134,8 +150,24 @@ impl Settings {
     }
 
     /// Delivers (or, with `--dry-run`, prints the first request) and renders it as `step`.
-    /// `secrets` are masked wherever request text is printed.
+    /// `secrets` are masked wherever request text is printed. Ctrl-C gives up an attempt in flight.
     pub fn run_delivery(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {
+        self.delivery_as(step, delivery, secrets, false)
+    }
+
+    /// [`Settings::run_delivery`] for a clean-up (the delete that ends a stopped flow): its attempt
+    /// finishes even after Ctrl-C (a second Ctrl-C quits at once).
+    pub fn run_cleanup(&self, step: &str, delivery: &Delivery, secrets: &[&Secret]) -> Result<Option<Report>> {
+        self.delivery_as(step, delivery, secrets, true)
+    }
+
+    fn delivery_as(
+        &self,
+        step: &str,
+        delivery: &Delivery,
+        secrets: &[&Secret],
+        cleanup: bool,
+    ) -> Result<Option<Report>> {
         let redact = render::Redactor::new(secrets, self.show_secrets);
         if self.dry_run {
             render::dry_run(step, &delivery.request_at(delivery.first_timestamp()), &redact, self.json)?;
@@ -152,8 +184,12 @@ impl Settings {
                 err.get_or_insert(e);
             }
         };
-        let report =
-            deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &super::interrupt::requested);
+        let report = if cleanup {
+            deliver(&mut self.client.clone(), delivery, &self.policy, &mut on_attempt, &self.stop)
+        } else {
+            let mut client = Interruptible { client: &self.client, stop: &self.stop };
+            deliver(&mut client, delivery, &self.policy, &mut on_attempt, &self.stop)
+        };
         if let Some(e) = err {
             return Err(e);
         }

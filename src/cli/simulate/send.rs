@@ -347,7 +347,7 @@ pub(crate) fn replay(a: ReplayArgs, ctx: Context) -> Result<Outcome> {
 }
 
 /// `--repeat N --interval D`: the same delivery N times (each re-signed when it is signed), `D`
-/// apart; Ctrl-C stops between them.
+/// apart; a stop (Ctrl-C, SIGTERM) ends the wait between them and sends no more.
 fn send_repeated(
     s: &Settings,
     step: &str,
@@ -358,11 +358,8 @@ fn send_repeated(
 ) -> Result<()> {
     let times = if s.dry_run { 1 } else { a.repeat };
     for n in 1..=times {
-        if n > 1 {
-            std::thread::sleep(a.interval);
-            if crate::cli::interrupt::requested() {
-                return Err(Error::Interrupted);
-            }
+        if n > 1 && s.stop.sleep(a.interval) {
+            break;
         }
         let label = if times > 1 { format!("{step} {n}/{times}") } else { step.to_string() };
         send_one(s, &label, delivery, secret, tally)?;

@@ -18,10 +18,11 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::receiver::http::{self, Body};
 use crate::receiver::record::Record;
+use crate::stop::Stop;
 
 /// How many new entries a slow subscriber may fall behind before it misses some.
 const EVENT_BACKLOG: usize = 512;
@@ -67,14 +68,10 @@ impl Events {
         self.tx.subscribe()
     }
 
-    /// `text/event-stream`: one event per new entry until the client leaves or `stop` turns true;
+    /// `text/event-stream`: one event per new entry until the client leaves or `stop` is stopped;
     /// `None` when [`MAX_SUBSCRIBERS`] streams are open already. The answer closes its connection
     /// when it ends.
-    pub fn stream(
-        &self,
-        headers: &[(String, String)],
-        mut stop: watch::Receiver<bool>,
-    ) -> Option<hyper::Response<Body>> {
+    pub fn stream(&self, headers: &[(String, String)], stop: Stop) -> Option<hyper::Response<Body>> {
         let taken =
             self.open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_SUBSCRIBERS).then_some(n + 1));
         if taken.is_err() {
@@ -85,6 +82,8 @@ impl Events {
         let (tx, body) = mpsc::channel::<Bytes>(64);
         tokio::spawn(async move {
             let _place = place;
+            let stopped = stop.stopped();
+            tokio::pin!(stopped);
             if tx.send(Bytes::from_static(b": connected\n\n")).await.is_err() {
                 return;
             }
@@ -97,7 +96,7 @@ impl Events {
                         Err(RecvError::Closed) => break,
                     },
                     _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
-                    _ = stop.changed() => break,
+                    _ = &mut stopped => break,
                     _ = tx.closed() => break,
                 };
                 if tx.send(frame).await.is_err() {
@@ -150,7 +149,7 @@ mod tests {
     #[tokio::test]
     async fn subscribers_are_capped() {
         let events = Events::default();
-        let (_stop_tx, stop) = watch::channel(false);
+        let stop = Stop::new();
         let open: Vec<_> =
             (0..MAX_SUBSCRIBERS).map(|_| events.stream(&[], stop.clone()).expect("under the cap")).collect();
         assert!(events.stream(&[], stop.clone()).is_none(), "one over the cap");

@@ -24,7 +24,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 use self::events::Events;
 use super::forward::Mirror;
@@ -34,6 +33,7 @@ use super::store::{self, Store};
 use crate::protocol::capture::{Capture, shell_quote};
 use crate::protocol::secret::{Secret, constant_time_eq};
 use crate::protocol::signature::{self, SIGNATURE_HEADER};
+use crate::stop::Stop;
 
 /// The header that carries the token.
 pub const TOKEN_HEADER: &str = "x-topgg-int-token";
@@ -160,7 +160,7 @@ impl Inspector {
 
     /// `Ok` when the request carries the token, else the refusal.
     pub fn allow(&self, req: &Request) -> Result<(), (u16, String)> {
-        let given = req.header(TOKEN_HEADER).map(str::to_string).or_else(|| api::query_param(req.query(), "token"));
+        let given = req.header(TOKEN_HEADER).map(|t| t.into_owned()).or_else(|| api::query_param(req.query(), "token"));
         match given {
             Some(g) if constant_time_eq(self.config.token.expose().as_bytes(), g.as_bytes()) => Ok(()),
             Some(_) => Err((401, format!("the {TOKEN_HEADER} token does not match the one serve printed"))),
@@ -208,7 +208,7 @@ impl Inspector {
 
     /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading
     /// the history waits for the journal.
-    pub async fn answer(self: &Arc<Self>, req: Request, stop: watch::Receiver<bool>) -> Handled {
+    pub async fn answer(self: &Arc<Self>, req: Request, stop: Stop) -> Handled {
         let me = self.clone();
         match tokio::task::spawn_blocking(move || me.step(req)).await {
             Ok(Step::Answer(r)) => Handled::Answer(r),
@@ -419,8 +419,13 @@ impl Inspector {
                 format!("request {} was refused before it could be read; nothing to replay", e.id),
             )));
         };
+        // A verbatim replay is kept as the very bytes it replays.
+        let mut head = None;
         match mode.as_str() {
-            "verbatim" => {}
+            "verbatim" => {
+                let raw = e.request.as_deref().unwrap_or_default();
+                head = raw.get(..raw.len().saturating_sub(capture.body.len())).map(Bytes::copy_from_slice);
+            }
             "resign" => {
                 let (secret, why) = self.secret_for(e);
                 let Some((secret, _)) = secret else {
@@ -456,7 +461,7 @@ impl Inspector {
                 )));
             }
         }
-        Ok(Step::Replay { request: Request::from_capture(capture), of: e.id, mode })
+        Ok(Step::Replay { request: Request { head, ..Request::from_capture(capture) }, of: e.id, mode })
     }
 }
 
