@@ -35,7 +35,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::output::{self, junit, style, with_stdout};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_duration;
-use crate::receiver::{Receiver, ReceiverConfig};
+use crate::receiver::{Log, Receiver, ReceiverConfig};
 
 /// Runs `check`.
 pub fn run(args: CheckArgs, ctx: Context) -> Result<Outcome> {
@@ -270,7 +270,7 @@ fn plain_webhook(args: &CheckArgs, quiet: bool) -> Result<Option<(PlainWebhook, 
 fn start_builtin(secret: &Secret, legacy_secret: &Secret) -> Result<Receiver> {
     let mut config = ReceiverConfig::ephemeral(secret.clone())?;
     config.legacy_secret = Some(legacy_secret.clone());
-    Receiver::start(config, Box::new(|_| {}))
+    Receiver::start(config, Log::none())
 }
 
 /// The built-in receiver's v0 endpoint: `/legacy` on the config URL's origin.

@@ -8,14 +8,13 @@
 //! request (`--json`: [`Record::to_json_line`]). Banners and the one-time display of a generated
 //! integration secret go to stderr. Ctrl-C and SIGTERM stop accepting, let in-flight requests
 //! finish and say `stopped` on stderr; Ctrl-C then exits 130 (an interruption, as the exit-code
-//! table says), SIGTERM 0 (a service manager's normal stop). Log lines never hold up the receiver:
-//! when stdout stops taking them, those past a queue of 8,192 are dropped and counted on stderr.
+//! table says), SIGTERM 0 (a service manager's normal stop). Log lines are formatted on the
+//! receiver's journal thread, a batch at a time, plain or coloured as decided for stdout, and never
+//! hold up the receiver: when stdout stops taking them, those past a queue of 1 MiB
+//! ([`output::lines`]) are dropped and counted on stderr.
 
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
@@ -23,16 +22,14 @@ use super::args::ServeArgs;
 use super::interrupt;
 use super::secrets::{self, SecretFlags};
 use crate::error::{Error, Outcome, Result};
-use crate::output::{self, escape, style};
+use crate::output::style::{self, Pen};
+use crate::output::{self, escape};
 use crate::protocol::secret::Secret;
 use crate::protocol::time::format_utc;
 use crate::receiver::forward::ForwardConfig;
-use crate::receiver::{Receiver, ReceiverConfig, Record};
+use crate::receiver::{Log, Receiver, ReceiverConfig, Record};
 use crate::receiver::{process, store};
 use crate::stop::Reason;
-
-/// Log lines waiting for stdout; past this they are dropped (and counted) rather than waited for.
-const LOG_QUEUE: usize = 8 * 1024;
 
 /// Runs `serve`.
 pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
@@ -97,22 +94,19 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
     // The receiver stops with the run: accepting ends and in-flight answers say `Connection: close`
     // as soon as the signal comes.
     config.stop = stop.clone();
-    let json = ctx.json;
-    // Worker threads render their line and hand it to one writer thread, so they never queue on
-    // the stdout lock, and nothing can be printed before the ready line.
-    let (lines, queue) = mpsc::sync_channel::<Option<String>>(LOG_QUEUE);
-    let sender = lines.clone();
-    let dropped = Arc::new(AtomicU64::new(0));
-    let dropping = dropped.clone();
-    // Never wait for stdout: a stalled reader (a paused terminal, a stuck pipe) must not stop
-    // the receiver from answering. Past the queue, lines are counted and said to be dropped.
-    let log = move |log: &Record| {
-        let line = if json { log.to_json_line() } else { human(log) };
-        if let Err(mpsc::TrySendError::Full(_)) = sender.try_send(Some(line)) {
-            dropping.fetch_add(1, Ordering::Relaxed);
-        }
+    // The receiver's journal formats each batch's lines into one buffer and hands it to stdout's
+    // own thread (never waiting for a stalled reader: past its queue, lines are counted and said
+    // to be dropped). Held until the ready line is out, so nothing is printed before it.
+    let (out, pump) =
+        output::lines::stdout().map_err(|e| Error::input(format!("could not start the log's output thread: {e}")))?;
+    let log = if ctx.json {
+        Log::new(|r: &Record, buf: &mut Vec<u8>| r.write_json_line(buf), out)
+    } else {
+        let mut line = HumanLine::new(Pen::stdout());
+        Log::new(move |r: &Record, buf: &mut Vec<u8>| line.write(r, buf), out)
     };
-    let receiver = match Receiver::start(config, Box::new(log)) {
+    let json = ctx.json;
+    let receiver = match Receiver::start(config, log.held()) {
         Ok(r) => r,
         Err(e) => {
             // A secret generated for a run that never started was never shown: drop it, so the
@@ -157,23 +151,17 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
             receiver.max_connections()
         ));
     }
-    // What the store's recorder could not write (a full queue, a locked database) is said, never
+    // What the store's journal could not write (a full queue, a locked database) is said, never
     // dropped silently; `GET /health` counts it too.
     receiver.store().on_notice(Arc::new(|what: &str| output::note(format!("{} {what}", style::warn("warning:")))));
-    let (done, written) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        write_lines(&queue, &dropped);
-        let _ = done.send(());
-    });
+    receiver.open_log();
 
     let reason = stop.wait();
     output::note(style::dim("stopping: finishing in-flight requests"));
-    receiver.shutdown();
-    // With the receiver stopped its sender is gone too; once this one is, the writer ends after
+    // The journal writes every line before the store closes; the stdout thread then ends after
     // what is queued. A stdout that never takes it must not keep serve from exiting.
-    let _ = lines.try_send(None);
-    drop(lines);
-    let _ = written.recv_timeout(Duration::from_secs(2));
+    receiver.shutdown();
+    pump.finish(Duration::from_secs(2));
     output::note("stopped");
     Ok(match reason {
         Reason::Terminated => Outcome::Success,
@@ -185,52 +173,6 @@ pub fn run(args: ServeArgs, ctx: Context) -> Result<Outcome> {
 fn inspector_url(receiver: &Receiver) -> String {
     let url = receiver.inspector_url();
     url.split_once('?').map_or(url.clone(), |(u, _)| u.to_string())
-}
-
-/// Writes log lines until the `None` that ends them. Idle, it blocks on the queue; busy, it drains
-/// the queue every couple of milliseconds, so workers do not have to wake it for every line and
-/// stdout gets one write per batch. A closed stdout cannot stop the server; lines are then dropped.
-fn write_lines(queue: &mpsc::Receiver<Option<String>>, dropped: &AtomicU64) {
-    let mut w = BufWriter::with_capacity(64 * 1024, output::color::stdout());
-    'idle: while let Ok(mut next) = queue.recv() {
-        loop {
-            loop {
-                match next {
-                    Some(line) => {
-                        let _ = writeln!(w, "{line}");
-                    }
-                    None => break 'idle,
-                }
-                match queue.try_recv() {
-                    Ok(item) => next = item,
-                    Err(mpsc::TryRecvError::Empty) => break,
-                    Err(mpsc::TryRecvError::Disconnected) => break 'idle,
-                }
-            }
-            let _ = w.flush();
-            say_dropped(dropped);
-            std::thread::sleep(Duration::from_millis(2));
-            match queue.try_recv() {
-                Ok(item) => next = item,
-                Err(mpsc::TryRecvError::Empty) => continue 'idle,
-                Err(mpsc::TryRecvError::Disconnected) => break 'idle,
-            }
-        }
-    }
-    let _ = w.flush();
-    say_dropped(dropped);
-}
-
-/// Says on stderr how many log lines were dropped since last said.
-fn say_dropped(dropped: &AtomicU64) {
-    let n = dropped.swap(0, Ordering::Relaxed);
-    if n > 0 {
-        output::note(format!(
-            "{} {n} log line{} dropped: standard output is not keeping up",
-            style::warn("note:"),
-            if n == 1 { "" } else { "s" }
-        ));
-    }
 }
 
 fn banner(receiver: &Receiver, data_dir: &Path, secret: &Secret, generated: bool) {
@@ -268,50 +210,198 @@ const MAX_PATH: usize = 200;
 /// Longest detail or warning shown in a human log line.
 const MAX_DETAIL: usize = 300;
 
-/// One request as a line: `time method path type conn verdict status latency trace …`.
-fn human(log: &Record) -> String {
-    let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
-    let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
-    let time = format_utc(secs);
-    let clock = time.get(11..19).unwrap_or(&time);
-    let verdict = if log.status >= 400 {
-        style::fail(&log.verdict)
-    } else if log.warning.is_some() {
-        style::warn(&log.verdict)
-    } else {
-        style::ok(&log.verdict)
-    };
-    // Everything but the status and timing came from the client: escaped and bounded.
-    let safe = |s: &str, max: usize| escape::for_terminal(s, max);
-    let mut line = format!(
-        "{} {} {} {} {} {} {} {}",
-        style::dim(&format!("{clock}.{millis:03}")),
-        safe(&log.method, 32),
-        style::accent(&safe(&log.path, MAX_PATH)),
-        log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
-        log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
-        verdict,
+/// Writes one request as a line: `time method path type conn verdict status latency trace …`,
+/// straight into the journal's buffer (no string per field), coloured or not by its pen.
+struct HumanLine {
+    pen: Pen,
+    /// The last second formatted, and its `HH:MM:SS`: one date computation per second, not per line.
+    clock: (i64, String),
+}
+
+impl HumanLine {
+    fn new(pen: Pen) -> HumanLine {
+        HumanLine { pen, clock: (i64::MIN, String::new()) }
+    }
+
+    fn write(&mut self, log: &Record, out: &mut Vec<u8>) {
+        let pen = self.pen;
+        let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
+        let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
+        if self.clock.0 != secs {
+            let time = format_utc(secs);
+            self.clock = (secs, time.get(11..19).unwrap_or(&time).to_string());
+        }
+        pen.put(out, style::DIM, format_args!("{}.{millis:03}", self.clock.1));
+        out.push(b' ');
+        // Everything but the status and timing came from the client: escaped and bounded.
+        escape::push_for_terminal(out, &log.method, 32);
+        out.push(b' ');
+        pen.begin(out, style::ACCENT);
+        escape::push_for_terminal(out, &log.path, MAX_PATH);
+        pen.end(out, style::ACCENT);
+        out.push(b' ');
+        match log.event.as_deref() {
+            Some(e) => escape::push_for_terminal(out, e, 64),
+            None => out.push(b'-'),
+        }
+        out.push(b' ');
+        match log.connection.as_deref() {
+            Some(c) => {
+                out.extend_from_slice(b"conn=");
+                escape::push_for_terminal(out, c, 128);
+            }
+            None => out.push(b'-'),
+        }
+        out.push(b' ');
+        let verdict = if log.status >= 400 {
+            style::FAIL
+        } else if log.warning.is_some() {
+            style::WARN
+        } else {
+            style::OK
+        };
+        pen.put_str(out, verdict, &log.verdict);
+        out.push(b' ');
         // In forward mode the status is the app's: say so, or `ok 401` reads as serve's own.
-        match log.forwarded.as_ref().and_then(|f| f.status) {
-            Some(_) => format!("app={}", style::status(log.status)),
-            None => style::status(log.status).to_string(),
-        },
-        style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
-    );
-    if let Some(t) = &log.trace {
-        line.push_str(&format!(" {}", style::dim(&format!("trace={}", safe(t, 128)))));
+        if log.forwarded.as_ref().and_then(|f| f.status).is_some() {
+            out.extend_from_slice(b"app=");
+        }
+        pen.put(out, style::status_style(log.status), log.status);
+        out.push(b' ');
+        pen.put(out, style::DIM, format_args!("{:.1}ms", log.latency.as_secs_f64() * 1000.0));
+        if let Some(t) = &log.trace {
+            out.push(b' ');
+            pen.begin(out, style::DIM);
+            out.extend_from_slice(b"trace=");
+            escape::push_for_terminal(out, t, 128);
+            pen.end(out, style::DIM);
+        }
+        if log.retry {
+            out.push(b' ');
+            pen.put_str(out, style::WARN, "retry");
+        }
+        if let Some(d) = &log.detail {
+            out.push(b' ');
+            pen.begin(out, style::DIM);
+            out.push(b'(');
+            escape::push_for_terminal(out, d, MAX_DETAIL);
+            out.push(b')');
+            pen.end(out, style::DIM);
+        }
+        if let Some(w) = &log.warning {
+            out.push(b' ');
+            pen.put_str(out, style::WARN, "warning:");
+            out.push(b' ');
+            escape::push_for_terminal(out, w, MAX_DETAIL);
+        }
+        if let Some(d) = log.disagreement() {
+            out.push(b' ');
+            pen.put_str(out, style::FAIL, "✗");
+            out.push(b' ');
+            out.extend_from_slice(d.message.as_bytes());
+        }
+        out.push(b'\n');
     }
-    if log.retry {
-        line.push_str(&format!(" {}", style::warn("retry")));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::record::Forwarded;
+
+    /// The line as serve wrote it before the journal (a string per field, coloured always, then
+    /// stripped by the stream when stdout is plain): the journal's lines must match it byte for
+    /// byte, coloured and plain.
+    fn old_human(log: &Record) -> String {
+        let secs = (log.time_unix_nanos / 1_000_000_000) as i64;
+        let millis = (log.time_unix_nanos % 1_000_000_000) / 1_000_000;
+        let time = format_utc(secs);
+        let clock = time.get(11..19).unwrap_or(&time);
+        let verdict = if log.status >= 400 {
+            style::fail(&log.verdict)
+        } else if log.warning.is_some() {
+            style::warn(&log.verdict)
+        } else {
+            style::ok(&log.verdict)
+        };
+        // Everything but the status and timing came from the client: escaped and bounded.
+        let safe = |s: &str, max: usize| escape::for_terminal(s, max);
+        let mut line = format!(
+            "{} {} {} {} {} {} {} {}",
+            style::dim(&format!("{clock}.{millis:03}")),
+            safe(&log.method, 32),
+            style::accent(&safe(&log.path, MAX_PATH)),
+            log.event.as_deref().map_or_else(|| "-".to_string(), |e| safe(e, 64)),
+            log.connection.as_deref().map_or_else(|| "-".to_string(), |c| format!("conn={}", safe(c, 128))),
+            verdict,
+            // In forward mode the status is the app's: say so, or `ok 401` reads as serve's own.
+            match log.forwarded.as_ref().and_then(|f| f.status) {
+                Some(_) => format!("app={}", style::status(log.status)),
+                None => style::status(log.status).to_string(),
+            },
+            style::dim(&format!("{:.1}ms", log.latency.as_secs_f64() * 1000.0)),
+        );
+        if let Some(t) = &log.trace {
+            line.push_str(&format!(" {}", style::dim(&format!("trace={}", safe(t, 128)))));
+        }
+        if log.retry {
+            line.push_str(&format!(" {}", style::warn("retry")));
+        }
+        if let Some(d) = &log.detail {
+            line.push_str(&format!(" {}", style::dim(&format!("({})", safe(d, MAX_DETAIL)))));
+        }
+        if let Some(w) = &log.warning {
+            line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
+        }
+        if let Some(d) = log.disagreement() {
+            line.push_str(&format!(" {} {}", style::fail("✗"), d.message));
+        }
+        line
     }
-    if let Some(d) = &log.detail {
-        line.push_str(&format!(" {}", style::dim(&format!("({})", safe(d, MAX_DETAIL)))));
+
+    #[test]
+    fn the_journal_writes_the_same_line_coloured_and_plain() {
+        let base = Record {
+            time_unix_nanos: 1_700_000_123_456_789_000,
+            method: "POST".into(),
+            path: "/webhooks/1".into(),
+            event: Some("vote.create".into()),
+            connection: Some("1".into()),
+            verdict: "ok".into(),
+            status: 204,
+            latency: Duration::from_micros(1234),
+            ..Record::default()
+        };
+        let records = [
+            base.clone(),
+            Record { trace: Some("t-1".into()), retry: true, ..base.clone() },
+            Record {
+                verdict: "signature-mismatch".into(),
+                status: 401,
+                detail: Some("the signature is wrong \u{1b}[2J".into()),
+                path: format!("/webhooks/{}\u{202e}", "x".repeat(300)),
+                event: None,
+                connection: None,
+                ..base.clone()
+            },
+            Record { warning: Some("unparseable body".into()), ..base.clone() },
+            Record {
+                verdict: "signature-mismatch".into(),
+                forwarded: Some(Forwarded { url: "http://a/".into(), status: Some(200), ..Default::default() }),
+                status: 200,
+                ..base.clone()
+            },
+            Record { method: "-".into(), path: "-".into(), status: 400, verdict: "bad-request".into(), ..base },
+        ];
+        for color in [true, false] {
+            let mut line = HumanLine::new(Pen::new(color));
+            for r in &records {
+                let mut out = Vec::new();
+                line.write(r, &mut out);
+                let old = old_human(r);
+                let want = if color { old } else { anstream::adapter::strip_str(&old).to_string() };
+                assert_eq!(String::from_utf8(out).unwrap(), format!("{want}\n"), "colour {color}");
+            }
+        }
     }
-    if let Some(w) = &log.warning {
-        line.push_str(&format!(" {} {}", style::warn("warning:"), safe(w, MAX_DETAIL)));
-    }
-    if let Some(d) = log.disagreement() {
-        line.push_str(&format!(" {} {}", style::fail("✗"), d.message));
-    }
-    line
 }

@@ -100,6 +100,11 @@ pub fn init(choice: ColorChoice) -> Streams {
     streams
 }
 
+/// Whether stdout is coloured, as [`init`] decided.
+pub fn stdout_colored() -> bool {
+    STDOUT.load(Ordering::Relaxed)
+}
+
 fn anstream_choice(on: bool) -> anstream::ColorChoice {
     if on { anstream::ColorChoice::Always } else { anstream::ColorChoice::Never }
 }

@@ -16,6 +16,16 @@ pub fn for_terminal(s: &str, max: usize) -> String {
     escape(s, Some(max), false)
 }
 
+/// [`for_terminal`] appended to `out` (a log line built in a buffer): text of safe printable ASCII
+/// within `max` is copied as is.
+pub fn push_for_terminal(out: &mut Vec<u8>, s: &str, max: usize) {
+    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        out.extend_from_slice(escape(s, Some(max), false).as_bytes());
+    }
+}
+
 /// `s` as a block of lines: like [`for_terminal`] but newlines and tabs are kept (a body's layout)
 /// and nothing is cut. For text a remote party chose, such as a receiver's answer.
 pub fn block_for_terminal(s: &str) -> String {
@@ -54,6 +64,15 @@ mod tests {
     fn a_block_keeps_its_lines_and_tabs_and_escapes_the_rest() {
         assert_eq!(block_for_terminal("a\x1b[31mb\x07\u{9b}c\r\nd\te é"), "a\\u{1b}[31mb\\u{7}\\u{9b}c\\u{d}\nd\te é");
         assert_eq!(block_for_terminal("x\u{202e}y"), "x\\u{202e}y", "bidi overrides are escaped too");
+    }
+
+    #[test]
+    fn pushed_text_is_escaped_as_for_terminal() {
+        for (s, max) in [("/webhooks/1?a=b", 200), ("/a\x1b[2Jb", 100), ("héllo ✓", 3), ("abcdef", 3), ("abc", 3)] {
+            let mut out = b"x".to_vec();
+            push_for_terminal(&mut out, s, max);
+            assert_eq!(out, format!("x{}", for_terminal(s, max)).into_bytes(), "{s:?}");
+        }
     }
 
     #[test]

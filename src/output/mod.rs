@@ -4,6 +4,7 @@
 pub mod color;
 pub mod escape;
 pub mod junit;
+pub mod lines;
 pub mod progress;
 pub mod style;
 

@@ -69,17 +69,88 @@ pub fn accent<T: fmt::Display>(s: T) -> Painted<T> {
 
 /// An HTTP status, coloured by class.
 pub fn status(code: u16) -> Painted<u16> {
-    let style = match code {
+    paint(status_style(code), code)
+}
+
+/// The style of an HTTP status: by class.
+pub fn status_style(code: u16) -> Style {
+    match code {
         200..=299 => AnsiColor::Green.on_default(),
         400..=499 => AnsiColor::Yellow.on_default(),
         _ => AnsiColor::Red.on_default(),
-    };
-    paint(style, code)
+    }
+}
+
+/// Writes styled text straight into a buffer, for output that is built in bulk (serve's log,
+/// formatted a batch at a time): with colour on, the text between its style's escape and the reset,
+/// exactly as [`Painted`] shows it; with colour off, the text alone, so no stream has to strip
+/// escapes byte by byte afterwards. Built with stdout's decision ([`Pen::stdout`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Pen {
+    color: bool,
+}
+
+impl Pen {
+    /// A pen for text bound for stdout, coloured as decided for stdout.
+    pub fn stdout() -> Pen {
+        Pen { color: super::color::stdout_colored() }
+    }
+
+    /// A pen that colours (`true`) or not.
+    pub fn new(color: bool) -> Pen {
+        Pen { color }
+    }
+
+    /// Appends `text` in `style`.
+    pub fn put(self, out: &mut Vec<u8>, style: Style, text: impl fmt::Display) {
+        use std::io::Write as _;
+        let _ = if self.color {
+            write!(out, "{}{text}{}", style.render(), style.render_reset())
+        } else {
+            write!(out, "{text}")
+        };
+    }
+
+    /// Appends `style`'s escape, for text appended next (then [`Pen::end`]).
+    pub fn begin(self, out: &mut Vec<u8>, style: Style) {
+        use std::io::Write as _;
+        if self.color {
+            let _ = write!(out, "{}", style.render());
+        }
+    }
+
+    /// Appends `style`'s reset, after [`Pen::begin`] and the text.
+    pub fn end(self, out: &mut Vec<u8>, style: Style) {
+        use std::io::Write as _;
+        if self.color {
+            let _ = write!(out, "{}", style.render_reset());
+        }
+    }
+
+    /// Appends `text` in `style`, unstyled text as is (the common case without a formatter).
+    pub fn put_str(self, out: &mut Vec<u8>, style: Style, text: &str) {
+        if self.color {
+            self.put(out, style, text);
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pen_writes_what_painted_text_shows_or_the_text_alone() {
+        let (mut on, mut off) = (Vec::new(), Vec::new());
+        Pen::new(true).put(&mut on, FAIL, "error:");
+        Pen::new(true).put_str(&mut on, status_style(204), "204");
+        Pen::new(false).put(&mut off, FAIL, "error:");
+        Pen::new(false).put_str(&mut off, DIM, "x");
+        assert_eq!(on, format!("{}{}", fail("error:"), status(204)).into_bytes());
+        assert_eq!(off, b"error:x");
+    }
 
     #[test]
     fn painted_text_is_wrapped_in_its_style_and_a_reset() {

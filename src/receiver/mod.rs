@@ -13,7 +13,8 @@
 //! `service.rs` routes (limits, then the body, then the inspector or the endpoints of
 //! `routes.rs`, then forward mode, then the record), [`http`] is the request and answer vocabulary
 //! they share, [`store`] the SQLite store. The receiver never prints: every request ends in one
-//! [`Record`] handed to the caller's callback.
+//! [`Record`], which the store's journal hands to the caller's [`Log`] (on its own thread, in
+//! batches, after the answer).
 
 pub mod body;
 pub mod captures;
@@ -41,7 +42,7 @@ use std::time::{Duration, Instant};
 pub use self::config::{MAX_BODY, READ_TIMEOUT, ReceiverConfig};
 use self::forward::Forwarder;
 use self::inspector::{Inspector, InspectorConfig};
-pub use self::record::{LogFn, Record};
+pub use self::record::{LineFn, Log, Record};
 pub use self::state::ConnStats;
 use self::state::Shared;
 use self::store::{Connection, Store};
@@ -65,7 +66,7 @@ impl Receiver {
     /// Binds, loads the store (refusing a corrupt one), starts the runtime and the accept task;
     /// returns once the socket is bound. Raises the process's soft open-files limit to its hard
     /// limit on the way ([`process::raise_open_files_limit`]), so the connection cap can be used.
-    pub fn start(config: ReceiverConfig, log: LogFn) -> Result<Receiver> {
+    pub fn start(config: ReceiverConfig, log: Log) -> Result<Receiver> {
         for r in &config.routes {
             if !KNOWN_ROUTES.contains(&r.as_str()) {
                 return Err(Error::input(format!("unknown route {r:?}; known routes: {}", KNOWN_ROUTES.join(", "))));
@@ -73,6 +74,7 @@ impl Receiver {
         }
         let open_files = process::raise_open_files_limit();
         let store = Arc::new(Store::open_bounded(&config.data_dir, config.history, config.history_bytes)?);
+        store.log_to(log);
         let captures = match &config.capture_dir {
             Some(dir) => Some(captures::Captures::open(dir, config.capture_keep, captures::MAX_BYTES)?),
             None => None,
@@ -148,7 +150,6 @@ impl Receiver {
             store,
             captures,
             replay,
-            log,
             stop,
             active: tokio::sync::watch::Sender::new((0, 0)),
             conns: Mutex::default(),
@@ -225,6 +226,11 @@ impl Receiver {
     /// The stored connections, oldest first.
     pub fn connections(&self) -> Vec<Connection> {
         self.shared.store.list()
+    }
+
+    /// Lets a held log ([`Log::held`]) write its lines, those held so far first.
+    pub fn open_log(&self) {
+        self.shared.store.open_log();
     }
 
     /// The store: connections, seen vote ids and the request history.

@@ -96,8 +96,48 @@ pub struct Forwarded {
     pub error: Option<String>,
 }
 
-/// The callback that receives every [`Record`], once, as the request is answered.
-pub type LogFn = Box<dyn Fn(&Record) + Send + Sync>;
+/// Appends one record's log line (or nothing) to the journal's buffer for the batch.
+pub type LineFn = Box<dyn FnMut(&Record, &mut Vec<u8>) + Send>;
+
+/// The request log: run on the store's journal thread for every answered request, in arrival
+/// order, within milliseconds of the answer (never on the request path). `line` appends the
+/// record's line to the batch's buffer; the journal then hands the whole buffer to `out` in one
+/// `write` (so `out` must not block for long: a writer to a pipe or a terminal should hand the
+/// bytes to a thread of its own, as `serve`'s does).
+pub struct Log {
+    /// Formats one record.
+    pub line: LineFn,
+    /// Where each batch's lines go.
+    pub out: Box<dyn std::io::Write + Send>,
+    /// Lines wait (formatted, in memory) until `Receiver::open_log`: a caller that prints a line
+    /// of its own first (serve's ready line) starts the log held.
+    pub held: bool,
+}
+
+impl Log {
+    /// Lines formatted by `line`, written to `out`.
+    pub fn new(
+        line: impl FnMut(&Record, &mut Vec<u8>) + Send + 'static,
+        out: impl std::io::Write + Send + 'static,
+    ) -> Log {
+        Log { line: Box::new(line), out: Box::new(out), held: false }
+    }
+
+    /// Every record handed to `f` (on the journal thread), nothing written.
+    pub fn each(mut f: impl FnMut(&Record) + Send + 'static) -> Log {
+        Log::new(move |r: &Record, _: &mut Vec<u8>| f(r), std::io::sink())
+    }
+
+    /// No log.
+    pub fn none() -> Log {
+        Log::each(|_| {})
+    }
+
+    /// The same log, its lines held until `Receiver::open_log`.
+    pub fn held(self) -> Log {
+        Log { held: true, ..self }
+    }
+}
 
 impl Record {
     /// A request refused before the endpoints saw it: `request` is the method and target when the
@@ -158,9 +198,22 @@ impl Record {
         self.json(Some("request"))
     }
 
+    /// [`Record::to_json_line`] and a newline, appended to `out` (the journal's batch buffer).
+    pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        self.write_json(Some("request"), out);
+        out.push(b'\n');
+    }
+
+    fn json(&self, event: Option<&'static str>) -> String {
+        let mut out = Vec::with_capacity(512);
+        self.write_json(event, &mut out);
+        // serde_json writes UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// Serialised straight from borrowed fields: building a `serde_json::Value` map first cost a
     /// sixth of the receiver's instructions per request.
-    fn json(&self, event: Option<&'static str>) -> String {
+    fn write_json(&self, event: Option<&'static str>, out: &mut Vec<u8>) {
         #[derive(serde::Serialize)]
         struct Fwd<'a> {
             url: &'a str,
@@ -226,8 +279,8 @@ impl Record {
             disagreement: self.disagreement().map(|d| Blame { code: d.code, message: d.message }),
             body_cut: self.body_cut,
         };
-        // Only strings, numbers and booleans: serialising this cannot fail.
-        serde_json::to_string(&line).unwrap_or_default()
+        // Only strings, numbers and booleans into memory: serialising this cannot fail.
+        let _ = serde_json::to_writer(out, &line);
     }
 }
 

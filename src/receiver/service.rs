@@ -352,7 +352,7 @@ fn refused(shared: &Shared, r: Record, side: Side) -> hyper::Response<Body> {
         Side::Receiver => {
             finish(shared, r);
         }
-        Side::Inspector => (shared.log)(&r),
+        Side::Inspector => shared.store.log_only(r),
     }
     resp
 }
@@ -373,18 +373,17 @@ pub(super) fn refused_head(
         Side::Receiver => {
             finish(shared, r);
         }
-        Side::Inspector => (shared.log)(&r),
+        Side::Inspector => shared.store.log_only(r),
     }
 }
 
-/// The end of every request: the record gets its history id, goes to the log callback and the
-/// inspector's live events, and is queued for the history. Returns the id (0 with the history off).
+/// The end of every request: the record gets its history id, goes to the inspector's live events,
+/// and is handed to the store's journal (its log line and history row, written after the answer).
+/// Returns the id (0 with the history off).
 fn finish(shared: &Shared, mut record: Record) -> i64 {
     record.id = shared.store.next_id();
-    (shared.log)(&record);
-    if record.id == 0 {
-        return 0;
+    if record.id != 0 {
+        shared.inspector.events().publish(&record);
     }
-    shared.inspector.events().publish(&record);
     shared.store.record(record)
 }

@@ -1,5 +1,5 @@
-//! What the connection tasks of one receiver share: the settings, the store, the inspector, the
-//! log callback and the stop. Plain data; the behaviour lives in the files that use it.
+//! What the connection tasks of one receiver share: the settings, the store, the inspector and
+//! the stop. Plain data; the behaviour lives in the files that use it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,7 +11,6 @@ use super::config::ReceiverConfig;
 use super::forward::Forwarder;
 use super::inspector::Inspector;
 use super::limits::ConnState;
-use super::record::LogFn;
 use super::store::Store;
 use super::{body, captures, replay};
 use crate::stop::Stop;
@@ -33,8 +32,6 @@ pub(super) struct Shared {
     pub captures: Option<captures::Captures>,
     /// Accepted signatures of state changes.
     pub replay: replay::ReplayGuard,
-    /// Receives every record.
-    pub log: LogFn,
     /// Set when the receiver stops, by its shutdown or by the run's stop (a child of
     /// [`super::ReceiverConfig::stop`]); the accept loops, connections and event streams wait on it.
     pub stop: Stop,

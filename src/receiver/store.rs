@@ -1,36 +1,40 @@
 //! The receiver's durable store and its integration secret, both in the data dir.
 //!
-//! The store is one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`, `PRAGMA user_version`
-//! for the schema), with three tables: `connections`, `seen_votes` (vote ids for retry detection,
-//! the newest [`SEEN_VOTES`]) and `history` (see [`history`]). Each connection change is one
-//! short transaction, committed (fsynced) before the caller acknowledges it. Seen vote ids and the
-//! request history are written by a recorder thread (`recorder`) on its own connection, in batches
-//! at `synchronous=NORMAL`: they are recorded after the fact, an fsync per delivery would cap
-//! throughput, and a WAL commit at NORMAL already survives the process being killed (only a power
-//! cut can lose the last batch). They are queued without waiting, in a queue bounded in bytes: past
-//! it (a stalled disk, a flood of large requests) records are dropped and counted
-//! ([`HistoryStats`]) rather than holding up the receiver's async workers or its memory. The
-//! history is bounded in rows (`--history`) and bytes (`--history-bytes`), and a request refused
-//! before verification keeps at most [`REFUSED_BODY_KEPT`] bytes of its body. Connection changes
-//! wait at most [`BUSY_TIMEOUT`] for a database another process holds, then fail (the create
-//! answers 500 well within Top.gg's 5 s).
+//! Connections and seen vote ids are in one SQLite database, [`DB_FILE`] (WAL, `synchronous=FULL`,
+//! `PRAGMA user_version` for the schema): tables `connections` and `seen_votes` (vote ids for retry
+//! detection, the newest [`SEEN_VOTES`]). Each connection change is one short transaction,
+//! committed (fsynced) before the caller acknowledges it. The request history is in segment files
+//! beside it ([`history`], the directory [`history::DIR`]); the database's old `history` table is
+//! emptied into them once, at open. Every answered request is handed to the journal thread
+//! (`journal`), which writes its log line, its history frame and its seen vote id after the fact,
+//! in batches, the vote ids on its own connection at `synchronous=NORMAL`: they are recorded after
+//! the answer, an fsync per delivery would cap throughput, and a WAL commit at NORMAL (like a
+//! write to a file) already survives the process being killed (only a power cut can lose the last
+//! batch). They are queued without waiting, in a queue bounded in bytes: past it (a stalled disk, a
+//! flood of large requests) records are dropped and counted ([`HistoryStats`]) rather than holding
+//! up the receiver's async workers or its memory. The history is bounded in rows (`--history`) and
+//! bytes (`--history-bytes`), and a request refused before verification keeps at most
+//! [`REFUSED_BODY_KEPT`] bytes of its body. Connection changes wait at most [`BUSY_TIMEOUT`] for a
+//! database another process holds, then fail (the create answers 500 well within Top.gg's 5 s).
 //! Lookups are served from memory. A database that cannot be opened or is corrupt is an error
 //! naming it; it is never replaced. Nothing here prints.
 //!
-//! Beside this file: [`history`] (the history table), `recorder` (the batch-writing thread), `seen`
-//! (the in-memory vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files`
-//! (0600/0700 files, the integration secret, the data dir).
+//! Beside this file: [`history`] (the segment files and their index), `history_table` (the old
+//! table, read once to move its rows), `journal` (the batch-writing thread), `seen` (the in-memory
+//! vote ids), `schema` (opening: pragmas, schema, migrations, loading) and `files` (0600/0700
+//! files, the integration secret, the data dir).
 
 mod files;
 pub mod history;
-mod recorder;
+mod history_table;
+mod journal;
 mod schema;
 mod seen;
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{Sender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
@@ -41,13 +45,14 @@ use rusqlite::{OpenFlags, TransactionBehavior, params};
 pub use self::files::{
     LOCK_FILE, create_private_dir, default_data_dir, load_or_create_integration_secret, private_mode, write_durably,
 };
+use self::history::History;
 pub use self::history::HistoryQuery;
-pub use self::recorder::NoticeFn;
-use self::recorder::{Bounds, Queue, Queued, record_loop};
+pub use self::journal::NoticeFn;
+use self::journal::{Bounds, Queue, Queued};
 use self::seen::SeenVotes;
 #[cfg(test)]
 use super::record::Forwarded;
-use super::record::Record;
+use super::record::{Log, Record};
 use crate::error::{Error, Result, io_reason};
 #[cfg(test)]
 use crate::protocol::generate;
@@ -68,8 +73,8 @@ pub const MAX_VOTE_ID: usize = 128;
 pub const DEFAULT_HISTORY: usize = 10_000;
 /// The most `serve --history` accepts.
 pub const MAX_HISTORY: u64 = 10_000_000;
-/// The history's bytes (raw requests, forwarded answers, a fixed overhead per row; the database
-/// file and its WAL stay within it) unless `serve --history-bytes` says otherwise: 64 MiB.
+/// The history's bytes (its segment files take at most three quarters, leaving the rest to the
+/// database file and its WAL, so the data dir stays within it) unless `serve --history-bytes` says otherwise: 64 MiB.
 pub const DEFAULT_HISTORY_BYTES: u64 = 64 * 1024 * 1024;
 /// The least `serve --history-bytes` accepts: 1 MiB.
 pub const MIN_HISTORY_BYTES: u64 = 1024 * 1024;
@@ -104,7 +109,13 @@ pub struct Store {
     history_limit: usize,
     history_bytes: u64,
     queue: Arc<Queue>,
-    recorder: Mutex<Option<(Sender<Queued>, JoinHandle<()>)>>,
+    /// The request history (segment files; the journal appends, reads come from any thread).
+    rows: Arc<History>,
+    /// The journal's end of the hand-over (unbounded in records, bounded in bytes by `queue`).
+    tx: Sender<Queued>,
+    journal: Mutex<Option<JoinHandle<()>>>,
+    /// Set by [`Store::close`]: later records are dropped.
+    closed: AtomicBool,
     next_id: AtomicI64,
     /// Holds the data dir's lock while the store is open.
     _lock: fs::File,
@@ -130,7 +141,7 @@ pub struct HistoryStats {
     pub rows: usize,
     /// `--history-bytes`: the most bytes kept.
     pub bytes: u64,
-    /// Bytes handed to the recorder and not yet written.
+    /// Bytes handed to the journal and not yet written.
     pub queued_bytes: u64,
     /// The hand-over queue's bound in bytes.
     pub queue_bytes: u64,
@@ -200,32 +211,57 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut db = rusqlite::Connection::open_with_flags(&path, flags).map_err(|e| refuse(sql_reason(&e)))?;
         let (map, seen) = schema::init(&mut db).map_err(|e| refuse(sql_reason(&e)))?;
-        let max_id = history::max_id(&db).map_err(|e| refuse(sql_reason(&e)))?;
-        let stored = history::stored_bytes(&db).map_err(|e| refuse(sql_reason(&e)))?;
-        let writer = recorder::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
+        let writer = journal::open(&path).map_err(|e| refuse(sql_reason(&e)))?;
         let bounds = Bounds { rows: history, bytes: history_bytes };
-        // Room for a few batches: the recorder writes one while the next gathers.
+        let files = dir.join(history::DIR);
+        let rows = History::open(&files, bounds).map_err(|e| {
+            Error::input(format!("the history in {} could not be opened ({})", files.display(), io_reason(&e)))
+        })?;
+        move_history_table(&db, &rows).map_err(|e| {
+            Error::input(format!(
+                "the history kept in {} could not be moved to {} ({e}); it is left in place",
+                path.display(),
+                files.display()
+            ))
+        })?;
+        let max_id = rows.max_id();
+        let rows = Arc::new(rows);
+        // Room for a few batches: the journal writes one while the next gathers.
         let queue = Arc::new(Queue::new((bounds.batch_bytes() * 4) as usize));
-        let store = Store {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let journal = {
+            let (queue, rows) = (queue.clone(), rows.clone());
+            std::thread::Builder::new()
+                .name("topgg-int-journal".into())
+                .spawn(move || journal::run(writer, &rx, &queue, bounds, &rows))
+                .map_err(|e| Error::input(format!("could not start the store's journal thread: {e}")))?
+        };
+        Ok(Store {
             path,
             db: Arc::new(Mutex::new(db)),
             map: RwLock::new(map.into_iter().map(|(id, c)| (id, Known::new(c))).collect()),
             seen: Mutex::new(seen),
             history_limit: history,
             history_bytes,
-            queue: queue.clone(),
-            recorder: Mutex::new(None),
+            queue,
+            rows,
+            tx,
+            journal: Mutex::new(Some(journal)),
+            closed: AtomicBool::new(false),
             next_id: AtomicI64::new(max_id + 1),
             _lock: lock,
-        };
-        // Unbounded in records, bounded in bytes by `queue`.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("topgg-int-recorder".into())
-            .spawn(move || record_loop(writer, &rx, &queue, bounds, stored))
-            .map_err(|e| Error::input(format!("could not start the store's recorder thread: {e}")))?;
-        *store.recorder.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, handle));
-        Ok(store)
+        })
+    }
+
+    /// Where every record handed over from now on is logged (on the journal thread); records
+    /// handed over before have no log line.
+    pub fn log_to(&self, log: Log) {
+        self.send(Queued::Log(log));
+    }
+
+    /// Lets a held log ([`Log::held`]) write its lines, those held so far first.
+    pub fn open_log(&self) {
+        self.send(Queued::OpenLog);
     }
 
     /// The database file's path.
@@ -233,7 +269,7 @@ impl Store {
         &self.path
     }
 
-    /// Where the recorder says what it could not write (records dropped at a full queue, batches
+    /// Where the journal says what it could not write (records dropped at a full queue, batches
     /// refused by a busy database), one sentence each; unset, it is only counted.
     pub fn on_notice(&self, f: NoticeFn) {
         *self.queue.notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
@@ -388,61 +424,66 @@ impl Store {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Queues a request for the history and returns its id (0, and nothing recorded, with
-    /// `--history 0`); a record without an id gets one from [`Store::next_id`]. Written within
-    /// milliseconds by the recorder thread, in batches; the oldest rows beyond the bound are
-    /// dropped.
+    /// Hands an answered request to the journal, which logs it and keeps it in the history, and
+    /// returns its id (0, and only logged, with `--history 0`); a record without an id gets one
+    /// from [`Store::next_id`]. Written within milliseconds by the journal thread, in batches; the
+    /// oldest rows beyond the bound are dropped.
     pub fn record(&self, mut entry: Record) -> i64 {
-        if self.history_limit == 0 {
-            return 0;
-        }
         if entry.id == 0 {
             entry.id = self.next_id();
         }
         let id = entry.id;
-        // Offered, not waited for: past a full queue (a stalled disk) the row is dropped (counted)
-        // and its id stays unused.
-        self.offer(Queued::History(Box::new(entry)));
+        // Offered, not waited for: past a full queue (a stalled disk) the record is dropped
+        // (counted) and its id stays unused.
+        self.offer(Queued::Record(Box::new(entry)));
         id
+    }
+
+    /// Hands a request to the journal for the log only (the inspector's own refusals: its traffic
+    /// never enters the history).
+    pub fn log_only(&self, mut entry: Record) {
+        entry.id = 0;
+        self.offer(Queued::Record(Box::new(entry)));
     }
 
     /// The history rows `q` selects, newest first, without their request bytes (see
     /// [`Store::history_entry`]). Sees every request recorded before the call.
     pub fn history(&self, q: &HistoryQuery) -> Result<Vec<Record>> {
         self.flush();
-        history::list(&self.lock_db(), q).map_err(|e| self.read_failed(&e))
+        self.rows.list(q).map_err(|e| self.read_failed(&e))
     }
 
     /// One history row by id, with its raw request bytes.
     pub fn history_entry(&self, id: i64) -> Result<Option<Record>> {
         self.flush();
-        history::get(&self.lock_db(), id).map_err(|e| self.read_failed(&e))
+        self.rows.get(id).map_err(|e| self.read_failed(&e))
     }
 
-    fn read_failed(&self, e: &rusqlite::Error) -> Error {
-        Error::input(format!("could not read the history in {}: {}", self.path.display(), sql_reason(e)))
+    fn read_failed(&self, e: &std::io::Error) -> Error {
+        let dir = self.path.with_file_name(history::DIR);
+        Error::input(format!("could not read the history in {}: {}", dir.display(), io_reason(e)))
     }
 
-    /// Waits until everything recorded so far is written.
+    /// Waits until everything handed over so far is logged and written.
     pub fn flush(&self) {
         let (tx, rx) = sync_channel(1);
         self.send(Queued::Flush(tx));
         let _ = rx.recv_timeout(Duration::from_secs(10));
     }
 
-    /// Writes what is queued and stops the recorder; later records are dropped.
+    /// Logs and writes what is queued and stops the journal; later records are dropped.
     pub fn close(&self) {
-        let taken = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some((tx, handle)) = taken {
-            drop(tx);
+        let taken = self.journal.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = taken {
+            self.closed.store(true, Ordering::SeqCst);
+            let _ = self.tx.send(Queued::Close);
             let _ = handle.join();
         }
     }
 
     fn send(&self, r: Queued) {
-        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
-        if let Some(tx) = tx {
-            let _ = tx.send(r);
+        if !self.closed.load(Ordering::Relaxed) {
+            let _ = self.tx.send(r);
         }
     }
 
@@ -455,12 +496,8 @@ impl Store {
         if !self.queue.admit(bytes) {
             return;
         }
-        let tx = self.recorder.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(tx, _)| tx.clone());
-        match tx {
-            Some(tx) if tx.send(r).is_ok() => {}
-            _ => {
-                self.queue.queued.fetch_sub(bytes, Ordering::AcqRel);
-            }
+        if self.closed.load(Ordering::Relaxed) || self.tx.send(r).is_err() {
+            self.queue.queued.fetch_sub(bytes, Ordering::AcqRel);
         }
     }
 }
@@ -493,6 +530,20 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Moves the rows of the database's `history` table (where topgg-int kept the history before the
+/// segment files) to `rows`, once: those above the files' newest id (a start that stopped between
+/// writing the files and deleting the rows does not move them twice), then empties the table.
+fn move_history_table(db: &rusqlite::Connection, rows: &History) -> std::result::Result<(), String> {
+    if !history_table::has_rows(db).map_err(|e| sql_reason(&e))? {
+        return Ok(());
+    }
+    let old = history_table::take_after(db, rows.max_id()).map_err(|e| sql_reason(&e))?;
+    for chunk in old.chunks(1024) {
+        rows.append(&chunk.iter().collect::<Vec<_>>(), &mut Vec::new()).map_err(|e| io_reason(&e))?;
+    }
+    history_table::clear(db).map_err(|e| sql_reason(&e))
 }
 
 /// Whether the data dir holds nothing but the database file and its lock.

@@ -655,10 +655,10 @@ const LEFT_OUT: [&str; 3] = ["handshake", "config-rejects-bad-signature", "delet
 #[test]
 fn a_plain_webhook_of_the_built_in_receiver_passes_every_case_that_needs_no_handshake() {
     use topgg_int::protocol::secret::Secret;
-    use topgg_int::receiver::{Receiver, ReceiverConfig};
+    use topgg_int::receiver::{Log, Receiver, ReceiverConfig};
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.legacy_secret = Some(Secret::new(LEGACY_SECRET));
-    let receiver = Receiver::start(config, Box::new(|_| {})).unwrap();
+    let receiver = Receiver::start(config, Log::none()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.json");
     let out = cmd()

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use topgg_int::protocol::secret::Secret;
-use topgg_int::receiver::{Receiver, ReceiverConfig};
+use topgg_int::receiver::{Log, Receiver, ReceiverConfig, Record};
 
 use super::serve::{
     INTEGRATION_SECRET, Served, connect, create_body, hermetic, parse_response, post_signed, raw, receiver, request,
@@ -90,6 +90,8 @@ fn framing_that_careful_parsers_refuse_is_refused() {
         assert_eq!(got.ok(), Some(*status), "{what}: {:?}", String::from_utf8_lossy(bytes));
     }
     assert_eq!(post_signed(a, "/webhooks/1", "whs_frame", &vote_body("f1")).status, 204, "still serving");
+    // Logged by the journal, after the answers.
+    r.store().flush();
     let logs = logs.lock().unwrap();
     assert!(logs.iter().filter(|l| l.status == 400).count() >= 12, "every refusal has its log line");
     assert!(logs.iter().any(|l| l.verdict == "unsupported-encoding" && l.status == 501));
@@ -193,7 +195,7 @@ fn at_the_connection_cap_the_oldest_idle_connection_makes_room() {
     let (r, logs) = {
         let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let l = logs.clone();
-        let r = Receiver::start(config, Box::new(move |rec| l.lock().unwrap().push(rec.clone()))).unwrap();
+        let r = Receiver::start(config, Log::each(move |rec: &Record| l.lock().unwrap().push(rec.clone()))).unwrap();
         (r, logs)
     };
     let a = r.local_addr();
@@ -250,6 +252,7 @@ fn at_the_connection_cap_the_oldest_idle_connection_makes_room() {
     assert!(out.is_empty() && closed, "closed {closed}: {:?}", String::from_utf8_lossy(&out));
     drop(busy);
     // Reclaimed and silent sockets are never log lines or history rows.
+    r.store().flush();
     assert!(logs.lock().unwrap().iter().all(|l| l.status != 408), "{:?}", logs.lock().unwrap());
 }
 
@@ -278,6 +281,7 @@ fn silent_sockets_and_idle_keep_alive_closes_are_counted_not_logged() {
     let health: serde_json::Value =
         serde_json::from_slice(&request(a, "GET", "/health", &[], b"").unwrap().body).unwrap();
     assert!(health["connections"]["idle_closed"].as_u64().unwrap() >= 6, "{health}");
+    r.store().flush();
     let logged = logs.lock().unwrap().clone();
     assert!(logged.iter().all(|l| l.status != 408), "no 408 log line for a socket that sent nothing: {logged:?}");
     let rows = r.store().history(&Default::default()).unwrap();
@@ -472,7 +476,7 @@ fn a_chunked_request_is_captured_as_valid_http_with_its_decoded_length() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.capture_dir = Some(dir.path().to_path_buf());
-    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    let r = Receiver::start(config, Log::none()).unwrap();
     connect(&r, "1", "whs_cap");
     let body = vote_body("c1");
     let (x, y) = body.split_at(7);
@@ -648,7 +652,7 @@ fn sigterm_ends_serve_even_while_stdout_is_stalled() {
 fn large_bodies_share_a_memory_budget_and_small_deliveries_never_wait_for_it() {
     let mut config = ReceiverConfig::ephemeral(Secret::new(INTEGRATION_SECRET)).unwrap();
     config.body_budget = 3 * 1024 * 1024;
-    let r = Receiver::start(config, Box::new(|_| {})).unwrap();
+    let r = Receiver::start(config, Log::none()).unwrap();
     connect(&r, "1", "whs_budget");
     let a = r.local_addr();
     let two_mib = 2 * 1024 * 1024;

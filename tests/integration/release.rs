@@ -163,10 +163,9 @@ fn run_action(env: &[(&str, &str)], outputs: &Path) -> (i32, String) {
 #[test]
 fn the_action_script_checks_a_plain_webhook_and_reports_for_ci() {
     use topgg_int::protocol::secret::Secret;
-    use topgg_int::receiver::{Receiver, ReceiverConfig};
+    use topgg_int::receiver::{Log, Receiver, ReceiverConfig};
     let integration = "whs_action_integration_secret";
-    let receiver =
-        Receiver::start(ReceiverConfig::ephemeral(Secret::new(integration)).unwrap(), Box::new(|_| {})).unwrap();
+    let receiver = Receiver::start(ReceiverConfig::ephemeral(Secret::new(integration)).unwrap(), Log::none()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.json");
     let out = crate::common::cmd()

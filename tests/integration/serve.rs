@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use topgg_int::protocol::secret::Secret;
-use topgg_int::receiver::{Receiver, ReceiverConfig, Record};
+use topgg_int::receiver::{Log, Receiver, ReceiverConfig, Record};
 
 pub(crate) const INTEGRATION_SECRET: &str = "whs_integration_test_secret_0123456789";
 
@@ -694,7 +694,7 @@ pub(crate) fn receiver(read_timeout: Duration) -> (Receiver, Arc<Mutex<Vec<Recor
     config.read_timeout = read_timeout;
     let logs = Arc::new(Mutex::new(Vec::new()));
     let l = logs.clone();
-    let r = Receiver::start(config, Box::new(move |log: &Record| l.lock().unwrap().push(log.clone()))).unwrap();
+    let r = Receiver::start(config, Log::each(move |log: &Record| l.lock().unwrap().push(log.clone()))).unwrap();
     (r, logs)
 }
 
@@ -887,6 +887,7 @@ fn survives_thousands_of_random_and_truncated_requests() {
         t.join().unwrap();
     }
     assert_eq!(post_signed(a, "/webhooks/1", "whs_f", &vote_body("43")).status, 204, "still serving");
+    r.store().flush();
     assert!(logs.lock().unwrap().len() > 1000);
 }
 
@@ -1057,6 +1058,21 @@ fn data_dir_store_secret_and_captures_are_private() {
     }
     for e in std::fs::read_dir(&cap).unwrap() {
         let p = e.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    // The history's segment files, written by the journal just after the log line.
+    let history = data.join("history");
+    let until = Instant::now() + HANG_GUARD;
+    let segments = loop {
+        let found: Vec<_> = std::fs::read_dir(&history).unwrap().map(|e| e.unwrap().path()).collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(Instant::now() < until, "no history segment written");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(mode(&history), 0o700);
+    for p in segments {
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
 }

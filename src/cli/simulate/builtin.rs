@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::output;
 use crate::protocol::secret::Secret;
-use crate::receiver::{Receiver, ReceiverConfig};
+use crate::receiver::{Log, Receiver, ReceiverConfig};
 use crate::send::delivery::{Url, parse_url};
 
 /// A running built-in receiver; it stops when dropped.
@@ -38,7 +38,7 @@ impl Builtin {
 pub(crate) fn builtin_target(integration_secret: &Secret, legacy_secret: Option<&Secret>) -> Result<Builtin> {
     let mut config = ReceiverConfig::ephemeral(integration_secret.clone())?;
     config.legacy_secret = legacy_secret.cloned();
-    let receiver = Receiver::start(config, Box::new(|_| {}))?;
+    let receiver = Receiver::start(config, Log::none())?;
     let config_url = parse_url(&receiver.config_url())
         .map_err(|e| Error::input(format!("the built-in receiver's config URL is unusable: {e}")))?;
     output::note(format!("no --url: running against the built-in receiver at {config_url}"));

@@ -207,7 +207,7 @@ impl Inspector {
     }
 
     /// Answers one inspector request, or hands a replay back. Runs off the async workers: reading
-    /// the history waits for the recorder.
+    /// the history waits for the journal.
     pub async fn answer(self: &Arc<Self>, req: Request, stop: Stop) -> Handled {
         let me = self.clone();
         match tokio::task::spawn_blocking(move || me.step(req)).await {

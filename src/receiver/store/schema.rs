@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rusqlite::TransactionBehavior;
 
 use super::seen::SeenVotes;
-use super::{BUSY_TIMEOUT, Connection, SEEN_VOTES, history};
+use super::{BUSY_TIMEOUT, Connection, SEEN_VOTES, history_table};
 use crate::protocol::secret::Secret;
 
 const SCHEMA_VERSION: i64 = 1;
@@ -52,11 +52,11 @@ pub(super) fn init(db: &mut rusqlite::Connection) -> rusqlite::Result<(HashMap<S
     if version < SCHEMA_VERSION {
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
-        tx.execute_batch(history::SCHEMA)?;
+        tx.execute_batch(history_table::SCHEMA)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     }
-    history::migrate(db)?;
+    history_table::migrate(db)?;
     let map = load_connections(db)?;
     let mut seen = SeenVotes::default();
     let mut st = db.prepare("SELECT vote_id FROM seen_votes ORDER BY seq DESC LIMIT ?1")?;

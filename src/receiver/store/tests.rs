@@ -100,7 +100,7 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
     let said = Arc::new(Mutex::new(Vec::<String>::new()));
     let into = said.clone();
     s.on_notice(Arc::new(move |w: &str| into.lock().unwrap().push(w.to_string())));
-    // Another process holding the write lock stalls the recorder as a hung disk would.
+    // Another process holding the write lock stalls the journal as a hung disk would.
     let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let (done, finished) = sync_channel(1);
@@ -113,7 +113,7 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
         let _ = done.send(());
     });
     let returned = finished.recv_timeout(Duration::from_secs(20)).is_ok();
-    assert!(returned, "recording waited for the stalled recorder");
+    assert!(returned, "recording waited for the stalled journal");
     assert!(s.see_vote("v1"), "seen votes are remembered in memory all the same");
     // A connection change fails within the busy timeout rather than hanging.
     assert!(s.put(conn("locked")).is_err());
@@ -124,11 +124,22 @@ fn a_locked_database_never_holds_up_requests_and_its_losses_are_counted_and_said
     assert!(stats.queued_bytes <= stats.queue_bytes, "{stats:?}");
     let said = said.lock().unwrap().join("\n");
     assert!(said.contains("not written after 4 attempts: the database is locked by another process"), "{said}");
-    assert!(said.contains("dropped: the recorder is"), "{said}");
+    assert!(said.contains("dropped: the journal is"), "{said}");
     other.execute_batch("COMMIT").unwrap();
     s.record(entry("after", "ok"));
     let q = HistoryQuery { event: Some("after".into()), ..Default::default() };
     assert_eq!(s.history(&q).unwrap().len(), 1, "written once the lock is gone");
+}
+
+/// The bytes of the files in `dir` and its subdirectories (the history's segments).
+fn dir_bytes(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() { dir_bytes(&e.path()) } else { e.metadata().unwrap().len() }
+        })
+        .sum()
 }
 
 #[test]
@@ -140,7 +151,7 @@ fn history_is_bounded_in_bytes() {
     for _ in 0..200 {
         s.record(big.clone());
         s.flush();
-        let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        let on_disk = dir_bytes(dir.path());
         assert!(on_disk <= bound, "{on_disk} bytes on disk, over the {bound} byte bound");
     }
     let kept = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
@@ -156,7 +167,7 @@ fn history_is_bounded_in_bytes() {
     let s = Store::open_bounded(dir.path(), 1_000_000, MIN_HISTORY_BYTES).unwrap();
     s.record(big);
     s.flush();
-    let on_disk: u64 = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let on_disk = dir_bytes(dir.path());
     assert!(on_disk <= MIN_HISTORY_BYTES, "{on_disk} bytes on disk after lowering the bound");
 }
 
@@ -188,4 +199,136 @@ fn history_is_bounded_listed_and_filtered() {
     let s = Store::open_with(off.path(), 0).unwrap();
     assert_eq!(s.record(entry("a", "ok")), 0);
     assert!(s.history(&HistoryQuery::default()).unwrap().is_empty(), "--history 0 records nothing");
+}
+
+/// A sink that keeps each `write` apart, to count the journal's writes.
+#[derive(Clone, Default)]
+struct Writes(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl std::io::Write for Writes {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().push(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn line(r: &Record, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("{} {}\n", r.id, r.event.as_deref().unwrap_or("-")).as_bytes());
+}
+
+#[test]
+fn the_journal_logs_each_batch_in_one_write_and_holds_lines_until_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let writes = Writes::default();
+    s.log_to(Log::new(line, writes.clone()).held());
+    for e in ["a", "b", "c"] {
+        s.record(entry(e, "ok"));
+    }
+    s.log_only(entry("inspector", "token-required"));
+    s.flush();
+    assert!(writes.0.lock().unwrap().is_empty(), "held until opened");
+    s.open_log();
+    s.flush();
+    assert_eq!(writes.0.lock().unwrap().concat(), b"1 a\n2 b\n3 c\n0 inspector\n");
+    // Handed over together, logged together: one write for the batch.
+    writes.0.lock().unwrap().clear();
+    for i in 0..100 {
+        s.record(entry(&format!("e{i}"), "ok"));
+    }
+    s.flush();
+    let w = writes.0.lock().unwrap().clone();
+    assert!(w.len() < 10, "{} writes for 100 lines", w.len());
+    assert_eq!(w.concat().iter().filter(|&&b| b == b'\n').count(), 100);
+    let rows = s.history(&HistoryQuery { limit: 500, ..Default::default() }).unwrap();
+    assert_eq!(rows.len(), 103, "the inspector's own request is logged, not kept");
+}
+
+#[test]
+fn with_the_history_off_the_journal_still_logs_and_remembers_vote_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_with(dir.path(), 0).unwrap();
+    let writes = Writes::default();
+    s.log_to(Log::new(line, writes.clone()));
+    assert!(!s.see_vote("v-off"));
+    assert_eq!(s.record(entry("a", "ok")), 0);
+    drop(s);
+    assert_eq!(writes.0.lock().unwrap().concat(), b"0 a\n", "logged, everything written at close");
+    let s = Store::open_with(dir.path(), 0).unwrap();
+    assert!(s.see_vote("v-off"), "the vote id was written");
+    assert!(s.history(&HistoryQuery::default()).unwrap().is_empty());
+}
+
+#[test]
+fn history_rows_kept_in_the_database_are_moved_to_the_files_once() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    // Rows as an earlier topgg-int kept them, in the database's history table.
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for id in 1..=3 {
+        db.execute(
+            "INSERT INTO history (id, time_unix_nanos, method, path, event, connection, verdict, status, latency_us, \
+             retry, request, forward_url, forward_status, forward_body, body_cut) \
+             VALUES (?1, 5, 'POST', '/webhooks/c', 'vote.create', 'c', 'ok', 204, 7, 0, x'6869', ?2, 200, x'6f6b', ?3)",
+            params![id, (id == 2).then_some("http://app/"), (id == 3).then_some(99)],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let s = Store::open(dir.path()).unwrap();
+    let all = s.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.iter().map(|h| h.id).collect::<Vec<_>>(), [3, 2, 1], "moved, ids kept");
+    let two = s.history_entry(2).unwrap().unwrap();
+    assert_eq!(two.request.as_deref(), Some(&b"hi"[..]));
+    assert_eq!(two.forwarded.as_ref().map(|f| (f.status, f.body.clone())), Some((Some(200), b"ok".to_vec())));
+    assert_eq!(all[0].body_cut, Some(99));
+    assert_eq!(s.record(entry("next", "ok")), 4, "ids continue after the moved rows");
+    drop(s);
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let left: i64 = db.query_row("SELECT count(*) FROM history", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0, "the table is emptied once its rows are moved");
+    drop(db);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.history(&HistoryQuery::default()).unwrap().len(), 4, "and not moved twice");
+}
+
+#[test]
+fn a_frame_cut_short_by_a_crash_ends_its_segment_and_the_rest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    for e in ["a", "b", "c"] {
+        s.record(entry(e, "ok"));
+    }
+    drop(s);
+    let seg = fs::read_dir(dir.path().join(history::DIR)).unwrap().next().unwrap().unwrap().path();
+    let len = fs::metadata(&seg).unwrap().len();
+    fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(len - 3).unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let all = s.history(&HistoryQuery::default()).unwrap();
+    assert_eq!(all.iter().map(|h| h.id).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(s.record(entry("d", "ok")), 3, "the lost id is given again");
+    assert_eq!(s.history(&HistoryQuery::default()).unwrap().len(), 3);
+}
+
+#[test]
+fn a_vote_id_is_committed_while_the_journal_is_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert!(!s.see_vote("idle-vote"));
+    // No flush and no close: a process killed now must still know the id once it is committed.
+    let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 =
+            other.query_row("SELECT count(*) FROM seen_votes WHERE vote_id = 'idle-vote'", [], |r| r.get(0)).unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "the vote id was never committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(s);
 }
