@@ -2,7 +2,7 @@
 //! by the store's journal thread in batches to segment files under [`DIR`] in the data dir, with an
 //! index in memory for the inspector's list, its filters and reads by id.
 //!
-//! Why files and not SQLite, measured: `bench/serve-cpu --count 30000` (now `bench/serve`; server
+//! Why files and not SQLite, measured with `bench/serve` (then `bench/serve-cpu --count 30000`; server
 //! CPU per signed `vote.create`, 32 connections, fresh ids; medians of 8 runs interleaved on a
 //! shared 2-core machine, profiling build), with this journal writing the history to each:
 //!
