@@ -12,9 +12,10 @@
 //! store's own connection, at FULL) never wait behind the journal's lock, only behind SQLite's
 //! write lock for one short transaction of vote ids.
 //!
-//! Nothing is dropped silently: a batch of vote ids that meets a busy or locked database is
-//! retried ([`ATTEMPTS`] times, each waiting up to the connection's busy timeout) and then
-//! counted, as are history frames the disk refused; each count is said once through the store's
+//! Nothing is dropped silently: vote ids that meet a busy or locked database are kept and tried
+//! again at the next commit, while the log and the history go on (a lock held by another process
+//! never holds up the log), until the database has refused them for [`GIVE_UP`]; then they are
+//! dropped and counted, as are history frames the disk refused; each count is said once through the store's
 //! notice callback and shown by `/health` and the inspector. It never writes to a terminal itself:
 //! what `out` does with the bytes is the caller's (serve's hands them to a thread of its own, so a
 //! stalled stdout never stalls this one).
@@ -117,10 +118,12 @@ const MAX_BATCH: usize = 4096;
 /// process killed between two commits forgets the ids of the last few milliseconds, so a Top.gg
 /// retry of one of them is taken for a first delivery.
 const VOTES_EVERY: Duration = Duration::from_millis(20);
-/// How many times a batch meets a busy or locked database before it is dropped (and counted).
-pub(super) const ATTEMPTS: u32 = 4;
-/// The journal connection's busy timeout: each attempt waits this long for SQLite's write lock.
-pub(super) const RECORDER_BUSY: Duration = Duration::from_millis(500);
+/// How long vote ids are kept while the database refuses them (busy or locked) before they are
+/// dropped (and counted).
+pub(super) const GIVE_UP: Duration = Duration::from_secs(2);
+/// The journal connection's busy timeout: each commit waits at most this long for SQLite's write
+/// lock (a connection change holds it for one short transaction), then leaves its ids for the next.
+const TRY_BUSY: Duration = Duration::from_millis(10);
 
 /// Log lines held (a held [`Log`]) past this many bytes are dropped and counted: held only for the
 /// moment between the receiver binding and its caller's first line.
@@ -158,7 +161,7 @@ impl Bounds {
 pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let c = rusqlite::Connection::open_with_flags(path, flags)?;
-    c.busy_timeout(RECORDER_BUSY)?;
+    c.busy_timeout(TRY_BUSY)?;
     c.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(c)
 }
@@ -166,7 +169,7 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 /// Logs and writes queued records in batches until the store closes.
 pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bounds: Bounds, history: &History) {
     let mut batch = Vec::new();
-    let mut votes: Vec<String> = Vec::new();
+    let mut votes = Votes::default();
     let mut last_votes = std::time::Instant::now();
     let mut frames: Vec<u8> = Vec::new();
     let mut log: Option<Log> = None;
@@ -176,7 +179,7 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
     let mut held_dropped = 0u64;
     let mut closing = false;
     while !closing {
-        let next = if votes.is_empty() {
+        let next = if votes.ids.is_empty() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
             rx.recv_timeout(VOTES_EVERY.saturating_sub(last_votes.elapsed()))
@@ -185,8 +188,7 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
             Ok(first) => first,
             Err(RecvTimeoutError::Timeout) => {
                 // Idle with vote ids not yet committed.
-                write_votes(&mut c, &votes, q);
-                votes.clear();
+                votes.commit(&mut c, q, false);
                 last_votes = std::time::Instant::now();
                 continue;
             }
@@ -255,7 +257,7 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
             match r {
                 Queued::Vote(id) => {
                     since_checkpoint += 64 + id.len() as u64;
-                    votes.push(std::mem::take(id));
+                    votes.ids.push(std::mem::take(id));
                 }
                 Queued::Flush(_) | Queued::Close => must = true,
                 _ => {}
@@ -263,9 +265,8 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
         }
         // Vote ids are committed every VOTES_EVERY (and before a flush is answered): a transaction
         // per 2 ms batch was a quarter of the journal's CPU.
-        if !votes.is_empty() && (must || votes.len() >= MAX_BATCH || last_votes.elapsed() >= VOTES_EVERY) {
-            write_votes(&mut c, &votes, q);
-            votes.clear();
+        if !votes.ids.is_empty() && (must || votes.ids.len() >= MAX_BATCH || last_votes.elapsed() >= VOTES_EVERY) {
+            votes.commit(&mut c, q, false);
             last_votes = std::time::Instant::now();
         }
         q.queued.fetch_sub(bytes as usize, Ordering::AcqRel);
@@ -292,8 +293,9 @@ pub(super) fn run(mut c: rusqlite::Connection, rx: &Rx<Queued>, q: &Queue, bound
             }
         }
     }
-    if !votes.is_empty() {
-        write_votes(&mut c, &votes, q);
+    if !votes.ids.is_empty() {
+        // The last chance: wait out what is left of GIVE_UP rather than leave them.
+        votes.commit(&mut c, q, true);
     }
     // Lines still held when the store closes (a receiver stopped before its log was opened) are
     // written: they are the only record of those requests on the log.
@@ -327,28 +329,53 @@ fn append(history: &History, batch: &[Queued], bounds: Bounds, q: &Queue, frames
     }
 }
 
-/// Writes the batch's seen vote ids in one transaction, retrying a busy database, then counting
-/// and saying what could not be written.
-fn write_votes(c: &mut rusqlite::Connection, votes: &[String], q: &Queue) {
-    let mut attempt = 1;
-    loop {
-        match write_batch(c, votes) {
-            Ok(()) => return,
-            Err(e) if busy(&e) && attempt < ATTEMPTS => attempt += 1,
-            Err(e) => {
-                let n = votes.len() as u64;
-                q.dropped_failed.fetch_add(n, Ordering::Relaxed);
-                let total = q.dropped_failed.load(Ordering::Relaxed);
-                q.say(&format!(
-                    "{n} seen vote id{} not written after {attempt} attempt{}: {} ({total} dropped so far; see \
-                     /health)",
-                    plural(n),
-                    plural(u64::from(attempt)),
-                    reason(&e)
-                ));
-                return;
+/// Seen vote ids not yet committed, and since when the database has refused them.
+#[derive(Default)]
+struct Votes {
+    ids: Vec<String>,
+    refused_since: Option<std::time::Instant>,
+    attempts: u32,
+}
+
+impl Votes {
+    /// Commits the ids in one transaction. A busy or locked database keeps them for the next
+    /// commit (`last`, the store closing: tried again until [`GIVE_UP`] is over) until it has
+    /// refused them for [`GIVE_UP`]; then, as on any other error, they are dropped, counted and
+    /// said.
+    fn commit(&mut self, c: &mut rusqlite::Connection, q: &Queue, last: bool) {
+        loop {
+            self.attempts += 1;
+            let e = match write_batch(c, &self.ids) {
+                Ok(()) => return self.reset(),
+                Err(e) => e,
+            };
+            let since = *self.refused_since.get_or_insert_with(std::time::Instant::now);
+            if busy(&e) && since.elapsed() < GIVE_UP {
+                if !last {
+                    return;
+                }
+                std::thread::sleep(VOTES_EVERY);
+                continue;
             }
+            let n = self.ids.len() as u64;
+            q.dropped_failed.fetch_add(n, Ordering::Relaxed);
+            let total = q.dropped_failed.load(Ordering::Relaxed);
+            q.say(&format!(
+                "{n} seen vote id{} not written after {} attempt{} over {} ms: {} ({total} dropped so far; see \
+                 /health)",
+                plural(n),
+                self.attempts,
+                plural(u64::from(self.attempts)),
+                since.elapsed().as_millis(),
+                reason(&e)
+            ));
+            return self.reset();
         }
+    }
+
+    fn reset(&mut self) {
+        *self = Votes { ids: std::mem::take(&mut self.ids), ..Votes::default() };
+        self.ids.clear();
     }
 }
 
