@@ -21,7 +21,7 @@
 //!
 //! Format: a segment is named by the first id it holds (`00000000000000000042.seg`, 0600, in a 0700
 //! directory) and is a run of frames, each a little-endian `u32` length and an encoded record
-//! ([`encode`]). A segment is never rewritten: the history is trimmed by dropping rows from the
+//! (`encode`). A segment is never rewritten: the history is trimmed by dropping rows from the
 //! index (`--history N`) and deleting whole segments from the oldest, before a batch would take the
 //! files past their share of `--history-bytes` ([`Bounds::files_bytes`]), so the files never hold
 //! more than the bound. Writes are not synced, as the database's history was not: a write survives
