@@ -23,7 +23,7 @@
 //! directory) and is a run of frames, each a little-endian `u32` length and an encoded record
 //! (`encode`). A segment is never rewritten: the history is trimmed by dropping rows from the
 //! index (`--history N`) and deleting whole segments from the oldest, before a batch would take the
-//! files past their share of `--history-bytes` ([`Bounds::files_bytes`]), so the files never hold
+//! files past their share of `--history-bytes` (`Bounds::files_bytes`), so the files never hold
 //! more than the bound. Writes are not synced, as the database's history was not: a write survives
 //! the process being killed, only a power cut can lose the last batch; a frame cut short (or
 //! unreadable) at open ends its segment there, and the segment is truncated to it. The client's
@@ -109,8 +109,8 @@ impl Index {
     }
 }
 
-/// The history's files and index. Reads ([`History::list`], [`History::get`]) run on any thread;
-/// [`History::append`] and the trims only on the journal's.
+/// The history's files and index. Reads (`History::list`, `History::get`) run on any thread;
+/// `History::append` and the trims only on the journal's.
 pub struct History {
     dir: PathBuf,
     bounds: Bounds,
