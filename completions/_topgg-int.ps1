@@ -200,7 +200,7 @@ Register-ArgumentCompleter -Native -CommandName 'topgg-int' -ScriptBlock {
             [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'data.query entries, e.g. --query ref=discord. Repeatable')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration]')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Load mode for this long (e.g. 10s), stopping earlier if --count is reached')
-            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Deliveries in flight at once in load mode')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Deliveries in flight at once in load mode, each on its own connection; one event loop drives up to 32 of them (at most one loop per CPU), so raise this to use more CPUs')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery''s scheduled start')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto (on a terminal), always or never')
             [CompletionResult]::new('--retry-on-4xx', '--retry-on-4xx', [CompletionResultType]::ParameterName, 'Retry on 4xx answers too')

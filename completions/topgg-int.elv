@@ -190,7 +190,7 @@ set edit:completion:arg-completer[topgg-int] = {|@words|
             cand --query 'data.query entries, e.g. --query ref=discord. Repeatable'
             cand --count 'Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration]'
             cand --duration 'Load mode for this long (e.g. 10s), stopping earlier if --count is reached'
-            cand --concurrency 'Deliveries in flight at once in load mode'
+            cand --concurrency 'Deliveries in flight at once in load mode, each on its own connection; one event loop drives up to 32 of them (at most one loop per CPU), so raise this to use more CPUs'
             cand --rate 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery''s scheduled start'
             cand --color 'When to colour output: auto (on a terminal), always or never'
             cand --retry-on-4xx 'Retry on 4xx answers too'

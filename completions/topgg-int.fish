@@ -180,7 +180,7 @@ complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l query -d 'data.query entries, e.g. --query ref=discord. Repeatable' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l count -d 'Send this many distinct votes (load mode: prints throughput and latency percentiles) [default: 1, or no limit with --duration]' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l duration -d 'Load mode for this long (e.g. 10s), stopping earlier if --count is reached' -r
-complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l concurrency -d 'Deliveries in flight at once in load mode' -r
+complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l concurrency -d 'Deliveries in flight at once in load mode, each on its own connection; one event loop drives up to 32 of them (at most one loop per CPU), so raise this to use more CPUs' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l rate -d 'Cap the send rate in load mode, in deliveries per second (e.g. 500 or 500/s); latency is then also reported from each delivery\'s scheduled start' -r
 complete -c topgg-int -n "__fish_topgg_int_using_subcommand simulate; and __fish_seen_subcommand_from vote" -l color -d 'When to colour output: auto (on a terminal), always or never' -r -f -a "auto\t''
 always\t''

@@ -203,7 +203,7 @@ pub struct VoteArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
 
-    /// Deliveries in flight at once in load mode.
+    /// Deliveries in flight at once in load mode, each on its own connection; one event loop drives up to 32 of them (at most one loop per CPU), so raise this to use more CPUs.
     #[arg(long, default_value_t = 1, value_name = "C")]
     pub concurrency: usize,
 
