@@ -208,14 +208,15 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1_000, value_name = "N", requires = "capture_dir")]
     pub capture_keep: usize,
 
-    /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's
-    /// database for later inspection; 0 keeps none, at most 10,000,000.
+    /// Keep the newest N requests (raw bytes, verdict, status, latency) in the data dir's history/
+    /// for the inspector and its API; 0 keeps none, at most 10,000,000.
     #[arg(long, default_value_t = 10_000, value_name = "N",
           value_parser = clap::value_parser!(u64).range(0..=crate::receiver::store::MAX_HISTORY))]
     pub history: u64,
 
-    /// The most bytes the history may take (raw requests, forwarded answers; the database file and
-    /// its WAL stay within it): the oldest requests are deleted first. Takes a number of bytes or
+    /// The most bytes the history may take (raw requests, forwarded answers; its segment files in
+    /// history/ and the database with its WAL stay within it): the oldest requests are deleted
+    /// first. Takes a number of bytes or
     /// KiB, MiB, GiB; at least 1MiB. A request refused before verification keeps at most 64 KiB of
     /// its body either way.
     #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = parse_size)]
