@@ -56,40 +56,27 @@ fn read_request(stream: &std::net::TcpStream) -> Option<Got> {
 /// reached for (so deliveries come back through `serve`), 202 with a header and a body otherwise,
 /// and sleeps `delay` first when the body mentions "slow".
 fn app(delay: Duration) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let g = g.clone();
-            std::thread::spawn(move || {
-                let Some(got) = read_request(&stream) else { return };
-                g.lock().unwrap().push(got.clone());
-                if String::from_utf8_lossy(&got.body).contains("slow") {
-                    std::thread::sleep(delay);
-                }
-                let answer = if got.line.starts_with("POST /app/integration ") {
-                    let id = serde_json::from_slice::<Value>(&got.body).unwrap()["data"]["connection_id"].clone();
-                    let host = got.header("host").unwrap_or("");
-                    let b = json!({"webhook_url": format!("http://{host}/webhooks/{}", id.as_str().unwrap()),
-                                   "routes": ["vote.create", "webhook.test"]})
-                    .to_string();
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \
-                         {}\r\n\r\n{b}",
-                        b.len()
-                    )
-                } else {
-                    "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi"
-                        .to_string()
-                };
-                let mut s = stream;
-                let _ = s.write_all(answer.as_bytes());
-            });
+    scripted_app(move |s, got| {
+        if String::from_utf8_lossy(&got.body).contains("slow") {
+            std::thread::sleep(delay);
         }
-    });
-    (addr, got)
+        let answer = if got.line.starts_with("POST /app/integration ") {
+            let id = serde_json::from_slice::<Value>(&got.body).unwrap()["data"]["connection_id"].clone();
+            let host = got.header("host").unwrap_or("");
+            let b = json!({"webhook_url": format!("http://{host}/webhooks/{}", id.as_str().unwrap()),
+                           "routes": ["vote.create", "webhook.test"]})
+            .to_string();
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \
+                 {}\r\n\r\n{b}",
+                b.len()
+            )
+        } else {
+            "HTTP/1.1 202 Accepted\r\nX-App: yes\r\nConnection: close\r\nContent-Length: 11\r\n\r\napp says hi"
+                .to_string()
+        };
+        let _ = s.write_all(answer.as_bytes());
+    })
 }
 
 #[test]
@@ -228,14 +215,17 @@ fn forwarder_names_a_dead_app() {
 
 /// An app on 127.0.0.1:0 that reads each request (recording it) and then runs `answer` on the
 /// socket.
-pub(crate) fn scripted_app(answer: fn(&mut std::net::TcpStream, &Got)) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+pub(crate) fn scripted_app(
+    answer: impl Fn(&mut std::net::TcpStream, &Got) + Send + Sync + 'static,
+) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
+    let answer = Arc::new(answer);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = got.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let g = g.clone();
+            let (g, answer) = (g.clone(), answer.clone());
             std::thread::spawn(move || {
                 let Some(got) = read_request(&stream) else { return };
                 g.lock().unwrap().push(got.clone());
