@@ -74,10 +74,9 @@ impl Request {
     /// method and target (a replay or an absolute-form target does not), and the body was not
     /// chunked.
     fn head_is_verbatim(&self, head: &[u8]) -> bool {
-        let line = head.split(|&b| b == b' ');
-        let mut line = line.take(2);
-        line.next() == Some(self.method.as_bytes())
-            && line.next() == Some(self.target.as_bytes())
+        let mut words = head.split(|&b| b == b' ');
+        words.next() == Some(self.method.as_bytes())
+            && words.next() == Some(self.target.as_bytes())
             && !self.headers.contains_key(http::header::TRANSFER_ENCODING)
     }
 

@@ -373,9 +373,11 @@ impl Votes {
         }
     }
 
+    /// Done with the ids (written or dropped); the buffer is kept for the next.
     fn reset(&mut self) {
-        *self = Votes { ids: std::mem::take(&mut self.ids), ..Votes::default() };
         self.ids.clear();
+        self.refused_since = None;
+        self.attempts = 0;
     }
 }
 
